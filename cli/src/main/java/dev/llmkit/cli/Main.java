@@ -1,0 +1,53 @@
+package dev.llmkit.cli;
+
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.LlmkitException;
+import dev.llmkit.core.StorageException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import picocli.CommandLine;
+
+/** Entry point: runs the picocli command tree and maps errors to exit codes and one-line messages. */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs llmkit in-process (also used by tests) and returns the exit code. */
+    public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new LlmkitCommand());
+        cl.setExecutionExceptionHandler(Main::handle);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl;
+    }
+
+    private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        int code = exitCode(e);
+        if (code == ExitCodes.INTERNAL) {
+            err.println("llmkit: internal error: " + e);
+            err.println("hint: this is a bug; rerun with --debug and report the stack trace");
+        } else {
+            err.println("llmkit: error: " + e.getMessage());
+            if (e instanceof LlmkitException le && le.hint() != null) err.println("hint: " + le.hint());
+        }
+        if (LlmkitCommand.debug) e.printStackTrace(err);
+        err.flush();
+        return code;
+    }
+
+    static int exitCode(Throwable e) {
+        if (e instanceof ConfigException) return ExitCodes.USAGE;
+        if (e instanceof DataException) return e.getCause() instanceof InterruptedException ? ExitCodes.INTERRUPTED : ExitCodes.BAD_DATA;
+        if (e instanceof StorageException || e instanceof IOException || e instanceof UncheckedIOException) return ExitCodes.IO;
+        return ExitCodes.INTERNAL;
+    }
+}

@@ -1,0 +1,17 @@
+package dev.llmkit.core.config;
+
+import java.util.Objects;
+
+/**
+ * The whole resolved configuration of a run: one section per stage. Keys are snake_case in YAML
+ * ({@code data.prepare.val_fraction}); see configs/ and README.md for every key and its default.
+ */
+public record LlmkitConfig(DataConfig data) {
+    public LlmkitConfig {
+        Objects.requireNonNull(data, "data");
+    }
+
+    public static LlmkitConfig defaults() {
+        return new LlmkitConfig(DataConfig.defaults());
+    }
+}

@@ -1,0 +1,219 @@
+package dev.llmkit.data.prepare;
+
+import dev.llmkit.core.AtomicFiles;
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.Json;
+import dev.llmkit.core.LlmkitException;
+import dev.llmkit.core.Progress;
+import dev.llmkit.core.Provenance;
+import dev.llmkit.core.config.ConfigLoader;
+import dev.llmkit.core.config.PrepareConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code data prepare}: RedPajama-style shards in, a clean corpus directory (00-corpus) out.
+ *
+ * <p>Pipeline: one reader thread decompresses the inputs in order and cuts them into batches;
+ * worker threads parse, validate, normalise, hash and render each batch; the calling thread takes
+ * the batches back in input order, deduplicates, splits and writes the shards. The result does not
+ * depend on the number of threads. Output is built in a staging directory and renamed into place.
+ */
+public final class Corpus {
+    static final int CHUNK_BYTES = 4 << 20;
+
+    private Corpus() {}
+
+    /** The prepared corpus: its directory and report. */
+    public record Manifest(Path dir, CorpusReport report) {}
+
+    public static Manifest prepare(PrepareConfig cfg, List<InputFiles.Input> inputs, Path out, boolean overwrite, Progress progress) {
+        Path staging = AtomicFiles.beginDir(out, overwrite);
+        boolean ok = false;
+        try {
+            CorpusReport report = new Corpus.Run(cfg, inputs, staging, progress).run();
+            Json.write(staging.resolve("report.json"), report);
+            Json.write(staging.resolve("provenance.json"), provenance(cfg, inputs, report));
+            AtomicFiles.commitDir(staging, out);
+            ok = true;
+            return new Manifest(out, report);
+        } finally {
+            if (!ok) AtomicFiles.abortDir(staging);
+        }
+    }
+
+    private static Provenance provenance(PrepareConfig cfg, List<InputFiles.Input> inputs, CorpusReport report) {
+        List<Provenance.InputRef> refs = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            refs.add(new Provenance.InputRef(inputs.get(i).path().toString(), inputs.get(i).size(), report.sources().get(i).sha256()));
+        }
+        return new Provenance("data.prepare",
+                Provenance.versions(Map.of("zstd_jni", com.github.luben.zstd.util.ZstdVersion.VERSION)),
+                refs, cfg, ConfigLoader.sha256(Json.MAPPER.valueToTree(cfg)));
+    }
+
+    /** One run of the pipeline. */
+    private static final class Run {
+        private static final Future<Parsed> DONE = CompletableFuture.completedFuture(null);
+
+        private final PrepareConfig cfg;
+        private final List<InputFiles.Input> inputs;
+        private final Progress progress;
+        private final Tally tally;
+        private final ShardWriter train;
+        private final ShardWriter val;
+        private final HashSet128 seen = new HashSet128(1 << 16);
+        private final HashSet128 pending = new HashSet128(16); // hashes of the current compressed file
+        private final long[] rawBefore;
+        private int current = -1;
+        private boolean rollbackable;
+        private ShardWriter.Mark trainMark;
+        private ShardWriter.Mark valMark;
+
+        Run(PrepareConfig cfg, List<InputFiles.Input> inputs, Path dir, Progress progress) {
+            this.cfg = cfg;
+            this.inputs = inputs;
+            this.progress = progress;
+            this.tally = new Tally(inputs, cfg.maxBadExamples());
+            this.train = new ShardWriter(dir, "train", cfg.shardBytes(), cfg.zstdLevel());
+            this.val = new ShardWriter(dir, "val", cfg.shardBytes(), cfg.zstdLevel());
+            this.rawBefore = new long[inputs.size() + 1];
+            for (int i = 0; i < inputs.size(); i++) rawBefore[i + 1] = rawBefore[i] + inputs.get(i).size();
+        }
+
+        CorpusReport run() {
+            int threads = cfg.effectiveThreads();
+            String[] names = inputs.stream().map(x -> x.path().toString()).toArray(String[]::new);
+            RecordParser parser = new RecordParser(cfg, names);
+            BatchReader reader = new BatchReader(CHUNK_BYTES, cfg.maxDocBytes());
+            BlockingQueue<Future<Parsed>> queue = new ArrayBlockingQueue<>(threads * 2 + 2);
+            AtomicInteger ids = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "prepare-worker-" + ids.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            Thread readerThread = new Thread(() -> {
+                try {
+                    for (int i = 0; i < inputs.size(); i++) {
+                        reader.read(i, inputs.get(i), b -> queue.put(pool.submit(() -> parser.parse(b))));
+                    }
+                    queue.put(DONE);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Throwable t) {
+                    queue.offer(CompletableFuture.failedFuture(t));
+                }
+            }, "prepare-reader");
+            readerThread.setDaemon(true);
+            progress.start("prepare", rawBefore[inputs.size()], "B");
+            try (train; val) {
+                readerThread.start();
+                while (true) {
+                    Future<Parsed> f = queue.take();
+                    if (f == DONE) break;
+                    consume(get(f));
+                }
+                return tally.report(train.finish(), val.finish());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DataException("interrupted", null, e);
+            } finally {
+                readerThread.interrupt();
+                pool.shutdownNow();
+                progress.close();
+            }
+        }
+
+        private static Parsed get(Future<Parsed> f) throws InterruptedException {
+            try {
+                return f.get();
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof LlmkitException le) throw le;
+                if (c instanceof RuntimeException re) throw re;
+                if (c instanceof Error err) throw err;
+                throw new IllegalStateException(c);
+            }
+        }
+
+        private void consume(Parsed p) {
+            Batch b = p.batch;
+            if (b.source != current) beginSource(b.source);
+            Tally.Src st = tally.src(b.source);
+            if (b.kind == Batch.Kind.FILE_END) {
+                endSource(b, st);
+            } else {
+                for (int i = 0; i < p.count; i++) record(p, i, st);
+                st.lines += p.lines;
+                st.blankLines += p.blankLines;
+                st.bytesIn += b.bytesIn;
+            }
+            progress.update(rawBefore[b.source] + b.rawPos);
+            progress.status(tally.status());
+        }
+
+        private void record(Parsed p, int i, Tally.Src st) {
+            long line = st.lines + p.lineIndex[i] + 1;
+            st.documentsIn++;
+            Reason r = p.reason[i];
+            if (r != null) {
+                String where = inputs.get(p.batch.source).path() + ":" + line;
+                if (cfg.strict()) {
+                    throw new DataException(where + ": " + r.key() + ": " + p.detail[i],
+                            "fix the record, or run without --strict to skip and count bad records");
+                }
+                tally.bad(p.batch.source, line, r, p.detail[i]);
+                return;
+            }
+            long hi = p.hashHi[i];
+            long lo = p.hashLo[i];
+            if (seen.contains(hi, lo) || !(rollbackable ? pending : seen).add(hi, lo)) {
+                st.duplicates++;
+                return;
+            }
+            boolean isVal = (hi >>> 11) * 0x1.0p-53 < cfg.valFraction();
+            (isVal ? val : train).write(p.out.buf, p.outStart(i), p.outEnd[i], p.textBytes[i]);
+            st.documentsOut++;
+            st.textBytesOut += p.textBytes[i];
+        }
+
+        private void beginSource(int source) {
+            current = source;
+            rollbackable = inputs.get(source).format().compressed && cfg.skipBadFiles() && !cfg.strict();
+            pending.clear();
+            if (rollbackable) {
+                trainMark = train.mark();
+                valMark = val.mark();
+            }
+        }
+
+        private void endSource(Batch b, Tally.Src st) {
+            st.sha256 = b.sha256;
+            if (b.error == null) {
+                if (rollbackable) seen.addAll(pending);
+                pending.clear();
+                return;
+            }
+            Path file = inputs.get(b.source).path();
+            if (!rollbackable) {
+                throw new DataException(file + ": " + b.error,
+                        cfg.strict() ? "replace the file" : "replace the file, or pass --skip-bad-files to skip it whole");
+            }
+            train.rollback(trainMark);
+            val.rollback(valMark);
+            pending.clear();
+            st.skipWhole(b.error);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.llmkit.data.prepare;
+
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The on-disk bytes of an input file: counts and hashes them as they are read, and marks read
+ * failures of the disk as {@link DiskException} so they are not mistaken for corrupt data.
+ */
+final class RawInput extends InputStream {
+    /** An I/O error of the file itself (not a decompression error). */
+    static final class DiskException extends IOException {
+        DiskException(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    private final FileInputStream in;
+    private final MessageDigest sha = newSha256();
+    private volatile long position;
+
+    RawInput(Path path) throws IOException {
+        this.in = new FileInputStream(path.toFile());
+    }
+
+    long position() {
+        return position;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        int n;
+        try {
+            n = in.read(b, off, len);
+        } catch (IOException e) {
+            throw new DiskException(e);
+        }
+        if (n > 0) {
+            sha.update(b, off, n);
+            position += n;
+        }
+        return n;
+    }
+
+    /** Reads what is left (for the hash of a file abandoned early) and returns the hex sha256. */
+    String finishSha256() throws IOException {
+        byte[] buf = new byte[1 << 16];
+        while (read(buf, 0, buf.length) >= 0) {
+            // hashing only
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    @Override
+    public void close() throws IOException {
+        in.close();
+    }
+
+    static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,277 @@
+package dev.llmkit.data.prepare;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.llmkit.core.Json;
+import dev.llmkit.core.config.PrepareConfig;
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.text.Normalizer;
+
+/**
+ * Turns one batch into parsed records (runs on worker threads; stateless apart from per-thread
+ * digests). For each record: validate UTF-8, parse the JSON object, take the text field and the raw
+ * {@code meta} value, normalise, hash (SHA-256 of the normalised UTF-8 text) and render the output line
+ * {@code {"text":...,"meta":...}}.
+ */
+final class RecordParser {
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    });
+
+    private final JsonFactory json;
+    private final String textField;
+    private final Normalizer.Form form;   // null: no normalisation
+    private final char stableBelow;       // chars below this never change under the form
+    private final long maxDocBytes;
+    private final String[] sourceNames;   // for the meta of .txt documents
+
+    RecordParser(PrepareConfig cfg, String[] sourceNames) {
+        this.json = JsonFactory.builder().streamReadConstraints(Json.constraints(cfg.maxDocBytes())).build();
+        this.textField = cfg.textField();
+        this.form = cfg.normalization().equals("none") ? null : Normalizer.Form.valueOf(cfg.normalization());
+        this.stableBelow = form == null ? Character.MAX_VALUE
+                : switch (form) { case NFC -> '\u0300'; case NFD -> '\u00c0'; case NFKC, NFKD -> '\u00a0'; };
+        this.maxDocBytes = cfg.maxDocBytes();
+        this.sourceNames = sourceNames;
+    }
+
+    Parsed parse(Batch b) {
+        switch (b.kind) {
+            case LINES -> {
+                Parsed p = new Parsed(b, Math.max(16, b.len / 1024), b.len + (b.len >> 4) + 64);
+                parseLines(b, p);
+                return p;
+            }
+            case TEXT_FILE -> {
+                Parsed p = new Parsed(b, 1, b.len + (b.len >> 4) + 64);
+                p.lines = 1;
+                begin(p, 0);
+                if (Utf8.firstInvalid(b.buf, 0, b.len) >= 0) {
+                    bad(p, Reason.INVALID_UTF8, "the file is not valid UTF-8 (first bad byte at offset "
+                            + Utf8.firstInvalid(b.buf, 0, b.len) + ")");
+                } else {
+                    String text = new String(b.buf, 0, b.len, StandardCharsets.UTF_8);
+                    byte[] meta = ("{\"source_file\":" + quote(sourceNames[b.source]) + "}").getBytes(StandardCharsets.UTF_8);
+                    finish(p, text, meta, 0, meta.length);
+                }
+                return p;
+            }
+            case OVERSIZED_LINE -> {
+                Parsed p = new Parsed(b, 1, 0);
+                p.lines = 1;
+                begin(p, 0);
+                bad(p, Reason.TOO_LARGE, "over " + maxDocBytes + " bytes (max_doc_bytes)");
+                return p;
+            }
+            default -> {
+                return new Parsed(b, 1, 0);
+            }
+        }
+    }
+
+    private void parseLines(Batch b, Parsed p) {
+        byte[] buf = b.buf;
+        int end = b.len;
+        int start = 0;
+        int line = 0;
+        while (start < end) {
+            int nl = indexOfNewline(buf, start, end);
+            int stop = nl < 0 ? end : nl;
+            int e = stop > start && buf[stop - 1] == '\r' ? stop - 1 : stop;
+            if (isBlank(buf, start, e)) {
+                p.blankLines++;
+            } else {
+                begin(p, line);
+                parseJson(p, buf, start, e);
+            }
+            line++;
+            start = nl < 0 ? end : nl + 1;
+        }
+        p.lines = line;
+    }
+
+    private void parseJson(Parsed p, byte[] buf, int s, int e) {
+        if (e - s > maxDocBytes) {
+            bad(p, Reason.TOO_LARGE, "line of " + (e - s) + " bytes is over max_doc_bytes " + maxDocBytes);
+            return;
+        }
+        int badByte = Utf8.firstInvalid(buf, s, e);
+        if (badByte >= 0) {
+            bad(p, Reason.INVALID_UTF8, String.format("invalid UTF-8 byte 0x%02x at column %d", buf[badByte] & 0xff, badByte - s + 1));
+            return;
+        }
+        String text = null;
+        JsonToken textToken = null;
+        int metaStart = -1;
+        int metaEnd = -1;
+        try (JsonParser jp = json.createParser(buf, s, e - s)) {
+            if (jp.nextToken() != JsonToken.START_OBJECT) {
+                bad(p, Reason.INVALID_JSON, "not a JSON object");
+                return;
+            }
+            JsonToken t;
+            while ((t = jp.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = jp.currentName();
+                JsonToken v = jp.nextToken();
+                if (textToken == null && name.equals(textField)) {
+                    textToken = v;
+                    if (v == JsonToken.VALUE_STRING) text = jp.getText();
+                    else skipValue(jp, v);
+                } else if (metaStart < 0 && name.equals("meta")) {
+                    metaStart = (int) jp.currentTokenLocation().getByteOffset();
+                    skipValue(jp, v);
+                    metaEnd = (int) jp.currentLocation().getByteOffset();
+                } else {
+                    skipValue(jp, v);
+                }
+            }
+            if (t != JsonToken.END_OBJECT || jp.nextToken() != null) {
+                bad(p, Reason.INVALID_JSON, "unexpected content after the JSON object");
+                return;
+            }
+        } catch (JsonProcessingException ex) {
+            long col = ex.getLocation() == null ? -1 : ex.getLocation().getColumnNr();
+            bad(p, Reason.INVALID_JSON, ex.getOriginalMessage().lines().findFirst().orElse("") + (col > 0 ? " (column " + col + ")" : ""));
+            return;
+        } catch (IOException ex) {
+            bad(p, Reason.INVALID_JSON, String.valueOf(ex.getMessage()));
+            return;
+        }
+        if (textToken == null || textToken == JsonToken.VALUE_NULL) {
+            bad(p, Reason.MISSING_TEXT, "no '" + textField + "' field" + (textToken == null ? "" : " (null)"));
+        } else if (text == null) {
+            bad(p, Reason.TEXT_NOT_STRING, "'" + textField + "' is " + describe(textToken) + ", not a string");
+        } else {
+            // parser offsets are relative to the start of the slice
+            finish(p, text, buf, metaStart < 0 ? -1 : s + metaStart, s + metaEnd);
+        }
+    }
+
+    /** Normalises, checks, hashes and renders a record whose text was extracted. */
+    private void finish(Parsed p, String text, byte[] metaBuf, int metaStart, int metaEnd) {
+        int i = p.count - 1;
+        String norm;
+        int firstUnstable = firstAtLeast(text, stableBelow);
+        if (firstUnstable < 0) {
+            norm = text;
+        } else {
+            int lone = unpairedSurrogate(text, firstUnstable);
+            if (lone >= 0) {
+                bad(p, Reason.INVALID_UTF8, String.format("unpaired surrogate \\u%04x at text offset %d", (int) text.charAt(lone), lone));
+                return;
+            }
+            norm = form == null ? text : Normalizer.normalize(text, form);
+        }
+        if (norm.isBlank()) {
+            bad(p, Reason.EMPTY_TEXT, text.isEmpty() ? "empty text" : "whitespace-only text");
+            return;
+        }
+        byte[] utf8 = norm.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length > maxDocBytes) {
+            bad(p, Reason.TOO_LARGE, "text of " + utf8.length + " bytes is over max_doc_bytes " + maxDocBytes);
+            return;
+        }
+        byte[] d = SHA256.get().digest(utf8);
+        p.hashHi[i] = (long) LONGS.get(d, 0);
+        p.hashLo[i] = (long) LONGS.get(d, 8);
+        p.textBytes[i] = utf8.length;
+        ByteSink out = p.out;
+        out.putAscii("{\"text\":");
+        JsonText.appendString(out, utf8, 0, utf8.length);
+        if (metaStart >= 0) {
+            out.putAscii(",\"meta\":");
+            out.put(metaBuf, metaStart, metaEnd);
+        }
+        out.putAscii("}\n");
+        p.outEnd[i] = out.size;
+    }
+
+    private static void begin(Parsed p, int line) {
+        if (p.count == p.lineIndex.length) p.grow();
+        int i = p.count++;
+        p.lineIndex[i] = line;
+        p.reason[i] = null;
+        p.outEnd[i] = p.out.size;
+    }
+
+    private static void bad(Parsed p, Reason r, String detail) {
+        int i = p.count - 1;
+        p.reason[i] = r;
+        p.detail[i] = detail;
+        p.outEnd[i] = p.out.size; // nothing written for a bad record
+    }
+
+    private static void skipValue(JsonParser jp, JsonToken v) throws IOException {
+        if (v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY) jp.skipChildren();
+        else jp.finishToken();
+    }
+
+    private static int firstAtLeast(String s, char limit) {
+        for (int i = 0, n = s.length(); i < n; i++) if (s.charAt(i) >= limit) return i;
+        return -1;
+    }
+
+    private static int unpairedSurrogate(String s, int from) {
+        for (int i = from, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) i++;
+                else return i;
+            } else if (Character.isLowSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean isBlank(byte[] b, int s, int e) {
+        for (int i = s; i < e; i++) {
+            byte c = b[i];
+            if (c != ' ' && c != '\t' && c != '\r') return false;
+        }
+        return true;
+    }
+
+    /** Index of the next '\n' in b[from, to), or -1; scans eight bytes at a time. */
+    static int indexOfNewline(byte[] b, int from, int to) {
+        int i = from;
+        while (i + 8 <= to) {
+            long x = (long) LONGS.get(b, i) ^ 0x0a0a0a0a0a0a0a0aL;
+            long z = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
+            if (z != 0) return i + (Long.numberOfTrailingZeros(z) >>> 3);
+            i += 8;
+        }
+        for (; i < to; i++) if (b[i] == '\n') return i;
+        return -1;
+    }
+
+    private static String describe(JsonToken t) {
+        return switch (t) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            default -> t.toString();
+        };
+    }
+
+    private static String quote(String s) {
+        byte[] u = s.getBytes(StandardCharsets.UTF_8);
+        ByteSink sink = new ByteSink(u.length + 8);
+        JsonText.appendString(sink, u, 0, u.length);
+        return new String(sink.buf, 0, sink.size, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,184 @@
+package dev.llmkit.data.prepare;
+
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import dev.llmkit.core.StorageException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Writes one split as zstd-compressed JSON Lines shards ({@code PREFIX-00000.jsonl.zst}, ...) of at
+ * most {@code shardBytes} uncompressed bytes. Output is a sequence of independent zstd frames (each
+ * at most {@link #FRAME_BYTES}), which lets {@link #mark()}/{@link #rollback(Mark)} drop everything
+ * written since a mark: how a corrupt input file is skipped whole.
+ */
+final class ShardWriter implements AutoCloseable {
+    static final int FRAME_BYTES = 4 << 20;
+
+    /** A finished shard. */
+    record Shard(String file, String split, long documents, long textBytes, long bytes, long fileBytes, String sha256) {}
+
+    /** A position to roll back to. */
+    record Mark(int shard, long filePos, long shardBytes, long shardDocs, long shardText, int closedShards) {}
+
+    private final Path dir;
+    private final String split;
+    private final long shardBytes;
+    private final ZstdCompressCtx zstd = new ZstdCompressCtx();
+    private final byte[] frame = new byte[FRAME_BYTES];
+    private byte[] compressed = new byte[(int) Zstd.compressBound(FRAME_BYTES)];
+    private int frameLen;
+
+    private final List<Shard> closed = new ArrayList<>();
+    private FileChannel ch;
+    private int shard = -1;
+    private long filePos;
+    private long bytes;
+    private long docs;
+    private long text;
+
+    ShardWriter(Path dir, String split, long shardBytes, int level) {
+        this.dir = dir;
+        this.split = split;
+        this.shardBytes = shardBytes;
+        zstd.setLevel(level);
+        zstd.setChecksum(true);
+        zstd.setContentSize(true);
+    }
+
+    /** Appends one output line ({@code b[off, end)}, newline included) holding {@code textBytes} of text. */
+    void write(byte[] b, int off, int end, int textBytes) {
+        int len = end - off;
+        if (ch == null || (bytes > 0 && bytes + len > shardBytes)) nextShard();
+        if (frameLen + len > FRAME_BYTES) flushFrame();
+        if (len > FRAME_BYTES) {
+            writeFrame(b, off, len);
+        } else {
+            System.arraycopy(b, off, frame, frameLen, len);
+            frameLen += len;
+        }
+        bytes += len;
+        docs++;
+        text += textBytes;
+    }
+
+    Mark mark() {
+        flushFrame();
+        return new Mark(shard, filePos, bytes, docs, text, closed.size());
+    }
+
+    /** Drops everything written after {@code m}. */
+    void rollback(Mark m) {
+        frameLen = 0;
+        try {
+            if (ch != null) ch.close();
+            ch = null;
+            for (int s = Math.max(m.shard() + 1, 0); s <= shard; s++) Files.deleteIfExists(path(s));
+            while (closed.size() > m.closedShards()) closed.remove(closed.size() - 1);
+            shard = m.shard();
+            if (shard >= 0) {
+                ch = FileChannel.open(path(shard), StandardOpenOption.WRITE);
+                ch.truncate(m.filePos());
+                ch.position(m.filePos());
+            }
+            filePos = m.filePos();
+            bytes = m.shardBytes();
+            docs = m.shardDocs();
+            text = m.shardText();
+        } catch (IOException e) {
+            throw ioError(e);
+        }
+    }
+
+    /** Finishes the last shard and returns all shards of this split. */
+    List<Shard> finish() {
+        closeShard();
+        return List.copyOf(closed);
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (ch != null) ch.close();
+        } catch (IOException ignored) {
+            // the staging directory is removed after a failure
+        }
+        zstd.close();
+    }
+
+    private void nextShard() {
+        closeShard();
+        shard++;
+        try {
+            ch = FileChannel.open(path(shard), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw ioError(e);
+        }
+        filePos = 0;
+        bytes = 0;
+        docs = 0;
+        text = 0;
+    }
+
+    private void closeShard() {
+        if (ch == null) return;
+        flushFrame();
+        try {
+            ch.close();
+        } catch (IOException e) {
+            throw ioError(e);
+        }
+        ch = null;
+        Path p = path(shard);
+        closed.add(new Shard(p.getFileName().toString(), split, docs, text, bytes, filePos, sha256(p)));
+    }
+
+    private void flushFrame() {
+        if (frameLen == 0) return;
+        writeFrame(frame, 0, frameLen);
+        frameLen = 0;
+    }
+
+    private void writeFrame(byte[] b, int off, int len) {
+        int bound = (int) Zstd.compressBound(len);
+        if (compressed.length < bound) compressed = new byte[bound];
+        int n = zstd.compressByteArray(compressed, 0, compressed.length, b, off, len);
+        try {
+            ByteBuffer bb = ByteBuffer.wrap(compressed, 0, n);
+            while (bb.hasRemaining()) ch.write(bb);
+        } catch (IOException e) {
+            throw ioError(e);
+        }
+        filePos += n;
+    }
+
+    private Path path(int s) {
+        return dir.resolve(String.format("%s-%05d.jsonl.zst", split, s));
+    }
+
+    private StorageException ioError(IOException e) {
+        return new StorageException("cannot write " + split + " shard in " + dir + ": " + e.getMessage(),
+                "check free disk space and permissions", e);
+    }
+
+    private static String sha256(Path p) {
+        MessageDigest md = RawInput.newSha256();
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
+        } catch (IOException e) {
+            throw new StorageException("cannot read back " + p + ": " + e.getMessage(), "check the disk", e);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+}

@@ -1,0 +1,119 @@
+package dev.llmkit.data.prepare;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The counts of one prepare run, per source; turned into {@link CorpusReport} at the end. */
+final class Tally {
+    /** Mutable counts of one input file. */
+    static final class Src {
+        final InputFiles.Input input;
+        String sha256;
+        String status = "ok";
+        String error;
+        long lines;
+        long documentsIn;
+        long bytesIn;
+        long documentsOut;
+        long textBytesOut;
+        long duplicates;
+        long blankLines;
+        long droppedWithFile;
+        final long[] skipped = new long[Reason.values().length];
+
+        Src(InputFiles.Input input) {
+            this.input = input;
+        }
+
+        /** The file is skipped whole: what it had contributed is dropped. */
+        void skipWhole(String why) {
+            status = "skipped";
+            error = why;
+            droppedWithFile += documentsOut + duplicates;
+            documentsOut = 0;
+            textBytesOut = 0;
+            duplicates = 0;
+        }
+    }
+
+    private final List<Src> sources = new ArrayList<>();
+    private final List<CorpusReport.BadRecord> examples = new ArrayList<>();
+    private final int[] examplesPerReason = new int[Reason.values().length];
+    private final int maxExamples;
+    private boolean truncated;
+
+    Tally(List<InputFiles.Input> inputs, int maxExamples) {
+        for (InputFiles.Input in : inputs) sources.add(new Src(in));
+        this.maxExamples = maxExamples;
+    }
+
+    Src src(int i) {
+        return sources.get(i);
+    }
+
+    void bad(int source, long line, Reason r, String detail) {
+        Src s = sources.get(source);
+        s.skipped[r.ordinal()]++;
+        if (examplesPerReason[r.ordinal()] < maxExamples) {
+            examplesPerReason[r.ordinal()]++;
+            examples.add(new CorpusReport.BadRecord(s.input.path().toString(), line, r.key(), detail));
+        } else {
+            truncated = true;
+        }
+    }
+
+    String status() {
+        long out = 0;
+        long dup = 0;
+        long bad = 0;
+        for (Src s : sources) {
+            out += s.documentsOut;
+            dup += s.duplicates;
+            for (long k : s.skipped) bad += k;
+        }
+        return "docs " + out + " dup " + dup + " bad " + bad;
+    }
+
+    CorpusReport report(List<ShardWriter.Shard> train, List<ShardWriter.Shard> val) {
+        List<CorpusReport.Source> out = new ArrayList<>();
+        long[] skipped = new long[Reason.values().length];
+        long docsIn = 0, bytesIn = 0, docsOut = 0, textOut = 0, dups = 0, blank = 0, dropped = 0;
+        int filesSkipped = 0;
+        for (Src s : sources) {
+            out.add(new CorpusReport.Source(s.input.path().toString(), s.input.format().suffix.substring(1), s.sha256,
+                    s.status, s.error, s.documentsIn, s.bytesIn, s.documentsOut, s.textBytesOut, s.duplicates,
+                    s.blankLines, s.droppedWithFile, reasons(s.skipped)));
+            for (int r = 0; r < skipped.length; r++) skipped[r] += s.skipped[r];
+            docsIn += s.documentsIn;
+            bytesIn += s.bytesIn;
+            docsOut += s.documentsOut;
+            textOut += s.textBytesOut;
+            dups += s.duplicates;
+            blank += s.blankLines;
+            dropped += s.droppedWithFile;
+            if (!s.status.equals("ok")) filesSkipped++;
+        }
+        List<ShardWriter.Shard> shards = new ArrayList<>(train);
+        shards.addAll(val);
+        CorpusReport.Totals totals = new CorpusReport.Totals(sources.size(), filesSkipped, docsIn, bytesIn, docsOut, textOut,
+                dups, blank, dropped, reasons(skipped), split(train), split(val));
+        return new CorpusReport(CorpusReport.FORMAT, 1, totals, out, shards, examples, truncated);
+    }
+
+    private static CorpusReport.Split split(List<ShardWriter.Shard> shards) {
+        long docs = 0, text = 0;
+        for (ShardWriter.Shard s : shards) {
+            docs += s.documents();
+            text += s.textBytes();
+        }
+        return new CorpusReport.Split(docs, text, shards.size());
+    }
+
+    private static Map<String, Long> reasons(long[] counts) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (Reason r : Reason.values()) m.put(r.key(), counts[r.ordinal()]);
+        return m;
+    }
+}
