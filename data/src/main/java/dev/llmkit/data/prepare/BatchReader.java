@@ -23,10 +23,12 @@ final class BatchReader {
 
     private final int chunkBytes;
     private final long maxDocBytes;
+    private final BufferPool pool;
 
-    BatchReader(int chunkBytes, long maxDocBytes) {
+    BatchReader(int chunkBytes, long maxDocBytes, BufferPool pool) {
         this.chunkBytes = chunkBytes;
         this.maxDocBytes = maxDocBytes;
+        this.pool = pool;
     }
 
     void read(int source, InputFiles.Input input, Sink sink) throws InterruptedException {
@@ -61,7 +63,7 @@ final class BatchReader {
     }
 
     private void readLines(int source, InputStream in, RawInput raw, Sink sink) throws IOException, InterruptedException {
-        byte[] buf = new byte[chunkBytes];
+        byte[] buf = pool.take(chunkBytes);
         int filled = 0;
         while (true) {
             int want = buf.length - filled;
@@ -69,13 +71,13 @@ final class BatchReader {
             filled += n;
             if (n < want) { // end of input
                 if (filled > 0) sink.accept(new Batch(source, Batch.Kind.LINES, buf, filled, raw.position(), filled, null, null));
+                else pool.give(buf);
                 return;
             }
             int last = lastNewline(buf, filled);
             if (last >= 0) {
-                byte[] next = new byte[chunkBytes];
                 int rest = filled - last - 1;
-                if (rest > next.length) next = new byte[rest + chunkBytes];
+                byte[] next = pool.take(Math.max(chunkBytes, rest + chunkBytes / 2));
                 System.arraycopy(buf, last + 1, next, 0, rest);
                 sink.accept(new Batch(source, Batch.Kind.LINES, buf, last + 1, raw.position(), last + 1, null, null));
                 buf = next;
@@ -95,9 +97,10 @@ final class BatchReader {
                     }
                     skipped += m;
                 }
-                byte[] next = new byte[Math.max(chunkBytes, rest)];
+                byte[] next = pool.take(Math.max(chunkBytes, rest + chunkBytes / 2));
                 if (rest > 0) System.arraycopy(buf, m - rest, next, 0, rest);
                 sink.accept(new Batch(source, Batch.Kind.OVERSIZED_LINE, null, 0, raw.position(), skipped, null, null));
+                pool.give(buf);
                 buf = next;
                 filled = rest;
                 if (m < 0) return;

@@ -11,6 +11,10 @@ final class ByteSink {
         buf = new byte[Math.max(16, capacity)];
     }
 
+    ByteSink(byte[] buf) {
+        this.buf = buf;
+    }
+
     void ensure(int extra) {
         if (size + extra > buf.length) {
             long want = Math.max((long) buf.length * 2, (long) size + extra);

@@ -70,8 +70,9 @@ public final class Corpus {
         private final List<InputFiles.Input> inputs;
         private final Progress progress;
         private final Tally tally;
-        private final ShardWriter train;
-        private final ShardWriter val;
+        private final Path dir;
+        private ShardWriter train;
+        private ShardWriter val;
         private final HashSet128 seen = new HashSet128(1 << 16);
         private final HashSet128 pending = new HashSet128(16); // hashes of the current compressed file
         private final long[] rawBefore;
@@ -85,8 +86,7 @@ public final class Corpus {
             this.inputs = inputs;
             this.progress = progress;
             this.tally = new Tally(inputs, cfg.maxBadExamples());
-            this.train = new ShardWriter(dir, "train", cfg.shardBytes(), cfg.zstdLevel());
-            this.val = new ShardWriter(dir, "val", cfg.shardBytes(), cfg.zstdLevel());
+            this.dir = dir;
             this.rawBefore = new long[inputs.size() + 1];
             for (int i = 0; i < inputs.size(); i++) rawBefore[i + 1] = rawBefore[i] + inputs.get(i).size();
         }
@@ -94,9 +94,10 @@ public final class Corpus {
         CorpusReport run() {
             int threads = cfg.effectiveThreads();
             String[] names = inputs.stream().map(x -> x.path().toString()).toArray(String[]::new);
-            RecordParser parser = new RecordParser(cfg, names);
-            BatchReader reader = new BatchReader(CHUNK_BYTES, cfg.maxDocBytes());
             BlockingQueue<Future<Parsed>> queue = new ArrayBlockingQueue<>(threads * 2 + 2);
+            BufferPool buffers = new BufferPool(threads * 4 + 8);
+            RecordParser parser = new RecordParser(cfg, names, buffers);
+            BatchReader reader = new BatchReader(CHUNK_BYTES, cfg.maxDocBytes(), buffers);
             AtomicInteger ids = new AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
                 Thread t = new Thread(r, "prepare-worker-" + ids.incrementAndGet());
@@ -117,12 +118,19 @@ public final class Corpus {
             }, "prepare-reader");
             readerThread.setDaemon(true);
             progress.start("prepare", rawBefore[inputs.size()], "B");
-            try (train; val) {
+            train = new ShardWriter(dir, "train", cfg.shardBytes(), cfg.zstdLevel(), pool, threads * 2);
+            val = new ShardWriter(dir, "val", cfg.shardBytes(), cfg.zstdLevel(), pool, threads * 2);
+            try (ShardWriter t = train; ShardWriter v = val) {
                 readerThread.start();
                 while (true) {
                     Future<Parsed> f = queue.take();
                     if (f == DONE) break;
-                    consume(get(f));
+                    Parsed p = get(f);
+                    consume(p);
+                    if (p.batch.kind == Batch.Kind.LINES) {
+                        buffers.give(p.batch.buf);
+                        buffers.give(p.out.buf);
+                    }
                 }
                 return tally.report(train.finish(), val.finish());
             } catch (InterruptedException e) {

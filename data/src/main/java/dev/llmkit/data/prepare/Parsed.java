@@ -18,7 +18,7 @@ final class Parsed {
     int[] textBytes;
     final ByteSink out;
 
-    Parsed(Batch batch, int capacity, int outCapacity) {
+    Parsed(Batch batch, int capacity, int outCapacity, BufferPool pool) {
         this.batch = batch;
         lineIndex = new int[capacity];
         reason = new Reason[capacity];
@@ -27,7 +27,7 @@ final class Parsed {
         hashLo = new long[capacity];
         outEnd = new int[capacity];
         textBytes = new int[capacity];
-        out = new ByteSink(outCapacity);
+        out = new ByteSink(pool == null ? new byte[Math.max(16, outCapacity)] : pool.take(outCapacity));
     }
 
     int outStart(int i) {

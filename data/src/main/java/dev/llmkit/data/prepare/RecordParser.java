@@ -31,6 +31,8 @@ final class RecordParser {
         }
     });
 
+    private static final ThreadLocal<ByteSink> TEXT = ThreadLocal.withInitial(() -> new ByteSink(1 << 16));
+
     private final JsonFactory json;
     private final String textField;
     private final Normalizer.Form form;   // null: no normalisation
@@ -38,7 +40,10 @@ final class RecordParser {
     private final long maxDocBytes;
     private final String[] sourceNames;   // for the meta of .txt documents
 
-    RecordParser(PrepareConfig cfg, String[] sourceNames) {
+    private final BufferPool pool;
+
+    RecordParser(PrepareConfig cfg, String[] sourceNames, BufferPool pool) {
+        this.pool = pool;
         this.json = JsonFactory.builder().streamReadConstraints(Json.constraints(cfg.maxDocBytes())).build();
         this.textField = cfg.textField();
         this.form = cfg.normalization().equals("none") ? null : Normalizer.Form.valueOf(cfg.normalization());
@@ -51,33 +56,32 @@ final class RecordParser {
     Parsed parse(Batch b) {
         switch (b.kind) {
             case LINES -> {
-                Parsed p = new Parsed(b, Math.max(16, b.len / 1024), b.len + (b.len >> 4) + 64);
+                Parsed p = new Parsed(b, Math.max(16, b.len / 1024), b.len + (b.len >> 4) + 64, pool);
                 parseLines(b, p);
                 return p;
             }
             case TEXT_FILE -> {
-                Parsed p = new Parsed(b, 1, b.len + (b.len >> 4) + 64);
+                Parsed p = new Parsed(b, 1, b.len + (b.len >> 4) + 64, null);
                 p.lines = 1;
                 begin(p, 0);
-                if (Utf8.firstInvalid(b.buf, 0, b.len) >= 0) {
-                    bad(p, Reason.INVALID_UTF8, "the file is not valid UTF-8 (first bad byte at offset "
-                            + Utf8.firstInvalid(b.buf, 0, b.len) + ")");
+                int badByte = Utf8.firstInvalid(b.buf, 0, b.len);
+                if (badByte >= 0) {
+                    bad(p, Reason.INVALID_UTF8, "the file is not valid UTF-8 (first bad byte at offset " + badByte + ")");
                 } else {
-                    String text = new String(b.buf, 0, b.len, StandardCharsets.UTF_8);
                     byte[] meta = ("{\"source_file\":" + quote(sourceNames[b.source]) + "}").getBytes(StandardCharsets.UTF_8);
-                    finish(p, text, meta, 0, meta.length);
+                    finish(p, b.buf, b.len, meta, 0, meta.length);
                 }
                 return p;
             }
             case OVERSIZED_LINE -> {
-                Parsed p = new Parsed(b, 1, 0);
+                Parsed p = new Parsed(b, 1, 0, null);
                 p.lines = 1;
                 begin(p, 0);
                 bad(p, Reason.TOO_LARGE, "over " + maxDocBytes + " bytes (max_doc_bytes)");
                 return p;
             }
             default -> {
-                return new Parsed(b, 1, 0);
+                return new Parsed(b, 1, 0, null);
             }
         }
     }
@@ -113,7 +117,7 @@ final class RecordParser {
             bad(p, Reason.INVALID_UTF8, String.format("invalid UTF-8 byte 0x%02x at column %d", buf[badByte] & 0xff, badByte - s + 1));
             return;
         }
-        String text = null;
+        int textQuote = -1;
         JsonToken textToken = null;
         int metaStart = -1;
         int metaEnd = -1;
@@ -128,7 +132,7 @@ final class RecordParser {
                 JsonToken v = jp.nextToken();
                 if (textToken == null && name.equals(textField)) {
                     textToken = v;
-                    if (v == JsonToken.VALUE_STRING) text = jp.getText();
+                    if (v == JsonToken.VALUE_STRING) textQuote = s + (int) jp.currentTokenLocation().getByteOffset();
                     else skipValue(jp, v);
                 } else if (metaStart < 0 && name.equals("meta")) {
                     metaStart = (int) jp.currentTokenLocation().getByteOffset();
@@ -152,51 +156,64 @@ final class RecordParser {
         }
         if (textToken == null || textToken == JsonToken.VALUE_NULL) {
             bad(p, Reason.MISSING_TEXT, "no '" + textField + "' field" + (textToken == null ? "" : " (null)"));
-        } else if (text == null) {
+        } else if (textQuote < 0) {
             bad(p, Reason.TEXT_NOT_STRING, "'" + textField + "' is " + describe(textToken) + ", not a string");
         } else {
+            ByteSink text = TEXT.get();
+            try {
+                JsonString.decode(buf, textQuote, e, text);
+            } catch (JsonString.Malformed m) {
+                bad(p, m.surrogate ? Reason.INVALID_UTF8 : Reason.INVALID_JSON, m.getMessage() + " in '" + textField + "'");
+                return;
+            }
             // parser offsets are relative to the start of the slice
-            finish(p, text, buf, metaStart < 0 ? -1 : s + metaStart, s + metaEnd);
+            finish(p, text.buf, text.size, buf, metaStart < 0 ? -1 : s + metaStart, s + metaEnd);
         }
     }
 
-    /** Normalises, checks, hashes and renders a record whose text was extracted. */
-    private void finish(Parsed p, String text, byte[] metaBuf, int metaStart, int metaEnd) {
+    /** Normalises, checks, hashes and renders a record whose text (valid UTF-8 {@code text[0, n)}) was extracted. */
+    private void finish(Parsed p, byte[] text, int n, byte[] metaBuf, int metaStart, int metaEnd) {
         int i = p.count - 1;
-        String norm;
-        int firstUnstable = firstAtLeast(text, stableBelow);
-        if (firstUnstable < 0) {
-            norm = text;
-        } else {
-            int lone = unpairedSurrogate(text, firstUnstable);
-            if (lone >= 0) {
-                bad(p, Reason.INVALID_UTF8, String.format("unpaired surrogate \\u%04x at text offset %d", (int) text.charAt(lone), lone));
-                return;
-            }
-            norm = form == null ? text : Normalizer.normalize(text, form);
+        byte[] utf8 = text;
+        int len = n;
+        if (form != null && !JsonString.allBelow(text, n, stableBelow)) {
+            String norm = Normalizer.normalize(new String(text, 0, n, StandardCharsets.UTF_8), form);
+            utf8 = norm.getBytes(StandardCharsets.UTF_8);
+            len = utf8.length;
         }
-        if (norm.isBlank()) {
-            bad(p, Reason.EMPTY_TEXT, text.isEmpty() ? "empty text" : "whitespace-only text");
+        if (isBlankText(utf8, len)) {
+            bad(p, Reason.EMPTY_TEXT, len == 0 ? "empty text" : "whitespace-only text");
             return;
         }
-        byte[] utf8 = norm.getBytes(StandardCharsets.UTF_8);
-        if (utf8.length > maxDocBytes) {
-            bad(p, Reason.TOO_LARGE, "text of " + utf8.length + " bytes is over max_doc_bytes " + maxDocBytes);
+        if (len > maxDocBytes) {
+            bad(p, Reason.TOO_LARGE, "text of " + len + " bytes is over max_doc_bytes " + maxDocBytes);
             return;
         }
-        byte[] d = SHA256.get().digest(utf8);
+        MessageDigest md = SHA256.get();
+        md.update(utf8, 0, len);
+        byte[] d = md.digest();
         p.hashHi[i] = (long) LONGS.get(d, 0);
         p.hashLo[i] = (long) LONGS.get(d, 8);
-        p.textBytes[i] = utf8.length;
+        p.textBytes[i] = len;
         ByteSink out = p.out;
         out.putAscii("{\"text\":");
-        JsonText.appendString(out, utf8, 0, utf8.length);
+        JsonText.appendString(out, utf8, 0, len);
         if (metaStart >= 0) {
             out.putAscii(",\"meta\":");
             out.put(metaBuf, metaStart, metaEnd);
         }
         out.putAscii("}\n");
         p.outEnd[i] = out.size;
+    }
+
+    /** Empty or only whitespace (Character.isWhitespace, as String.isBlank). */
+    private static boolean isBlankText(byte[] b, int n) {
+        for (int i = 0; i < n; i++) {
+            int c = b[i];
+            if (c < 0) return new String(b, 0, n, StandardCharsets.UTF_8).isBlank();
+            if (!Character.isWhitespace(c)) return false;
+        }
+        return true;
     }
 
     private static void begin(Parsed p, int line) {
@@ -217,24 +234,6 @@ final class RecordParser {
     private static void skipValue(JsonParser jp, JsonToken v) throws IOException {
         if (v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY) jp.skipChildren();
         else jp.finishToken();
-    }
-
-    private static int firstAtLeast(String s, char limit) {
-        for (int i = 0, n = s.length(); i < n; i++) if (s.charAt(i) >= limit) return i;
-        return -1;
-    }
-
-    private static int unpairedSurrogate(String s, int from) {
-        for (int i = from, n = s.length(); i < n; i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c)) {
-                if (i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) i++;
-                else return i;
-            } else if (Character.isLowSurrogate(c)) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private static boolean isBlank(byte[] b, int s, int e) {

@@ -11,9 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 
 /**
  * Writes one split as zstd-compressed JSON Lines shards ({@code PREFIX-00000.jsonl.zst}, ...) of at
@@ -33,9 +37,13 @@ final class ShardWriter implements AutoCloseable {
     private final Path dir;
     private final String split;
     private final long shardBytes;
-    private final ZstdCompressCtx zstd = new ZstdCompressCtx();
-    private final byte[] frame = new byte[FRAME_BYTES];
-    private byte[] compressed = new byte[(int) Zstd.compressBound(FRAME_BYTES)];
+    private final int level;
+    private final ExecutorService executor;   // compresses frames in parallel; null: on the caller
+    private final int maxInFlight;
+    private final ArrayDeque<Future<Frame>> inFlight = new ArrayDeque<>();
+    private final BufferPool frames = new BufferPool(16);
+    private final BufferPool outputs = new BufferPool(16);
+    private byte[] frame = new byte[FRAME_BYTES];
     private int frameLen;
 
     private final List<Shard> closed = new ArrayList<>();
@@ -46,13 +54,29 @@ final class ShardWriter implements AutoCloseable {
     private long docs;
     private long text;
 
-    ShardWriter(Path dir, String split, long shardBytes, int level) {
+    ShardWriter(Path dir, String split, long shardBytes, int level, ExecutorService executor, int maxInFlight) {
         this.dir = dir;
         this.split = split;
         this.shardBytes = shardBytes;
-        zstd.setLevel(level);
-        zstd.setChecksum(true);
-        zstd.setContentSize(true);
+        this.level = level;
+        this.executor = executor;
+        this.maxInFlight = Math.max(1, maxInFlight);
+    }
+
+    private static final ThreadLocal<ZstdCompressCtx> CTX = ThreadLocal.withInitial(ZstdCompressCtx::new);
+
+    /** A compressed frame: {@code buf[0, len)}. */
+    private record Frame(byte[] buf, int len) {}
+
+    /** One independent zstd frame (with checksum and content size) of {@code b[off, off+len)}. */
+    private Frame compress(byte[] b, int off, int len) {
+        ZstdCompressCtx ctx = CTX.get();
+        ctx.setLevel(level);
+        ctx.setChecksum(true);
+        ctx.setContentSize(true);
+        byte[] dst = outputs.take((int) Zstd.compressBound(len));
+        int n = ctx.compressByteArray(dst, 0, dst.length, b, off, len);
+        return new Frame(dst, n);
     }
 
     /** Appends one output line ({@code b[off, end)}, newline included) holding {@code textBytes} of text. */
@@ -61,7 +85,8 @@ final class ShardWriter implements AutoCloseable {
         if (ch == null || (bytes > 0 && bytes + len > shardBytes)) nextShard();
         if (frameLen + len > FRAME_BYTES) flushFrame();
         if (len > FRAME_BYTES) {
-            writeFrame(b, off, len);
+            drain(0);
+            writeBytes(compress(b, off, len));
         } else {
             System.arraycopy(b, off, frame, frameLen, len);
             frameLen += len;
@@ -73,12 +98,15 @@ final class ShardWriter implements AutoCloseable {
 
     Mark mark() {
         flushFrame();
+        drain(0);
         return new Mark(shard, filePos, bytes, docs, text, closed.size());
     }
 
     /** Drops everything written after {@code m}. */
     void rollback(Mark m) {
         frameLen = 0;
+        for (Future<Frame> f : inFlight) f.cancel(false);
+        inFlight.clear();
         try {
             if (ch != null) ch.close();
             ch = null;
@@ -107,12 +135,13 @@ final class ShardWriter implements AutoCloseable {
 
     @Override
     public void close() {
+        for (Future<Frame> f : inFlight) f.cancel(false);
+        inFlight.clear();
         try {
             if (ch != null) ch.close();
         } catch (IOException ignored) {
             // the staging directory is removed after a failure
         }
-        zstd.close();
     }
 
     private void nextShard() {
@@ -132,6 +161,7 @@ final class ShardWriter implements AutoCloseable {
     private void closeShard() {
         if (ch == null) return;
         flushFrame();
+        drain(0);
         try {
             ch.close();
         } catch (IOException e) {
@@ -142,23 +172,48 @@ final class ShardWriter implements AutoCloseable {
         closed.add(new Shard(p.getFileName().toString(), split, docs, text, bytes, filePos, sha256(p)));
     }
 
+    /** Hands the current frame to compression; frames are written in order by {@link #drain}. */
     private void flushFrame() {
         if (frameLen == 0) return;
-        writeFrame(frame, 0, frameLen);
+        if (executor == null) {
+            writeBytes(compress(frame, 0, frameLen));
+        } else {
+            byte[] src = frame;
+            int len = frameLen;
+            inFlight.add(executor.submit(() -> {
+                Frame c = compress(src, 0, len);
+                frames.give(src);
+                return c;
+            }));
+            frame = frames.take(FRAME_BYTES);
+            drain(maxInFlight);
+        }
         frameLen = 0;
     }
 
-    private void writeFrame(byte[] b, int off, int len) {
-        int bound = (int) Zstd.compressBound(len);
-        if (compressed.length < bound) compressed = new byte[bound];
-        int n = zstd.compressByteArray(compressed, 0, compressed.length, b, off, len);
+    /** Writes finished frames in order until at most {@code keep} are in flight. */
+    private void drain(int keep) {
+        while (inFlight.size() > keep || (!inFlight.isEmpty() && inFlight.peek().isDone())) {
+            try {
+                writeBytes(inFlight.poll().get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while compressing", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("compression failed", e.getCause());
+            }
+        }
+    }
+
+    private void writeBytes(Frame c) {
         try {
-            ByteBuffer bb = ByteBuffer.wrap(compressed, 0, n);
+            ByteBuffer bb = ByteBuffer.wrap(c.buf(), 0, c.len());
             while (bb.hasRemaining()) ch.write(bb);
         } catch (IOException e) {
             throw ioError(e);
         }
-        filePos += n;
+        filePos += c.len();
+        outputs.give(c.buf());
     }
 
     private Path path(int s) {

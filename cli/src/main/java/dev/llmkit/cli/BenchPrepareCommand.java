@@ -1,0 +1,96 @@
+package dev.llmkit.cli;
+
+import dev.llmkit.core.AtomicFiles;
+import dev.llmkit.core.Progress;
+import dev.llmkit.core.config.PrepareConfig;
+import dev.llmkit.data.prepare.Corpus;
+import dev.llmkit.data.prepare.InputFiles;
+import dev.llmkit.data.prepare.PrepareBenchmark;
+import dev.llmkit.data.prepare.PrepareBenchmark.Figure;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code llmkit data bench}: throughput of {@code data prepare}, with the decompression floor as anchor. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Measure data prepare throughput (MB/s of uncompressed input) on the given inputs and on a "
+                + "generated .jsonl.zst of --size-mb, beside single-thread zstd decompression of the same file "
+                + "measured in the same run. Goal: >= 100 MB/s on 2 cores for .jsonl.zst input.",
+        footer = {"", "Example:", "  llmkit data bench --input '../shared/data/pretrain_*' --size-mb 1024", "", ExitCodes.HELP})
+public final class BenchPrepareCommand implements Callable<Integer> {
+    static final double GOAL_MB_S = 100;
+
+    @Option(names = {"-i", "--input"}, arity = "1..*", paramLabel = "PATH",
+            description = "Real inputs to measure and to build the big file from (default: ../shared/data/pretrain_* if present, else the demo corpus).")
+    List<String> inputs;
+
+    @Option(names = "--size-mb", paramLabel = "MB", defaultValue = "1024", description = "Uncompressed size of the generated .jsonl.zst (default ${DEFAULT-VALUE}).")
+    long sizeMb;
+
+    @Option(names = "--work", paramLabel = "DIR", defaultValue = "runs/bench-prepare", description = "Scratch directory; the big input is kept there for reuse (default ${DEFAULT-VALUE}).")
+    Path work;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
+    Integer threads;
+
+    @Mixin
+    ConfigOptions config;
+
+    @Override
+    public Integer call() throws IOException {
+        List<String> flags = new ArrayList<>();
+        if (threads != null) flags.add("data.prepare.threads=" + threads);
+        PrepareConfig cfg = config.resolve(flags).config().data().prepare();
+        Files.createDirectories(work);
+        List<String> in = inputs != null ? inputs : defaultInputs();
+        List<InputFiles.Input> files = InputFiles.resolve(in);
+        System.out.printf(Locale.ROOT, "llmkit data bench: %d worker threads, %d cores, inputs %s%n",
+                cfg.effectiveThreads(), Runtime.getRuntime().availableProcessors(), in);
+
+        Figure real = PrepareBenchmark.prepare("inputs", cfg, files, work, 3);
+        print("prepare, given inputs (best of 3)", real, null);
+
+        Path corpus = work.resolve("corpus");
+        Corpus.prepare(cfg, files, corpus, true, Progress.NONE);
+        Path big;
+        try (ConsoleProgress p = ConsoleProgress.create()) {
+            big = PrepareBenchmark.bigInput(corpus, work, sizeMb << 20, p);
+        }
+        AtomicFiles.deleteRecursively(corpus);
+        System.out.printf(Locale.ROOT, "big input: %s (%.0f MB compressed)%n", big, Files.size(big) / 1048576.0);
+        Figure floor = PrepareBenchmark.decompressOnly(big);
+        print("anchor: " + floor.name(), floor, null);
+        Figure bigFig = PrepareBenchmark.prepare("big", cfg, InputFiles.resolve(List.of(big.toString())), work, 1);
+        print("prepare, " + (sizeMb) + " MB .jsonl.zst", bigFig, floor);
+        return ExitCodes.OK;
+    }
+
+    private static void print(String what, Figure f, Figure anchor) {
+        System.out.printf(Locale.ROOT, "%-58s %8.1f MB in %7.2f s = %7.1f MB/s  (%.2fx goal %.0f MB/s%s)%n", what,
+                f.bytes() / 1048576.0, f.seconds(), f.mbPerSecond(), f.mbPerSecond() / GOAL_MB_S, GOAL_MB_S,
+                anchor == null ? "" : String.format(Locale.ROOT, ", %.2fx decompress-only", f.mbPerSecond() / anchor.mbPerSecond()));
+    }
+
+    private static List<String> defaultInputs() {
+        String home = System.getProperty("llmkit.home", ".");
+        Path shared = Path.of(home).resolve("../shared/data").normalize();
+        List<String> out = new ArrayList<>();
+        if (Files.isDirectory(shared)) {
+            try (var s = Files.list(shared)) {
+                s.filter(p -> p.getFileName().toString().startsWith("pretrain_")).sorted().forEach(p -> out.add(p.toString()));
+            } catch (IOException ignored) {
+                // fall through to the demo corpus
+            }
+        }
+        if (out.isEmpty()) throw new dev.llmkit.core.ConfigException("no --input given and no ../shared/data/pretrain_* found",
+                "pass --input, e.g. the corpus of a demo run: --input runs/demo/raw/corpus");
+        return out;
+    }
+}

@@ -1,0 +1,123 @@
+package dev.llmkit.data.prepare;
+
+import com.github.luben.zstd.RecyclingBufferPool;
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
+import dev.llmkit.core.AtomicFiles;
+import dev.llmkit.core.Progress;
+import dev.llmkit.core.StorageException;
+import dev.llmkit.core.config.PrepareConfig;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The throughput benchmark of {@code data prepare}: MB/s of uncompressed input, measured on given
+ * inputs and on a large generated {@code .jsonl.zst} file, beside the speed of merely decompressing
+ * that file on one thread (the floor any reader pays), measured in the same run.
+ */
+public final class PrepareBenchmark {
+    private PrepareBenchmark() {}
+
+    /** One measurement: what was read and how long it took. */
+    public record Figure(String name, long bytes, double seconds) {
+        public double mbPerSecond() {
+            return bytes / 1048576.0 / seconds;
+        }
+    }
+
+    /** Runs prepare on {@code inputs} {@code repeats} times into {@code work} and returns the fastest. */
+    public static Figure prepare(String name, PrepareConfig cfg, List<InputFiles.Input> inputs, Path work, int repeats) {
+        Figure best = null;
+        for (int i = 0; i < repeats; i++) {
+            Path out = work.resolve("out-" + name);
+            long t0 = System.nanoTime();
+            Corpus.Manifest m = Corpus.prepare(cfg, inputs, out, true, Progress.NONE);
+            Figure f = new Figure(name, m.report().totals().bytesIn(), (System.nanoTime() - t0) / 1e9);
+            if (best == null || f.seconds() < best.seconds()) best = f;
+            try {
+                AtomicFiles.deleteRecursively(out);
+            } catch (IOException e) {
+                throw new StorageException("cannot clean " + out, null, e);
+            }
+        }
+        return best;
+    }
+
+    /** Decompresses a .zst file and counts its lines on one thread. */
+    public static Figure decompressOnly(Path zst) {
+        long t0 = System.nanoTime();
+        long bytes = 0;
+        long lines = 0;
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = new ZstdInputStreamNoFinalizer(new BufferedInputStream(Files.newInputStream(zst), 1 << 17),
+                RecyclingBufferPool.INSTANCE)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                bytes += n;
+                for (int p = 0; (p = RecordParser.indexOfNewline(buf, p, n)) >= 0; p++) lines++;
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot read " + zst + ": " + e.getMessage(), null, e);
+        }
+        return new Figure("zstd decompress + line split, 1 thread (" + lines + " lines)", bytes, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Writes a .jsonl.zst of at least {@code minBytes} uncompressed bytes by cycling through the
+     * documents of a prepared corpus, each copy made unique by a "[copy N]" prefix (so deduplication
+     * keeps them all). Reuses the file when it exists.
+     */
+    public static Path bigInput(Path corpusDir, Path work, long minBytes, Progress progress) {
+        Path file = work.resolve("bench-" + (minBytes >> 20) + "MB.jsonl.zst");
+        if (Files.isRegularFile(file)) return file;
+        List<Path> shards = new ArrayList<>();
+        try (var s = Files.list(corpusDir)) {
+            s.filter(p -> p.getFileName().toString().endsWith(".jsonl.zst")).sorted().forEach(shards::add);
+        } catch (IOException e) {
+            throw new StorageException("cannot list " + corpusDir, null, e);
+        }
+        if (shards.isEmpty()) throw new StorageException("no shards in " + corpusDir + " to build the benchmark input from", null, null);
+        Path tmp = work.resolve(file.getFileName() + ".tmp");
+        byte[] head = "{\"text\":\"".getBytes(StandardCharsets.US_ASCII);
+        long written = 0;
+        progress.start("bench input", minBytes, "B");
+        try (OutputStream out = new BufferedOutputStream(new ZstdOutputStreamNoFinalizer(Files.newOutputStream(tmp), 3), 1 << 20)) {
+            for (int copy = 0; written < minBytes; copy++) {
+                byte[] tag = ("{\"text\":\"[copy " + copy + "] ").getBytes(StandardCharsets.US_ASCII);
+                for (Path shard : shards) {
+                    try (InputStream in = new ZstdInputStreamNoFinalizer(new BufferedInputStream(Files.newInputStream(shard), 1 << 17))) {
+                        byte[] all = in.readAllBytes();
+                        int start = 0;
+                        while (start < all.length && written < minBytes) {
+                            int nl = RecordParser.indexOfNewline(all, start, all.length);
+                            int end = nl < 0 ? all.length : nl + 1;
+                            out.write(tag);
+                            out.write(all, start + head.length, end - start - head.length);
+                            written += tag.length + end - start - head.length;
+                            start = end;
+                        }
+                    }
+                    progress.update(written);
+                }
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot write " + tmp + ": " + e.getMessage(), "check free disk space", e);
+        } finally {
+            progress.close();
+        }
+        try {
+            Files.move(tmp, file);
+        } catch (IOException e) {
+            throw new StorageException("cannot rename " + tmp, null, e);
+        }
+        return file;
+    }
+}
