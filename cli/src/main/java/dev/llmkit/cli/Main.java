@@ -22,10 +22,18 @@ public final class Main {
         return commandLine().execute(args);
     }
 
+    /** Runs llmkit in-process with its error messages going to {@code err}. */
+    public static int run(PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        cl.setErr(err);
+        return cl.execute(args);
+    }
+
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new LlmkitCommand());
         cl.setExecutionExceptionHandler(Main::handle);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setUsageHelpAutoWidth(true);
         return cl;
     }
 

@@ -54,8 +54,8 @@ public final class AtomicFiles {
     public static Path beginDir(Path target, boolean overwrite) {
         Path abs = target.toAbsolutePath().normalize();
         if (Files.exists(abs) && !overwrite) {
-            throw new StorageException("output directory " + target + " already exists",
-                    "choose another --out or pass --force to replace it", null);
+            throw new ConfigException("output directory " + target + " already exists",
+                    "choose another --out or pass --force to replace it");
         }
         Path staging = stagingDir(abs);
         try {

@@ -1,0 +1,236 @@
+package dev.llmkit.data.prepare;
+
+import static dev.llmkit.data.prepare.Fixtures.doc;
+import static dev.llmkit.data.prepare.Fixtures.lines;
+import static dev.llmkit.data.prepare.Fixtures.write;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.Json;
+import dev.llmkit.core.Progress;
+import dev.llmkit.core.config.ConfigLoader;
+import dev.llmkit.core.config.PrepareConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CorpusTest {
+    @TempDir
+    Path dir;
+
+    static PrepareConfig cfg(String... sets) {
+        return ConfigLoader.load(null, List.of(sets)).config().data().prepare();
+    }
+
+    private Corpus.Manifest prepare(PrepareConfig cfg, Path out, Path... inputs) {
+        List<String> args = Stream.of(inputs).map(Path::toString).toList();
+        return Corpus.prepare(cfg, InputFiles.resolve(args), out, false, Progress.NONE);
+    }
+
+    /** One file of every format, with each kind of bad record, blank lines, duplicates and NFD text. */
+    private Path[] mixedInputs() throws IOException {
+        byte[] badUtf8 = "{\"text\":\"caf\u00e9 \"}".getBytes(StandardCharsets.UTF_8);
+        badUtf8[badUtf8.length - 4] = (byte) 0xff; // corrupt the second byte of the e-acute
+        return new Path[] {
+            write(dir.resolve("in/a.jsonl"), lines(doc("alpha"), doc("beta"), "", "{not json", badUtf8,
+                    "{\"meta\":{}}", "{\"text\":42}", "{\"text\":\"   \\n\"}", "[1,2]", doc("alpha"))),
+            write(dir.resolve("in/b.jsonl.gz"), lines(doc("gamma"), doc("beta"), "{\"text\":null}")),
+            write(dir.resolve("in/c.jsonl.zst"), lines(doc("cafe\u0301"), doc("caf\u00e9"), "{\"text\":\"x\\ud800y\"}",
+                    "{\"text\":\"ok\"} trailing")),
+            write(dir.resolve("in/d.json.gz"), lines("{\"text\":\"delta\",\"meta\":[1,{\"k\":\"v\"}],\"id\":7}")),
+            write(dir.resolve("in/e.txt"), "epsilon\nsecond line\n".getBytes(StandardCharsets.UTF_8)),
+        };
+    }
+
+    @Test
+    void countsEveryReasonAndKeepsGoodRecords() throws IOException {
+        Path out = dir.resolve("out");
+        Corpus.Manifest m = prepare(cfg(), out, mixedInputs());
+        CorpusReport.Totals t = m.report().totals();
+        assertEquals(5, t.files());
+        assertEquals(10 - 1 + 3 + 4 + 1 + 1, t.documentsIn()); // blank line is not a document
+        assertEquals(1, t.blankLines());
+        Map<String, Long> expected = new TreeMap<>(Map.of("invalid_json", 3L, "invalid_utf8", 2L, "missing_text", 2L,
+                "text_not_string", 1L, "empty_text", 1L, "too_large", 0L));
+        assertEquals(expected, new TreeMap<>(t.skipped()));
+        assertEquals(3, t.duplicates()); // alpha, beta again, and NFC(cafe + U+0301) == café
+        List<String> texts = new ArrayList<>(Fixtures.texts(out));
+        texts.sort(null);
+        assertEquals(List.of("alpha", "beta", "caf\u00e9", "delta", "epsilon\nsecond line\n", "gamma"), texts);
+        assertEquals(t.documentsIn(), t.documentsOut() + t.duplicates() + t.skipped().values().stream().mapToLong(x -> x).sum());
+        long bytesIn = 0;
+        for (CorpusReport.Source s : m.report().sources()) {
+            assertEquals(s.documentsIn(), s.documentsOut() + s.duplicates() + s.droppedWithFile()
+                    + s.skipped().values().stream().mapToLong(x -> x).sum(), s.path());
+            bytesIn += s.bytesIn();
+        }
+        assertEquals(bytesIn, t.bytesIn());
+        // examples carry file and line
+        CorpusReport.BadRecord first = m.report().badRecords().get(0);
+        assertTrue(first.file().endsWith("a.jsonl") && first.line() == 4 && first.reason().equals("invalid_json"),
+                m.report().badRecords().toString());
+        assertTrue(m.report().badRecords().stream().anyMatch(b -> b.reason().equals("invalid_utf8") && b.line() == 3
+                && b.file().endsWith("c.jsonl.zst") && b.detail().contains("surrogate")), m.report().badRecords().toString());
+        assertTrue(m.report().badRecords().stream().anyMatch(b -> b.reason().equals("invalid_utf8") && b.line() == 5
+                && b.detail().contains("invalid UTF-8 byte 0xc3 at column 13")), m.report().badRecords().toString());
+    }
+
+    @Test
+    void metaIsKeptVerbatimAndTxtGetsItsSource() throws IOException {
+        Path out = dir.resolve("out");
+        prepare(cfg("data.prepare.val_fraction=0"), out, mixedInputs());
+        Map<String, JsonNode> byText = new TreeMap<>();
+        for (JsonNode n : Fixtures.records(out, "train")) byText.put(n.get("text").asText(), n);
+        assertEquals("[1,{\"k\":\"v\"}]", byText.get("delta").get("meta").toString());
+        assertFalse(byText.get("delta").has("id"));
+        assertEquals("t", byText.get("alpha").get("meta").get("src").asText());
+        assertTrue(byText.get("epsilon\nsecond line\n").get("meta").get("source_file").asText().endsWith("e.txt"));
+        assertFalse(Files.exists(out.resolve("val-00000.jsonl.zst")));
+    }
+
+    @Test
+    void strictStopsAtTheFirstBadRecordAndLeavesNothing() throws IOException {
+        Path out = dir.resolve("out");
+        Path[] in = mixedInputs();
+        DataException e = assertThrows(DataException.class, () -> prepare(cfg("data.prepare.strict=true"), out, in));
+        assertTrue(e.getMessage().contains("a.jsonl:4: invalid_json"), e.getMessage());
+        assertFalse(Files.exists(out));
+        assertFalse(Files.exists(dir.resolve(".out.partial")));
+    }
+
+    @Test
+    void normalizationCanBeChangedOrTurnedOff() throws IOException {
+        Path in = write(dir.resolve("n.jsonl"), lines(doc("cafe\u0301"), doc("caf\u00e9"), doc("\ufb01ne")));
+        prepare(cfg("data.prepare.normalization=none", "data.prepare.val_fraction=0"), dir.resolve("none"), in);
+        assertEquals(List.of("cafe\u0301", "caf\u00e9", "\ufb01ne"), Fixtures.texts(dir.resolve("none")));
+        prepare(cfg("data.prepare.normalization=NFKC", "data.prepare.val_fraction=0"), dir.resolve("nfkc"), in);
+        assertEquals(List.of("caf\u00e9", "fine"), Fixtures.texts(dir.resolve("nfkc")));
+        prepare(cfg("data.prepare.normalization=NFD", "data.prepare.val_fraction=0"), dir.resolve("nfd"), in);
+        assertEquals(List.of("cafe\u0301", "\ufb01ne"), Fixtures.texts(dir.resolve("nfd")));
+    }
+
+    @Test
+    void truncatedCompressedFileIsAnErrorOrSkippedWhole() throws IOException {
+        List<Object> many = new ArrayList<>();
+        for (int i = 0; i < 8000; i++) many.add(doc("doc number " + i + " " + "x".repeat(i % 1200)));
+        Path first = write(dir.resolve("in/1.jsonl"), lines(doc("kept")));
+        Path broken = write(dir.resolve("in/2.jsonl.zst"), lines(many.toArray()));
+        Fixtures.truncate(broken, 100);
+        // a document of the broken file seen again later must survive the rollback
+        Path later = write(dir.resolve("in/3.jsonl.gz"), lines(doc("doc number 3 xxx"), doc("kept")));
+        DataException e = assertThrows(DataException.class, () -> prepare(cfg(), dir.resolve("a"), first, broken, later));
+        assertTrue(e.getMessage().contains("2.jsonl.zst") && e.getMessage().contains("truncated"), e.getMessage());
+        assertTrue(e.hint().contains("--skip-bad-files"));
+        assertFalse(Files.exists(dir.resolve("a")));
+
+        // tiny shards so the rollback crosses shard boundaries
+        Corpus.Manifest m = prepare(cfg("data.prepare.skip_bad_files=true", "data.prepare.shard_bytes=2048",
+                "data.prepare.val_fraction=0"), dir.resolve("b"), first, broken, later);
+        CorpusReport.Source s = m.report().sources().get(1);
+        assertEquals("skipped", s.status());
+        assertTrue(s.error().contains("truncated"), s.error());
+        assertEquals(0, s.documentsOut());
+        assertTrue(s.droppedWithFile() > 1000, "dropped " + s.droppedWithFile());
+        assertEquals(1, m.report().totals().filesSkipped());
+        assertEquals(List.of("kept", "doc number 3 xxx"), Fixtures.texts(dir.resolve("b")));
+        assertEquals(1, m.report().totals().duplicates());
+        for (CorpusReport.Source src : m.report().sources()) assertEquals(64, src.sha256().length());
+    }
+
+    @Test
+    void corruptGzipIsNamed() throws IOException {
+        Path gz = write(dir.resolve("x.jsonl.gz"), lines(doc("a"), doc("b")));
+        byte[] b = Files.readAllBytes(gz);
+        b[b.length / 2] ^= 0x5a;
+        Files.write(gz, b);
+        DataException e = assertThrows(DataException.class, () -> prepare(cfg(), dir.resolve("o"), gz));
+        assertTrue(e.getMessage().contains("x.jsonl.gz"), e.getMessage());
+    }
+
+    @Test
+    void sameInputsGiveByteIdenticalOutputWhateverTheThreads() throws IOException {
+        Path[] in = mixedInputs();
+        List<Object> many = new ArrayList<>();
+        for (int i = 0; i < 40000; i++) many.add(doc("line " + i + " \u00e9\u4e2d " + "y".repeat(i % 300)));
+        Path big = write(dir.resolve("in/big.jsonl.zst"), lines(many.toArray()));
+        Path[] all = Stream.concat(Stream.of(in), Stream.of(big)).toArray(Path[]::new);
+        prepare(cfg("data.prepare.threads=1", "data.prepare.shard_bytes=1000000"), dir.resolve("t1"), all);
+        prepare(cfg("data.prepare.threads=3", "data.prepare.shard_bytes=1000000"), dir.resolve("t3"), all);
+        List<Path> f1 = listFiles(dir.resolve("t1"));
+        assertTrue(f1.size() > 4, f1.toString());
+        assertEquals(f1.stream().map(p -> p.getFileName().toString()).toList(),
+                listFiles(dir.resolve("t3")).stream().map(p -> p.getFileName().toString()).toList());
+        for (Path p : f1) {
+            byte[] a = Files.readAllBytes(p);
+            byte[] b = Files.readAllBytes(dir.resolve("t3").resolve(p.getFileName()));
+            if (p.getFileName().toString().equals("provenance.json")) {
+                // identical apart from the threads setting
+                assertEquals(new String(a, StandardCharsets.UTF_8).replace("\"threads\" : 1", "\"threads\" : 3").replaceAll("\"config_sha256\" : \"\\w+\"", ""),
+                        new String(b, StandardCharsets.UTF_8).replaceAll("\"config_sha256\" : \"\\w+\"", ""));
+            } else {
+                assertArrayEquals(a, b, p.toString());
+            }
+        }
+        CorpusReport r = Json.MAPPER.readValue(dir.resolve("t1/report.json").toFile(), CorpusReport.class);
+        for (ShardWriter.Shard s : r.shards()) assertTrue(s.bytes() <= 1000000, s.toString());
+        long val = r.totals().val().documents();
+        assertTrue(val > 100 && val < 400, "val " + val + " of ~40000 at 0.005");
+    }
+
+    @Test
+    void oversizedLinesAreSkippedAndLineNumbersStayRight() throws IOException {
+        String huge = doc("z".repeat(300_000));
+        Path in = write(dir.resolve("o.jsonl.zst"), lines(doc("one"), huge, doc("three"), huge, "{bad", doc("six")));
+        Corpus.Manifest m = prepare(cfg("data.prepare.max_doc_bytes=100000", "data.prepare.val_fraction=0"), dir.resolve("o"), in);
+        assertEquals(2, m.report().totals().skipped().get("too_large"));
+        assertEquals(List.of("one", "three", "six"), Fixtures.texts(dir.resolve("o")));
+        assertTrue(m.report().badRecords().stream().anyMatch(b -> b.reason().equals("invalid_json") && b.line() == 5),
+                m.report().badRecords().toString());
+        assertTrue(m.report().badRecords().stream().anyMatch(b -> b.reason().equals("too_large") && b.line() == 4),
+                m.report().badRecords().toString());
+    }
+
+    @Test
+    void existingOutputNeedsOverwriteAndMissingInputIsAUsageError() throws IOException {
+        Path in = write(dir.resolve("i.jsonl"), lines(doc("a")));
+        prepare(cfg(), dir.resolve("o"), in);
+        assertThrows(ConfigException.class, () -> prepare(cfg(), dir.resolve("o"), in));
+        Corpus.prepare(cfg(), InputFiles.resolve(List.of(in.toString())), dir.resolve("o"), true, Progress.NONE);
+        assertThrows(ConfigException.class, () -> InputFiles.resolve(List.of(dir.resolve("nope.jsonl").toString())));
+        Path odd = write(dir.resolve("x.csv"), "a,b\n".getBytes(StandardCharsets.UTF_8));
+        assertThrows(ConfigException.class, () -> InputFiles.resolve(List.of(odd.toString())));
+    }
+
+    @Test
+    void globsAndDirectoriesExpandInSortedOrder() throws IOException {
+        write(dir.resolve("g/b.jsonl"), lines(doc("b")));
+        write(dir.resolve("g/a.jsonl.zst"), lines(doc("a")));
+        write(dir.resolve("g/sub/c.txt"), "c".getBytes(StandardCharsets.UTF_8));
+        write(dir.resolve("g/ignored.csv"), "x".getBytes(StandardCharsets.UTF_8));
+        List<String> names = InputFiles.resolve(List.of(dir.resolve("g").toString())).stream()
+                .map(i -> dir.resolve("g").relativize(i.path()).toString()).toList();
+        assertEquals(List.of("a.jsonl.zst", "b.jsonl", "sub/c.txt"), names);
+        List<InputFiles.Input> glob = InputFiles.resolve(List.of(dir.resolve("g").toString() + "/*.jsonl*"));
+        assertEquals(2, glob.size());
+    }
+
+    private static List<Path> listFiles(Path d) throws IOException {
+        try (var s = Files.list(d)) {
+            return s.sorted().toList();
+        }
+    }
+}
