@@ -19,9 +19,7 @@ import picocli.CommandLine.Option;
  * Today: synthesise the biographies (raw/) and prepare them into 00-corpus/.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run the pipeline on built-in demo data: generate fictional biographies and Q&A pairs",
-            "(OUT/raw), then prepare the corpus (OUT/00-corpus). Writes the resolved config to OUT/pipeline.yaml.",
-            "Stages replace their own earlier output."},
+        description = "Run the pipeline on built-in demo data: generate fictional biographies and Q&A pairs (OUT/raw), then prepare the corpus (OUT/00-corpus). Writes the resolved config to OUT/pipeline.yaml. Stages replace their own earlier output.",
         footer = {"", "Example:", "  llmkit demo --out runs/demo", "", ExitCodes.HELP})
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", defaultValue = "runs/demo", description = "Run directory (default: ${DEFAULT-VALUE}).")

@@ -12,10 +12,7 @@ import picocli.CommandLine.Option;
 
 /** {@code llmkit data synth}: the built-in demo corpus of fictional biographies and Q&amp;A pairs. */
 @Command(name = "synth", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Generate the built-in demo data: fictional biographies as RedPajama-style JSONL shards",
-            "(OUT/corpus) and Q&A pairs about the same people (OUT/qa/train.jsonl for fine-tuning people,",
-            "OUT/qa/heldout.jsonl for held-out people), after 'Physics of Language Models, Part 3.1'.",
-            "Deterministic per seed."},
+        description = "Generate the built-in demo data: fictional biographies as RedPajama-style JSONL shards (OUT/corpus) and Q&A pairs about the same people (OUT/qa/train.jsonl for fine-tuning people, OUT/qa/heldout.jsonl for held-out people), after 'Physics of Language Models, Part 3.1'. Deterministic per seed.",
         footer = {"", "Example:", "  llmkit data synth --out runs/demo/raw --people 2000 --augment 5 --seed 7", "", ExitCodes.HELP})
 public final class SynthCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output directory.")
