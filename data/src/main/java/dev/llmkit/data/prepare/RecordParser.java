@@ -148,7 +148,8 @@ final class RecordParser {
             }
         } catch (JsonProcessingException ex) {
             long col = ex.getLocation() == null ? -1 : ex.getLocation().getColumnNr();
-            bad(p, Reason.INVALID_JSON, ex.getOriginalMessage().lines().findFirst().orElse("") + (col > 0 ? " (column " + col + ")" : ""));
+            String msg = ex.getOriginalMessage().lines().findFirst().orElse("").replaceAll("\\s*\\(start marker at .*$", "");
+            bad(p, Reason.INVALID_JSON, msg + (col > 0 ? " (column " + col + ")" : ""));
             return;
         } catch (IOException ex) {
             bad(p, Reason.INVALID_JSON, String.valueOf(ex.getMessage()));

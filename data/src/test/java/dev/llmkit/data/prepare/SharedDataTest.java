@@ -79,5 +79,6 @@ class SharedDataTest {
         DataException e = assertThrows(DataException.class, () -> Corpus.prepare(CorpusTest.cfg("data.prepare.strict=true"),
                 InputFiles.resolve(all), dir.resolve("strict"), false, Progress.NONE));
         assertTrue(e.getMessage().contains("broken.jsonl:3: invalid_json"), e.getMessage());
+        assertTrue(!e.getMessage().contains("REDACTED"), e.getMessage());
     }
 }
