@@ -7,8 +7,6 @@ package dev.llmkit.data.prepare;
 final class JsonString {
     private JsonString() {}
 
-    private static final java.lang.invoke.VarHandle LONGS =
-            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
     /** Thrown for a malformed literal; {@code surrogate} marks an unpaired surrogate escape. */
     static final class Malformed extends Exception {
@@ -117,7 +115,7 @@ final class JsonString {
     static boolean allBelow(byte[] b, int n, int limit) {
         int i = 0;
         while (i < n) {
-            while (i + 8 <= n && ((long) LONGS.get(b, i) & 0x8080808080808080L) == 0) i += 8;
+            while (i + 8 <= n && (Utf8.word(b, i) & 0x8080808080808080L) == 0) i += 8;
             if (i >= n) break;
             int c = b[i] & 0xff;
             if (c < 0x80) {

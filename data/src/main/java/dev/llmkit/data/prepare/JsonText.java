@@ -6,14 +6,12 @@ final class JsonText {
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    private static final java.lang.invoke.VarHandle LONGS =
-            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final long ONES = 0x0101010101010101L;
     private static final long HIGH = 0x8080808080808080L;
 
     /** True if none of the 8 bytes at {@code i} is a quote, a backslash or an ASCII control. */
     private static boolean clean8(byte[] b, int i) {
-        long x = (long) LONGS.get(b, i);
+        long x = Utf8.word(b, i);
         long q = x ^ (ONES * '"');
         long bs = x ^ (ONES * '\\');
         long zeroQ = (q - ONES) & ~q;

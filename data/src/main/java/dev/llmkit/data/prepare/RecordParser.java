@@ -7,9 +7,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import dev.llmkit.core.Json;
 import dev.llmkit.core.config.PrepareConfig;
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,7 +19,6 @@ import java.text.Normalizer;
  * {@code {"text":...,"meta":...}}.
  */
 final class RecordParser {
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
             return MessageDigest.getInstance("SHA-256");
@@ -193,8 +189,8 @@ final class RecordParser {
         MessageDigest md = SHA256.get();
         md.update(utf8, 0, len);
         byte[] d = md.digest();
-        p.hashHi[i] = (long) LONGS.get(d, 0);
-        p.hashLo[i] = (long) LONGS.get(d, 8);
+        p.hashHi[i] = Utf8.word(d, 0);
+        p.hashLo[i] = Utf8.word(d, 8);
         p.textBytes[i] = len;
         ByteSink out = p.out;
         out.putAscii("{\"text\":");
@@ -249,7 +245,7 @@ final class RecordParser {
     static int indexOfNewline(byte[] b, int from, int to) {
         int i = from;
         while (i + 8 <= to) {
-            long x = (long) LONGS.get(b, i) ^ 0x0a0a0a0a0a0a0a0aL;
+            long x = Utf8.word(b, i) ^ 0x0a0a0a0a0a0a0a0aL;
             long z = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
             if (z != 0) return i + (Long.numberOfTrailingZeros(z) >>> 3);
             i += 8;

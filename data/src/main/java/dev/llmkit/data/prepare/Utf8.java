@@ -15,7 +15,7 @@ final class Utf8 {
         int i = off;
         while (i < end) {
             // ASCII fast path, 8 bytes at a time
-            while (i + 8 <= end && ((long) LONGS.get(b, i) & 0x8080808080808080L) == 0) i += 8;
+            while (i + 8 <= end && (word(b, i) & 0x8080808080808080L) == 0) i += 8;
             if (i >= end) break;
             int c = b[i] & 0xff;
             if (c < 0x80) {
@@ -49,14 +49,8 @@ final class Utf8 {
         return -1;
     }
 
-    /** True if every byte of {@code b[off, end)} is ASCII. */
-    static boolean isAscii(byte[] b, int off, int end) {
-        int i = off;
-        while (i + 8 <= end) {
-            if (((long) LONGS.get(b, i) & 0x8080808080808080L) != 0) return false;
-            i += 8;
-        }
-        for (; i < end; i++) if (b[i] < 0) return false;
-        return true;
+    /** The 8 bytes at {@code b[i]} as a little-endian long (for bytewise tests eight at a time). */
+    static long word(byte[] b, int i) {
+        return (long) LONGS.get(b, i);
     }
 }
