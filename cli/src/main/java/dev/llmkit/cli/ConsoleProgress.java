@@ -74,7 +74,7 @@ public final class ConsoleProgress implements Progress {
     @Override
     public synchronized void status(String text) {
         status = text;
-        if (bar != null) bar.setExtraMessage(text);
+        if (bar != null) bar.setExtraMessage(" " + text);
     }
 
     @Override

@@ -117,7 +117,7 @@ public final class Corpus {
                 }
             }, "prepare-reader");
             readerThread.setDaemon(true);
-            progress.start("prepare", rawBefore[inputs.size()], "B");
+            progress.start("prepare (input bytes on disk)", rawBefore[inputs.size()], "B");
             train = new ShardWriter(dir, "train", cfg.shardBytes(), cfg.zstdLevel(), pool, threads * 2);
             val = new ShardWriter(dir, "val", cfg.shardBytes(), cfg.zstdLevel(), pool, threads * 2);
             try (ShardWriter t = train; ShardWriter v = val) {
