@@ -39,6 +39,9 @@ public final class Json {
                 .serializationInclusion(JsonInclude.Include.ALWAYS);
     }
 
+    /** One-line JSON (JSON Lines records, hashing). */
+    public static final com.fasterxml.jackson.databind.ObjectWriter COMPACT = MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT);
+
     /** Pretty JSON with a trailing newline, as UTF-8 bytes. */
     public static byte[] bytes(Object value) {
         try {

@@ -161,8 +161,7 @@ public final class ConfigLoader {
     /** sha256 of a tree's compact JSON text (declared field order). */
     public static String sha256(JsonNode tree) {
         try {
-            byte[] bytes = Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsBytes(tree);
+            byte[] bytes = Json.COMPACT.writeValueAsBytes(tree);
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (JsonProcessingException | NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

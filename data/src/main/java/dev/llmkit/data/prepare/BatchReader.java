@@ -119,8 +119,8 @@ final class BatchReader {
     }
 
     private static String hashWhole(InputFiles.Input input) {
-        try (RawInput again = new RawInput(input.path())) {
-            return again.finishSha256();
+        try {
+            return RawInput.sha256(input.path());
         } catch (IOException e) {
             throw new StorageException("cannot read " + input.path() + ": " + e.getMessage(), "check the disk and the file", e);
         }

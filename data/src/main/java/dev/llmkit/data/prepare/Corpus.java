@@ -161,6 +161,7 @@ public final class Corpus {
             Tally.Src st = tally.src(b.source);
             if (b.kind == Batch.Kind.FILE_END) {
                 endSource(b, st);
+                tally.finished(st);
             } else {
                 for (int i = 0; i < p.count; i++) record(p, i, st);
                 st.lines += p.lines;
@@ -168,7 +169,7 @@ public final class Corpus {
                 st.bytesIn += b.bytesIn;
             }
             progress.update(rawBefore[b.source] + b.rawPos);
-            progress.status(tally.status());
+            progress.status(tally.status(b.kind == Batch.Kind.FILE_END ? null : st));
         }
 
         private void record(Parsed p, int i, Tally.Src st) {

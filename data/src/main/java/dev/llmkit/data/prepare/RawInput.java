@@ -68,6 +68,13 @@ final class RawInput extends InputStream {
         in.close();
     }
 
+    /** Hex sha256 of a whole file. */
+    static String sha256(Path path) throws IOException {
+        try (RawInput in = new RawInput(path)) {
+            return in.finishSha256();
+        }
+    }
+
     static MessageDigest newSha256() {
         try {
             return MessageDigest.getInstance("SHA-256");

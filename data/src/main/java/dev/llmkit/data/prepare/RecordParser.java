@@ -9,7 +9,6 @@ import dev.llmkit.core.config.PrepareConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.text.Normalizer;
 
 /**
@@ -19,13 +18,7 @@ import java.text.Normalizer;
  * {@code {"text":...,"meta":...}}.
  */
 final class RecordParser {
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    });
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(RawInput::newSha256);
 
     private static final ThreadLocal<ByteSink> TEXT = ThreadLocal.withInitial(() -> new ByteSink(1 << 16));
 

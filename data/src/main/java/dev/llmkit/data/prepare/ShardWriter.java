@@ -4,16 +4,13 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import dev.llmkit.core.StorageException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -226,14 +223,10 @@ final class ShardWriter implements AutoCloseable {
     }
 
     private static String sha256(Path p) {
-        MessageDigest md = RawInput.newSha256();
-        try (InputStream in = Files.newInputStream(p)) {
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
+        try {
+            return RawInput.sha256(p);
         } catch (IOException e) {
             throw new StorageException("cannot read back " + p + ": " + e.getMessage(), "check the disk", e);
         }
-        return HexFormat.of().formatHex(md.digest());
     }
 }

@@ -64,14 +64,27 @@ final class Tally {
         }
     }
 
-    String status() {
-        long out = 0;
-        long dup = 0;
-        long bad = 0;
-        for (Src s : sources) {
-            out += s.documentsOut;
-            dup += s.duplicates;
-            for (long k : s.skipped) bad += k;
+    /** Counts of the sources already finished, so the status line costs O(1) per batch. */
+    private long doneOut;
+    private long doneDup;
+    private long doneBad;
+
+    /** Adds a finished source (after any rollback) to the running totals. */
+    void finished(Src s) {
+        doneOut += s.documentsOut;
+        doneDup += s.duplicates;
+        for (long k : s.skipped) doneBad += k;
+    }
+
+    /** "docs N dup M bad K" over the finished sources plus {@code current} (may be null). */
+    String status(Src current) {
+        long out = doneOut;
+        long dup = doneDup;
+        long bad = doneBad;
+        if (current != null) {
+            out += current.documentsOut;
+            dup += current.duplicates;
+            for (long k : current.skipped) bad += k;
         }
         return "docs " + out + " dup " + dup + " bad " + bad;
     }

@@ -196,7 +196,7 @@ public final class Synth {
     }
 
     private static String compact(Object o) throws IOException {
-        return Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(o);
+        return Json.COMPACT.writeValueAsString(o);
     }
 
     private static BufferedWriter writer(Path p) throws IOException {
