@@ -7,12 +7,12 @@ import picocli.CommandLine.ScopeType;
 /** The top-level {@code llmkit} command. */
 @Command(name = "llmkit", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Train small Llama-style language models end to end on a CPU.",
-        subcommands = {DataCommand.class, DemoCommand.class},
+        subcommands = {DataCommand.class, TokenizerCommand.class, DemoCommand.class},
         footer = {"", ExitCodes.HELP})
 public final class LlmkitCommand {
     static volatile boolean debug;
 
-    @Option(names = {"-v", "--debug"}, scope = ScopeType.INHERIT,
+    @Option(names = "--debug", scope = ScopeType.INHERIT,
             description = "Show stack traces of errors and more detailed logs.")
     void setDebug(boolean on) {
         debug = on;

@@ -73,7 +73,7 @@ class CliTest {
     void debugShowsTheStackTrace() throws IOException {
         Path in = dir.resolve("in.jsonl");
         Files.writeString(in, "{oops\n");
-        Run r = run("-v", "data", "prepare", "--input", in.toString(), "--out", dir.resolve("s").toString(), "--strict");
+        Run r = run("--debug", "data", "prepare", "--input", in.toString(), "--out", dir.resolve("s").toString(), "--strict");
         assertEquals(3, r.code());
         assertTrue(r.err().contains("\tat "), r.err());
     }

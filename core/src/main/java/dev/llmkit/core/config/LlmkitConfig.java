@@ -6,12 +6,13 @@ import java.util.Objects;
  * The whole resolved configuration of a run: one section per stage. Keys are snake_case in YAML
  * ({@code data.prepare.val_fraction}); see configs/ and README.md for every key and its default.
  */
-public record LlmkitConfig(DataConfig data) {
+public record LlmkitConfig(DataConfig data, TokenizerConfig tokenizer) {
     public LlmkitConfig {
         Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(tokenizer, "tokenizer");
     }
 
     public static LlmkitConfig defaults() {
-        return new LlmkitConfig(DataConfig.defaults());
+        return new LlmkitConfig(DataConfig.defaults(), TokenizerConfig.defaults());
     }
 }

@@ -1,0 +1,219 @@
+package dev.llmkit.core.io;
+
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.StorageException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.HexFormat;
+import java.util.zip.CRC32;
+
+/**
+ * Token shards ({@code *.tok}): a run of token ids with a checked header. Version 1, little-endian:
+ * <pre>
+ * offset size  field
+ *  0      8    magic "LLMKTOK\0"
+ *  8      4    version = 1
+ * 12      4    width: bytes per token, 2 (uint16, when vocab &lt;= 65535) or 4 (uint32)
+ * 16      4    vocab size; every token is &lt; vocab
+ * 20      4    CRC-32 of the 64 header bytes with this field zero
+ * 24      8    token count
+ * 32     32    sha256 of the tokenizer.json that produced the tokens
+ * 64     ...   count * width bytes of tokens
+ * </pre>
+ * The reader checks magic, version, width, CRC and that the file size is exactly 64 + count * width.
+ * The writer writes a temporary file beside the target, fsyncs and renames it into place.
+ */
+public final class TokenShard {
+    public static final int HEADER = 64, VERSION = 1;
+    private static final byte[] MAGIC = "LLMKTOK\0".getBytes(StandardCharsets.US_ASCII);
+
+    /** A shard's header. */
+    public record Header(int width, int vocabSize, long count, String tokenizerSha256) {
+        public long fileSize() {
+            return HEADER + count * width;
+        }
+    }
+
+    private TokenShard() {}
+
+    public static int widthFor(int vocabSize) {
+        return vocabSize <= 65535 ? 2 : 4;
+    }
+
+    /** Streams tokens into a new shard; {@link #commit} makes it visible under its name. */
+    public static final class Writer implements AutoCloseable {
+        private final Path target, tmp;
+        private final OutputStream out;
+        private final int width, vocabSize;
+        private final byte[] sha;
+        private final byte[] buf = new byte[1 << 16];
+        private int fill;
+        private long count;
+        private boolean done;
+
+        public Writer(Path target, int vocabSize, String tokenizerSha256) {
+            this.target = target;
+            this.vocabSize = vocabSize;
+            this.width = widthFor(vocabSize);
+            this.sha = HexFormat.of().parseHex(tokenizerSha256);
+            if (sha.length != 32) throw new IllegalArgumentException("tokenizer sha256 must be 32 bytes");
+            this.tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+            try {
+                out = Files.newOutputStream(tmp);
+                out.write(new byte[HEADER]);
+            } catch (IOException e) {
+                throw new StorageException(tmp + ": cannot write: " + e.getMessage(), "check free space and permissions", e);
+            }
+        }
+
+        public void write(int[] tokens, int off, int len) {
+            for (int i = off; i < off + len; i++) {
+                int t = tokens[i];
+                if (t < 0 || t >= vocabSize) throw new IllegalArgumentException("token " + t + " out of range [0, " + vocabSize + ")");
+                if (fill + 4 > buf.length) flush();
+                buf[fill] = (byte) t;
+                buf[fill + 1] = (byte) (t >>> 8);
+                if (width == 4) {
+                    buf[fill + 2] = (byte) (t >>> 16);
+                    buf[fill + 3] = (byte) (t >>> 24);
+                }
+                fill += width;
+            }
+            count += len;
+        }
+
+        public long count() {
+            return count;
+        }
+
+        private void flush() {
+            try {
+                out.write(buf, 0, fill);
+                fill = 0;
+            } catch (IOException e) {
+                throw new StorageException(tmp + ": cannot write: " + e.getMessage(), "check free space", e);
+            }
+        }
+
+        /** Writes the header, fsyncs and renames the shard into place; returns its header. */
+        public Header commit() {
+            flush();
+            Header h = new Header(width, vocabSize, count, HexFormat.of().formatHex(sha));
+            try {
+                out.close();
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                    ch.write(encode(h), 0);
+                    ch.force(true);
+                }
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new StorageException(target + ": cannot write: " + e.getMessage(), "check free space", e);
+            }
+            done = true;
+            return h;
+        }
+
+        /** Drops the temporary file unless committed. */
+        @Override
+        public void close() {
+            if (done) return;
+            try {
+                out.close();
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // best effort: a stale temporary file is replaced by the next writer
+            }
+        }
+    }
+
+    static ByteBuffer encode(Header h) {
+        ByteBuffer b = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC).putInt(VERSION).putInt(h.width()).putInt(h.vocabSize()).putInt(0).putLong(h.count())
+                .put(HexFormat.of().parseHex(h.tokenizerSha256()));
+        CRC32 crc = new CRC32();
+        crc.update(b.array(), 0, HEADER);
+        b.putInt(20, (int) crc.getValue());
+        b.flip();
+        return b;
+    }
+
+    /** Reads and checks a shard's header against the file's size. */
+    public static Header header(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return check(file, ch);
+        } catch (NoSuchFileException e) {
+            throw new StorageException(file + ": no such file", null, e);
+        } catch (IOException e) {
+            throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
+        }
+    }
+
+    private static Header check(Path file, FileChannel ch) throws IOException {
+        long size = ch.size();
+        if (size < HEADER) throw bad(file, "file is " + size + " bytes, shorter than the " + HEADER + "-byte header");
+        ByteBuffer b = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining() && ch.read(b, b.position()) > 0) { /* read the header */ }
+        byte[] a = b.array();
+        for (int i = 0; i < MAGIC.length; i++) if (a[i] != MAGIC[i]) throw bad(file, "not a token shard (bad magic)");
+        int version = b.getInt(8), width = b.getInt(12), vocab = b.getInt(16), crcStored = b.getInt(20);
+        long count = b.getLong(24);
+        if (version != VERSION) throw bad(file, "unsupported version " + version + " (this llmkit reads " + VERSION + ")");
+        b.putInt(20, 0);
+        CRC32 crc = new CRC32();
+        crc.update(a, 0, HEADER);
+        if ((int) crc.getValue() != crcStored) throw bad(file, "header checksum mismatch (corrupt header)");
+        if (width != 2 && width != 4) throw bad(file, "token width " + width + " (expected 2 or 4)");
+        if (vocab <= 0 || (width == 2 && vocab > 65536)) throw bad(file, "vocab size " + vocab + " does not fit width " + width);
+        if (count < 0 || count > (size - HEADER) / width || HEADER + count * width != size) {
+            throw bad(file, "header says " + count + " tokens (" + (HEADER + Math.max(0, count) * width) + " bytes) but the file has " + size + " bytes");
+        }
+        byte[] sha = java.util.Arrays.copyOfRange(a, 32, 64);
+        return new Header(width, vocab, count, HexFormat.of().formatHex(sha));
+    }
+
+    /** Reads all tokens of a shard (at most 2^31 - 1), checking each is below the vocab size. */
+    public static int[] readAll(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Header h = check(file, ch);
+            if (h.count() > Integer.MAX_VALUE - 8) throw bad(file, h.count() + " tokens are too many to read at once");
+            int n = (int) h.count();
+            int[] out = new int[n];
+            ByteBuffer b = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            long pos = HEADER;
+            int i = 0;
+            while (i < n) {
+                b.clear();
+                b.limit((int) Math.min(b.capacity(), (long) (n - i) * h.width()));
+                while (b.hasRemaining()) {
+                    int r = ch.read(b, pos + b.position());
+                    if (r < 0) throw bad(file, "ends early");
+                }
+                b.flip();
+                while (b.hasRemaining()) {
+                    int t = h.width() == 2 ? b.getShort() & 0xFFFF : b.getInt();
+                    if (t < 0 || t >= h.vocabSize()) throw bad(file, "token " + i + " is " + (t & 0xFFFFFFFFL) + ", not below the vocab size " + h.vocabSize());
+                    out[i++] = t;
+                }
+                pos += b.limit();
+            }
+            return out;
+        } catch (NoSuchFileException e) {
+            throw new StorageException(file + ": no such file", null, e);
+        } catch (IOException e) {
+            throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
+        }
+    }
+
+    private static DataException bad(Path file, String problem) {
+        return new DataException(file + ": " + problem, "the token shard is damaged or not from llmkit; re-run `llmkit data tokenize`");
+    }
+}
