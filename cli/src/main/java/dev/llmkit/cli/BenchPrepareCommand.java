@@ -78,7 +78,7 @@ public final class BenchPrepareCommand implements Callable<Integer> {
                 anchor == null ? "" : String.format(Locale.ROOT, ", %.2fx decompress-only", f.mbPerSecond() / anchor.mbPerSecond()));
     }
 
-    private static List<String> defaultInputs() {
+    static List<String> defaultInputs() {
         String home = System.getProperty("llmkit.home", ".");
         Path shared = Path.of(home).resolve("../shared/data").normalize();
         List<String> out = new ArrayList<>();

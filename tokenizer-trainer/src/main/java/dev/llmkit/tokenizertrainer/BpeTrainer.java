@@ -5,9 +5,9 @@ import dev.llmkit.core.config.TokenizerConfig;
 import dev.llmkit.core.tokenizer.SplitPattern;
 import dev.llmkit.core.tokenizer.Tokenizer;
 import dev.llmkit.core.tokenizer.TokenizerJson;
+import dev.llmkit.core.util.Text;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -64,7 +64,7 @@ public final class BpeTrainer {
             long batchBytes = 0;
             while (texts.hasNext()) {
                 String s = texts.next();
-                long n = utf8Length(s);
+                long n = Text.utf8Length(s);
                 if (bytes + n > limit) {
                     truncated = true;
                     break;
@@ -138,14 +138,5 @@ public final class BpeTrainer {
         }
     }
 
-    /** UTF-8 length without encoding. */
-    static long utf8Length(String s) {
-        long n = s.length();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c >= 0x80) n += c >= 0x800 && !Character.isSurrogate(c) ? 2 : 1;
-        }
-        return n;
-    }
 
 }

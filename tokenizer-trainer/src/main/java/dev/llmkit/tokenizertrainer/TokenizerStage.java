@@ -8,6 +8,7 @@ import dev.llmkit.core.config.ConfigLoader;
 import dev.llmkit.core.config.TokenizerConfig;
 import dev.llmkit.core.tokenizer.Tokenizer;
 import dev.llmkit.core.tokenizer.TokenizerJson;
+import dev.llmkit.core.util.Text;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +79,7 @@ public final class TokenizerStage {
         while (val.hasNext() && bytes < VALIDATION_BYTES) {
             String s = val.next();
             batch.add(s);
-            long n = BpeTrainer.utf8Length(s);
+            long n = Text.utf8Length(s);
             batchBytes += n;
             bytes += n;
             docs++;

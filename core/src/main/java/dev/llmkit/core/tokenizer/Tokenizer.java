@@ -168,9 +168,14 @@ public final class Tokenizer {
     public int[][] encodeBatch(List<String> texts, boolean allowSpecial, int threads) {
         int n = texts.size();
         int[][] out = new int[n][];
-        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        int cores = Runtime.getRuntime().availableProcessors();
+        int t = threads > 0 ? threads : cores;
         if (t == 1 || n < 2) {
             for (int i = 0; i < n; i++) out[i] = encode(texts.get(i), allowSpecial);
+            return out;
+        }
+        if (t == cores) {       // the common pool's workers plus this thread
+            IntStream.range(0, n).parallel().forEach(i -> out[i] = encode(texts.get(i), allowSpecial));
             return out;
         }
         ForkJoinPool pool = new ForkJoinPool(t);

@@ -12,11 +12,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -166,7 +163,7 @@ public final class TokenizerJson {
         } else {
             throw bad(source, "pre_tokenizer", "unsupported: " + abbreviate(pre.toString()) + " (supported: ByteLevel with use_regex, or Split + ByteLevel)");
         }
-        return new Tokenizer(strings, pairs, added, pattern, prefix, sha256(bytes), source);
+        return new Tokenizer(strings, pairs, added, pattern, prefix, dev.llmkit.core.util.Text.sha256(bytes), source);
     }
 
     private static int checkId(String source, String field, JsonNode n) {
@@ -307,11 +304,4 @@ public final class TokenizerJson {
         return parse(toBytes(t), "(trained)");
     }
 
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }
