@@ -11,11 +11,12 @@ import java.util.List;
  */
 final class Encoder {
     /** Words up to this many bytes use the quadratic merge loop; longer ones use a heap. */
-    static final int HEAP_THRESHOLD = Integer.getInteger("llmkit.bpe.heapThreshold", 64);
+    static final int HEAP_THRESHOLD = 64;
     private static final int SLOTS = 1 << 17, MAX_ENTRIES = SLOTS / 2, MAX_KEY = 128;
 
     private final Tokenizer t;
     private final SplitPattern pattern;
+    private final int heapThreshold;
     private int[] sym = new int[64];
     private int[] rk = new int[64];
 
@@ -28,8 +29,21 @@ final class Encoder {
     private int entries, keyUsed, valUsed;
 
     Encoder(Tokenizer t) {
+        this(t, HEAP_THRESHOLD);
+    }
+
+    /** With {@code heapThreshold} 0 every word takes the heap path (tests compare the two). */
+    Encoder(Tokenizer t, int heapThreshold) {
         this.t = t;
         this.pattern = t.pattern();
+        this.heapThreshold = heapThreshold;
+    }
+
+    /** Encodes without added-token matching into a new array (tests). */
+    int[] encodeOnce(String text) {
+        IntList out = new IntList();
+        encode(text, false, out);
+        return out.toArray();
     }
 
     void encode(String text, boolean allowSpecial, IntList out) {
@@ -130,7 +144,7 @@ final class Encoder {
             int id = t.byteId(b[i] & 0xFF);
             if (id >= 0) sym[n++] = id;     // a byte without a token is dropped, as Hugging Face does without unk
         }
-        if (n > HEAP_THRESHOLD) {
+        if (n > heapThreshold) {
             bpeHeap(n, out);
             return;
         }
