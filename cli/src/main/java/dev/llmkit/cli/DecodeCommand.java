@@ -35,7 +35,7 @@ public final class DecodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Tokenizer tok = Tokenizer.load(tokenizer);
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         if (json != null) {
             if (!ids.isEmpty()) throw new ConfigException("--json and ID arguments cannot be combined", "pass one or the other");
             JsonNode root = readJson(json);

@@ -2,9 +2,12 @@ package dev.llmkit.cli;
 
 import dev.llmkit.core.AtomicFiles;
 import dev.llmkit.core.config.ConfigLoader;
+import dev.llmkit.data.corpus.CorpusTexts;
 import dev.llmkit.data.prepare.Corpus;
 import dev.llmkit.data.prepare.InputFiles;
 import dev.llmkit.data.synth.Synth;
+import dev.llmkit.data.tokenize.Pretokenizer;
+import dev.llmkit.tokenizertrainer.TokenizerStage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,10 +19,11 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code llmkit demo}: the whole pipeline, as far as it exists, on the built-in demo data.
- * Today: synthesise the biographies (raw/) and prepare them into 00-corpus/.
+ * Today: synthesise the biographies (raw/), prepare them (00-corpus/), train a tokenizer
+ * (01-tokenizer/) and tokenize the corpus (02-tokens/).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Run the pipeline on built-in demo data: generate fictional biographies and Q&A pairs (OUT/raw), then prepare the corpus (OUT/00-corpus). Writes the resolved config to OUT/pipeline.yaml. Stages replace their own earlier output.",
+        description = "Run the pipeline on built-in demo data: generate fictional biographies and Q&A pairs (OUT/raw), prepare the corpus (OUT/00-corpus), train a BPE tokenizer (OUT/01-tokenizer) and write token shards (OUT/02-tokens). Writes the resolved config to OUT/pipeline.yaml. Stages replace their own earlier output.",
         footer = {"", "Example:", "  llmkit demo --out runs/demo", "", ExitCodes.HELP})
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", defaultValue = "runs/demo", description = "Run directory (default: ${DEFAULT-VALUE}).")
@@ -38,13 +42,13 @@ public final class DemoCommand implements Callable<Integer> {
         if (people != null) flags.add("data.synth.people=" + people);
         ConfigLoader.Resolved resolved = config.resolve(flags);
         AtomicFiles.write(out.resolve("pipeline.yaml"), resolved.toYaml().getBytes(StandardCharsets.UTF_8));
-        System.out.println("[1/2] data synth -> " + out.resolve("raw"));
+        System.out.println("[1/4] data synth -> " + out.resolve("raw"));
         Synth.Result s;
         try (ConsoleProgress progress = ConsoleProgress.create()) {
             s = Synth.generate(resolved.config().data().synth(), out.resolve("raw"), true, progress);
         }
         SynthCommand.print(s, out.resolve("raw"));
-        System.out.println("[2/2] data prepare -> " + out.resolve("00-corpus"));
+        System.out.println("[2/4] data prepare -> " + out.resolve("00-corpus"));
         long t0 = System.nanoTime();
         Corpus.Manifest m;
         try (ConsoleProgress progress = ConsoleProgress.create()) {
@@ -52,6 +56,17 @@ public final class DemoCommand implements Callable<Integer> {
                     InputFiles.resolve(List.of(out.resolve("raw/corpus").toString())), out.resolve("00-corpus"), true, progress);
         }
         PrepareCommand.printSummary(m.report(), out.resolve("00-corpus"), (System.nanoTime() - t0) / 1e9);
+        System.out.println("[3/4] tokenizer train -> " + out.resolve("01-tokenizer"));
+        TokenizerStage.Output tok = TokenizerTrainCommand.train(CorpusTexts.open(List.of(out.resolve("00-corpus")), List.of()),
+                resolved.config().tokenizer(), out.resolve("01-tokenizer"), true);
+        TokenizerTrainCommand.print(tok, out.resolve("01-tokenizer"));
+        System.out.println("[4/4] data tokenize -> " + out.resolve("02-tokens"));
+        Pretokenizer.Result tokens;
+        try (ConsoleProgress progress = ConsoleProgress.create()) {
+            tokens = Pretokenizer.run(out.resolve("00-corpus"), out.resolve("01-tokenizer/tokenizer.json"),
+                    resolved.config().data().tokenize(), out.resolve("02-tokens"), true, progress);
+        }
+        TokenizeCommand.print(tokens, out.resolve("02-tokens"));
         System.out.println("demo done: " + out + " (config: " + out.resolve("pipeline.yaml") + ")");
         return ExitCodes.OK;
     }

@@ -42,7 +42,7 @@ public final class EncodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Tokenizer tok = Tokenizer.load(tokenizer);
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         if (json != null) {
             if (!text.isEmpty()) throw new ConfigException("--json and TEXT arguments cannot be combined", "pass one or the other");
             List<String> texts = readJsonStrings(json);

@@ -87,6 +87,56 @@ class CliTest {
         var report = Json.MAPPER.readTree(out.resolve("00-corpus/report.json").toFile());
         assertEquals(60 * 5, report.at("/totals/documents_out").asLong());
         assertTrue(Files.exists(out.resolve("raw/qa/heldout.jsonl")));
+        assertTrue(Files.exists(out.resolve("01-tokenizer/report.json")));
+        var manifest = Json.MAPPER.readTree(out.resolve("02-tokens/manifest.json").toFile());
+        assertEquals(60 * 5, manifest.at("/train/documents").asLong() + manifest.at("/val/documents").asLong());
         assertEquals(0, run("demo", "--out", out.toString(), "--people", "60").code(), "a second run replaces the stages");
+    }
+
+    /** Runs with standard output captured. */
+    private static String stdout(int expectedCode, String... args) {
+        java.io.PrintStream old = System.out;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            Run r = run(args);
+            assertEquals(expectedCode, r.code(), r.err());
+        } finally {
+            System.setOut(old);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void tokenizerTrainEncodeDecodeAndTokenize() throws IOException {
+        Path corpus = dir.resolve("c.txt");
+        Files.writeString(corpus, "the cat sat on the mat. the dog sat on the log.\n".repeat(200), StandardCharsets.UTF_8);
+        Path out = dir.resolve("tok");
+        stdout(0, "tokenizer", "train", "--corpus", corpus.toString(), "--vocab-size", "300", "--out", out.toString());
+        String tok = out.resolve("tokenizer.json").toString();
+        Path texts = dir.resolve("texts.json");
+        Files.writeString(texts, "[\"the cat\", \"caf\u00e9 \ud83d\udc4d\", \"\"]", StandardCharsets.UTF_8);
+        String ids = stdout(0, "tokenizer", "encode", "--tokenizer", tok, "--json", texts.toString()).trim();
+        assertTrue(ids.startsWith("[[") && ids.endsWith("[]]"), ids);
+        Path idsFile = dir.resolve("ids.json");
+        Files.writeString(idsFile, ids);
+        assertEquals("[\"the cat\",\"caf\u00e9 \ud83d\udc4d\",\"\"]", stdout(0, "tokenizer", "decode", "--tokenizer", tok, "--json", idsFile.toString()).trim());
+        String plain = stdout(0, "tokenizer", "encode", "--tokenizer", tok, "the", "cat").trim();
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("tokenizer", "decode", "--tokenizer", tok));
+        args.addAll(java.util.List.of(plain.split(" ")));
+        assertEquals("the cat", stdout(0, args.toArray(new String[0])).trim());
+        assertTrue(stdout(0, "tokenizer", "encode", "--tokenizer", tok, "-v", "the <|endoftext|>", "--special").contains("\"<|endoftext|>\""));
+
+        assertEquals(2, run("tokenizer", "train", "--corpus", corpus.toString(), "--pattern", "bogus", "--out", dir.resolve("x").toString()).code());
+        assertEquals(2, run("tokenizer", "train", "--corpus", dir.resolve("missing").toString(), "--out", dir.resolve("x").toString()).code());
+        assertEquals(2, run("tokenizer", "train", "--corpus", corpus.toString(), "--out", out.toString()).code(), "exists without --force");
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"model\": {\"type\": \"Unigram\"}}");
+        Run r = run("tokenizer", "encode", "--tokenizer", bad.toString(), "x");
+        assertEquals(3, r.code());
+        assertTrue(r.err().contains("bad.json: model.type"), r.err());
+        assertEquals(4, run("tokenizer", "encode", "--tokenizer", dir.resolve("none.json").toString(), "x").code());
+        assertEquals(3, run("tokenizer", "decode", "--tokenizer", tok, "999999").code());
+        assertEquals(2, run("data", "tokenize", "--corpus", dir.toString(), "--tokenizer", tok, "--out", dir.resolve("t").toString()).code());
     }
 }
