@@ -74,7 +74,7 @@ public final class TokenizerTrainCommand implements Callable<Integer> {
         for (Path p : texts.train().files()) inputs.add(new Provenance.InputRef(p.toString(), p.toFile().length(), null));
         try (ConsoleProgress progress = ConsoleProgress.create()) {
             return TokenizerStage.run(texts.train().iterator(), texts.train().textBytes(),
-                    texts.val().isEmpty() ? null : texts.val().iterator(), cfg, inputs, out, force, progress);
+                    texts.val().isEmpty() ? null : texts.val().iterator(), texts.val().textBytes(), cfg, inputs, out, force, progress);
         }
     }
 

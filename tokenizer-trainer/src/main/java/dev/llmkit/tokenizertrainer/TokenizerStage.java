@@ -42,7 +42,7 @@ public final class TokenizerStage {
 
     public record Output(Tokenizer tokenizer, Report report) {}
 
-    public static Output run(Iterator<String> train, long trainBytes, Iterator<String> val, TokenizerConfig cfg,
+    public static Output run(Iterator<String> train, long trainBytes, Iterator<String> val, long valBytes, TokenizerConfig cfg,
                              List<Provenance.InputRef> inputs, Path out, boolean overwrite, Progress progress) {
         Path staging = AtomicFiles.beginDir(out, overwrite);
         try {
@@ -50,7 +50,7 @@ public final class TokenizerStage {
             BpeTrainer.Result r = BpeTrainer.train(train, cfg, trainBytes, progress);
             Tokenizer tok = TokenizerJson.write(r.tokenizer(), staging.resolve("tokenizer.json"));
             double total = (System.nanoTime() - t0) / 1e9;
-            Validation v = validate(tok, val, progress);
+            Validation v = validate(tok, val, valBytes, progress);
             BpeTrainer.Stats s = r.stats();
             Map<String, Integer> special = new LinkedHashMap<>();
             for (Tokenizer.AddedToken a : tok.addedTokens()) special.put(a.content(), a.id());
@@ -70,9 +70,9 @@ public final class TokenizerStage {
     }
 
     /** Tokens per byte over up to {@link #VALIDATION_BYTES} of validation text; null without any. */
-    static Validation validate(Tokenizer tok, Iterator<String> val, Progress progress) {
+    static Validation validate(Tokenizer tok, Iterator<String> val, long valBytes, Progress progress) {
         if (val == null || !val.hasNext()) return null;
-        progress.start("validate", VALIDATION_BYTES, "B");
+        progress.start("validate", valBytes > 0 ? Math.min(valBytes, VALIDATION_BYTES) : VALIDATION_BYTES, "B");
         long docs = 0, bytes = 0, tokens = 0;
         List<String> batch = new ArrayList<>();
         long batchBytes = 0;

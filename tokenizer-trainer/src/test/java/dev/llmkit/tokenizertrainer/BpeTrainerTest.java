@@ -152,7 +152,7 @@ class BpeTrainerTest {
     void stageWritesTokenizerReportAndProvenanceAtomically() throws Exception {
         Path out = dir.resolve("01-tokenizer");
         List<String> corpus = TestTexts.corpus(100, 100, 2);
-        TokenizerStage.Output o = TokenizerStage.run(corpus.iterator(), -1, corpus.subList(0, 20).iterator(), cfg(700, 2, 32, 2),
+        TokenizerStage.Output o = TokenizerStage.run(corpus.iterator(), -1, corpus.subList(0, 20).iterator(), -1, cfg(700, 2, 32, 2),
                 List.of(), out, false, Progress.NONE);
         assertEquals(o.tokenizer().sha256(), dev.llmkit.core.util.Text.sha256(Files.readAllBytes(out.resolve("tokenizer.json"))));
         JsonNode report = Json.MAPPER.readTree(out.resolve("report.json").toFile());
@@ -162,7 +162,7 @@ class BpeTrainerTest {
         assertEquals(20, report.path("longest_tokens").size());
         assertNotNull(report.path("training").path("seconds_total"));
         assertTrue(Files.isRegularFile(out.resolve("provenance.json")));
-        assertThrows(ConfigException.class, () -> TokenizerStage.run(corpus.iterator(), -1, null, cfg(700, 2, 32, 2),
+        assertThrows(ConfigException.class, () -> TokenizerStage.run(corpus.iterator(), -1, null, -1, cfg(700, 2, 32, 2),
                 List.of(), out, false, Progress.NONE));
     }
 }

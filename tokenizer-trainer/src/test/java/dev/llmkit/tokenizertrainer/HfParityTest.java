@@ -88,6 +88,29 @@ class HfParityTest {
         }
     }
 
+    /** Real text when ../shared is present: train on 90% of tiny shakespeare, compare on the rest line by line. */
+    @Test
+    void realTextParityOnSharedData() throws Exception {
+        Path input = Path.of(System.getProperty("llmkit.shared.dir", "../shared"), "data/pretrain_tinyshakespeare/input.txt");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(input), "no ../shared data: " + input);
+        String text = java.nio.file.Files.readString(input);
+        int cut = text.indexOf('\n', text.length() * 9 / 10) + 1;
+        TokenizerConfig cfg = new TokenizerConfig(4096, "gpt2", TokenizerConfig.defaults().specialTokens(), 2, 32, 0, 2);
+        Tokenizer trained = BpeTrainer.train(List.of(text.substring(0, cut)).iterator(), cfg, -1, Progress.NONE).tokenizer();
+        Path file = dir.resolve("shakespeare.json");
+        Tokenizer ours = TokenizerJson.write(trained, file);
+        long tokens = 0;
+        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(file, HF_OPTIONS)) {
+            for (String line : text.substring(cut).split("(?<=\n)")) {
+                int[] mine = ours.encode(line);
+                assertArrayEquals(toInts(hf.encode(line, false, false).getIds()), mine, line);
+                tokens += mine.length;
+            }
+        }
+        double perByte = (double) tokens / text.substring(cut).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        assertTrue(perByte > 0.2 && perByte < 0.35, "held-out tokens/byte " + perByte);
+    }
+
     private static int[] toInts(long[] ids) {
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) out[i] = Math.toIntExact(ids[i]);
