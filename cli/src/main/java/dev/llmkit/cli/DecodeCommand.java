@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.DataException;
 import dev.llmkit.core.Json;
-import dev.llmkit.core.StorageException;
 import dev.llmkit.core.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +36,7 @@ public final class DecodeCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         if (json != null) {
             if (!ids.isEmpty()) throw new ConfigException("--json and ID arguments cannot be combined", "pass one or the other");
-            JsonNode root = readJson(json);
+            JsonNode root = EncodeCommand.readJsonArray(json, "a JSON array of id arrays");
             List<String> texts = new ArrayList<>();
             for (int i = 0; i < root.size(); i++) {
                 JsonNode a = root.get(i);
@@ -68,20 +66,6 @@ public final class DecodeCommand implements Callable<Integer> {
             return Integer.parseInt(w);
         } catch (NumberFormatException e) {
             throw new DataException("'" + w + "' is not a token id", "ids are non-negative integers");
-        }
-    }
-
-    private static JsonNode readJson(String source) {
-        String name = source.equals("-") ? "standard input" : source;
-        try {
-            byte[] bytes = source.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(source));
-            JsonNode root = Json.MAPPER.readTree(bytes);
-            if (root == null || !root.isArray()) throw new DataException(name + ": expected a JSON array of id arrays", null);
-            return root;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new DataException(name + ": not valid JSON: " + e.getOriginalMessage(), "expected a JSON array of id arrays", e);
-        } catch (IOException e) {
-            throw new StorageException(name + ": cannot read: " + e.getMessage(), null, e);
         }
     }
 }

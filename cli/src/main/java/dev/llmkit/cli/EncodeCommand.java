@@ -67,18 +67,24 @@ public final class EncodeCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    static List<String> readJsonStrings(String source) {
-        JsonNode root;
+    /** A JSON array from a file or standard input ("-"); {@code what} describes it in errors. */
+    static JsonNode readJsonArray(String source, String what) {
         String name = source.equals("-") ? "standard input" : source;
         try {
             byte[] bytes = source.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(source));
-            root = Json.MAPPER.readTree(bytes);
+            JsonNode root = Json.MAPPER.readTree(bytes);
+            if (root == null || !root.isArray()) throw new DataException(name + ": expected " + what, null);
+            return root;
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new DataException(name + ": not valid JSON: " + e.getOriginalMessage(), "expected a JSON array of strings", e);
+            throw new DataException(name + ": not valid JSON: " + e.getOriginalMessage(), "expected " + what, e);
         } catch (IOException e) {
             throw new StorageException(name + ": cannot read: " + e.getMessage(), null, e);
         }
-        if (root == null || !root.isArray()) throw new DataException(name + ": expected a JSON array of strings", null);
+    }
+
+    static List<String> readJsonStrings(String source) {
+        String name = source.equals("-") ? "standard input" : source;
+        JsonNode root = readJsonArray(source, "a JSON array of strings");
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < root.size(); i++) {
             if (!root.get(i).isTextual()) throw new DataException(name + ": element " + i + " is not a string", "expected a JSON array of strings");
