@@ -6,8 +6,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One thread's encoding state: scratch arrays and a cache of encoded pre-tokens (most words repeat,
- * so most pre-tokens cost one hash lookup). Not thread-safe; {@link Tokenizer} keeps one per thread.
+ * Encoding state: scratch arrays and a cache of encoded pre-tokens (most words repeat, so most
+ * pre-tokens cost one hash lookup). Not thread-safe; {@link Tokenizer} lends each to one call at a time.
  */
 final class Encoder {
     /** Words up to this many bytes use the quadratic merge loop; longer ones use a heap. */
@@ -52,24 +52,26 @@ final class Encoder {
             encodeSegment(text, 0, text.length(), out);
             return;
         }
+        // Next occurrence of each added token at or after pos; searched again only once pos passes it.
+        int[] next = new int[added.size()];
+        java.util.Arrays.fill(next, -2);
         int pos = 0;
         while (true) {
-            int best = -1;
-            Tokenizer.AddedToken hit = null;
-            for (Tokenizer.AddedToken a : added) {     // longest first, so a longer token wins a tie
-                int i = text.indexOf(a.content(), pos);
-                if (i >= 0 && (best < 0 || i < best)) {
-                    best = i;
-                    hit = a;
+            int best = -1, hit = -1;
+            for (int k = 0; k < added.size(); k++) {     // longest first, so a longer token wins a tie
+                if (next[k] == -2 || (next[k] >= 0 && next[k] < pos)) next[k] = text.indexOf(added.get(k).content(), pos);
+                if (next[k] >= 0 && (best < 0 || next[k] < best)) {
+                    best = next[k];
+                    hit = k;
                 }
             }
-            if (hit == null) {
+            if (hit < 0) {
                 encodeSegment(text, pos, text.length(), out);
                 return;
             }
             encodeSegment(text, pos, best, out);
-            out.add(hit.id());
-            pos = best + hit.content().length();
+            out.add(added.get(hit).id());
+            pos = best + added.get(hit).content().length();
         }
     }
 

@@ -17,7 +17,8 @@ import java.util.stream.IntStream;
  * Hugging Face writes). Text is cut into pre-tokens by a {@link SplitPattern}, each pre-token's UTF-8
  * bytes start as byte tokens, and merges are applied lowest rank first (leftmost first among equal
  * ranks), as Hugging Face does. Added (special) tokens are matched in the text only when the caller
- * allows it. Thread-safe: each thread encodes with its own {@link Encoder} and word cache.
+ * allows it. Thread-safe: each call borrows an {@link Encoder} (scratch arrays and a word cache) from
+ * a pool, so concurrent calls never share one.
  */
 public final class Tokenizer {
     /** A token added beside the BPE vocabulary, matched verbatim in text: {@code <|endoftext|>}, chat markers. */
@@ -36,7 +37,8 @@ public final class Tokenizer {
     private final boolean addPrefixSpace;
     private final List<AddedToken> added;   // longest content first, for matching
     private final String sha256;
-    private final ThreadLocal<Encoder> encoders = ThreadLocal.withInitial(() -> new Encoder(this));
+    /** Idle encoders: a thread borrows one per call, so caches outlive threads but not this tokenizer. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Encoder> encoders = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
      * @param strings  token strings by id (null where an id has no token)
@@ -155,13 +157,28 @@ public final class Tokenizer {
     /** Encodes text; with {@code allowSpecial}, added tokens written in the text become their ids. */
     public int[] encode(String text, boolean allowSpecial) {
         IntList out = new IntList(Math.max(16, text.length() / 3));
-        encoders.get().encode(text, allowSpecial, out);
+        Encoder e = borrow();
+        try {
+            e.encode(text, allowSpecial, out);
+        } finally {
+            encoders.offer(e);
+        }
         return out.toArray();
     }
 
     /** Appends the ids of UTF-8 text (no added-token matching) to {@code out}. */
     public void encodeUtf8(byte[] utf8, int off, int len, IntList out) {
-        encoders.get().encodeOrdinary(utf8, off, off + len, out);
+        Encoder e = borrow();
+        try {
+            e.encodeOrdinary(utf8, off, off + len, out);
+        } finally {
+            encoders.offer(e);
+        }
+    }
+
+    private Encoder borrow() {
+        Encoder e = encoders.poll();
+        return e != null ? e : new Encoder(this);
     }
 
     /** Encodes many texts on {@code threads} threads (0 = all cores); results in input order. */

@@ -105,6 +105,10 @@ public final class TokenizerJson {
             added.add(new Tokenizer.AddedToken(id, content, a.path("special").asBoolean(false)));
             maxId = Math.max(maxId, id);
         }
+        int entries = ids.size() + added.size();
+        if (maxId >= 2L * entries + 1024) {
+            throw bad(source, "model.vocab", "ids go up to " + maxId + " but there are only " + entries + " tokens (ids must be dense)");
+        }
         String[] strings = new String[maxId + 1];
         for (Map.Entry<String, Integer> e : ids.entrySet()) {
             if (strings[e.getValue()] != null) throw bad(source, "model.vocab", "id " + e.getValue() + " is used twice");
@@ -147,7 +151,7 @@ public final class TokenizerJson {
         if (preType.equals("ByteLevel") && pre.path("use_regex").asBoolean(true)) {
             pattern = SplitPattern.GPT2;
             prefix = pre.path("add_prefix_space").asBoolean(false);
-        } else if (preType.equals("Sequence") && pre.path("pretokenizers").size() == 2
+        } else if (preType.equals("Sequence") && pre.path("pretokenizers").isArray() && pre.path("pretokenizers").size() == 2
                 && pre.path("pretokenizers").get(0).path("type").asText("").equals("Split")
                 && pre.path("pretokenizers").get(1).path("type").asText("").equals("ByteLevel")
                 && !pre.path("pretokenizers").get(1).path("use_regex").asBoolean(true)) {

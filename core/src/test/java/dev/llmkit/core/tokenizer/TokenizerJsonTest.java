@@ -80,6 +80,9 @@ class TokenizerJsonTest {
         expect(GOOD.replace("\"added_tokens\":[]", "\"added_tokens\":[{\"id\":3,\"content\":\"<x>\"}]"), "added_tokens");
         expect(GOOD.substring(0, GOOD.length() / 2), "not valid JSON");
         expect("[1,2]", "(root)");
+        expect(GOOD.replace("{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"use_regex\":true}",
+                "{\"type\":\"Sequence\",\"pretokenizers\":{\"x\":1,\"y\":2}}"), "pre_tokenizer");
+        expect(GOOD.replace("\"ab\":256", "\"ab\":16777000"), "dense");
         assertThrows(StorageException.class, () -> Tokenizer.load(dir.resolve("missing.json")));
     }
 

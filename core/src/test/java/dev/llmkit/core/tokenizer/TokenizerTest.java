@@ -43,6 +43,17 @@ class TokenizerTest {
     }
 
     @Test
+    void manySpecialTokensInALongTextStayLinear() {
+        Tokenizer t = small();
+        String text = "aaaa<|endoftext|>".repeat(200_000);
+        long t0 = System.nanoTime();
+        int[] ids = t.encode(text, true);
+        assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "quadratic special-token matching");
+        assertEquals(400_000, ids.length);
+        assertEquals(text, t.decode(ids));
+    }
+
+    @Test
     void heapPathEqualsQuadraticPath() {
         Tokenizer t = small();
         Encoder quadratic = new Encoder(t, Integer.MAX_VALUE), heap = new Encoder(t, 0);

@@ -26,7 +26,8 @@ import java.util.stream.Stream;
 /**
  * The texts of a corpus, one document at a time, for the tokenizer stages. A corpus is either a
  * prepared corpus directory (00-corpus: report.json + train-/val-*.jsonl.zst, whose documents are the
- * JSON lines' "text") or plain .txt files, read in chunks of about 1 MiB cut after a newline.
+ * JSON lines' "text") or plain .txt files, read in chunks of about 1 MiB, each cut before the
+ * whitespace around a newline (a pre-token boundary for the GPT-2 pattern).
  */
 public final class CorpusTexts {
     /** One split: its files in order and their total text bytes (-1 when unknown). */
@@ -126,7 +127,8 @@ public final class CorpusTexts {
 
     /** Reads documents file after file. */
     private static final class TextIterator implements Iterator<String> {
-        private static final JsonFactory JSON = Json.MAPPER.getFactory();
+        /** No string-length limit beyond Java's: prepare already bounded documents by max_doc_bytes. */
+        private static final JsonFactory JSON = JsonFactory.builder().streamReadConstraints(Json.constraints(Integer.MAX_VALUE)).build();
         private final Iterator<Path> files;
         private final boolean jsonl;
         private Path file;
@@ -209,12 +211,22 @@ public final class CorpusTexts {
                 return null;
             }
             int cut = n;
-            if (n == buf.length) {               // more may follow: cut after the last newline
+            if (n == buf.length) {               // more may follow: cut before the whitespace run holding the last newline
                 int nl = lastNewline(buf, n);
-                cut = nl >= 0 ? nl + 1 : utf8Boundary(buf, n);
+                if (nl >= 0) {
+                    cut = nl;
+                    while (cut > 0 && isAsciiSpace(buf[cut - 1])) cut--;
+                    if (cut == 0) cut = nl + 1;
+                } else {
+                    cut = utf8Boundary(buf, n);
+                }
             }
             carry = java.util.Arrays.copyOfRange(buf, cut, n);
             return new String(buf, 0, cut, StandardCharsets.UTF_8);
+        }
+
+        private static boolean isAsciiSpace(byte c) {
+            return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B || c == 0x0C;
         }
 
         private static int lastNewline(byte[] b, int n) {

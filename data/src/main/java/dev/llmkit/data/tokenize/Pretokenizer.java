@@ -170,7 +170,13 @@ public final class Pretokenizer {
     /** Creates the output directory, or checks that a partial one belongs to the same inputs. */
     private static State prepareOut(Path out, boolean force, String tokSha, String reportSha) {
         try {
-            if (Files.exists(out) && force) AtomicFiles.deleteRecursively(out);
+            if (Files.exists(out) && force) {
+                if (!Files.exists(out.resolve("manifest.json")) && !Files.exists(out.resolve(STATE)) && !isEmpty(out)) {
+                    throw new ConfigException(out + " exists and is not a token directory; --force replaces only token directories",
+                            "remove it yourself or use another --out");
+                }
+                AtomicFiles.deleteRecursively(out);
+            }
             if (Files.exists(out.resolve("manifest.json"))) {
                 throw new ConfigException(out + " already holds complete token shards", "pass --force to replace it, or use another --out");
             }
@@ -182,12 +188,8 @@ public final class Pretokenizer {
                 }
                 return new State(tokSha, reportSha, new TreeMap<>(s.done()));
             }
-            if (Files.exists(out)) {
-                try (var list = Files.list(out)) {
-                    if (list.findAny().isPresent()) {
-                        throw new ConfigException(out + " exists and is not a token directory", "pass --force to replace it, or use another --out");
-                    }
-                }
+            if (Files.exists(out) && !isEmpty(out)) {
+                throw new ConfigException(out + " exists and is not a token directory", "use another --out");
             }
             Files.createDirectories(out);
             State s = new State(tokSha, reportSha, new TreeMap<>());
@@ -195,6 +197,13 @@ public final class Pretokenizer {
             return s;
         } catch (IOException e) {
             throw new StorageException(out + ": " + e.getMessage(), "check the output path", e);
+        }
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return false;
+        try (var list = Files.list(dir)) {
+            return list.findAny().isEmpty();
         }
     }
 

@@ -116,6 +116,32 @@ class PretokenizerTest {
     }
 
     @Test
+    void forceReplacesOnlyTokenDirectories() throws Exception {
+        Path notTokens = dir.resolve("precious");
+        Files.createDirectories(notTokens);
+        Files.writeString(notTokens.resolve("keep.txt"), "x");
+        assertThrows(ConfigException.class, () -> Pretokenizer.run(corpus, tokFile, new TokenizeConfig(1), notTokens, true, Progress.NONE));
+        assertTrue(Files.exists(notTokens.resolve("keep.txt")));
+        Path out = dir.resolve("t");
+        Pretokenizer.run(corpus, tokFile, new TokenizeConfig(1), out, false, Progress.NONE);
+        Pretokenizer.run(corpus, tokFile, new TokenizeConfig(1), out, true, Progress.NONE);
+    }
+
+    @Test
+    void documentsBeyondJacksonsDefaultStringLimitAreRead() throws Exception {
+        Path big = dir.resolve("big");
+        Files.createDirectories(big);
+        String text = "word ".repeat(4_300_000);      // 21.5 MB, over Jackson's 20M-character default
+        try (var out = new com.github.luben.zstd.ZstdOutputStream(Files.newOutputStream(big.resolve("train-00000.jsonl.zst")))) {
+            out.write(("{\"text\":\"" + text + "\"}\n").getBytes(StandardCharsets.UTF_8));
+        }
+        Files.writeString(big.resolve("report.json"), "{}");
+        var it = dev.llmkit.data.corpus.CorpusTexts.open(List.of(big), List.of()).train().iterator();
+        assertEquals(text, it.next());
+        assertFalse(it.hasNext());
+    }
+
+    @Test
     void aTokenizerWithoutEndOfTextIsRefused() {
         Path f = dir.resolve("noeot.json");
         TokenizerJson.write(TokenizerJson.build(new int[0][], List.of("<|pad|>"), SplitPattern.GPT2), f);
