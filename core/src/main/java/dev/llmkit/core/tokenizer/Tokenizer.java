@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -187,17 +188,31 @@ public final class Tokenizer {
         int[][] out = new int[n][];
         int cores = Runtime.getRuntime().availableProcessors();
         int t = threads > 0 ? threads : cores;
-        if (t == 1 || n < 2) {
-            for (int i = 0; i < n; i++) out[i] = encode(texts.get(i), allowSpecial);
+        // Contiguous chunks, each encoded with one borrowed encoder (one cache, no per-text hand-over).
+        int chunks = Math.min(n, t * 4);
+        IntConsumer chunk = c -> {
+            Encoder e = borrow();
+            try {
+                for (int i = (int) ((long) c * n / chunks); i < (int) ((long) (c + 1) * n / chunks); i++) {
+                    IntList ids = new IntList(Math.max(16, texts.get(i).length() / 3));
+                    e.encode(texts.get(i), allowSpecial, ids);
+                    out[i] = ids.toArray();
+                }
+            } finally {
+                encoders.offer(e);
+            }
+        };
+        if (t == 1 || chunks < 2) {
+            for (int c = 0; c < chunks; c++) chunk.accept(c);
             return out;
         }
         if (t == cores) {       // the common pool's workers plus this thread
-            IntStream.range(0, n).parallel().forEach(i -> out[i] = encode(texts.get(i), allowSpecial));
+            IntStream.range(0, chunks).parallel().forEach(chunk);
             return out;
         }
         ForkJoinPool pool = new ForkJoinPool(t);
         try {
-            pool.submit(() -> IntStream.range(0, n).parallel().forEach(i -> out[i] = encode(texts.get(i), allowSpecial))).get();
+            pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(chunk)).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
