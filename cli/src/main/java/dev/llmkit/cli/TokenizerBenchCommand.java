@@ -89,7 +89,7 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         List<String> cmd = javaCommand();
         cmd.addAll(List.of("tokenizer", "train", "--corpus", corpusTxt.toString(), "--vocab-size", String.valueOf(vocabSize),
                 "--min-frequency", "2", "--max-token-length", "0", "--out", ours.toString(), "--force"));
-        double oursWall = run(cmd, null);
+        double oursWall = run(cmd);
         JsonNode report = Json.MAPPER.readTree(ours.resolve("report.json").toFile());
         double oursTrain = report.path("training").path("seconds_total").asDouble();
         long oursRss = report.path("training").path("peak_rss_mib").asLong();
@@ -223,7 +223,7 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
     }
 
     /** Runs a command with inherited output; returns wall seconds. */
-    private static double run(List<String> cmd, Path dir) throws IOException, InterruptedException {
+    private static double run(List<String> cmd) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         pb.environment().put("LLMKIT_PROGRESS_SECONDS", "30");
