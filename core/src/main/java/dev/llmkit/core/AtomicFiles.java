@@ -41,6 +41,32 @@ public final class AtomicFiles {
         }
     }
 
+    /** Writes a file's content as a stream. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(java.io.OutputStream out) throws IOException;
+    }
+
+    /** Streams {@code content} into {@code file} atomically (temporary file, fsync, rename). */
+    public static void write(Path file, Content content) {
+        Path dir = file.toAbsolutePath().getParent();
+        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
+        try {
+            Files.createDirectories(dir);
+            try (java.io.FileOutputStream fos = new java.io.FileOutputStream(tmp.toFile());
+                 java.io.BufferedOutputStream out = new java.io.BufferedOutputStream(fos, 1 << 20)) {
+                content.writeTo(out);
+                out.flush();
+                fos.getChannel().force(true);
+            }
+            move(tmp, file);
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+            throw new StorageException("cannot write " + file + ": " + e.getMessage(),
+                    "check that the directory is writable and the disk is not full", e);
+        }
+    }
+
     /** The staging directory used while building {@code target}. */
     public static Path stagingDir(Path target) {
         Path abs = target.toAbsolutePath().normalize();

@@ -1,0 +1,81 @@
+package dev.llmkit.cli;
+
+import dev.llmkit.core.model.Checkpoint;
+import dev.llmkit.eval.engine.Generator;
+import dev.llmkit.eval.engine.LlamaEngine;
+import dev.llmkit.eval.engine.Sampler;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code llmkit generate}: text from a prompt, streamed. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Generate text with the pure-Java engine from a checkpoint directory or a GGUF file (F32/F16). Streams the text to standard output as it is produced and prints prompt and generation tokens/s to standard error at the end.",
+        footer = {"", "Examples:", "  llmkit generate --model runs/demo/model-init --prompt \"Alice was born\" --max-tokens 40",
+                "  llmkit generate --model model.gguf --prompt \"Once\" --temperature 0.8 --top-p 0.9 --seed 7", "", ExitCodes.HELP})
+public final class GenerateCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|FILE", description = "Checkpoint directory or .gguf file.")
+    Path model;
+
+    @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT", description = "The prompt (special tokens such as <|endoftext|> are recognised).")
+    String prompt;
+
+    @Option(names = {"-n", "--max-tokens"}, paramLabel = "N", defaultValue = "128", description = "Tokens to generate at most (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.8", description = "0 = greedy (default ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Keep the K most likely tokens, 0 = off (default).")
+    int topK;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95", description = "Nucleus sampling threshold, 1 = off (default ${DEFAULT-VALUE}).")
+    float topP;
+
+    @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1.0", description = "Penalty on tokens already present, 1 = off (default).")
+    float repetitionPenalty;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Sampling seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when this text appears (repeatable); it is not printed.")
+    List<String> stop = new ArrayList<>();
+
+    @Option(names = "--ignore-eot", description = "Do not stop at <|endoftext|>.")
+    boolean ignoreEot;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Engine threads (default: all cores).")
+    Integer threads;
+
+    @Override
+    public Integer call() {
+        Sampler.Params sp;
+        try {
+            sp = new Sampler.Params(temperature, topK, topP, repetitionPenalty, seed);
+        } catch (IllegalArgumentException e) {
+            throw new dev.llmkit.core.ConfigException(e.getMessage(), "see llmkit generate --help");
+        }
+        if (maxTokens < 0) throw new dev.llmkit.core.ConfigException("--max-tokens must be >= 0, got " + maxTokens, null);
+        Checkpoint.Loaded m = ModelCommand.load(model);
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        Generator.Result r;
+        try (LlamaEngine engine = new LlamaEngine(m.weights(), t)) {
+            out.print(prompt);
+            r = Generator.generate(engine, m.tokenizer(), prompt, new Generator.Options(maxTokens, sp, stop, !ignoreEot), s -> {
+                out.print(s);
+                out.flush();
+            });
+        }
+        out.println();
+        System.err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s (%d threads); stopped: %s%n",
+                r.promptTokens().length, r.prefillTokensPerSecond(), r.generated().length, r.decodeTokensPerSecond(), t, r.stopReason());
+        return ExitCodes.OK;
+    }
+}

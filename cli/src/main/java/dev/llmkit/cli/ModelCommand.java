@@ -1,0 +1,87 @@
+package dev.llmkit.cli;
+
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.Provenance;
+import dev.llmkit.core.config.ConfigLoader;
+import dev.llmkit.core.config.ModelSection;
+import dev.llmkit.core.model.Checkpoint;
+import dev.llmkit.core.model.GgufModel;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.Weights;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code llmkit model}: create checkpoints. */
+@Command(name = "model", mixinStandardHelpOptions = true, description = "Create model checkpoints.",
+        subcommands = {ModelCommand.Init.class}, footer = {"", ExitCodes.HELP})
+public final class ModelCommand {
+    /** {@code llmkit model init}. */
+    @Command(name = "init", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Write a randomly initialised checkpoint (config.json, model.safetensors, tokenizer.json, provenance.json) for a tokenizer: normal(0, init_std) matrices, residual projections scaled by 1/sqrt(2 n_layers), norms at 1. The architecture comes from --preset (tiny, small) or the model section of --config/--set.",
+            footer = {"", "Example:", "  llmkit model init --preset tiny --tokenizer runs/demo/01-tokenizer/tokenizer.json --out runs/demo/model-init", "", ExitCodes.HELP})
+    public static final class Init implements Callable<Integer> {
+        @Option(names = "--preset", paramLabel = "NAME", description = "tiny or small (applied before --set).")
+        String preset;
+
+        @Option(names = {"-t", "--tokenizer"}, required = true, paramLabel = "FILE", description = "tokenizer.json; its size is the vocabulary size.")
+        Path tokenizer;
+
+        @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Checkpoint directory.")
+        Path out;
+
+        @Option(names = "--force", description = "Replace the output directory if it exists.")
+        boolean force;
+
+        @Mixin
+        ConfigOptions config;
+
+        @Override
+        public Integer call() {
+            List<String> sets = new ArrayList<>();
+            if (preset != null) {
+                List<String> p = ModelSection.PRESETS.get(preset);
+                if (p == null) throw new ConfigException("unknown preset '" + preset + "'", "use one of " + ModelSection.PRESETS.keySet());
+                sets.addAll(p);
+            }
+            sets.addAll(config.sets);
+            ConfigLoader.Resolved r = ConfigLoader.load(config.config, sets);
+            ModelSection m = r.config().model();
+            Tokenizer tok = Tokenizer.load(tokenizer);
+            ModelConfig c = new ModelConfig(m.dim(), m.hiddenDim(), m.nLayers(), m.nHeads(), m.nKvHeads(), tok.vocabSize(),
+                    m.contextLength(), m.normEps(), m.ropeTheta(), m.tiedEmbeddings());
+            Weights w = Weights.init(c, m.initStd(), m.seed());
+            Provenance prov = new Provenance("model.init", Provenance.versions(Map.of()),
+                    List.of(new Provenance.InputRef(tokenizer.toString(), size(tokenizer), tok.sha256())), m,
+                    ConfigLoader.sha256(dev.llmkit.core.Json.MAPPER.valueToTree(m)));
+            Checkpoint.write(out, w, tokenizer, prov, force);
+            System.out.printf(Locale.ROOT, "initialised %s: %,d parameters (dim %d, %d layers, %d heads, %d kv heads, hidden %d, vocab %d, context %d%s)%n",
+                    out, c.parameters(), c.dim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.hiddenDim(), c.vocabSize(), c.contextLength(),
+                    c.tiedEmbeddings() ? ", tied embeddings" : "");
+            return ExitCodes.OK;
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
+    /** A checkpoint directory or a .gguf file. */
+    static Checkpoint.Loaded load(Path model) {
+        if (Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf")) return GgufModel.load(model);
+        if (Files.isDirectory(model)) return Checkpoint.read(model);
+        throw new ConfigException(model + ": neither a checkpoint directory nor a .gguf file", "pass --model DIR or --model FILE.gguf");
+    }
+}

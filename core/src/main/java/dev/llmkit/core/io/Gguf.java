@@ -1,0 +1,325 @@
+package dev.llmkit.core.io;
+
+import dev.llmkit.core.AtomicFiles;
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.StorageException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * GGUF v3 (ggml's docs/gguf.md), little-endian:
+ * <pre>
+ * u32 magic "GGUF", u32 version 3, u64 tensor_count, u64 kv_count
+ * kv:     string key, u32 type, value   (types 0 u8, 1 i8, 2 u16, 3 i16, 4 u32, 5 i32, 6 f32, 7 bool,
+ *                                         8 string, 9 array(u32 type, u64 n, values), 10 u64, 11 i64, 12 f64)
+ * tensor: string name, u32 n_dims, u64 ne[n_dims] (ne[0] innermost), u32 ggml_type, u64 offset
+ * padding to general.alignment (32), then the data; offsets are relative to it and aligned.
+ * string = u64 length + UTF-8 bytes
+ * </pre>
+ * Tensor types here: 0 F32, 1 F16. The reader checks every count, length and offset against the file
+ * size before allocating, so a hostile file gets a DataException naming it, never an OOM or a hang.
+ */
+public final class Gguf {
+    private Gguf() {}
+
+    public static final int MAGIC = 0x46554747, VERSION = 3, ALIGNMENT = 32;
+    public static final int F32 = 0, F16 = 1;
+    static final int T_U8 = 0, T_I8 = 1, T_U16 = 2, T_I16 = 3, T_U32 = 4, T_I32 = 5, T_F32 = 6, T_BOOL = 7, T_STRING = 8,
+            T_ARRAY = 9, T_U64 = 10, T_I64 = 11, T_F64 = 12;
+
+    /** A metadata value with its GGUF type; arrays hold their element type in {@code elementType}. */
+    public record Value(int type, int elementType, Object value) {
+        public static Value u32(long v) { return new Value(T_U32, -1, v); }
+        public static Value f32(float v) { return new Value(T_F32, -1, v); }
+        public static Value str(String v) { return new Value(T_STRING, -1, v); }
+        public static Value strings(List<String> v) { return new Value(T_ARRAY, T_STRING, v); }
+        public static Value i32s(int[] v) { return new Value(T_ARRAY, T_I32, v); }
+        public static Value bool(boolean v) { return new Value(T_BOOL, -1, v ? 1L : 0L); }
+    }
+
+    /** A tensor to write: F32 data in PyTorch shape order, stored as {@code type}. */
+    public record OutTensor(String name, int[] shape, float[] data, int type) {}
+
+    /** A tensor in a file: dims in PyTorch order (reversed from the file's ne), data offset absolute. */
+    public record TensorInfo(String name, int[] shape, int type, long offset, long bytes) {
+        public long numel() {
+            long n = 1;
+            for (int d : shape) n *= d;
+            return n;
+        }
+    }
+
+    public record Model(Path path, Map<String, Value> metadata, Map<String, TensorInfo> tensors) {
+        public Value get(String key) {
+            return metadata.get(key);
+        }
+    }
+
+    // ---------------------------------------------------------------- writing
+
+    public static void write(Path file, Map<String, Value> metadata, List<OutTensor> tensors) {
+        AtomicFiles.write(file, out -> {
+            Le le = new Le(out);
+            le.u32(MAGIC);
+            le.u32(VERSION);
+            le.u64(tensors.size());
+            le.u64(metadata.size());
+            for (Map.Entry<String, Value> e : metadata.entrySet()) {
+                le.str(e.getKey());
+                le.u32(e.getValue().type());
+                writeValue(le, e.getValue().type(), e.getValue().elementType(), e.getValue().value());
+            }
+            long offset = 0;
+            List<Long> offsets = new ArrayList<>();
+            for (OutTensor t : tensors) {
+                le.str(t.name());
+                le.u32(t.shape().length);
+                for (int i = t.shape().length - 1; i >= 0; i--) le.u64(t.shape()[i]);
+                le.u32(t.type());
+                le.u64(offset);
+                offsets.add(offset);
+                offset = align(offset + (long) t.data().length * (t.type() == F32 ? 4 : 2));
+            }
+            le.pad();
+            long start = le.pos;
+            for (int k = 0; k < tensors.size(); k++) {
+                OutTensor t = tensors.get(k);
+                while (le.pos - start < offsets.get(k)) le.u8(0);
+                for (float v : t.data()) {
+                    if (t.type() == F32) le.u32(Float.floatToRawIntBits(v));
+                    else le.u16(Float.floatToFloat16(v));
+                }
+            }
+            le.flush();
+        });
+    }
+
+    private static void writeValue(Le le, int type, int elem, Object v) throws IOException {
+        switch (type) {
+            case T_U32 -> le.u32((int) (long) (Long) v);
+            case T_BOOL, T_U8 -> le.u8((int) (long) (Long) v);
+            case T_F32 -> le.u32(Float.floatToRawIntBits((Float) v));
+            case T_STRING -> le.str((String) v);
+            case T_ARRAY -> {
+                le.u32(elem);
+                if (elem == T_STRING) {
+                    @SuppressWarnings("unchecked") List<String> l = (List<String>) v;
+                    le.u64(l.size());
+                    for (String s : l) le.str(s);
+                } else if (elem == T_I32) {
+                    int[] a = (int[]) v;
+                    le.u64(a.length);
+                    for (int x : a) le.u32(x);
+                } else {
+                    throw new IllegalArgumentException("array of type " + elem);
+                }
+            }
+            default -> throw new IllegalArgumentException("value type " + type);
+        }
+    }
+
+    static long align(long x) {
+        return (x + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+    }
+
+    /** Little-endian writer that counts bytes. */
+    private static final class Le {
+        final OutputStream out;
+        final byte[] b = new byte[1 << 16];
+        int n;
+        long pos;
+
+        Le(OutputStream out) { this.out = out; }
+
+        void u8(int v) throws IOException {
+            if (n == b.length) flush();
+            b[n++] = (byte) v;
+            pos++;
+        }
+        void u16(int v) throws IOException { u8(v); u8(v >>> 8); }
+        void u32(int v) throws IOException { u16(v); u16(v >>> 16); }
+        void u64(long v) throws IOException { u32((int) v); u32((int) (v >>> 32)); }
+        void str(String s) throws IOException {
+            byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+            u64(bytes.length);
+            for (byte x : bytes) u8(x);
+        }
+        void pad() throws IOException { while (pos % ALIGNMENT != 0) u8(0); }
+        void flush() throws IOException {
+            out.write(b, 0, n);
+            n = 0;
+        }
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /** Reads metadata and tensor directory; tensor data stay in the file ({@link #readF32}). */
+    public static Model read(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 24) throw bad(file, "file is " + size + " bytes, too short for a GGUF header");
+            MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_ONLY, 0, Math.min(size, Integer.MAX_VALUE));
+            Reader r = new Reader(file, map.order(ByteOrder.LITTLE_ENDIAN), size);
+            if (r.u32() != MAGIC) throw bad(file, "not a GGUF file (bad magic)");
+            int version = r.u32();
+            if (version != 3 && version != 2) throw bad(file, "GGUF version " + version + " is not supported (3)");
+            long nt = r.u64(), nkv = r.u64();
+            if (nt < 0 || nt > 1 << 20 || nkv < 0 || nkv > 1 << 20) throw bad(file, "implausible counts: " + nt + " tensors, " + nkv + " metadata keys");
+            Map<String, Value> meta = new LinkedHashMap<>();
+            for (long i = 0; i < nkv; i++) {
+                String key = r.str();
+                int type = r.u32();
+                meta.put(key, r.value(key, type));
+            }
+            long alignment = ALIGNMENT;
+            Value a = meta.get("general.alignment");
+            if (a != null) {
+                if (a.type() != T_U32 || (long) a.value() <= 0 || ((long) a.value() & ((long) a.value() - 1)) != 0) throw bad(file, "general.alignment must be a power of two u32");
+                alignment = (long) a.value();
+            }
+            List<Object[]> raw = new ArrayList<>();
+            for (long i = 0; i < nt; i++) {
+                String name = r.str();
+                int nd = r.u32();
+                if (nd < 1 || nd > 4) throw bad(file, "tensor " + name + ": " + nd + " dimensions");
+                long[] ne = new long[nd];
+                for (int d = 0; d < nd; d++) {
+                    ne[d] = r.u64();
+                    if (ne[d] < 0 || ne[d] > Integer.MAX_VALUE) throw bad(file, "tensor " + name + ": dimension " + ne[d]);
+                }
+                raw.add(new Object[] {name, ne, r.u32(), r.u64()});
+            }
+            long dataStart = (r.pos + alignment - 1) / alignment * alignment;
+            Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+            List<long[]> ranges = new ArrayList<>();
+            for (Object[] t : raw) {
+                String name = (String) t[0];
+                long[] ne = (long[]) t[1];
+                int type = (int) t[2];
+                long off = (long) t[3];
+                if (type != F32 && type != F16) throw bad(file, "tensor " + name + ": ggml type " + type + " is not supported here (F32, F16)");
+                long numel = 1;
+                for (long d : ne) {
+                    numel *= d;
+                    if (numel > Integer.MAX_VALUE - 8) throw bad(file, "tensor " + name + " is too large");
+                }
+                long bytes = numel * (type == F32 ? 4 : 2);
+                if (off < 0 || off % alignment != 0 || dataStart + off + bytes > size || dataStart + off + bytes < 0) {
+                    throw bad(file, "tensor " + name + ": offset " + off + " + " + bytes + " bytes runs past the end or is unaligned");
+                }
+                int[] shape = new int[ne.length];
+                for (int d = 0; d < ne.length; d++) shape[d] = (int) ne[ne.length - 1 - d];
+                if (tensors.put(name, new TensorInfo(name, shape, type, dataStart + off, bytes)) != null) throw bad(file, "tensor " + name + " appears twice");
+                ranges.add(new long[] {off, off + bytes});
+            }
+            ranges.sort((x, y) -> Long.compare(x[0], y[0]));
+            for (int i = 1; i < ranges.size(); i++) if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw bad(file, "tensors overlap at data offset " + ranges.get(i)[0]);
+            return new Model(file, meta, tensors);
+        } catch (NoSuchFileException e) {
+            throw new StorageException(file + ": no such file", null, e);
+        } catch (IOException e) {
+            throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
+        }
+    }
+
+    /** A tensor's data as F32. */
+    public static float[] readF32(Model m, TensorInfo t) {
+        try (FileChannel ch = FileChannel.open(m.path(), StandardOpenOption.READ)) {
+            ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, t.offset(), t.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+            float[] out = new float[(int) t.numel()];
+            if (t.type() == F32) b.asFloatBuffer().get(out);
+            else for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(b.getShort());
+            return out;
+        } catch (IOException e) {
+            throw new StorageException(m.path() + ": cannot read tensor " + t.name() + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** Bounds-checked reader over the mapped header. */
+    private static final class Reader {
+        final Path file;
+        final ByteBuffer b;
+        final long size;
+        long pos;
+
+        Reader(Path file, ByteBuffer b, long size) {
+            this.file = file;
+            this.b = b;
+            this.size = Math.min(size, b.limit());
+        }
+
+        void need(long n) {
+            if (n < 0 || pos + n > size) throw bad(file, "truncated header: needs " + n + " bytes at offset " + pos);
+        }
+        int u8() { need(1); return b.get((int) pos++) & 0xFF; }
+        int u16() { need(2); int v = b.getShort((int) pos) & 0xFFFF; pos += 2; return v; }
+        int u32() { need(4); int v = b.getInt((int) pos); pos += 4; return v; }
+        long u64() { need(8); long v = b.getLong((int) pos); pos += 8; return v; }
+
+        String str() {
+            long n = u64();
+            if (n > 1 << 24) throw bad(file, "string of " + n + " bytes at offset " + (pos - 8));
+            need(n);
+            byte[] s = new byte[(int) n];
+            b.get((int) pos, s);
+            pos += n;
+            try {
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(s)).toString();
+            } catch (CharacterCodingException e) {
+                throw bad(file, "string at offset " + (pos - n) + " is not valid UTF-8");
+            }
+        }
+
+        Value value(String key, int type) {
+            return switch (type) {
+                case T_U8, T_I8, T_BOOL -> new Value(type, -1, (long) u8());
+                case T_U16, T_I16 -> new Value(type, -1, (long) u16());
+                case T_U32 -> new Value(type, -1, (long) u32() & 0xFFFFFFFFL);
+                case T_I32 -> new Value(type, -1, (long) u32());
+                case T_F32 -> new Value(type, -1, Float.intBitsToFloat(u32()));
+                case T_U64, T_I64 -> new Value(type, -1, u64());
+                case T_F64 -> new Value(type, -1, Double.longBitsToDouble(u64()));
+                case T_STRING -> new Value(type, -1, str());
+                case T_ARRAY -> array(key);
+                default -> throw bad(file, "metadata " + key + ": unknown value type " + type);
+            };
+        }
+
+        private Value array(String key) {
+            int elem = u32();
+            long n = u64();
+            if (n < 0 || n > size - pos) throw bad(file, "metadata " + key + ": array of " + n + " elements cannot fit in the file");
+            if (elem == T_STRING) {
+                List<String> l = new ArrayList<>((int) n);
+                for (long i = 0; i < n; i++) l.add(str());
+                return new Value(T_ARRAY, elem, l);
+            }
+            if (elem == T_ARRAY) throw bad(file, "metadata " + key + ": nested arrays are not supported");
+            long[] a = new long[(int) n];
+            for (int i = 0; i < n; i++) {
+                Value v = value(key, elem);
+                a[i] = v.value() instanceof Float f ? Float.floatToRawIntBits(f) : v.value() instanceof Double d ? Double.doubleToRawLongBits(d) : (long) v.value();
+            }
+            return new Value(T_ARRAY, elem, a);
+        }
+    }
+
+    private static DataException bad(Path file, String problem) {
+        return new DataException(file + ": " + problem, "the GGUF file is damaged or not a model llmkit can read");
+    }
+}

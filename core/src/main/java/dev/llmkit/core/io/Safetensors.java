@@ -1,0 +1,181 @@
+package dev.llmkit.core.io;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmkit.core.AtomicFiles;
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.StorageException;
+import dev.llmkit.core.model.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The safetensors format: {@code u64 LE n}, n bytes of JSON header
+ * {@code {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {...}}},
+ * then the raw little-endian data (offsets relative to the end of the header). We write F32 with the
+ * header padded by spaces to a multiple of 8; we read F32, F16 and BF16 (converted to F32). The reader
+ * checks the header size, every dtype, shape and offset against the file before allocating, and that
+ * tensors neither overlap nor run past the end.
+ */
+public final class Safetensors {
+    private Safetensors() {}
+
+    static final long MAX_HEADER = 100L << 20;
+    private static final ObjectMapper PLAIN = new ObjectMapper();
+
+    public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) {
+        ByteArrayOutputStream hb = new ByteArrayOutputStream();
+        long offset = 0;
+        try (JsonGenerator g = new JsonFactory().createGenerator(hb)) {
+            g.writeStartObject();
+            g.writeObjectFieldStart("__metadata__");
+            for (Map.Entry<String, String> e : metadata.entrySet()) g.writeStringField(e.getKey(), e.getValue());
+            g.writeEndObject();
+            for (Tensor t : tensors) {
+                g.writeObjectFieldStart(t.name());
+                g.writeStringField("dtype", "F32");
+                g.writeArrayFieldStart("shape");
+                for (int d : t.shape()) g.writeNumber(d);
+                g.writeEndArray();
+                g.writeArrayFieldStart("data_offsets");
+                g.writeNumber(offset);
+                g.writeNumber(offset + 4L * t.size());
+                g.writeEndArray();
+                g.writeEndObject();
+                offset += 4L * t.size();
+            }
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] header = hb.toByteArray();
+        int padded = (header.length + 7) / 8 * 8;
+        byte[] h = java.util.Arrays.copyOf(header, padded);
+        java.util.Arrays.fill(h, header.length, padded, (byte) ' ');
+        AtomicFiles.write(file, out -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+            out.write(len.array());
+            out.write(h);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (Tensor t : tensors) {
+                for (float v : t.data()) {
+                    if (!buf.hasRemaining()) {
+                        out.write(buf.array(), 0, buf.position());
+                        buf.clear();
+                    }
+                    buf.putFloat(v);
+                }
+            }
+            out.write(buf.array(), 0, buf.position());
+        });
+    }
+
+    /** Reads all tensors, in file order, as F32. */
+    public static Map<String, Tensor> read(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 8) throw bad(file, "file is " + size + " bytes, too short for a safetensors header");
+            ByteBuffer lb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lb, 0);
+            long n = lb.getLong(0);
+            if (n < 2 || n > MAX_HEADER || n > size - 8) throw bad(file, "header length " + n + " is impossible for a " + size + "-byte file");
+            ByteBuffer hb = ByteBuffer.allocate((int) n);
+            readFully(ch, hb, 8);
+            JsonNode header;
+            try {
+                header = PLAIN.readTree(new String(hb.array(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw bad(file, "header is not valid JSON");
+            }
+            if (header == null || !header.isObject()) throw bad(file, "header is not a JSON object");
+            long dataStart = 8 + n, dataLen = size - dataStart;
+            List<long[]> ranges = new ArrayList<>();
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (e.getKey().equals("__metadata__")) continue;
+                out.put(e.getKey(), tensor(file, ch, e.getKey(), e.getValue(), dataStart, dataLen, ranges));
+            }
+            ranges.sort((a, b) -> Long.compare(a[0], b[0]));
+            for (int i = 1; i < ranges.size(); i++) {
+                if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw bad(file, "tensors overlap at data offset " + ranges.get(i)[0]);
+            }
+            return out;
+        } catch (NoSuchFileException e) {
+            throw new StorageException(file + ": no such file", null, e);
+        } catch (IOException e) {
+            throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
+        }
+    }
+
+    private static Tensor tensor(Path file, FileChannel ch, String name, JsonNode t, long dataStart, long dataLen,
+                                 List<long[]> ranges) throws IOException {
+        String dtype = t.path("dtype").asText("");
+        int width = switch (dtype) {
+            case "F32" -> 4;
+            case "F16", "BF16" -> 2;
+            default -> throw bad(file, "tensor " + name + ": unsupported dtype \"" + dtype + "\" (F32, F16, BF16)");
+        };
+        JsonNode shape = t.path("shape"), offs = t.path("data_offsets");
+        if (!shape.isArray() || shape.size() > 4) throw bad(file, "tensor " + name + ": bad shape " + shape);
+        int[] dims = new int[shape.size()];
+        long numel = 1;
+        for (int i = 0; i < dims.length; i++) {
+            JsonNode d = shape.get(i);
+            if (!d.canConvertToInt() || d.asInt() < 0) throw bad(file, "tensor " + name + ": bad dimension " + d);
+            dims[i] = d.asInt();
+            numel *= dims[i];
+            if (numel > Integer.MAX_VALUE - 8) throw bad(file, "tensor " + name + ": too many elements");
+        }
+        if (!offs.isArray() || offs.size() != 2 || !offs.get(0).canConvertToLong() || !offs.get(1).canConvertToLong()) {
+            throw bad(file, "tensor " + name + ": bad data_offsets " + offs);
+        }
+        long b = offs.get(0).asLong(), e = offs.get(1).asLong();
+        if (b < 0 || e < b || e > dataLen) throw bad(file, "tensor " + name + ": data_offsets [" + b + ", " + e + "] outside the " + dataLen + " data bytes");
+        if (e - b != numel * width) throw bad(file, "tensor " + name + ": " + (e - b) + " bytes for " + numel + " " + dtype + " values");
+        ranges.add(new long[] {b, e});
+        float[] data = new float[(int) numel];
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(e - b, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
+        long pos = dataStart + b;
+        int i = 0;
+        while (i < numel) {
+            buf.clear();
+            buf.limit((int) Math.min(buf.capacity(), (numel - i) * width));
+            readFully(ch, buf, pos);
+            pos += buf.limit();
+            buf.flip();
+            while (buf.hasRemaining()) {
+                data[i++] = switch (width) {
+                    case 4 -> buf.getFloat();
+                    default -> dtype.equals("F16") ? Float.float16ToFloat(buf.getShort()) : Float.intBitsToFloat((buf.getShort() & 0xFFFF) << 16);
+                };
+            }
+        }
+        return new Tensor(name, dims, data);
+    }
+
+    static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) {
+            int r = ch.read(b, pos + b.position());
+            if (r < 0) throw new java.io.EOFException("unexpected end of file");
+        }
+    }
+
+    private static DataException bad(Path file, String problem) {
+        return new DataException(file + ": " + problem, "the safetensors file is damaged or not a model checkpoint");
+    }
+}

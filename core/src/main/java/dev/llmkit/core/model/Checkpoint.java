@@ -1,0 +1,168 @@
+package dev.llmkit.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmkit.core.AtomicFiles;
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.Json;
+import dev.llmkit.core.Provenance;
+import dev.llmkit.core.StorageException;
+import dev.llmkit.core.io.Safetensors;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A checkpoint directory as Hugging Face's LlamaForCausalLM reads it: config.json, model.safetensors
+ * (Hugging Face tensor names; q/k rows permuted to its rotate-half rotary layout), tokenizer.json,
+ * plus our provenance.json. Written into a staging directory and renamed into place.
+ */
+public final class Checkpoint {
+    private Checkpoint() {}
+
+    public record Loaded(Weights weights, Tokenizer tokenizer) {}
+
+    public static void write(Path dir, Weights w, Path tokenizerJson, Provenance provenance, boolean overwrite) {
+        Tokenizer tok = Tokenizer.load(tokenizerJson);
+        if (tok.vocabSize() != w.config().vocabSize()) {
+            throw new ConfigException("the tokenizer has " + tok.vocabSize() + " tokens but the model " + w.config().vocabSize(),
+                    "use the tokenizer the model was built for");
+        }
+        Path staging = AtomicFiles.beginDir(dir, overwrite);
+        try {
+            Json.write(staging.resolve("config.json"), hfConfig(w.config(), tok));
+            List<Tensor> hf = new ArrayList<>();
+            for (Tensor t : w.tensors().values()) {
+                float[] data = t.data();
+                if (t.name().endsWith("attn_q.weight")) data = toHf(data, w.config().nHeads(), w.config().dim());
+                if (t.name().endsWith("attn_k.weight")) data = toHf(data, w.config().nKvHeads(), w.config().dim());
+                hf.add(new Tensor(TensorNames.toHf(t.name()), t.shape(), data));
+            }
+            Safetensors.write(staging.resolve("model.safetensors"), hf, Map.of("format", "pt"));
+            Files.copy(tokenizerJson, staging.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+            if (provenance != null) Json.write(staging.resolve("provenance.json"), provenance);
+            AtomicFiles.commitDir(staging, dir);
+        } catch (IOException e) {
+            AtomicFiles.abortDir(staging);
+            throw new StorageException(dir + ": cannot write: " + e.getMessage(), null, e);
+        } catch (RuntimeException e) {
+            AtomicFiles.abortDir(staging);
+            throw e;
+        }
+    }
+
+    public static Loaded read(Path dir) {
+        if (!Files.isDirectory(dir)) throw new ConfigException(dir + ": not a checkpoint directory", "pass a directory with config.json and model.safetensors");
+        ModelConfig c = readConfig(dir.resolve("config.json"));
+        Tokenizer tok = Tokenizer.load(dir.resolve("tokenizer.json"));
+        Map<String, Tensor> hf = Safetensors.read(dir.resolve("model.safetensors"));
+        Map<String, Tensor> ours = new LinkedHashMap<>();
+        for (String name : TensorNames.shapes(c).keySet()) {
+            Tensor t = hf.get(TensorNames.toHf(name));
+            if (t == null) throw new DataException(dir.resolve("model.safetensors") + ": missing tensor " + TensorNames.toHf(name), "the checkpoint is incomplete");
+            float[] data = t.data();
+            int[] want = TensorNames.shapes(c).get(name);
+            if (!java.util.Arrays.equals(t.shape(), want)) {
+                throw new DataException(dir.resolve("model.safetensors") + ": tensor " + t.name() + " has shape "
+                        + java.util.Arrays.toString(t.shape()) + ", config.json implies " + java.util.Arrays.toString(want), "the checkpoint does not match its config.json");
+            }
+            if (name.endsWith("attn_q.weight")) data = fromHf(data, c.nHeads(), c.dim());
+            if (name.endsWith("attn_k.weight")) data = fromHf(data, c.nKvHeads(), c.dim());
+            ours.put(name, new Tensor(name, want, data));
+        }
+        if (tok.vocabSize() != c.vocabSize()) {
+            throw new DataException(dir + ": tokenizer.json has " + tok.vocabSize() + " tokens, config.json vocab_size " + c.vocabSize(), null);
+        }
+        return new Loaded(new Weights(c, ours), tok);
+    }
+
+    static ObjectNode hfConfig(ModelConfig c, Tokenizer tok) {
+        ObjectNode n = new ObjectMapper().createObjectNode();
+        n.putArray("architectures").add("LlamaForCausalLM");
+        n.put("model_type", "llama");
+        n.put("vocab_size", c.vocabSize());
+        n.put("hidden_size", c.dim());
+        n.put("intermediate_size", c.hiddenDim());
+        n.put("num_hidden_layers", c.nLayers());
+        n.put("num_attention_heads", c.nHeads());
+        n.put("num_key_value_heads", c.nKvHeads());
+        n.put("head_dim", c.headDim());
+        n.put("hidden_act", "silu");
+        n.put("max_position_embeddings", c.contextLength());
+        n.put("rms_norm_eps", c.normEps());
+        n.put("rope_theta", c.ropeTheta());
+        n.putNull("rope_scaling");
+        n.put("tie_word_embeddings", c.tiedEmbeddings());
+        n.put("attention_bias", false);
+        n.put("mlp_bias", false);
+        int eot = tok.eotId();
+        if (eot >= 0) {
+            n.put("bos_token_id", eot);
+            n.put("eos_token_id", eot);
+        }
+        n.put("torch_dtype", "float32");
+        n.put("use_cache", true);
+        return n;
+    }
+
+    public static ModelConfig readConfig(Path file) {
+        JsonNode n;
+        try {
+            n = new ObjectMapper().readTree(file.toFile());
+        } catch (java.io.FileNotFoundException e) {
+            throw new StorageException(file + ": no such file", "pass a checkpoint directory", e);
+        } catch (IOException e) {
+            throw new DataException(file + ": not valid JSON: " + e.getMessage(), null, e);
+        }
+        if (n == null || !n.isObject()) throw new DataException(file + ": not a JSON object", null);
+        String type = n.path("model_type").asText("llama");
+        if (!type.equals("llama")) throw new DataException(file + ": model_type \"" + type + "\" is not supported (llama)", null);
+        for (String k : new String[] {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"}) {
+            if (!n.path(k).canConvertToInt()) throw new DataException(file + ": " + k + " missing or not an integer", null);
+        }
+        int heads = n.get("num_attention_heads").asInt();
+        ModelConfig c;
+        try {
+            c = new ModelConfig(n.get("hidden_size").asInt(), n.get("intermediate_size").asInt(), n.get("num_hidden_layers").asInt(), heads,
+                    n.path("num_key_value_heads").asInt(heads), n.get("vocab_size").asInt(), n.path("max_position_embeddings").asInt(2048),
+                    (float) n.path("rms_norm_eps").asDouble(1e-6), (float) n.path("rope_theta").asDouble(10000),
+                    n.path("tie_word_embeddings").asBoolean(false));
+        } catch (ConfigException e) {
+            throw new DataException(file + ": " + e.getMessage(), null, e);
+        }
+        if (n.has("head_dim") && n.get("head_dim").asInt() != c.headDim()) throw new DataException(file + ": head_dim must be hidden_size / num_attention_heads", null);
+        return c;
+    }
+
+    /** Interleaved (GGUF/Meta) rows to Hugging Face's rotate-half rows, per head: row 2i+j -> j*hd/2 + i. */
+    static float[] toHf(float[] w, int heads, int in) {
+        return permute(w, heads, in, true);
+    }
+
+    static float[] fromHf(float[] w, int heads, int in) {
+        return permute(w, heads, in, false);
+    }
+
+    private static float[] permute(float[] w, int heads, int in, boolean toHf) {
+        int rows = w.length / in, hd = rows / heads;
+        float[] out = new float[w.length];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < hd / 2; i++) {
+                for (int j = 0; j < 2; j++) {
+                    int meta = h * hd + 2 * i + j, hf = h * hd + j * (hd / 2) + i;
+                    int src = toHf ? meta : hf, dst = toHf ? hf : meta;
+                    System.arraycopy(w, src * in, out, dst * in, in);
+                }
+            }
+        }
+        return out;
+    }
+}

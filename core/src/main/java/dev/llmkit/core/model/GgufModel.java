@@ -1,0 +1,176 @@
+package dev.llmkit.core.model;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.io.Gguf;
+import dev.llmkit.core.tokenizer.SplitPattern;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.core.tokenizer.TokenizerJson;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model with its tokenizer as one GGUF file in llama.cpp's layout: {@code general.*} and
+ * {@code llama.*} metadata, the tokenizer as {@code tokenizer.ggml.model = gpt2} (tokens, token types,
+ * merges, explicit bos/eos, a {@code tokenizer.ggml.pre} llama.cpp knows), tensors under GGUF names
+ * (no output.weight when embeddings are tied; norms always F32).
+ */
+public final class GgufModel {
+    private GgufModel() {}
+
+    /** {@code type} is {@link Gguf#F32} or {@link Gguf#F16} for the matrices. */
+    public static void export(Weights w, Tokenizer tok, Path file, int type, String name) {
+        ModelConfig c = w.config();
+        Map<String, Gguf.Value> m = new LinkedHashMap<>();
+        m.put("general.architecture", Gguf.Value.str("llama"));
+        m.put("general.name", Gguf.Value.str(name));
+        m.put("general.file_type", Gguf.Value.u32(type == Gguf.F32 ? 0 : 1));
+        m.put("llama.context_length", Gguf.Value.u32(c.contextLength()));
+        m.put("llama.embedding_length", Gguf.Value.u32(c.dim()));
+        m.put("llama.block_count", Gguf.Value.u32(c.nLayers()));
+        m.put("llama.feed_forward_length", Gguf.Value.u32(c.hiddenDim()));
+        m.put("llama.rope.dimension_count", Gguf.Value.u32(c.headDim()));
+        m.put("llama.attention.head_count", Gguf.Value.u32(c.nHeads()));
+        m.put("llama.attention.head_count_kv", Gguf.Value.u32(c.nKvHeads()));
+        m.put("llama.attention.layer_norm_rms_epsilon", Gguf.Value.f32(c.normEps()));
+        m.put("llama.rope.freq_base", Gguf.Value.f32(c.ropeTheta()));
+        m.put("llama.vocab_size", Gguf.Value.u32(c.vocabSize()));
+        m.put("tokenizer.ggml.model", Gguf.Value.str("gpt2"));
+        m.put("tokenizer.ggml.pre", Gguf.Value.str(tok.pattern() == SplitPattern.GPT2 ? "gpt-2" : "llama-bpe"));
+        List<String> tokens = new ArrayList<>();
+        int[] types = new int[tok.vocabSize()];
+        java.util.Set<Integer> added = new java.util.HashSet<>();
+        for (Tokenizer.AddedToken a : tok.addedTokens()) added.add(a.id());
+        for (int id = 0; id < tok.vocabSize(); id++) {
+            String s = tok.tokenString(id);
+            tokens.add(s == null ? "[UNUSED_" + id + "]" : s);
+            types[id] = s == null ? 5 : added.contains(id) ? 3 : 1;
+        }
+        m.put("tokenizer.ggml.tokens", Gguf.Value.strings(tokens));
+        m.put("tokenizer.ggml.token_type", Gguf.Value.i32s(types));
+        List<String> merges = new ArrayList<>();
+        for (int[] p : tok.merges()) merges.add(tok.tokenString(p[0]) + " " + tok.tokenString(p[1]));
+        m.put("tokenizer.ggml.merges", Gguf.Value.strings(merges));
+        int eot = tok.eotId();
+        if (eot >= 0) {
+            m.put("tokenizer.ggml.bos_token_id", Gguf.Value.u32(eot));
+            m.put("tokenizer.ggml.eos_token_id", Gguf.Value.u32(eot));
+            m.put("tokenizer.ggml.add_bos_token", Gguf.Value.bool(false));
+        }
+        int pad = tok.addedId("<|pad|>");
+        if (pad >= 0) m.put("tokenizer.ggml.padding_token_id", Gguf.Value.u32(pad));
+        List<Gguf.OutTensor> tensors = new ArrayList<>();
+        for (Tensor t : w.tensors().values()) tensors.add(new Gguf.OutTensor(t.name(), t.shape(), t.data(), t.shape().length == 1 ? Gguf.F32 : type));
+        Gguf.write(file, m, tensors);
+    }
+
+    /** Loads weights and tokenizer from a GGUF file written by llmkit or by llama.cpp's converter (F32/F16). */
+    public static Checkpoint.Loaded load(Path file) {
+        Gguf.Model g = Gguf.read(file);
+        String arch = string(g, "general.architecture");
+        if (!arch.equals("llama")) throw bad(file, "general.architecture \"" + arch + "\" is not supported (llama)");
+        int dim = u32(g, "llama.embedding_length"), heads = u32(g, "llama.attention.head_count");
+        Gguf.Value kv = g.get("llama.attention.head_count_kv");
+        Gguf.Value theta = g.get("llama.rope.freq_base");
+        Tokenizer tok = tokenizer(g);
+        boolean tied = !g.tensors().containsKey(TensorNames.OUTPUT);
+        ModelConfig c;
+        try {
+            c = new ModelConfig(dim, u32(g, "llama.feed_forward_length"), u32(g, "llama.block_count"), heads,
+                    kv == null ? heads : (int) (long) kv.value(), tok.vocabSize(), u32(g, "llama.context_length"),
+                    f32(g, "llama.attention.layer_norm_rms_epsilon"), theta == null ? 10000f : (Float) theta.value(), tied);
+        } catch (dev.llmkit.core.ConfigException e) {
+            throw bad(file, e.getMessage());
+        }
+        Map<String, Tensor> ts = new LinkedHashMap<>();
+        for (Map.Entry<String, int[]> e : TensorNames.shapes(c).entrySet()) {
+            Gguf.TensorInfo t = g.tensors().get(e.getKey());
+            if (t == null) throw bad(file, "missing tensor " + e.getKey());
+            if (!java.util.Arrays.equals(t.shape(), e.getValue())) {
+                throw bad(file, "tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(t.shape()) + ", expected " + java.util.Arrays.toString(e.getValue()));
+            }
+            ts.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), Gguf.readF32(g, t)));
+        }
+        return new Checkpoint.Loaded(new Weights(c, ts), tok);
+    }
+
+    static Tokenizer tokenizer(Gguf.Model g) {
+        Path file = g.path();
+        if (!string(g, "tokenizer.ggml.model").equals("gpt2")) throw bad(file, "tokenizer.ggml.model must be gpt2 (byte-level BPE)");
+        String pre = g.get("tokenizer.ggml.pre") == null ? "gpt-2" : string(g, "tokenizer.ggml.pre");
+        SplitPattern pattern = switch (pre) {
+            case "gpt-2", "default" -> SplitPattern.GPT2;
+            case "llama-bpe", "llama3" -> SplitPattern.CL100K;
+            default -> throw bad(file, "tokenizer.ggml.pre \"" + pre + "\" is not supported (gpt-2, llama-bpe)");
+        };
+        List<String> tokens = strings(g, "tokenizer.ggml.tokens");
+        long[] types = g.get("tokenizer.ggml.token_type") == null ? new long[tokens.size()] : (long[]) g.get("tokenizer.ggml.token_type").value();
+        if (types.length != tokens.size()) throw bad(file, "tokenizer.ggml.token_type has " + types.length + " entries for " + tokens.size() + " tokens");
+        ObjectMapper om = new ObjectMapper();
+        ObjectNode root = om.createObjectNode();
+        ArrayNode addedNode = root.putArray("added_tokens");
+        ObjectNode preNode = root.putObject("pre_tokenizer");
+        if (pattern == SplitPattern.GPT2) {
+            preNode.put("type", "ByteLevel").put("use_regex", true);
+        } else {
+            preNode.put("type", "Sequence");
+            ArrayNode seq = preNode.putArray("pretokenizers");
+            seq.addObject().put("type", "Split").put("behavior", "Isolated").put("invert", false).putObject("pattern").put("Regex", pattern.regex);
+            seq.addObject().put("type", "ByteLevel").put("use_regex", false);
+        }
+        ObjectNode model = root.putObject("model");
+        model.put("type", "BPE");
+        ObjectNode vocab = model.putObject("vocab");
+        for (int id = 0; id < tokens.size(); id++) {
+            if (types[id] == 3 || types[id] == 4) addedNode.addObject().put("id", id).put("content", tokens.get(id)).put("special", types[id] == 3);
+            else if (types[id] != 5) vocab.put(tokens.get(id), id);
+        }
+        ArrayNode merges = model.putArray("merges");
+        for (String s : strings(g, "tokenizer.ggml.merges")) merges.add(s);
+        try {
+            return TokenizerJson.parse(om.writeValueAsBytes(root), file + " (tokenizer.ggml.*)");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Gguf.Value need(Gguf.Model g, String key) {
+        Gguf.Value v = g.get(key);
+        if (v == null) throw bad(g.path(), "missing metadata " + key);
+        return v;
+    }
+
+    private static String string(Gguf.Model g, String key) {
+        Gguf.Value v = need(g, key);
+        if (!(v.value() instanceof String s)) throw bad(g.path(), key + " must be a string");
+        return s;
+    }
+
+    private static int u32(Gguf.Model g, String key) {
+        Gguf.Value v = need(g, key);
+        if (!(v.value() instanceof Long l) || l < 0 || l > Integer.MAX_VALUE) throw bad(g.path(), key + " must be a non-negative integer");
+        return (int) (long) l;
+    }
+
+    private static float f32(Gguf.Model g, String key) {
+        Gguf.Value v = need(g, key);
+        if (!(v.value() instanceof Float f)) throw bad(g.path(), key + " must be a float32");
+        return f;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> strings(Gguf.Model g, String key) {
+        Gguf.Value v = need(g, key);
+        if (v.elementType() != 8) throw bad(g.path(), key + " must be an array of strings");
+        return (List<String>) v.value();
+    }
+
+    private static DataException bad(Path file, String problem) {
+        return new DataException(file + ": " + problem, "the GGUF file is damaged or not a llama model llmkit can read");
+    }
+}

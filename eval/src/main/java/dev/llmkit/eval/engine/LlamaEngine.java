@@ -1,0 +1,156 @@
+package dev.llmkit.eval.engine;
+
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.TensorNames;
+import dev.llmkit.core.model.Weights;
+
+/**
+ * Batch-1 inference for the Llama architecture, llama2.c style: F32 weights, a KV cache, every buffer
+ * allocated once, matvecs split over output rows on {@code threads} threads. Rotary embeddings rotate
+ * interleaved pairs (x[2i], x[2i+1]) as GGUF/llama.cpp do. Not thread-safe: one sequence at a time.
+ */
+public final class LlamaEngine implements AutoCloseable {
+    private final ModelConfig c;
+    private final Parallel par;
+
+    // Weights, row-major [out, in].
+    private final float[] embed, outputNorm, output;              // [vocab, dim], [dim], [vocab, dim]
+    private final float[][] attnNorm, wq, wk, wv, wo, ffnNorm, w1, w2, w3;
+
+    // State.
+    private final float[] x, xb, xb2, q, k, v, hb, hb2, att, logits;  // [dim] x3, [dim], [kvDim] x2, [hidden] x2, [heads * ctx], [vocab]
+    private final float[][] keyCache, valueCache;                 // [layer][ctx * kvDim]
+    private final float[] cos, sin;                               // [ctx * headDim / 2]
+
+    public LlamaEngine(Weights w, int threads) {
+        this.c = w.config();
+        this.par = new Parallel(threads);
+        embed = w.get(TensorNames.EMBED);
+        outputNorm = w.get(TensorNames.OUTPUT_NORM);
+        output = c.tiedEmbeddings() ? embed : w.get(TensorNames.OUTPUT);
+        int n = c.nLayers();
+        attnNorm = new float[n][]; wq = new float[n][]; wk = new float[n][]; wv = new float[n][]; wo = new float[n][];
+        ffnNorm = new float[n][]; w1 = new float[n][]; w2 = new float[n][]; w3 = new float[n][];
+        for (int l = 0; l < n; l++) {
+            attnNorm[l] = w.get(TensorNames.blk(l, "attn_norm"));
+            wq[l] = w.get(TensorNames.blk(l, "attn_q"));
+            wk[l] = w.get(TensorNames.blk(l, "attn_k"));
+            wv[l] = w.get(TensorNames.blk(l, "attn_v"));
+            wo[l] = w.get(TensorNames.blk(l, "attn_output"));
+            ffnNorm[l] = w.get(TensorNames.blk(l, "ffn_norm"));
+            w1[l] = w.get(TensorNames.blk(l, "ffn_gate"));
+            w3[l] = w.get(TensorNames.blk(l, "ffn_up"));
+            w2[l] = w.get(TensorNames.blk(l, "ffn_down"));
+        }
+        int dim = c.dim(), kv = c.kvDim(), ctx = c.contextLength();
+        x = new float[dim]; xb = new float[dim]; xb2 = new float[dim]; q = new float[dim];
+        k = new float[kv]; v = new float[kv]; hb = new float[c.hiddenDim()]; hb2 = new float[c.hiddenDim()];
+        att = new float[c.nHeads() * ctx]; logits = new float[c.vocabSize()];
+        keyCache = new float[n][(int) Math.min(Integer.MAX_VALUE - 8, (long) ctx * kv)];
+        valueCache = new float[n][(int) Math.min(Integer.MAX_VALUE - 8, (long) ctx * kv)];
+        int hd = c.headDim();
+        cos = new float[ctx * hd / 2];
+        sin = new float[ctx * hd / 2];
+        for (int p = 0; p < ctx; p++) {
+            for (int i = 0; i < hd / 2; i++) {
+                double freq = Math.pow(c.ropeTheta(), -2.0 * i / hd), a = p * freq;
+                cos[p * hd / 2 + i] = (float) Math.cos(a);
+                sin[p * hd / 2 + i] = (float) Math.sin(a);
+            }
+        }
+    }
+
+    public ModelConfig config() {
+        return c;
+    }
+
+    /**
+     * Runs one token at position {@code pos} (all earlier positions must have run) and returns the
+     * logits over the vocabulary (a view into the engine's buffer), or null when {@code wantLogits} is false.
+     */
+    public float[] forward(int token, int pos, boolean wantLogits) {
+        if (pos < 0 || pos >= c.contextLength()) {
+            throw new ConfigException("position " + pos + " is outside the context length " + c.contextLength(), "shorten the prompt or --max-tokens");
+        }
+        if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
+        int dim = c.dim(), kvDim = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim();
+        System.arraycopy(embed, token * dim, x, 0, dim);
+        for (int l = 0; l < c.nLayers(); l++) {
+            // 1. Attention: norm, q/k/v, rotary, cache, scores, weighted values, output projection.
+            Kernels.rmsnorm(xb, x, attnNorm[l], dim, c.normEps());
+            int layer = l;
+            par.range(dim + 2 * kvDim, (a, b) -> qkv(layer, a, b));
+            rope(q, c.nHeads(), pos, hd);
+            rope(k, c.nKvHeads(), pos, hd);
+            System.arraycopy(k, 0, keyCache[l], pos * kvDim, kvDim);
+            System.arraycopy(v, 0, valueCache[l], pos * kvDim, kvDim);
+            par.range(c.nHeads(), (a, b) -> attention(layer, pos, a, b));
+            par.range(dim, (a, b) -> Kernels.matvec(wo[layer], xb2, xb, dim, a, b));
+            for (int i = 0; i < dim; i++) x[i] += xb[i];
+            // 2. SwiGLU MLP.
+            Kernels.rmsnorm(xb, x, ffnNorm[l], dim, c.normEps());
+            par.range(2 * hidden, (a, b) -> gateUp(layer, a, b));
+            Kernels.swiglu(hb, hb, hb2, hidden);
+            par.range(dim, (a, b) -> Kernels.matvec(w2[layer], hb, xb, hidden, a, b));
+            for (int i = 0; i < dim; i++) x[i] += xb[i];
+        }
+        if (!wantLogits) return null;
+        Kernels.rmsnorm(xb, x, outputNorm, dim, c.normEps());
+        par.range(c.vocabSize(), (a, b) -> Kernels.matvec(output, xb, logits, dim, a, b));
+        return logits;
+    }
+
+    /** Rows [a, b) of the stacked q, k, v projections. */
+    private void qkv(int l, int a, int b) {
+        int dim = c.dim(), kv = c.kvDim();
+        if (a < dim) Kernels.matvec(wq[l], xb, q, dim, a, Math.min(b, dim));
+        if (b > dim && a < dim + kv) Kernels.matvec(wk[l], xb, k, dim, Math.max(a, dim) - dim, Math.min(b, dim + kv) - dim);
+        if (b > dim + kv) Kernels.matvec(wv[l], xb, v, dim, Math.max(a, dim + kv) - dim - kv, b - dim - kv);
+    }
+
+    private void gateUp(int l, int a, int b) {
+        int h = c.hiddenDim();
+        if (a < h) Kernels.matvec(w1[l], xb, hb, c.dim(), a, Math.min(b, h));
+        if (b > h) Kernels.matvec(w3[l], xb, hb2, c.dim(), Math.max(a, h) - h, b - h);
+    }
+
+    private void rope(float[] vec, int heads, int pos, int hd) {
+        int base = pos * hd / 2;
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < hd / 2; i++) {
+                int j = h * hd + 2 * i;
+                float c0 = cos[base + i], s0 = sin[base + i], v0 = vec[j], v1 = vec[j + 1];
+                vec[j] = v0 * c0 - v1 * s0;
+                vec[j + 1] = v0 * s0 + v1 * c0;
+            }
+        }
+    }
+
+    /** Heads [h0, h1): causal softmax attention over positions 0..pos, into xb2. */
+    private void attention(int l, int pos, int h0, int h1) {
+        int hd = c.headDim(), kvDim = c.kvDim(), group = c.nHeads() / c.nKvHeads(), ctx = c.contextLength();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        for (int h = h0; h < h1; h++) {
+            int qo = h * hd, ko = (h / group) * hd, ao = h * ctx;
+            for (int t = 0; t <= pos; t++) {
+                float s = 0;
+                int kb = t * kvDim + ko;
+                for (int i = 0; i < hd; i++) s += q[qo + i] * keyCache[l][kb + i];
+                att[ao + t] = s * scale;
+            }
+            Kernels.softmax(att, ao, pos + 1);
+            java.util.Arrays.fill(xb2, qo, qo + hd, 0f);
+            for (int t = 0; t <= pos; t++) {
+                float a = att[ao + t];
+                int vb = t * kvDim + ko;
+                for (int i = 0; i < hd; i++) xb2[qo + i] += a * valueCache[l][vb + i];
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        par.close();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.llmkit.eval.engine;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A parallel-for over persistent worker threads for the per-token kernels (a matvec takes
+ * microseconds, too short for an executor hand-over). The calling thread takes the first part;
+ * workers spin briefly for the next task, then park. Not reentrant; one caller at a time.
+ */
+final class Parallel implements AutoCloseable {
+    /** Work on rows [from, to). */
+    interface Body {
+        void run(int from, int to);
+    }
+
+    private final int threads;
+    private final Thread[] workers;
+    private volatile long epoch;
+    private volatile boolean closed;
+    private volatile Body body;
+    private volatile int n;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile Throwable failure;
+
+    Parallel(int threads) {
+        this.threads = Math.max(1, threads);
+        workers = new Thread[this.threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            int part = i + 1;
+            workers[i] = new Thread(() -> loop(part), "llmkit-engine-" + part);
+            workers[i].setDaemon(true);
+            workers[i].start();
+        }
+    }
+
+    int threads() {
+        return threads;
+    }
+
+    /** Runs {@code body} over [0, n) split into one contiguous part per thread (multiples of {@code grain}). */
+    void range(int n, Body body) {
+        if (threads == 1 || n < 2) {
+            body.run(0, n);
+            return;
+        }
+        this.body = body;
+        this.n = n;
+        pending.set(workers.length);
+        epoch++;
+        for (Thread w : workers) LockSupport.unpark(w);
+        runPart(0);
+        while (pending.get() > 0) Thread.onSpinWait();
+        Throwable f = failure;
+        if (f != null) {
+            failure = null;
+            if (f instanceof RuntimeException re) throw re;
+            throw new IllegalStateException(f);
+        }
+    }
+
+    private void runPart(int part) {
+        int from = (int) ((long) n * part / threads), to = (int) ((long) n * (part + 1) / threads);
+        if (from < to) body.run(from, to);
+    }
+
+    private void loop(int part) {
+        long seen = 0;
+        while (!closed) {
+            int spins = 0;
+            while (epoch == seen && !closed) {
+                if (++spins < 20_000) Thread.onSpinWait();
+                else LockSupport.parkNanos(200_000);
+            }
+            if (closed) return;
+            seen = epoch;
+            try {
+                runPart(part);
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                pending.decrementAndGet();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread w : workers) LockSupport.unpark(w);
+    }
+}
