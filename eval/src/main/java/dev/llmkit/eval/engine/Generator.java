@@ -34,8 +34,7 @@ public final class Generator {
         int[] history = Arrays.copyOf(promptIds, Math.min(ctx, promptIds.length + Math.max(0, o.maxTokens())));
         // 1. Prefill: every prompt token through the model; logits only for the last.
         long t0 = System.nanoTime();
-        float[] logits = null;
-        for (int i = 0; i < promptIds.length; i++) logits = engine.forward(promptIds[i], i, i == promptIds.length - 1);
+        float[] logits = engine.prefill(promptIds, 0);
         long t1 = System.nanoTime();
         // 2. Decode.
         Sampler sampler = new Sampler(o.sampling(), engine.config().vocabSize());

@@ -116,10 +116,14 @@ public final class LlamaEngine implements AutoCloseable {
     }
 
     private void rope(float[] vec, int heads, int pos, int hd) {
+        rope(vec, 0, heads, pos, hd);
+    }
+
+    private void rope(float[] vec, int off, int heads, int pos, int hd) {
         int base = pos * hd / 2;
         for (int h = 0; h < heads; h++) {
             for (int i = 0; i < hd / 2; i++) {
-                int j = h * hd + 2 * i;
+                int j = off + h * hd + 2 * i;
                 float c0 = cos[base + i], s0 = sin[base + i], v0 = vec[j], v1 = vec[j + 1];
                 vec[j] = v0 * c0 - v1 * s0;
                 vec[j + 1] = v0 * s0 + v1 * c0;
@@ -129,23 +133,99 @@ public final class LlamaEngine implements AutoCloseable {
 
     /** Heads [h0, h1): causal softmax attention over positions 0..pos, into xb2. */
     private void attention(int l, int pos, int h0, int h1) {
+        for (int h = h0; h < h1; h++) attendHead(l, pos, h, q, 0, xb2, 0);
+    }
+
+    /** One head of one query (qs[qOff..]) over the cached positions 0..pos, into out[oOff + h * hd ..]. */
+    private void attendHead(int l, int pos, int h, float[] qs, int qOff, float[] out, int oOff) {
         int hd = c.headDim(), kvDim = c.kvDim(), group = c.nHeads() / c.nKvHeads(), ctx = c.contextLength();
         float scale = (float) (1.0 / Math.sqrt(hd));
-        for (int h = h0; h < h1; h++) {
-            int qo = h * hd, ko = (h / group) * hd, ao = h * ctx;
-            for (int t = 0; t <= pos; t++) {
-                float s = 0;
-                int kb = t * kvDim + ko;
-                for (int i = 0; i < hd; i++) s += q[qo + i] * keyCache[l][kb + i];
-                att[ao + t] = s * scale;
+        int qo = qOff + h * hd, oo = oOff + h * hd, ko = (h / group) * hd, ao = h * ctx;
+        float[] kc = keyCache[l], vc = valueCache[l];
+        for (int t = 0; t <= pos; t++) {
+            float s = 0;
+            int kb = t * kvDim + ko;
+            for (int i = 0; i < hd; i++) s += qs[qo + i] * kc[kb + i];
+            att[ao + t] = s * scale;
+        }
+        Kernels.softmax(att, ao, pos + 1);
+        java.util.Arrays.fill(out, oo, oo + hd, 0f);
+        for (int t = 0; t <= pos; t++) {
+            float a = att[ao + t];
+            int vb = t * kvDim + ko;
+            for (int i = 0; i < hd; i++) out[oo + i] += a * vc[vb + i];
+        }
+    }
+
+    // ---------------------------------------------------------------- batched prefill
+
+    /** Prompt tokens per prefill block: the weights are streamed once per block. */
+    static final int BLOCK = 32;
+    private float[] bx, bxb, bxb2, bq, bk, bv, bh1, bh3;   // [BLOCK * width] each, allocated on first prefill
+
+    /**
+     * Runs {@code tokens} at positions {@code start..} in blocks of {@link #BLOCK} with matrix-matrix
+     * kernels (each weight row is read once per block instead of once per token) and returns the
+     * logits after the last token. Equal to calling {@link #forward} token by token, up to float rounding.
+     */
+    public float[] prefill(int[] tokens, int start) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens");
+        if (start < 0 || start + tokens.length > c.contextLength()) {
+            throw new ConfigException(tokens.length + " tokens from position " + start + " exceed the context length " + c.contextLength(),
+                    "shorten the prompt or --max-tokens");
+        }
+        if (bx == null) {
+            int d = c.dim(), kv = c.kvDim(), h = c.hiddenDim();
+            bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d]; bq = new float[BLOCK * d];
+            bk = new float[BLOCK * kv]; bv = new float[BLOCK * kv]; bh1 = new float[BLOCK * h]; bh3 = new float[BLOCK * h];
+        }
+        int nt = 0;
+        for (int b0 = 0; b0 < tokens.length; b0 += BLOCK) {
+            nt = Math.min(BLOCK, tokens.length - b0);
+            block(tokens, b0, nt, start + b0);
+        }
+        System.arraycopy(bx, (nt - 1) * c.dim(), x, 0, c.dim());
+        Kernels.rmsnorm(xb, x, outputNorm, c.dim(), c.normEps());
+        par.range(c.vocabSize(), (a, b) -> Kernels.matvec(output, xb, logits, c.dim(), a, b));
+        return logits;
+    }
+
+    private void block(int[] tokens, int off, int nt, int pos0) {
+        int dim = c.dim(), kv = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim();
+        for (int t = 0; t < nt; t++) {
+            int token = tokens[off + t];
+            if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
+            System.arraycopy(embed, token * dim, bx, t * dim, dim);
+        }
+        for (int l = 0; l < c.nLayers(); l++) {
+            int layer = l;
+            // 1. Attention.
+            for (int t = 0; t < nt; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, attnNorm[l], dim, c.normEps());
+            par.range(dim + 2 * kv, (a, b) -> {
+                if (a < dim) Kernels.matmul(wq[layer], bxb, bq, dim, dim, nt, a, Math.min(b, dim));
+                if (b > dim && a < dim + kv) Kernels.matmul(wk[layer], bxb, bk, dim, kv, nt, Math.max(a, dim) - dim, Math.min(b, dim + kv) - dim);
+                if (b > dim + kv) Kernels.matmul(wv[layer], bxb, bv, dim, kv, nt, Math.max(a, dim + kv) - dim - kv, b - dim - kv);
+            });
+            for (int t = 0; t < nt; t++) {
+                rope(bq, t * dim, c.nHeads(), pos0 + t, hd);
+                rope(bk, t * kv, c.nKvHeads(), pos0 + t, hd);
+                System.arraycopy(bk, t * kv, keyCache[l], (pos0 + t) * kv, kv);
+                System.arraycopy(bv, t * kv, valueCache[l], (pos0 + t) * kv, kv);
             }
-            Kernels.softmax(att, ao, pos + 1);
-            java.util.Arrays.fill(xb2, qo, qo + hd, 0f);
-            for (int t = 0; t <= pos; t++) {
-                float a = att[ao + t];
-                int vb = t * kvDim + ko;
-                for (int i = 0; i < hd; i++) xb2[qo + i] += a * valueCache[l][vb + i];
-            }
+            par.range(c.nHeads(), (h0, h1) -> {
+                for (int h = h0; h < h1; h++) for (int t = 0; t < nt; t++) attendHead(layer, pos0 + t, h, bq, t * dim, bxb2, t * dim);
+            });
+            par.range(dim, (a, b) -> Kernels.matmul(wo[layer], bxb2, bxb, dim, dim, nt, a, b));
+            for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
+            // 2. SwiGLU MLP.
+            for (int t = 0; t < nt; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, ffnNorm[l], dim, c.normEps());
+            par.range(2 * hidden, (a, b) -> {
+                if (a < hidden) Kernels.matmul(w1[layer], bxb, bh1, dim, hidden, nt, a, Math.min(b, hidden));
+                if (b > hidden) Kernels.matmul(w3[layer], bxb, bh3, dim, hidden, nt, Math.max(a, hidden) - hidden, b - hidden);
+            });
+            Kernels.swiglu(bh1, bh1, bh3, nt * hidden);
+            par.range(dim, (a, b) -> Kernels.matmul(w2[layer], bh1, bxb, hidden, dim, nt, a, b));
+            for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
         }
     }
 

@@ -1,0 +1,118 @@
+package dev.llmkit.cli;
+
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.ModelParameters;
+import de.kherud.llama.args.LogFormat;
+import dev.llmkit.core.io.Gguf;
+import dev.llmkit.core.model.Checkpoint;
+import dev.llmkit.core.model.GgufModel;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.Weights;
+import dev.llmkit.core.tokenizer.SplitPattern;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.core.tokenizer.TokenizerJson;
+import dev.llmkit.eval.engine.LlamaEngine;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Decode and prefill tokens/s of our engine beside llama.cpp (de.kherud:llama) on the same F32 GGUF,
+ * same thread count, in the same run, for the tiny and small presets of ../shared/ANCHORS.md.
+ * Not a test: run it with bench/decode-bench.sh (it needs the test classpath for llama.cpp).
+ */
+public final class DecodeBench {
+    public static void main(String[] args) throws Exception {
+        int tokens = args.length > 0 ? Integer.parseInt(args[0]) : 128;
+        LlamaModel.setLogger(LogFormat.TEXT, (level, msg) -> {});
+        Path dir = Files.createTempDirectory("llmkit-decode-bench");
+        List<String> presets = List.of("tiny", "small");
+        int[] threadCounts = {1, 2};
+        Path[] files = new Path[presets.size()];
+        double[][][] ours = new double[presets.size()][threadCounts.length][], theirs = new double[presets.size()][threadCounts.length][];
+        int[] prompt = new int[tokens];
+        for (int i = 0; i < tokens; i++) prompt[i] = 'a' + i % 26;
+        // 1. Ours first, before any llama.cpp thread exists.
+        for (int p = 0; p < presets.size(); p++) {
+            boolean tiny = presets.get(p).equals("tiny");
+            ModelConfig c = tiny ? new ModelConfig(256, 688, 4, 4, 4, 4096, 256, 1e-5f, 10000f, true)
+                    : new ModelConfig(288, 768, 6, 6, 6, 32000, 256, 1e-5f, 10000f, true);
+            files[p] = dir.resolve(presets.get(p) + ".gguf");
+            GgufModel.export(Weights.init(c, 0.02f, 1), byteTokenizer(c.vocabSize()), files[p], Gguf.F32, presets.get(p));
+            Checkpoint.Loaded m = GgufModel.load(files[p]);
+            for (int k = 0; k < threadCounts.length; k++) {
+                try (LlamaEngine e = new LlamaEngine(m.weights(), threadCounts[k])) {
+                    oursRun(e, prompt, tokens);                 // JIT warm-up
+                    double[] a = oursRun(e, prompt, tokens), b = oursRun(e, prompt, tokens);
+                    ours[p][k] = new double[] {Math.max(a[0], b[0]), Math.max(a[1], b[1])};
+                }
+            }
+        }
+        // 2. llama.cpp on the same files.
+        for (int p = 0; p < presets.size(); p++) {
+            for (int k = 0; k < threadCounts.length; k++) {
+                LlamaModel llama = new LlamaModel(new ModelParameters().setModelFilePath(files[p].toString()).setNThreads(threadCounts[k])
+                        .setNThreadsBatch(threadCounts[k]).setNCtx(256).setNGpuLayers(0));
+                theirs[p][k] = llamaCpp(llama, tokens);
+            }
+        }
+        System.out.printf(Locale.ROOT, "%-6s %-7s %-12s %12s %12s %8s%n", "preset", "threads", "what", "ours tok/s", "llama.cpp", "ratio");
+        for (int p = 0; p < presets.size(); p++) {
+            for (int k = 0; k < threadCounts.length; k++) {
+                for (int w = 0; w < 2; w++) {
+                    System.out.printf(Locale.ROOT, "%-6s %-7d %-12s %12.0f %12.0f %7.2fx%n", presets.get(p), threadCounts[k],
+                            (w == 0 ? "decode " : "prefill ") + tokens, ours[p][k][w], theirs[p][k][w], ours[p][k][w] / theirs[p][k][w]);
+                }
+            }
+        }
+        System.exit(0);     // the llama.cpp binding's server threads do not stop on their own
+    }
+
+    /** {decode tok/s, prefill tok/s} of llama.cpp: best of 3. */
+    static double[] llamaCpp(LlamaModel m, int tokens) {
+        StringBuilder promptText = new StringBuilder();
+        for (int i = 0; i < tokens; i++) promptText.append((char) ('a' + i % 26));
+        double decode = 0, prefill = 0;
+        for (int rep = 0; rep < 3; rep++) {
+            long t0 = System.nanoTime(), first = 0;
+            int n = 0;
+            for (LlamaOutput o : m.generate(new InferenceParameters("a").setTemperature(0).setNPredict(tokens).setIgnoreEos(true).setCachePrompt(false))) {
+                if (n++ == 0) first = System.nanoTime();
+            }
+            long t1 = System.nanoTime();
+            decode = Math.max(decode, (n - 1) / ((t1 - first) / 1e9));
+            long p0 = System.nanoTime();
+            m.complete(new InferenceParameters(promptText.toString()).setTemperature(0).setNPredict(1).setCachePrompt(false));
+            prefill = Math.max(prefill, tokens / ((System.nanoTime() - p0) / 1e9));
+        }
+        return new double[] {decode, prefill};
+    }
+
+    /** {decode tok/s, prefill tok/s} of ours. */
+    static double[] oursRun(LlamaEngine e, int[] prompt, int tokens) {
+        long p0 = System.nanoTime();
+        e.prefill(prompt, 0);
+        double prefill = prompt.length / ((System.nanoTime() - p0) / 1e9);
+        long t0 = System.nanoTime();
+        int token = 'a';
+        for (int i = 0; i < tokens; i++) {
+            float[] logits = e.forward(token, i, true);
+            int best = 0;
+            for (int k = 1; k < logits.length; k++) if (logits[k] > logits[best]) best = k;
+            token = best;
+        }
+        return new double[] {tokens / ((System.nanoTime() - t0) / 1e9), prefill};
+    }
+
+    /** A byte-level tokenizer of exactly {@code vocab} tokens: merges of distinct byte pairs. */
+    static Tokenizer byteTokenizer(int vocab) {
+        int merges = vocab - 256 - 1;
+        int[][] m = new int[merges][];
+        int k = 0;
+        for (int a = 'a'; a < 256 && k < merges; a++) for (int b = 0; b < 256 && k < merges; b++) m[k++] = new int[] {a, b};
+        return TokenizerJson.build(m, List.of(Tokenizer.EOT), SplitPattern.GPT2);
+    }
+}

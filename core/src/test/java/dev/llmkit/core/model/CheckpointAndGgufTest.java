@@ -1,0 +1,129 @@
+package dev.llmkit.core.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.Json;
+import dev.llmkit.core.LlmkitException;
+import dev.llmkit.core.io.Gguf;
+import dev.llmkit.core.io.Safetensors;
+import dev.llmkit.core.tokenizer.SplitPattern;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.core.tokenizer.TokenizerJson;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointAndGgufTest {
+    @TempDir
+    Path dir;
+
+    Path tokFile;
+    Tokenizer tok;
+    Weights w;
+
+    @BeforeEach
+    void model() {
+        int[][] merges = {{'t', 'h'}, {256, 'e'}, {' ', 257}, {'a', 'n'}};
+        tokFile = dir.resolve("tokenizer.json");
+        tok = TokenizerJson.write(TokenizerJson.build(merges, List.of(Tokenizer.EOT, "<|pad|>"), SplitPattern.GPT2), tokFile);
+        w = Weights.init(new ModelConfig(32, 48, 2, 4, 2, tok.vocabSize(), 64, 1e-5f, 10000f, false), 0.1f, 3);
+    }
+
+    private static void assertSameWeights(Weights a, Weights b) {
+        assertEquals(a.config(), b.config());
+        assertEquals(a.tensors().keySet(), b.tensors().keySet());
+        for (String n : a.tensors().keySet()) assertArrayEquals(a.get(n), b.get(n), n);
+    }
+
+    @Test
+    void checkpointRoundTripWithHuggingFaceNamesAndRotaryPermutation() throws Exception {
+        Path ck = dir.resolve("ck");
+        Checkpoint.write(ck, w, tokFile, null, false);
+        Checkpoint.Loaded back = Checkpoint.read(ck);
+        assertSameWeights(w, back.weights());
+        JsonNode cfg = Json.MAPPER.readTree(ck.resolve("config.json").toFile());
+        assertEquals("LlamaForCausalLM", cfg.path("architectures").get(0).asText());
+        assertEquals(2, cfg.path("num_key_value_heads").asInt());
+        assertEquals(tok.eotId(), cfg.path("eos_token_id").asInt());
+        var hf = Safetensors.read(ck.resolve("model.safetensors"));
+        assertTrue(hf.containsKey("model.layers.1.self_attn.q_proj.weight") && hf.containsKey("lm_head.weight"));
+        // q rows are permuted to the rotate-half layout: row 1 (pair 0, second half) comes from our row hd/2... per head.
+        float[] ours = w.get("blk.0.attn_q.weight"), theirs = hf.get("model.layers.0.self_attn.q_proj.weight").data();
+        int in = 32, hd = 8;
+        assertArrayEquals(java.util.Arrays.copyOfRange(ours, 1 * in, 2 * in), java.util.Arrays.copyOfRange(theirs, (hd / 2) * in, (hd / 2 + 1) * in));
+        assertArrayEquals(ours, Checkpoint.fromHf(Checkpoint.toHf(ours, 4, in), 4, in));
+        assertThrows(ConfigException.class, () -> Checkpoint.write(ck, w, tokFile, null, false));
+    }
+
+    @Test
+    void ggufRoundTripF32AndF16() {
+        Path f32 = dir.resolve("m.gguf"), f16 = dir.resolve("m16.gguf");
+        GgufModel.export(w, tok, f32, Gguf.F32, "t");
+        Checkpoint.Loaded back = GgufModel.load(f32);
+        assertSameWeights(w, back.weights());
+        assertEquals(tok.vocabSize(), back.tokenizer().vocabSize());
+        assertArrayEquals(tok.encode("the than <|endoftext|>", true), back.tokenizer().encode("the than <|endoftext|>", true));
+        Gguf.Model g = Gguf.read(f32);
+        assertArrayEquals(new int[] {tok.vocabSize(), 32}, g.tensors().get("token_embd.weight").shape());
+        assertEquals(0, (g.tensors().get("blk.0.attn_q.weight").offset()) % 32);
+        assertEquals("gpt-2", g.get("tokenizer.ggml.pre").value());
+        GgufModel.export(w, tok, f16, Gguf.F16, "t");
+        Weights h = GgufModel.load(f16).weights();
+        for (String n : w.tensors().keySet()) {
+            float[] a = w.get(n), b = h.get(n);
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], Math.abs(a[i]) * 1e-3 + 1e-6, n);
+        }
+        assertEquals(Gguf.F32, Gguf.read(f16).tensors().get("output_norm.weight").type(), "norms stay F32");
+    }
+
+    /** 1,000 mutations each of a GGUF and a safetensors file: a typed error naming the file, or a valid load; never another exception. */
+    @Test
+    void mutatedFilesFailWithTypedErrorsOnly() throws Exception {
+        Path gguf = dir.resolve("m.gguf"), ck = dir.resolve("ck");
+        GgufModel.export(w, tok, gguf, Gguf.F32, "t");
+        Checkpoint.write(ck, w, tokFile, null, false);
+        Path st = ck.resolve("model.safetensors");
+        byte[] goodG = Files.readAllBytes(gguf), goodS = Files.readAllBytes(st);
+        SplittableRandom r = new SplittableRandom(42);
+        int loaded = 0;
+        for (int i = 0; i < 2000; i++) {
+            boolean isG = i % 2 == 0;
+            byte[] b = mutate(isG ? goodG : goodS, r, isG ? 2048 : 1024);
+            Path f = isG ? dir.resolve("x.gguf") : st;
+            Files.write(f, b);
+            try {
+                if (isG) GgufModel.load(f);
+                else Checkpoint.read(ck);
+                loaded++;
+            } catch (LlmkitException e) {
+                assertTrue(e.getMessage().contains(f.getFileName().toString()) || e.getMessage().contains(ck.getFileName().toString()), e.getMessage());
+            }
+        }
+        assertTrue(loaded < 2000);
+    }
+
+    /** Truncation, random bytes, or a huge value written over a length or count in the header region. */
+    static byte[] mutate(byte[] good, SplittableRandom r, int headerBytes) {
+        byte[] b = good.clone();
+        switch (r.nextInt(4)) {
+            case 0 -> b = java.util.Arrays.copyOf(b, r.nextInt(b.length));
+            case 1 -> { for (int k = 0; k < 1 + r.nextInt(8); k++) b[r.nextInt(Math.min(b.length, headerBytes))] = (byte) r.nextInt(256); }
+            case 2 -> {
+                int p = r.nextInt(Math.min(b.length, headerBytes) - 8);
+                long v = switch (r.nextInt(3)) { case 0 -> Long.MAX_VALUE; case 1 -> -1L; default -> 1L << (20 + r.nextInt(40)); };
+                for (int k = 0; k < 8; k++) b[p + k] = (byte) (v >>> (8 * k));
+            }
+            default -> { int p = r.nextInt(Math.min(b.length, headerBytes)); b[p] = (byte) (b[p] ^ (1 << r.nextInt(8))); }
+        }
+        return b;
+    }
+}

@@ -1,0 +1,115 @@
+package dev.llmkit.eval.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.Weights;
+import dev.llmkit.core.tokenizer.SplitPattern;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.core.tokenizer.TokenizerJson;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class EngineTest {
+    static float[] random(SplittableRandom r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    @Test
+    void vectorKernelsMatchTheScalarReference() {
+        SplittableRandom r = new SplittableRandom(1);
+        for (int[] shape : new int[][] {{7, 5, 3}, {64, 64, 32}, {33, 100, 9}, {4, 17, 1}, {96, 288, 5}}) {
+            int rows = shape[0], in = shape[1], nt = shape[2];
+            float[] w = random(r, rows * in), x = random(r, nt * in);
+            float[] a = new float[nt * rows], b = new float[nt * rows];
+            Kernels.matmul(w, x, a, in, rows, nt, 0, rows);
+            Kernels.matmulScalar(w, x, b, in, rows, nt, 0, rows);
+            for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-4f * (1 + Math.abs(b[i])));
+            float[] v = new float[rows], u = new float[rows];
+            Kernels.matvec(w, x, v, in, 0, rows);
+            Kernels.matvecScalar(w, x, u, in, 0, rows);
+            for (int i = 0; i < rows; i++) assertEquals(u[i], v[i], 1e-4f * (1 + Math.abs(u[i])));
+        }
+    }
+
+    static Weights model(int ctx) {
+        return Weights.init(new ModelConfig(48, 80, 2, 6, 2, 300, ctx, 1e-5f, 10000f, true), 0.3f, 5);
+    }
+
+    @Test
+    void prefillEqualsTokenByTokenAndThreadsDoNotChangeResults() {
+        Weights w = model(96);
+        int[] prompt = new SplittableRandom(2).ints(70, 0, 300).toArray();
+        float[] stepwise, batched, twoThreads;
+        try (LlamaEngine e = new LlamaEngine(w, 1)) {
+            float[] l = null;
+            for (int i = 0; i < prompt.length; i++) l = e.forward(prompt[i], i, true);
+            stepwise = l.clone();
+            batched = e.prefill(prompt, 0).clone();
+        }
+        try (LlamaEngine e = new LlamaEngine(w, 3)) {
+            twoThreads = e.prefill(prompt, 0).clone();
+            float[] next = e.forward(5, prompt.length, true);
+            assertEquals(300, next.length);
+        }
+        for (int i = 0; i < stepwise.length; i++) {
+            assertEquals(stepwise[i], batched[i], 1e-4f, "logit " + i);
+            assertEquals(batched[i], twoThreads[i], 1e-5f, "logit " + i);
+        }
+    }
+
+    @Test
+    void samplersAreSeededAndRespectTheirFilters() {
+        float[] logits = {1f, 3f, 2f, 0.5f, 2.9f};
+        assertEquals(1, new Sampler(Sampler.Params.greedy(), 5).next(logits, new int[0], 0));
+        assertEquals(4, new Sampler(new Sampler.Params(0, 0, 1, 2f, 0), 5).next(logits, new int[] {1}, 1), "repetition penalty");
+        for (int seed = 0; seed < 50; seed++) {
+            int k = new Sampler(new Sampler.Params(1f, 2, 1f, 1f, seed), 5).next(logits, new int[0], 0);
+            assertTrue(k == 1 || k == 4, "top-k 2");
+            int p = new Sampler(new Sampler.Params(1f, 0, 0.3f, 1f, seed), 5).next(logits, new int[0], 0);
+            assertEquals(1, p, "top-p 0.3 keeps only the best");
+        }
+        List<Integer> a = new ArrayList<>(), b = new ArrayList<>();
+        Sampler s1 = new Sampler(new Sampler.Params(1f, 0, 1f, 1f, 9), 5), s2 = new Sampler(new Sampler.Params(1f, 0, 1f, 1f, 9), 5);
+        for (int i = 0; i < 100; i++) {
+            a.add(s1.next(logits, new int[0], 0));
+            b.add(s2.next(logits, new int[0], 0));
+        }
+        assertEquals(a, b);
+        assertTrue(a.stream().distinct().count() > 2, "temperature 1 samples several tokens");
+        assertThrows(IllegalArgumentException.class, () -> new Sampler.Params(-1, 0, 1, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Sampler.Params(1, 0, 0, 1, 0));
+    }
+
+    @Test
+    void generationStopsAtMaxTokensStopStringsAndTheContextLength() {
+        Tokenizer tok = TokenizerJson.build(new int[][] {{'a', 'b'}}, List.of(Tokenizer.EOT), SplitPattern.GPT2);
+        Weights w = Weights.init(new ModelConfig(32, 48, 1, 4, 4, tok.vocabSize(), 24, 1e-5f, 10000f, true), 0.5f, 1);
+        try (LlamaEngine e = new LlamaEngine(w, 2)) {
+            StringBuilder streamed = new StringBuilder();
+            Generator.Result r = Generator.generate(e, tok, "abc", new Generator.Options(10, new Sampler.Params(1f, 0, 1f, 1f, 3), List.of(), false), streamed::append);
+            assertEquals(10, r.generated().length);
+            assertEquals("max_tokens", r.stopReason());
+            assertEquals(r.text(), streamed.toString());
+            assertEquals(tok.decode(r.generated()), r.text());
+            Generator.Result full = Generator.generate(e, tok, "abc", new Generator.Options(1000, new Sampler.Params(1f, 0, 1f, 1f, 3), List.of(), false), s -> {});
+            assertEquals("context_length", full.stopReason());
+            assertEquals(24 - full.promptTokens().length, full.generated().length);
+            String some = full.text().substring(3, 5);
+            Generator.Result stopped = Generator.generate(e, tok, "abc", new Generator.Options(1000, new Sampler.Params(1f, 0, 1f, 1f, 3), List.of(some), false), s -> {});
+            assertEquals("stop_string", stopped.stopReason());
+            assertTrue(!stopped.text().contains(some) && full.text().startsWith(stopped.text()));
+            assertThrows(ConfigException.class, () -> Generator.generate(e, tok, "x".repeat(30), new Generator.Options(5, Sampler.Params.greedy(), List.of(), true), s -> {}));
+            assertNotEquals(0, full.decodeTokensPerSecond());
+        }
+    }
+}
