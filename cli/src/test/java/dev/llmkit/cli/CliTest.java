@@ -138,5 +138,27 @@ class CliTest {
         assertEquals(4, run("tokenizer", "encode", "--tokenizer", dir.resolve("none.json").toString(), "x").code());
         assertEquals(3, run("tokenizer", "decode", "--tokenizer", tok, "999999").code());
         assertEquals(2, run("data", "tokenize", "--corpus", dir.toString(), "--tokenizer", tok, "--out", dir.resolve("t").toString()).code());
+
+        // A model for this tokenizer: init, export, generate from both.
+        Path model = dir.resolve("model");
+        assertTrue(stdout(0, "model", "init", "--preset", "tiny", "--tokenizer", tok, "--out", model.toString(),
+                "--set", "model.dim=32", "--set", "model.hidden_dim=48", "--set", "model.n_layers=1", "--set", "model.n_heads=2",
+                "--set", "model.n_kv_heads=1").contains("parameters"));
+        assertTrue(Files.exists(model.resolve("model.safetensors")) && Files.exists(model.resolve("config.json")));
+        Path gguf = dir.resolve("model.gguf");
+        stdout(0, "export", "--model", model.toString(), "--type", "f16", "--out", gguf.toString());
+        String a = stdout(0, "generate", "--model", model.toString(), "--prompt", "the cat", "--max-tokens", "12", "--temperature", "0");
+        String b = stdout(0, "generate", "--model", gguf.toString(), "--prompt", "the cat", "--max-tokens", "12", "--temperature", "0");
+        assertTrue(a.startsWith("the cat") && a.length() > "the cat".length(), a);
+        assertTrue(b.startsWith("the cat"), b);
+        assertEquals(2, run("model", "init", "--preset", "huge", "--tokenizer", tok, "--out", dir.resolve("m2").toString()).code());
+        assertEquals(2, run("model", "init", "--tokenizer", tok, "--out", dir.resolve("m3").toString(), "--set", "model.n_heads=5").code());
+        assertEquals(2, run("generate", "--model", model.toString(), "--prompt", "x", "--top-p", "0").code());
+        assertEquals(2, run("export", "--model", model.toString(), "--out", gguf.toString()).code(), "exists without --force");
+        Path broken = dir.resolve("broken.gguf");
+        Files.write(broken, java.util.Arrays.copyOf(Files.readAllBytes(gguf), 100));
+        Run bad2 = run("generate", "--model", broken.toString(), "--prompt", "x");
+        assertEquals(3, bad2.code());
+        assertTrue(bad2.err().contains("broken.gguf"), bad2.err());
     }
 }

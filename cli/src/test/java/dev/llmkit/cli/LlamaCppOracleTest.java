@@ -119,6 +119,18 @@ class LlamaCppOracleTest {
     }
 
     @Test
+    void f16FileGivesTheSameGreedyContinuationInBoth() {
+        Path f16 = dir.resolve("model-f16.gguf");
+        GgufModel.export(weights, tok, f16, Gguf.F16, "oracle-test-f16");
+        LlamaModel m = new LlamaModel(new ModelParameters().setModelFilePath(f16.toString()).setNThreads(2).setNCtx(128).setNGpuLayers(0));
+        try (LlamaEngine e = new LlamaEngine(GgufModel.load(f16).weights(), 2)) {
+            String prompt = "Alice Smith was born";
+            assertEquals(m.complete(new InferenceParameters(prompt).setTemperature(0).setNPredict(32).setIgnoreEos(true)),
+                    oursGreedy(e, tok.encode(prompt, true), 32));
+        }
+    }
+
+    @Test
     void nextTokenProbabilitiesAgree() {
         List<String> prompts = List.of("Alice Smith was born", "He studied", "x", "The company is based in the city of");
         LlamaModel m = llama();
