@@ -23,6 +23,15 @@ public final class LlamaEngine implements AutoCloseable {
     private final float[][] keyCache, valueCache;                 // [layer][ctx * kvDim]
     private final float[] cos, sin;                               // [ctx * headDim / 2]
 
+    // The decode step's parallel bodies, built once (no allocation per token); they read layer and pos.
+    private int layer, pos;
+    private final Parallel.Body qkvBody = (a, b) -> qkv(layer, a, b);
+    private final Parallel.Body attentionBody = (a, b) -> attention(layer, pos, a, b);
+    private final Parallel.Body woBody = (a, b) -> woRows(a, b);
+    private final Parallel.Body gateUpBody = (a, b) -> gateUp(layer, a, b);
+    private final Parallel.Body w2Body = (a, b) -> w2Rows(a, b);
+    private final Parallel.Body classifierBody = (a, b) -> classifierRows(a, b);
+
     public LlamaEngine(Weights w, int threads) {
         this.c = w.config();
         this.par = new Parallel(threads);
@@ -76,29 +85,42 @@ public final class LlamaEngine implements AutoCloseable {
         if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
         int dim = c.dim(), kvDim = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim();
         System.arraycopy(embed, token * dim, x, 0, dim);
+        this.pos = pos;
         for (int l = 0; l < c.nLayers(); l++) {
+            layer = l;
             // 1. Attention: norm, q/k/v, rotary, cache, scores, weighted values, output projection.
             Kernels.rmsnorm(xb, x, attnNorm[l], dim, c.normEps());
-            int layer = l;
-            par.range(dim + 2 * kvDim, (a, b) -> qkv(layer, a, b));
+            par.range(dim + 2 * kvDim, qkvBody);
             rope(q, c.nHeads(), pos, hd);
             rope(k, c.nKvHeads(), pos, hd);
             System.arraycopy(k, 0, keyCache[l], pos * kvDim, kvDim);
             System.arraycopy(v, 0, valueCache[l], pos * kvDim, kvDim);
-            par.range(c.nHeads(), (a, b) -> attention(layer, pos, a, b));
-            par.range(dim, (a, b) -> Kernels.matvec(wo[layer], xb2, xb, dim, a, b));
+            par.range(c.nHeads(), attentionBody);
+            par.range(dim, woBody);
             for (int i = 0; i < dim; i++) x[i] += xb[i];
             // 2. SwiGLU MLP.
             Kernels.rmsnorm(xb, x, ffnNorm[l], dim, c.normEps());
-            par.range(2 * hidden, (a, b) -> gateUp(layer, a, b));
+            par.range(2 * hidden, gateUpBody);
             Kernels.swiglu(hb, hb, hb2, hidden);
-            par.range(dim, (a, b) -> Kernels.matvec(w2[layer], hb, xb, hidden, a, b));
+            par.range(dim, w2Body);
             for (int i = 0; i < dim; i++) x[i] += xb[i];
         }
         if (!wantLogits) return null;
         Kernels.rmsnorm(xb, x, outputNorm, dim, c.normEps());
-        par.range(c.vocabSize(), (a, b) -> Kernels.matvec(output, xb, logits, dim, a, b));
+        par.range(c.vocabSize(), classifierBody);
         return logits;
+    }
+
+    private void woRows(int a, int b) {
+        Kernels.matvec(wo[layer], xb2, xb, c.dim(), a, b);
+    }
+
+    private void w2Rows(int a, int b) {
+        Kernels.matvec(w2[layer], hb, xb, c.hiddenDim(), a, b);
+    }
+
+    private void classifierRows(int a, int b) {
+        Kernels.matvec(output, xb, logits, c.dim(), a, b);
     }
 
     /** Rows [a, b) of the stacked q, k, v projections. */
@@ -186,7 +208,7 @@ public final class LlamaEngine implements AutoCloseable {
         }
         System.arraycopy(bx, (nt - 1) * c.dim(), x, 0, c.dim());
         Kernels.rmsnorm(xb, x, outputNorm, c.dim(), c.normEps());
-        par.range(c.vocabSize(), (a, b) -> Kernels.matvec(output, xb, logits, c.dim(), a, b));
+        par.range(c.vocabSize(), classifierBody);
         return logits;
     }
 

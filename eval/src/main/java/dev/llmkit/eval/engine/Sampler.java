@@ -26,12 +26,14 @@ public final class Sampler {
     private final SplittableRandom random;
     private final float[] probs;
     private final Integer[] order;
+    private final boolean[] seen;
 
     public Sampler(Params p, int vocab) {
         this.p = p;
         this.random = new SplittableRandom(p.seed());
         this.probs = new float[vocab];
         this.order = new Integer[vocab];
+        this.seen = new boolean[vocab];
     }
 
     /** The next token; {@code history} holds the tokens so far (for the repetition penalty). */
@@ -39,7 +41,7 @@ public final class Sampler {
         int n = probs.length;
         System.arraycopy(logits, 0, probs, 0, n);
         if (p.repetitionPenalty() != 1) {
-            boolean[] seen = new boolean[n];
+            java.util.Arrays.fill(seen, false);
             for (int i = 0; i < historyLen; i++) {
                 int t = history[i];
                 if (seen[t]) continue;
