@@ -102,6 +102,33 @@ final class Kernels {
         return sum;
     }
 
+    /** a[ao..ao+n) . b[bo..bo+n). */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        float sum = 0;
+        int i = 0;
+        if (!SCALAR) {
+            int bound = S.loopBound(n);
+            if (bound > 0) {
+                FloatVector acc = FloatVector.zero(S);
+                for (; i < bound; i += L) acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
+                sum = acc.reduceLanes(VectorOperators.ADD);
+            }
+        }
+        for (; i < n; i++) sum += a[ao + i] * b[bo + i];
+        return sum;
+    }
+
+    /** y[yo..yo+n) += alpha * x[xo..xo+n). */
+    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        if (!SCALAR) {
+            int bound = S.loopBound(n);
+            FloatVector av = FloatVector.broadcast(S, alpha);
+            for (; i < bound; i += L) FloatVector.fromArray(S, x, xo + i).fma(av, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
     static void matmulScalar(float[] w, float[] x, float[] out, int in, int outDim, int nt, int r0, int r1) {
         for (int t = 0; t < nt; t++) {
             for (int r = r0; r < r1; r++) {

@@ -164,19 +164,10 @@ public final class LlamaEngine implements AutoCloseable {
         float scale = (float) (1.0 / Math.sqrt(hd));
         int qo = qOff + h * hd, oo = oOff + h * hd, ko = (h / group) * hd, ao = h * ctx;
         float[] kc = keyCache[l], vc = valueCache[l];
-        for (int t = 0; t <= pos; t++) {
-            float s = 0;
-            int kb = t * kvDim + ko;
-            for (int i = 0; i < hd; i++) s += qs[qo + i] * kc[kb + i];
-            att[ao + t] = s * scale;
-        }
+        for (int t = 0; t <= pos; t++) att[ao + t] = Kernels.dot(qs, qo, kc, t * kvDim + ko, hd) * scale;
         Kernels.softmax(att, ao, pos + 1);
         java.util.Arrays.fill(out, oo, oo + hd, 0f);
-        for (int t = 0; t <= pos; t++) {
-            float a = att[ao + t];
-            int vb = t * kvDim + ko;
-            for (int i = 0; i < hd; i++) out[oo + i] += a * vc[vb + i];
-        }
+        for (int t = 0; t <= pos; t++) Kernels.axpy(att[ao + t], vc, t * kvDim + ko, out, oo, hd);
     }
 
     // ---------------------------------------------------------------- batched prefill

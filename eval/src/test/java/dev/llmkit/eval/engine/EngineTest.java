@@ -38,6 +38,13 @@ class EngineTest {
             Kernels.matvec(w, x, v, in, 0, rows);
             Kernels.matvecScalar(w, x, u, in, 0, rows);
             for (int i = 0; i < rows; i++) assertEquals(u[i], v[i], 1e-4f * (1 + Math.abs(u[i])));
+            float plain = 0;
+            for (int i = 0; i < in; i++) plain += w[i] * x[i];
+            assertEquals(plain, Kernels.dot(w, 0, x, 0, in), 1e-4f * (1 + Math.abs(plain)));
+            float[] y = x.clone(), z = x.clone();
+            Kernels.axpy(0.5f, w, 3, y, 0, in);
+            for (int i = 0; i < in; i++) z[i] += 0.5f * w[3 + i];
+            assertArrayEquals(z, y, 1e-5f);
         }
     }
 
