@@ -173,9 +173,18 @@ final class Kernels {
         for (int i = off; i < off + n; i++) x[i] *= inv;
     }
 
-    /** h = silu(g) * u. */
+    /** h = silu(g) * u = g / (1 + exp(-g)) * u. */
     static void swiglu(float[] h, float[] g, float[] u, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        if (!SCALAR) {
+            int bound = S.loopBound(n);
+            for (; i < bound; i += L) {
+                FloatVector gv = FloatVector.fromArray(S, g, i);
+                FloatVector sig = gv.neg().lanewise(VectorOperators.EXP).add(1f);
+                gv.div(sig).mul(FloatVector.fromArray(S, u, i)).intoArray(h, i);
+            }
+        }
+        for (; i < n; i++) {
             float v = g[i];
             h[i] = v / (1f + (float) Math.exp(-v)) * u[i];
         }

@@ -45,6 +45,9 @@ class EngineTest {
             Kernels.axpy(0.5f, w, 3, y, 0, in);
             for (int i = 0; i < in; i++) z[i] += 0.5f * w[3 + i];
             assertArrayEquals(z, y, 1e-5f);
+            float[] h = new float[in], g = random(r, in), uu = random(r, in);
+            Kernels.swiglu(h, g, uu, in);
+            for (int i = 0; i < in; i++) assertEquals(g[i] / (1 + Math.exp(-g[i])) * uu[i], h[i], 1e-5 * (1 + Math.abs(h[i])));
         }
     }
 
