@@ -160,17 +160,28 @@ final class Kernels {
         for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] * scale * g[i];
     }
 
-    /** In-place softmax of x[0..n). */
+    /** In-place softmax of x[off..off+n). */
     static void softmax(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = off; i < off + n; i++) max = Math.max(max, x[i]);
-        double sum = 0;
-        for (int i = off; i < off + n; i++) {
-            x[i] = (float) Math.exp(x[i] - max);
-            sum += x[i];
+        float sum = 0;
+        int i = 0;
+        if (!SCALAR) {
+            int bound = S.loopBound(n);
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < bound; i += L) {
+                FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+                e.intoArray(x, off + i);
+                acc = acc.add(e);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
         }
-        float inv = (float) (1 / sum);
-        for (int i = off; i < off + n; i++) x[i] *= inv;
+        for (; i < n; i++) {
+            x[off + i] = (float) Math.exp(x[off + i] - max);
+            sum += x[off + i];
+        }
+        float inv = 1f / sum;
+        for (int k = off; k < off + n; k++) x[k] *= inv;
     }
 
     /** h = silu(g) * u = g / (1 + exp(-g)) * u. */

@@ -175,6 +175,8 @@ public final class LlamaEngine implements AutoCloseable {
     /** Prompt tokens per prefill block: the weights are streamed once per block. */
     static final int BLOCK = 32;
     private float[] bx, bxb, bxb2, bq, bk, bv, bh1, bh3;   // [BLOCK * width] each, allocated on first prefill
+    private float[] packedX, packedC;                      // activations packed for Gemm; its padded output
+    private float[][] wqP, wkP, wvP, woP, w1P, w2P, w3P;   // weights packed into Gemm panels (built on first prefill)
 
     /**
      * Runs {@code tokens} at positions {@code start..} in blocks of {@link #BLOCK} with matrix-matrix
@@ -191,6 +193,20 @@ public final class LlamaEngine implements AutoCloseable {
             int d = c.dim(), kv = c.kvDim(), h = c.hiddenDim();
             bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d]; bq = new float[BLOCK * d];
             bk = new float[BLOCK * kv]; bv = new float[BLOCK * kv]; bh1 = new float[BLOCK * h]; bh3 = new float[BLOCK * h];
+            packedX = new float[BLOCK * Math.max(d, h)];
+            packedC = new float[BLOCK * Gemm.panels(Math.max(d, h)) * Gemm.NR];
+            int n = c.nLayers();
+            wqP = new float[n][]; wkP = new float[n][]; wvP = new float[n][]; woP = new float[n][];
+            w1P = new float[n][]; w2P = new float[n][]; w3P = new float[n][];
+            for (int l = 0; l < n; l++) {
+                wqP[l] = Gemm.packWeight(wq[l], d, d);
+                wkP[l] = Gemm.packWeight(wk[l], kv, d);
+                wvP[l] = Gemm.packWeight(wv[l], kv, d);
+                woP[l] = Gemm.packWeight(wo[l], d, d);
+                w1P[l] = Gemm.packWeight(w1[l], h, d);
+                w3P[l] = Gemm.packWeight(w3[l], h, d);
+                w2P[l] = Gemm.packWeight(w2[l], d, h);
+            }
         }
         int nt = 0;
         for (int b0 = 0; b0 < tokens.length; b0 += BLOCK) {
@@ -201,6 +217,13 @@ public final class LlamaEngine implements AutoCloseable {
         Kernels.rmsnorm(xb, x, outputNorm, c.dim(), c.normEps());
         par.range(c.vocabSize(), classifierBody);
         return logits;
+    }
+
+    /** out[nt, outDim] = packedX (nt tokens of width in) times a packed weight, panels split over threads. */
+    private void mm(float[] packedW, float[] out, int in, int outDim, int nt) {
+        int blocks = (nt + Gemm.MR - 1) / Gemm.MR, panels = Gemm.panels(outDim), ldc = panels * Gemm.NR;
+        par.range(panels, (a, b) -> Gemm.multiply(packedX, blocks, packedW, in, packedC, ldc, a, b));
+        for (int t = 0; t < nt; t++) System.arraycopy(packedC, t * ldc, out, t * outDim, outDim);
     }
 
     private void block(int[] tokens, int off, int nt, int pos0) {
@@ -214,11 +237,10 @@ public final class LlamaEngine implements AutoCloseable {
             int layer = l;
             // 1. Attention.
             for (int t = 0; t < nt; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, attnNorm[l], dim, c.normEps());
-            par.range(dim + 2 * kv, (a, b) -> {
-                if (a < dim) Kernels.matmul(wq[layer], bxb, bq, dim, dim, nt, a, Math.min(b, dim));
-                if (b > dim && a < dim + kv) Kernels.matmul(wk[layer], bxb, bk, dim, kv, nt, Math.max(a, dim) - dim, Math.min(b, dim + kv) - dim);
-                if (b > dim + kv) Kernels.matmul(wv[layer], bxb, bv, dim, kv, nt, Math.max(a, dim + kv) - dim - kv, b - dim - kv);
-            });
+            Gemm.packTokens(bxb, nt, dim, packedX);
+            mm(wqP[l], bq, dim, dim, nt);
+            mm(wkP[l], bk, dim, kv, nt);
+            mm(wvP[l], bv, dim, kv, nt);
             for (int t = 0; t < nt; t++) {
                 rope(bq, t * dim, c.nHeads(), pos0 + t, hd);
                 rope(bk, t * kv, c.nKvHeads(), pos0 + t, hd);
@@ -228,16 +250,17 @@ public final class LlamaEngine implements AutoCloseable {
             par.range(c.nHeads(), (h0, h1) -> {
                 for (int h = h0; h < h1; h++) for (int t = 0; t < nt; t++) attendHead(layer, pos0 + t, h, bq, t * dim, bxb2, t * dim);
             });
-            par.range(dim, (a, b) -> Kernels.matmul(wo[layer], bxb2, bxb, dim, dim, nt, a, b));
+            Gemm.packTokens(bxb2, nt, dim, packedX);
+            mm(woP[l], bxb, dim, dim, nt);
             for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
             // 2. SwiGLU MLP.
             for (int t = 0; t < nt; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, ffnNorm[l], dim, c.normEps());
-            par.range(2 * hidden, (a, b) -> {
-                if (a < hidden) Kernels.matmul(w1[layer], bxb, bh1, dim, hidden, nt, a, Math.min(b, hidden));
-                if (b > hidden) Kernels.matmul(w3[layer], bxb, bh3, dim, hidden, nt, Math.max(a, hidden) - hidden, b - hidden);
-            });
+            Gemm.packTokens(bxb, nt, dim, packedX);
+            mm(w1P[l], bh1, dim, hidden, nt);
+            mm(w3P[l], bh3, dim, hidden, nt);
             Kernels.swiglu(bh1, bh1, bh3, nt * hidden);
-            par.range(dim, (a, b) -> Kernels.matmul(w2[layer], bh1, bxb, hidden, dim, nt, a, b));
+            Gemm.packTokens(bh1, nt, hidden, packedX);
+            mm(w2P[l], bxb, hidden, dim, nt);
             for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
         }
     }
