@@ -45,9 +45,13 @@ public final class DecodeBench {
             Checkpoint.Loaded m = GgufModel.load(files[p]);
             for (int k = 0; k < threadCounts.length; k++) {
                 try (LlamaEngine e = new LlamaEngine(m.weights(), threadCounts[k])) {
-                    oursRun(e, prompt, tokens);                 // JIT warm-up
-                    double[] a = oursRun(e, prompt, tokens), b = oursRun(e, prompt, tokens);
-                    ours[p][k] = new double[] {Math.max(a[0], b[0]), Math.max(a[1], b[1])};
+                    for (int w = 0; w < 5; w++) oursRun(e, prompt, tokens);      // JIT warm-up (C2 compiles in the background)
+                    ours[p][k] = new double[] {0, 0};
+                    for (int rep = 0; rep < 3; rep++) {                          // best of 3, as for llama.cpp
+                        double[] a = oursRun(e, prompt, tokens);
+                        ours[p][k][0] = Math.max(ours[p][k][0], a[0]);
+                        ours[p][k][1] = Math.max(ours[p][k][1], a[1]);
+                    }
                 }
             }
         }
