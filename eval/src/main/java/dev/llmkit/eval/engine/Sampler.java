@@ -25,14 +25,14 @@ public final class Sampler {
     private final Params p;
     private final SplittableRandom random;
     private final float[] probs;
-    private final Integer[] order;
+    private final long[] keys;          // (probability bits << 32 | token) of the candidates, sorted ascending
     private final boolean[] seen;
 
     public Sampler(Params p, int vocab) {
         this.p = p;
         this.random = new SplittableRandom(p.seed());
         this.probs = new float[vocab];
-        this.order = new Integer[vocab];
+        this.keys = new long[vocab];
         this.seen = new boolean[vocab];
     }
 
@@ -52,29 +52,34 @@ public final class Sampler {
         if (p.temperature() == 0) return argmax(probs);
         for (int i = 0; i < n; i++) probs[i] /= p.temperature();
         Kernels.softmax(probs, 0, n);
-        int keep = n;
         if (p.topK() > 0 || p.topP() < 1) {
-            for (int i = 0; i < n; i++) order[i] = i;
-            Arrays.sort(order, (a, b) -> Float.compare(probs[b], probs[a]));
-            if (p.topK() > 0) keep = Math.min(keep, p.topK());
+            // Candidates: tokens below (1 - top_p) / (n - 1) can never enter the nucleus (llama2.c's cut).
+            float cutoff = p.topP() < 1 ? (float) ((1 - p.topP()) / Math.max(1, n - 1)) : 0f;
+            int m = 0;
+            for (int i = 0; i < n; i++) {
+                if (probs[i] >= cutoff) keys[m++] = ((long) Float.floatToIntBits(probs[i]) << 32) | i;   // probs >= 0: bits order as values
+            }
+            if (m == 0) return argmax(probs);            // top_p below 1/n: only the best token survives
+            Arrays.sort(keys, 0, m);
+            int keep = p.topK() > 0 ? Math.min(m, p.topK()) : m;
             if (p.topP() < 1) {
                 double cum = 0;
-                for (int i = 0; i < keep; i++) {
-                    cum += probs[order[i]];
+                for (int j = 0; j < keep; j++) {
+                    cum += prob(m - 1 - j);
                     if (cum >= p.topP()) {
-                        keep = i + 1;
+                        keep = j + 1;
                         break;
                     }
                 }
             }
             double total = 0;
-            for (int i = 0; i < keep; i++) total += probs[order[i]];
+            for (int j = 0; j < keep; j++) total += prob(m - 1 - j);
             double r = random.nextDouble() * total;
-            for (int i = 0; i < keep; i++) {
-                r -= probs[order[i]];
-                if (r <= 0) return order[i];
+            for (int j = 0; j < keep; j++) {
+                r -= prob(m - 1 - j);
+                if (r <= 0) return (int) keys[m - 1 - j];
             }
-            return order[keep - 1];
+            return (int) keys[m - keep];
         }
         double r = random.nextDouble();
         for (int i = 0; i < n; i++) {
@@ -82,6 +87,10 @@ public final class Sampler {
             if (r <= 0) return i;
         }
         return argmax(probs);
+    }
+
+    private float prob(int j) {
+        return Float.intBitsToFloat((int) (keys[j] >>> 32));
     }
 
     static int argmax(float[] v) {
