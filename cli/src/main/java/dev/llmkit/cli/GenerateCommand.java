@@ -66,7 +66,9 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Generator.Result r;
-        try (LlamaEngine engine = new LlamaEngine(m.weights(), t)) {
+        long needed = m.tokenizer().encode(prompt, true).length + (long) maxTokens;
+        int positions = (int) Math.min(m.weights().config().contextLength(), Math.max(1, needed));
+        try (LlamaEngine engine = new LlamaEngine(m.weights(), t, positions)) {
             out.print(prompt);
             r = Generator.generate(engine, m.tokenizer(), prompt, new Generator.Options(maxTokens, sp, stop, !ignoreEot), s -> {
                 out.print(s);

@@ -38,6 +38,8 @@ public final class Gguf {
 
     public static final int MAGIC = 0x46554747, VERSION = 3, ALIGNMENT = 32;
     public static final int F32 = 0, F16 = 1;
+    /** Largest metadata array read (a vocabulary of 16M tokens). */
+    static final long MAX_ARRAY = 1 << 24;
     static final int T_U8 = 0, T_I8 = 1, T_U16 = 2, T_I16 = 3, T_U32 = 4, T_I32 = 5, T_F32 = 6, T_BOOL = 7, T_STRING = 8,
             T_ARRAY = 9, T_U64 = 10, T_I64 = 11, T_F64 = 12;
 
@@ -236,13 +238,22 @@ public final class Gguf {
         }
     }
 
-    /** A tensor's data as F32. */
+    /** A tensor's data as F32, read in 1 MiB chunks. */
     public static float[] readF32(Model m, TensorInfo t) {
         try (FileChannel ch = FileChannel.open(m.path(), StandardOpenOption.READ)) {
-            ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, t.offset(), t.bytes()).order(ByteOrder.LITTLE_ENDIAN);
             float[] out = new float[(int) t.numel()];
-            if (t.type() == F32) b.asFloatBuffer().get(out);
-            else for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(b.getShort());
+            int width = t.type() == F32 ? 4 : 2;
+            ByteBuffer b = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            long pos = t.offset();
+            int i = 0;
+            while (i < out.length) {
+                b.clear();
+                b.limit((int) Math.min(b.capacity(), (long) (out.length - i) * width));
+                Safetensors.readFully(ch, b, pos);
+                pos += b.limit();
+                b.flip();
+                while (b.hasRemaining()) out[i++] = width == 4 ? b.getFloat() : Float.float16ToFloat(b.getShort());
+            }
             return out;
         } catch (IOException e) {
             throw new StorageException(m.path() + ": cannot read tensor " + t.name() + ": " + e.getMessage(), null, e);
@@ -303,9 +314,17 @@ public final class Gguf {
         private Value array(String key) {
             int elem = u32();
             long n = u64();
-            if (n < 0 || n > size - pos) throw bad(file, "metadata " + key + ": array of " + n + " elements cannot fit in the file");
+            long minBytes = switch (elem) {
+                case T_U8, T_I8, T_BOOL -> 1;
+                case T_U16, T_I16 -> 2;
+                case T_U32, T_I32, T_F32 -> 4;
+                default -> 8;       // 64-bit values, and strings (at least their u64 length)
+            };
+            if (n < 0 || n > (size - pos) / minBytes || n > MAX_ARRAY) {
+                throw bad(file, "metadata " + key + ": array of " + n + " elements cannot fit in the file");
+            }
             if (elem == T_STRING) {
-                List<String> l = new ArrayList<>((int) n);
+                List<String> l = new ArrayList<>((int) Math.min(n, 1 << 16));
                 for (long i = 0; i < n; i++) l.add(str());
                 return new Value(T_ARRAY, elem, l);
             }

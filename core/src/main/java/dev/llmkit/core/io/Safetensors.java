@@ -103,17 +103,20 @@ public final class Safetensors {
             }
             if (header == null || !header.isObject()) throw bad(file, "header is not a JSON object");
             long dataStart = 8 + n, dataLen = size - dataStart;
-            List<long[]> ranges = new ArrayList<>();
-            Map<String, Tensor> out = new LinkedHashMap<>();
+            // 1. Check every entry (dtype, shape, offsets, overlaps) before allocating anything.
+            List<Entry> entries = new ArrayList<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                if (e.getKey().equals("__metadata__")) continue;
-                out.put(e.getKey(), tensor(file, ch, e.getKey(), e.getValue(), dataStart, dataLen, ranges));
+                if (!e.getKey().equals("__metadata__")) entries.add(entry(file, e.getKey(), e.getValue(), dataLen));
             }
-            ranges.sort((a, b) -> Long.compare(a[0], b[0]));
-            for (int i = 1; i < ranges.size(); i++) {
-                if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw bad(file, "tensors overlap at data offset " + ranges.get(i)[0]);
+            List<Entry> sorted = new ArrayList<>(entries);
+            sorted.sort((a, b) -> Long.compare(a.begin(), b.begin()));
+            for (int i = 1; i < sorted.size(); i++) {
+                if (sorted.get(i).begin() < sorted.get(i - 1).end()) throw bad(file, "tensors overlap at data offset " + sorted.get(i).begin());
             }
+            // 2. Read.
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (Entry e : entries) out.put(e.name(), read(ch, e, dataStart));
             return out;
         } catch (NoSuchFileException e) {
             throw new StorageException(file + ": no such file", null, e);
@@ -122,8 +125,9 @@ public final class Safetensors {
         }
     }
 
-    private static Tensor tensor(Path file, FileChannel ch, String name, JsonNode t, long dataStart, long dataLen,
-                                 List<long[]> ranges) throws IOException {
+    private record Entry(String name, String dtype, int width, int[] dims, long numel, long begin, long end) {}
+
+    private static Entry entry(Path file, String name, JsonNode t, long dataLen) {
         String dtype = t.path("dtype").asText("");
         int width = switch (dtype) {
             case "F32" -> 4;
@@ -147,25 +151,28 @@ public final class Safetensors {
         long b = offs.get(0).asLong(), e = offs.get(1).asLong();
         if (b < 0 || e < b || e > dataLen) throw bad(file, "tensor " + name + ": data_offsets [" + b + ", " + e + "] outside the " + dataLen + " data bytes");
         if (e - b != numel * width) throw bad(file, "tensor " + name + ": " + (e - b) + " bytes for " + numel + " " + dtype + " values");
-        ranges.add(new long[] {b, e});
-        float[] data = new float[(int) numel];
-        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(e - b, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
-        long pos = dataStart + b;
+        return new Entry(name, dtype, width, dims, numel, b, e);
+    }
+
+    private static Tensor read(FileChannel ch, Entry en, long dataStart) throws IOException {
+        float[] data = new float[(int) en.numel()];
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.max(1, Math.min(en.end() - en.begin(), 1 << 20))).order(ByteOrder.LITTLE_ENDIAN);
+        long pos = dataStart + en.begin();
         int i = 0;
-        while (i < numel) {
+        while (i < data.length) {
             buf.clear();
-            buf.limit((int) Math.min(buf.capacity(), (numel - i) * width));
+            buf.limit((int) Math.min(buf.capacity(), (data.length - i) * (long) en.width()));
             readFully(ch, buf, pos);
             pos += buf.limit();
             buf.flip();
             while (buf.hasRemaining()) {
-                data[i++] = switch (width) {
+                data[i++] = switch (en.width()) {
                     case 4 -> buf.getFloat();
-                    default -> dtype.equals("F16") ? Float.float16ToFloat(buf.getShort()) : Float.intBitsToFloat((buf.getShort() & 0xFFFF) << 16);
+                    default -> en.dtype().equals("F16") ? Float.float16ToFloat(buf.getShort()) : Float.intBitsToFloat((buf.getShort() & 0xFFFF) << 16);
                 };
             }
         }
-        return new Tensor(name, dims, data);
+        return new Tensor(en.name(), en.dims(), data);
     }
 
     static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {

@@ -128,6 +128,9 @@ public final class Checkpoint {
         for (String k : new String[] {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"}) {
             if (!n.path(k).canConvertToInt()) throw new DataException(file + ": " + k + " missing or not an integer", null);
         }
+        if (!n.path("rope_scaling").isMissingNode() && !n.path("rope_scaling").isNull()) throw new DataException(file + ": rope_scaling is not supported", null);
+        if (n.path("attention_bias").asBoolean(false) || n.path("mlp_bias").asBoolean(false)) throw new DataException(file + ": attention or MLP biases are not supported", null);
+        if (!n.path("hidden_act").asText("silu").equals("silu")) throw new DataException(file + ": hidden_act \"" + n.path("hidden_act").asText() + "\" is not supported (silu)", null);
         int heads = n.get("num_attention_heads").asInt();
         ModelConfig c;
         try {

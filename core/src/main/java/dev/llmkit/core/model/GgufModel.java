@@ -75,15 +75,15 @@ public final class GgufModel {
         String arch = string(g, "general.architecture");
         if (!arch.equals("llama")) throw bad(file, "general.architecture \"" + arch + "\" is not supported (llama)");
         int dim = u32(g, "llama.embedding_length"), heads = u32(g, "llama.attention.head_count");
-        Gguf.Value kv = g.get("llama.attention.head_count_kv");
-        Gguf.Value theta = g.get("llama.rope.freq_base");
+        int kvHeads = g.get("llama.attention.head_count_kv") == null ? heads : u32(g, "llama.attention.head_count_kv");
+        float theta = g.get("llama.rope.freq_base") == null ? 10000f : f32(g, "llama.rope.freq_base");
         Tokenizer tok = tokenizer(g);
         boolean tied = !g.tensors().containsKey(TensorNames.OUTPUT);
         ModelConfig c;
         try {
             c = new ModelConfig(dim, u32(g, "llama.feed_forward_length"), u32(g, "llama.block_count"), heads,
-                    kv == null ? heads : (int) (long) kv.value(), tok.vocabSize(), u32(g, "llama.context_length"),
-                    f32(g, "llama.attention.layer_norm_rms_epsilon"), theta == null ? 10000f : (Float) theta.value(), tied);
+                    kvHeads, tok.vocabSize(), u32(g, "llama.context_length"),
+                    f32(g, "llama.attention.layer_norm_rms_epsilon"), theta, tied);
         } catch (dev.llmkit.core.ConfigException e) {
             throw bad(file, e.getMessage());
         }
@@ -109,7 +109,12 @@ public final class GgufModel {
             default -> throw bad(file, "tokenizer.ggml.pre \"" + pre + "\" is not supported (gpt-2, llama-bpe)");
         };
         List<String> tokens = strings(g, "tokenizer.ggml.tokens");
-        long[] types = g.get("tokenizer.ggml.token_type") == null ? new long[tokens.size()] : (long[]) g.get("tokenizer.ggml.token_type").value();
+        long[] types = new long[tokens.size()];
+        Gguf.Value tt = g.get("tokenizer.ggml.token_type");
+        if (tt != null) {
+            if (!(tt.value() instanceof long[] a) || (tt.elementType() != 4 && tt.elementType() != 5)) throw bad(file, "tokenizer.ggml.token_type must be an array of integers");
+            types = a;
+        }
         if (types.length != tokens.size()) throw bad(file, "tokenizer.ggml.token_type has " + types.length + " entries for " + tokens.size() + " tokens");
         ObjectMapper om = new ObjectMapper();
         ObjectNode root = om.createObjectNode();
@@ -127,8 +132,9 @@ public final class GgufModel {
         model.put("type", "BPE");
         ObjectNode vocab = model.putObject("vocab");
         for (int id = 0; id < tokens.size(); id++) {
-            if (types[id] == 3 || types[id] == 4) addedNode.addObject().put("id", id).put("content", tokens.get(id)).put("special", types[id] == 3);
-            else if (types[id] != 5) vocab.put(tokens.get(id), id);
+            // Control, user-defined and unused (padding) tokens keep their ids as added tokens.
+            if (types[id] == 3 || types[id] == 4 || types[id] == 5) addedNode.addObject().put("id", id).put("content", tokens.get(id)).put("special", types[id] != 4);
+            else vocab.put(tokens.get(id), id);
         }
         ArrayNode merges = model.putArray("merges");
         for (String s : strings(g, "tokenizer.ggml.merges")) merges.add(s);
@@ -153,20 +159,21 @@ public final class GgufModel {
 
     private static int u32(Gguf.Model g, String key) {
         Gguf.Value v = need(g, key);
-        if (!(v.value() instanceof Long l) || l < 0 || l > Integer.MAX_VALUE) throw bad(g.path(), key + " must be a non-negative integer");
+        if (v.type() == 9 || !(v.value() instanceof Long l) || l < 0 || l > Integer.MAX_VALUE) throw bad(g.path(), key + " must be a non-negative integer");
         return (int) (long) l;
     }
 
     private static float f32(Gguf.Model g, String key) {
         Gguf.Value v = need(g, key);
-        if (!(v.value() instanceof Float f)) throw bad(g.path(), key + " must be a float32");
-        return f;
+        if (v.value() instanceof Float f) return f;
+        if (v.value() instanceof Double d) return (float) (double) d;
+        throw bad(g.path(), key + " must be a float");
     }
 
     @SuppressWarnings("unchecked")
     private static List<String> strings(Gguf.Model g, String key) {
         Gguf.Value v = need(g, key);
-        if (v.elementType() != 8) throw bad(g.path(), key + " must be an array of strings");
+        if (v.type() != 9 || v.elementType() != 8) throw bad(g.path(), key + " must be an array of strings");
         return (List<String>) v.value();
     }
 

@@ -111,6 +111,28 @@ class CheckpointAndGgufTest {
         assertTrue(loaded < 2000);
     }
 
+    @Test
+    void hostileHeadersAreRejectedBeforeAllocating() throws Exception {
+        // Safetensors: many tensors claiming the same bytes (an allocation bomb) -> overlap error, nothing read.
+        StringBuilder h = new StringBuilder("{");
+        for (int i = 0; i < 50; i++) h.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}");
+        byte[] header = h.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + header.length + 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putLong(header.length).put(header);
+        Path st = dir.resolve("bomb.safetensors");
+        Files.write(st, b.array());
+        dev.llmkit.core.DataException e = assertThrows(dev.llmkit.core.DataException.class, () -> Safetensors.read(st));
+        assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+        // GGUF: a metadata value of the wrong type is a typed error naming the key.
+        Path g = dir.resolve("bad.gguf");
+        java.util.Map<String, Gguf.Value> m = new java.util.LinkedHashMap<>();
+        m.put("general.architecture", Gguf.Value.str("llama"));
+        m.put("llama.embedding_length", Gguf.Value.str("256"));
+        Gguf.write(g, m, List.of());
+        dev.llmkit.core.DataException e2 = assertThrows(dev.llmkit.core.DataException.class, () -> GgufModel.load(g));
+        assertTrue(e2.getMessage().contains("bad.gguf"), e2.getMessage());
+    }
+
     /** Truncation, random bytes, or a huge value written over a length or count in the header region. */
     static byte[] mutate(byte[] good, SplittableRandom r, int headerBytes) {
         byte[] b = good.clone();

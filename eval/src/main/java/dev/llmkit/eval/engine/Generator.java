@@ -26,12 +26,12 @@ public final class Generator {
     public static Result generate(LlamaEngine engine, Tokenizer tok, String prompt, Options o, Consumer<String> out) {
         int[] promptIds = tok.encode(prompt, true);
         if (promptIds.length == 0) promptIds = new int[] {Math.max(0, tok.eotId())};
-        int ctx = engine.config().contextLength();
+        int ctx = engine.positions();
         if (promptIds.length >= ctx) {
             throw new dev.llmkit.core.ConfigException("the prompt has " + promptIds.length + " tokens; the context length is " + ctx,
                     "shorten the prompt");
         }
-        int[] history = Arrays.copyOf(promptIds, Math.min(ctx, promptIds.length + Math.max(0, o.maxTokens())));
+        int[] history = Arrays.copyOf(promptIds, (int) Math.min(ctx, promptIds.length + (long) Math.max(0, o.maxTokens())));
         // 1. Prefill: every prompt token through the model; logits only for the last.
         long t0 = System.nanoTime();
         float[] logits = engine.prefill(promptIds, 0);

@@ -12,6 +12,7 @@ import dev.llmkit.core.model.Weights;
  */
 public final class LlamaEngine implements AutoCloseable {
     private final ModelConfig c;
+    private final int positions;                                  // KV cache capacity (<= context length)
     private final Parallel par;
 
     // Weights, row-major [out, in].
@@ -32,8 +33,24 @@ public final class LlamaEngine implements AutoCloseable {
     private final Parallel.Body w2Body = (a, b) -> w2Rows(a, b);
     private final Parallel.Body classifierBody = (a, b) -> classifierRows(a, b);
 
+    /** An engine for the model's whole context length. */
     public LlamaEngine(Weights w, int threads) {
+        this(w, threads, w.config().contextLength());
+    }
+
+    /**
+     * An engine whose KV cache holds {@code maxPositions} positions (at most the context length):
+     * generation needs prompt + max tokens, not the model's whole context.
+     */
+    public LlamaEngine(Weights w, int threads, int maxPositions) {
         this.c = w.config();
+        this.positions = Math.max(1, Math.min(maxPositions, c.contextLength()));
+        long kvBytes = 2L * c.nLayers() * positions * c.kvDim() * Float.BYTES;
+        if ((long) positions * c.kvDim() > Integer.MAX_VALUE - 8 || (long) c.nHeads() * positions > Integer.MAX_VALUE - 8
+                || kvBytes > Runtime.getRuntime().maxMemory() / 2) {
+            throw new ConfigException("a KV cache of " + positions + " positions needs " + kvBytes / (1 << 20) + " MiB",
+                    "use fewer tokens (--max-tokens) or more heap (LLMKIT_JAVA_OPTS=-Xmx...)");
+        }
         this.par = new Parallel(threads);
         embed = w.get(TensorNames.EMBED);
         outputNorm = w.get(TensorNames.OUTPUT_NORM);
@@ -52,12 +69,12 @@ public final class LlamaEngine implements AutoCloseable {
             w3[l] = w.get(TensorNames.blk(l, "ffn_up"));
             w2[l] = w.get(TensorNames.blk(l, "ffn_down"));
         }
-        int dim = c.dim(), kv = c.kvDim(), ctx = c.contextLength();
+        int dim = c.dim(), kv = c.kvDim(), ctx = positions;
         x = new float[dim]; xb = new float[dim]; xb2 = new float[dim]; q = new float[dim];
         k = new float[kv]; v = new float[kv]; hb = new float[c.hiddenDim()]; hb2 = new float[c.hiddenDim()];
         att = new float[c.nHeads() * ctx]; logits = new float[c.vocabSize()];
-        keyCache = new float[n][(int) Math.min(Integer.MAX_VALUE - 8, (long) ctx * kv)];
-        valueCache = new float[n][(int) Math.min(Integer.MAX_VALUE - 8, (long) ctx * kv)];
+        keyCache = new float[n][ctx * kv];
+        valueCache = new float[n][ctx * kv];
         int hd = c.headDim();
         cos = new float[ctx * hd / 2];
         sin = new float[ctx * hd / 2];
@@ -74,13 +91,19 @@ public final class LlamaEngine implements AutoCloseable {
         return c;
     }
 
+    /** Positions the KV cache holds. */
+    public int positions() {
+        return positions;
+    }
+
     /**
      * Runs one token at position {@code pos} (all earlier positions must have run) and returns the
      * logits over the vocabulary (a view into the engine's buffer), or null when {@code wantLogits} is false.
      */
     public float[] forward(int token, int pos, boolean wantLogits) {
-        if (pos < 0 || pos >= c.contextLength()) {
-            throw new ConfigException("position " + pos + " is outside the context length " + c.contextLength(), "shorten the prompt or --max-tokens");
+        if (pos < 0 || pos >= positions) {
+            throw new ConfigException("position " + pos + " is outside the " + positions + " positions of this engine (context length "
+                    + c.contextLength() + ")", "shorten the prompt or --max-tokens");
         }
         if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
         int dim = c.dim(), kvDim = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim();
@@ -160,7 +183,7 @@ public final class LlamaEngine implements AutoCloseable {
 
     /** One head of one query (qs[qOff..]) over the cached positions 0..pos, into out[oOff + h * hd ..]. */
     private void attendHead(int l, int pos, int h, float[] qs, int qOff, float[] out, int oOff) {
-        int hd = c.headDim(), kvDim = c.kvDim(), group = c.nHeads() / c.nKvHeads(), ctx = c.contextLength();
+        int hd = c.headDim(), kvDim = c.kvDim(), group = c.nHeads() / c.nKvHeads(), ctx = positions;
         float scale = (float) (1.0 / Math.sqrt(hd));
         int qo = qOff + h * hd, oo = oOff + h * hd, ko = (h / group) * hd, ao = h * ctx;
         float[] kc = keyCache[l], vc = valueCache[l];
@@ -185,8 +208,8 @@ public final class LlamaEngine implements AutoCloseable {
      */
     public float[] prefill(int[] tokens, int start) {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens");
-        if (start < 0 || start + tokens.length > c.contextLength()) {
-            throw new ConfigException(tokens.length + " tokens from position " + start + " exceed the context length " + c.contextLength(),
+        if (start < 0 || start + (long) tokens.length > positions) {
+            throw new ConfigException(tokens.length + " tokens from position " + start + " exceed the " + positions + " positions of this engine (context length " + c.contextLength() + ")",
                     "shorten the prompt or --max-tokens");
         }
         if (bx == null) {

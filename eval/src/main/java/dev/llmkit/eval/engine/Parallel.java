@@ -49,8 +49,11 @@ final class Parallel implements AutoCloseable {
         pending.set(workers.length);
         epoch++;
         for (Thread w : workers) LockSupport.unpark(w);
-        runPart(0);
-        while (pending.get() > 0) Thread.onSpinWait();
+        try {
+            runPart(0);
+        } finally {
+            while (pending.get() > 0) Thread.onSpinWait();     // never return while a worker still runs this task
+        }
         Throwable f = failure;
         if (f != null) {
             failure = null;

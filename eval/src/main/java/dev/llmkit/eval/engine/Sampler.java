@@ -63,10 +63,11 @@ public final class Sampler {
             Arrays.sort(keys, 0, m);
             int keep = p.topK() > 0 ? Math.min(m, p.topK()) : m;
             if (p.topP() < 1) {
-                double cum = 0;
+                double mass = 0, cum = 0;       // top-p within the top-k, renormalised as llama.cpp and Hugging Face do
+                for (int j = 0; j < keep; j++) mass += prob(m - 1 - j);
                 for (int j = 0; j < keep; j++) {
                     cum += prob(m - 1 - j);
-                    if (cum >= p.topP()) {
+                    if (cum >= p.topP() * mass) {
                         keep = j + 1;
                         break;
                     }
