@@ -47,7 +47,7 @@ public final class DecodeBench {
                 try (LlamaEngine e = new LlamaEngine(m.weights(), threadCounts[k])) {
                     for (int w = 0; w < 5; w++) oursRun(e, prompt, tokens);      // JIT warm-up (C2 compiles in the background)
                     ours[p][k] = new double[] {0, 0};
-                    for (int rep = 0; rep < 3; rep++) {                          // best of 3, as for llama.cpp
+                    for (int rep = 0; rep < 5; rep++) {                          // best of 5, as for llama.cpp
                         double[] a = oursRun(e, prompt, tokens);
                         ours[p][k][0] = Math.max(ours[p][k][0], a[0]);
                         ours[p][k][1] = Math.max(ours[p][k][1], a[1]);
@@ -75,12 +75,12 @@ public final class DecodeBench {
         System.exit(0);     // the llama.cpp binding's server threads do not stop on their own
     }
 
-    /** {decode tok/s, prefill tok/s} of llama.cpp: best of 3. */
+    /** {decode tok/s, prefill tok/s} of llama.cpp: best of 5. */
     static double[] llamaCpp(LlamaModel m, int tokens) {
         StringBuilder promptText = new StringBuilder();
         for (int i = 0; i < tokens; i++) promptText.append((char) ('a' + i % 26));
         double decode = 0, prefill = 0;
-        for (int rep = 0; rep < 3; rep++) {
+        for (int rep = 0; rep < 5; rep++) {
             long t0 = System.nanoTime(), first = 0;
             int n = 0;
             for (LlamaOutput o : m.generate(new InferenceParameters("a").setTemperature(0).setNPredict(tokens).setIgnoreEos(true).setCachePrompt(false))) {
