@@ -7,8 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The prefill matrix multiply, GotoBLAS style: C[t, r] = sum_k X[t, k] W[r, k] with the weight packed
  * once into column panels of {@link #NR} (B = W^T as [in, NR] per panel, zero-padded), the activations
  * packed per call into blocks of {@link #MR} tokens interleaved by k, and an 8 x 32 register-blocked
- * micro-kernel (16 vector accumulators, stored unconditionally into a padded C so that C2 keeps
- * them in registers). Rows of C are tokens, padded to a multiple of MR; columns padded to NR.
+ * micro-kernel (16 vector accumulators, loaded from and stored to a padded C unconditionally so that
+ * C2 keeps them in registers), in depth passes of {@link #KC}. Rows of C are tokens, padded to a
+ * multiple of MR; columns padded to NR.
  */
 final class Gemm {
     private Gemm() {}
@@ -16,6 +17,8 @@ final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     static final int NR = 2 * L, MR = 8;
+    /** Depth per pass: a 256 x NR panel slice (32 KiB) stays in L1 across the token blocks. */
+    static final int KC = 256;
 
     /** Number of NR-wide panels for {@code out} columns. */
     static int panels(int out) {
@@ -47,14 +50,27 @@ final class Gemm {
 
     /** C panels [p0, p1) for all token blocks; C is [blocks * MR, ldc] with ldc = panels * NR. */
     static void multiply(float[] ap, int blocks, float[] bp, int in, float[] c, int ldc, int p0, int p1) {
+        for (int t = 0; t < blocks * MR; t++) java.util.Arrays.fill(c, t * ldc + p0 * NR, t * ldc + p1 * NR, 0f);
         for (int p = p0; p < p1; p++) {
-            for (int b = 0; b < blocks; b++) kernel(ap, b * in * MR, bp, p * in * NR, c, b * MR * ldc + p * NR, ldc, in);
+            for (int kb = 0; kb < in; kb += KC) {
+                int kc = Math.min(KC, in - kb);
+                for (int b = 0; b < blocks; b++) kernel(ap, b * in * MR + kb * MR, bp, p * in * NR + kb * NR, c, b * MR * ldc + p * NR, ldc, kc);
+            }
         }
     }
 
     private static void kernel(float[] ap, int aOff, float[] bp, int bOff, float[] c, int cOff, int ldc, int kc) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
-                c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        // Accumulators start from C (zeroed before the first depth pass), loaded unconditionally so
+        // that C2 keeps them in registers.
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c60 = FloatVector.fromArray(S, c, o6), c61 = FloatVector.fromArray(S, c, o6 + L);
+        FloatVector c70 = FloatVector.fromArray(S, c, o7), c71 = FloatVector.fromArray(S, c, o7 + L);
         for (int k = 0; k < kc; k++) {
             int bo = bOff + k * NR, a = aOff + k * MR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + L);
