@@ -118,15 +118,25 @@ final class Kernels {
         return sum;
     }
 
-    /** y[yo..yo+n) += alpha * x[xo..xo+n). */
-    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+    /**
+     * out[oo..oo+n) = sum over t < count of w[wo + t] * v[vo + t * stride .. + n): attention's weighted
+     * sum of values, one register accumulator per vector of the head, no store per position.
+     */
+    static void weightedSum(float[] w, int wo, int count, float[] v, int vo, int stride, float[] out, int oo, int n) {
         int i = 0;
         if (!SCALAR) {
             int bound = S.loopBound(n);
-            FloatVector av = FloatVector.broadcast(S, alpha);
-            for (; i < bound; i += L) FloatVector.fromArray(S, x, xo + i).fma(av, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+            for (; i < bound; i += L) {
+                FloatVector acc = FloatVector.zero(S);
+                for (int t = 0; t < count; t++) acc = FloatVector.fromArray(S, v, vo + t * stride + i).fma(FloatVector.broadcast(S, w[wo + t]), acc);
+                acc.intoArray(out, oo + i);
+            }
         }
-        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+        for (; i < n; i++) {
+            float sum = 0;
+            for (int t = 0; t < count; t++) sum += w[wo + t] * v[vo + t * stride + i];
+            out[oo + i] = sum;
+        }
     }
 
     static void matmulScalar(float[] w, float[] x, float[] out, int in, int outDim, int nt, int r0, int r1) {

@@ -189,8 +189,7 @@ public final class LlamaEngine implements AutoCloseable {
         float[] kc = keyCache[l], vc = valueCache[l];
         for (int t = 0; t <= pos; t++) att[ao + t] = Kernels.dot(qs, qo, kc, t * kvDim + ko, hd) * scale;
         Kernels.softmax(att, ao, pos + 1);
-        java.util.Arrays.fill(out, oo, oo + hd, 0f);
-        for (int t = 0; t <= pos; t++) Kernels.axpy(att[ao + t], vc, t * kvDim + ko, out, oo, hd);
+        Kernels.weightedSum(att, ao, pos + 1, vc, ko, kvDim, out, oo, hd);
     }
 
     // ---------------------------------------------------------------- batched prefill

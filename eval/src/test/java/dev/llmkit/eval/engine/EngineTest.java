@@ -41,10 +41,12 @@ class EngineTest {
             float plain = 0;
             for (int i = 0; i < in; i++) plain += w[i] * x[i];
             assertEquals(plain, Kernels.dot(w, 0, x, 0, in), 1e-4f * (1 + Math.abs(plain)));
-            float[] y = x.clone(), z = x.clone();
-            Kernels.axpy(0.5f, w, 3, y, 0, in);
-            for (int i = 0; i < in; i++) z[i] += 0.5f * w[3 + i];
-            assertArrayEquals(z, y, 1e-5f);
+            // Weighted sum of nt "value rows" of width rows/2 at stride in, weights from x.
+            int width = Math.max(1, rows / 2);
+            float[] ws = new float[width], plainWs = new float[width];
+            Kernels.weightedSum(x, 0, nt, w, 1, in, ws, 0, width);
+            for (int i = 0; i < width; i++) for (int t = 0; t < nt; t++) plainWs[i] += x[t] * w[1 + t * in + i];
+            assertArrayEquals(plainWs, ws, 1e-4f);
             float[] h = new float[in], g = random(r, in), uu = random(r, in);
             Kernels.swiglu(h, g, uu, in);
             for (int i = 0; i < in; i++) assertEquals(g[i] / (1 + Math.exp(-g[i])) * uu[i], h[i], 1e-5 * (1 + Math.abs(h[i])));
