@@ -103,7 +103,12 @@ public final class AtomicFiles {
                 Path old = abs.resolveSibling("." + abs.getFileName() + ".old");
                 deleteRecursively(old);
                 move(abs, old);
-                move(staging, abs);
+                try {
+                    move(staging, abs);
+                } catch (IOException e) {
+                    move(old, abs);                 // put the previous output back before reporting
+                    throw e;
+                }
                 deleteRecursively(old);
             } else {
                 move(staging, abs);
@@ -111,7 +116,7 @@ public final class AtomicFiles {
             fsync(abs.getParent());
         } catch (IOException e) {
             throw new StorageException("cannot move " + staging + " to " + target + ": " + e.getMessage(),
-                    "check permissions and free space; the staging directory is left for inspection", e);
+                    "check permissions and free space; any previous output is kept", e);
         }
     }
 
