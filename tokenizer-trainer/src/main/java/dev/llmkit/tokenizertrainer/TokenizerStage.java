@@ -62,7 +62,7 @@ public final class TokenizerStage {
             Json.write(staging.resolve("provenance.json"), new Provenance("tokenizer.train", Provenance.versions(Map.of()), inputs, cfg,
                     ConfigLoader.sha256(Json.MAPPER.valueToTree(cfg))));
             AtomicFiles.commitDir(staging, out);
-            return new Output(Tokenizer.load(out.resolve("tokenizer.json")), report);
+            return new Output(tok, report);
         } catch (RuntimeException | Error e) {
             AtomicFiles.abortDir(staging);
             throw e;

@@ -13,10 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -161,9 +158,8 @@ public final class ConfigLoader {
     /** sha256 of a tree's compact JSON text (declared field order). */
     public static String sha256(JsonNode tree) {
         try {
-            byte[] bytes = Json.COMPACT.writeValueAsBytes(tree);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (JsonProcessingException | NoSuchAlgorithmException e) {
+            return dev.llmkit.core.util.Text.sha256(Json.COMPACT.writeValueAsBytes(tree));
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

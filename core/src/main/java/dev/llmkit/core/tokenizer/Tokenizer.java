@@ -167,15 +167,6 @@ public final class Tokenizer {
         return out.toArray();
     }
 
-    /** Appends the ids of UTF-8 text (no added-token matching) to {@code out}. */
-    public void encodeUtf8(byte[] utf8, int off, int len, IntList out) {
-        Encoder e = borrow();
-        try {
-            e.encodeOrdinary(utf8, off, off + len, out);
-        } finally {
-            encoders.offer(e);
-        }
-    }
 
     private Encoder borrow() {
         Encoder e = encoders.poll();

@@ -50,7 +50,7 @@ final class BatchReader {
             throw new StorageException("cannot read " + input.path() + ": " + e.getMessage(), "check the disk and the file", e);
         } catch (IOException | RuntimeException e) {
             error = describe(e);
-            sha = hashWhole(input);
+            sha = dev.llmkit.core.util.Text.sha256(input.path());
         }
         sink.accept(new Batch(source, Batch.Kind.FILE_END, null, 0, input.size(), 0, error, sha));
     }
@@ -118,13 +118,6 @@ final class BatchReader {
         }
     }
 
-    private static String hashWhole(InputFiles.Input input) {
-        try {
-            return RawInput.sha256(input.path());
-        } catch (IOException e) {
-            throw new StorageException("cannot read " + input.path() + ": " + e.getMessage(), "check the disk and the file", e);
-        }
-    }
 
     private static int lastNewline(byte[] b, int end) {
         for (int i = end - 1; i >= 0; i--) if (b[i] == '\n') return i;

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
@@ -21,7 +20,7 @@ final class RawInput extends InputStream {
     }
 
     private final FileInputStream in;
-    private final MessageDigest sha = newSha256();
+    private final MessageDigest sha = dev.llmkit.core.util.Text.newSha256();
     private volatile long position;
 
     RawInput(Path path) throws IOException {
@@ -68,18 +67,5 @@ final class RawInput extends InputStream {
         in.close();
     }
 
-    /** Hex sha256 of a whole file. */
-    static String sha256(Path path) throws IOException {
-        try (RawInput in = new RawInput(path)) {
-            return in.finishSha256();
-        }
-    }
 
-    static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

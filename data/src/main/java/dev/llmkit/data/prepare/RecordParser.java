@@ -18,7 +18,7 @@ import java.text.Normalizer;
  * {@code {"text":...,"meta":...}}.
  */
 final class RecordParser {
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(RawInput::newSha256);
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(dev.llmkit.core.util.Text::newSha256);
 
     private static final ThreadLocal<ByteSink> TEXT = ThreadLocal.withInitial(() -> new ByteSink(1 << 16));
 

@@ -166,7 +166,7 @@ final class ShardWriter implements AutoCloseable {
         }
         ch = null;
         Path p = path(shard);
-        closed.add(new Shard(p.getFileName().toString(), split, docs, text, bytes, filePos, sha256(p)));
+        closed.add(new Shard(p.getFileName().toString(), split, docs, text, bytes, filePos, dev.llmkit.core.util.Text.sha256(p)));
     }
 
     /** Hands the current frame to compression; frames are written in order by {@link #drain}. */
@@ -222,11 +222,4 @@ final class ShardWriter implements AutoCloseable {
                 "check free disk space and permissions", e);
     }
 
-    private static String sha256(Path p) {
-        try {
-            return RawInput.sha256(p);
-        } catch (IOException e) {
-            throw new StorageException("cannot read back " + p + ": " + e.getMessage(), "check the disk", e);
-        }
-    }
 }

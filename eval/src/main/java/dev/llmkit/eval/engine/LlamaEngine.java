@@ -241,8 +241,16 @@ public final class LlamaEngine implements AutoCloseable {
         return logits;
     }
 
-    /** out[nt, outDim] = packedX (nt tokens of width in) times a packed weight, panels split over threads. */
-    private void mm(float[] packedW, float[] out, int in, int outDim, int nt) {
+    /**
+     * out[nt, outDim] = packedX (nt tokens of width in) times a packed weight, panels split over threads;
+     * under the scalar switch, {@code x} times the row-major weight {@code w} instead.
+     */
+    private void mm(float[] packedW, float[] w, float[] x, float[] out, int in, int outDim, int nt) {
+        if (Kernels.SCALAR) {
+            Kernels.matmulScalar(w, x, out, in, outDim, nt, 0, outDim);
+            return;
+        }
+        Gemm.packTokens(x, nt, in, packedX);
         int blocks = (nt + Gemm.MR - 1) / Gemm.MR, panels = Gemm.panels(outDim), ldc = panels * Gemm.NR;
         par.range(panels, (a, b) -> Gemm.multiply(packedX, blocks, packedW, in, packedC, ldc, a, b));
         for (int t = 0; t < nt; t++) System.arraycopy(packedC, t * ldc, out, t * outDim, outDim);
@@ -259,10 +267,9 @@ public final class LlamaEngine implements AutoCloseable {
             int layer = l;
             // 1. Attention.
             for (int t = 0; t < nt; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, attnNorm[l], dim, c.normEps());
-            Gemm.packTokens(bxb, nt, dim, packedX);
-            mm(wqP[l], bq, dim, dim, nt);
-            mm(wkP[l], bk, dim, kv, nt);
-            mm(wvP[l], bv, dim, kv, nt);
+            mm(wqP[l], wq[l], bxb, bq, dim, dim, nt);
+            mm(wkP[l], wk[l], bxb, bk, dim, kv, nt);
+            mm(wvP[l], wv[l], bxb, bv, dim, kv, nt);
             for (int t = 0; t < nt; t++) {
                 rope(bq, t * dim, c.nHeads(), pos0 + t, hd);
                 rope(bk, t * kv, c.nKvHeads(), pos0 + t, hd);
@@ -272,17 +279,14 @@ public final class LlamaEngine implements AutoCloseable {
             par.range(c.nHeads(), (h0, h1) -> {
                 for (int h = h0; h < h1; h++) for (int t = 0; t < nt; t++) attendHead(layer, pos0 + t, h, bq, t * dim, bxb2, t * dim);
             });
-            Gemm.packTokens(bxb2, nt, dim, packedX);
-            mm(woP[l], bxb, dim, dim, nt);
+            mm(woP[l], wo[l], bxb2, bxb, dim, dim, nt);
             for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
             // 2. SwiGLU MLP.
             for (int t = 0; t < nt; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, ffnNorm[l], dim, c.normEps());
-            Gemm.packTokens(bxb, nt, dim, packedX);
-            mm(w1P[l], bh1, dim, hidden, nt);
-            mm(w3P[l], bh3, dim, hidden, nt);
+            mm(w1P[l], w1[l], bxb, bh1, dim, hidden, nt);
+            mm(w3P[l], w3[l], bxb, bh3, dim, hidden, nt);
             Kernels.swiglu(bh1, bh1, bh3, nt * hidden);
-            Gemm.packTokens(bh1, nt, hidden, packedX);
-            mm(w2P[l], bxb, hidden, dim, nt);
+            mm(w2P[l], w2[l], bh1, bxb, hidden, dim, nt);
             for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
         }
     }

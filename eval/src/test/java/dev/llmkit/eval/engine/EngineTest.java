@@ -31,7 +31,12 @@ class EngineTest {
             int rows = shape[0], in = shape[1], nt = shape[2];
             float[] w = random(r, rows * in), x = random(r, nt * in);
             float[] a = new float[nt * rows], b = new float[nt * rows];
-            Kernels.matmul(w, x, a, in, rows, nt, 0, rows);
+            float[] packed = new float[((nt + Gemm.MR - 1) / Gemm.MR) * Gemm.MR * in];
+            int ldc = Gemm.panels(rows) * Gemm.NR;
+            float[] c = new float[((nt + Gemm.MR - 1) / Gemm.MR) * Gemm.MR * ldc];
+            Gemm.packTokens(x, nt, in, packed);
+            Gemm.multiply(packed, (nt + Gemm.MR - 1) / Gemm.MR, Gemm.packWeight(w, rows, in), in, c, ldc, 0, Gemm.panels(rows));
+            for (int t = 0; t < nt; t++) System.arraycopy(c, t * ldc, a, t * rows, rows);
             Kernels.matmulScalar(w, x, b, in, rows, nt, 0, rows);
             for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-4f * (1 + Math.abs(b[i])));
             float[] v = new float[rows], u = new float[rows];
