@@ -1,6 +1,7 @@
 package dev.llmkit.eval.engine;
 
 import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.model.TensorNames;
 import dev.llmkit.core.model.Weights;

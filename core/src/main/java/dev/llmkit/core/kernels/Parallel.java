@@ -1,17 +1,22 @@
-package dev.llmkit.eval.engine;
+package dev.llmkit.core.kernels;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A parallel-for over persistent worker threads for the per-token kernels (a matvec takes
+ * A parallel-for over persistent worker threads for short kernels (a matvec takes
  * microseconds, too short for an executor hand-over). The calling thread takes the first part;
  * workers spin briefly for the next task, then park. Not reentrant; one caller at a time.
  */
-final class Parallel implements AutoCloseable {
+public final class Parallel implements AutoCloseable {
     /** Work on rows [from, to). */
-    interface Body {
+    public interface Body {
         void run(int from, int to);
+    }
+
+    /** Work on rows [from, to) as part {@code part} of {@link #threads()} (for per-thread scratch). */
+    public interface PartBody {
+        void run(int part, int from, int to);
     }
 
     private final int threads;
@@ -19,32 +24,47 @@ final class Parallel implements AutoCloseable {
     private volatile long epoch;
     private volatile boolean closed;
     private volatile Body body;
+    private volatile PartBody partBody;
     private volatile int n;
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Throwable failure;
 
-    Parallel(int threads) {
+    public Parallel(int threads) {
         this.threads = Math.max(1, threads);
         workers = new Thread[this.threads - 1];
         for (int i = 0; i < workers.length; i++) {
             int part = i + 1;
-            workers[i] = new Thread(() -> loop(part), "llmkit-engine-" + part);
+            workers[i] = new Thread(() -> loop(part), "llmkit-worker-" + part);
             workers[i].setDaemon(true);
             workers[i].start();
         }
     }
 
-    int threads() {
+    public int threads() {
         return threads;
     }
 
-    /** Runs {@code body} over [0, n) split into one contiguous part per thread (multiples of {@code grain}). */
-    void range(int n, Body body) {
+    /** Runs {@code body} over [0, n) split into one contiguous part per thread. */
+    public void range(int n, Body body) {
         if (threads == 1 || n < 2) {
             body.run(0, n);
             return;
         }
+        run(n, body, null);
+    }
+
+    /** Like {@link #range} but tells each part its index; part 0 runs on the calling thread. */
+    public void parts(int n, PartBody body) {
+        if (threads == 1 || n < 2) {
+            body.run(0, 0, n);
+            return;
+        }
+        run(n, null, body);
+    }
+
+    private void run(int n, Body body, PartBody partBody) {
         this.body = body;
+        this.partBody = partBody;
         this.n = n;
         pending.set(workers.length);
         epoch++;
@@ -64,7 +84,9 @@ final class Parallel implements AutoCloseable {
 
     private void runPart(int part) {
         int from = (int) ((long) n * part / threads), to = (int) ((long) n * (part + 1) / threads);
-        if (from < to) body.run(from, to);
+        if (from >= to) return;
+        if (partBody != null) partBody.run(part, from, to);
+        else body.run(from, to);
     }
 
     private void loop(int part) {

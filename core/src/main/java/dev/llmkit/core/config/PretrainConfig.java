@@ -1,0 +1,66 @@
+package dev.llmkit.core.config;
+
+import java.util.Objects;
+
+/**
+ * {@code pretrain}: the training loop (see configs/defaults.yaml for every key and its default).
+ *
+ * @param steps              optimizer steps (the CLI's --max-steps overrides it)
+ * @param batchSize          sequences per micro-batch
+ * @param seqLen             tokens per sequence (at most the model's context_length)
+ * @param gradAccum          micro-batches per optimizer step
+ * @param lr                 peak learning rate after warmup
+ * @param minLr              learning rate at the end of the cosine decay
+ * @param warmupSteps        linear warmup from 0
+ * @param weightDecay        AdamW decoupled weight decay, 2-D weights only
+ * @param beta1              AdamW first-moment decay
+ * @param beta2              AdamW second-moment decay
+ * @param eps                AdamW epsilon
+ * @param gradClip           clip the global gradient norm to this; 0 = off
+ * @param evalInterval       steps between validation, checkpoint and sample; 0 = only at the end
+ * @param evalBatches        validation micro-batches (fixed windows of the validation shards)
+ * @param keepCheckpoints    newest checkpoints kept besides the best one
+ * @param samplePrompt       prompt of the sample generated at each evaluation ("" = none)
+ * @param sampleTokens       greedy tokens generated for the sample
+ * @param seed               seed of the batch sampler
+ * @param threads            compute threads; 0 = all cores
+ * @param matmul             matmul backend: java (default) or nd4j
+ * @param onNonFinite        a NaN/infinite loss or gradient: stop (keep the last good checkpoint) or skip the batch
+ */
+public record PretrainConfig(int steps, int batchSize, int seqLen, int gradAccum, double lr, double minLr, int warmupSteps,
+                             double weightDecay, double beta1, double beta2, double eps, double gradClip, int evalInterval,
+                             int evalBatches, int keepCheckpoints, String samplePrompt, int sampleTokens, long seed,
+                             int threads, String matmul, String onNonFinite) {
+    public PretrainConfig {
+        Objects.requireNonNull(samplePrompt, "sample_prompt");
+        Checks.require(steps >= 1, "steps", steps, "must be >= 1");
+        Checks.require(batchSize >= 1 && batchSize <= 4096, "batch_size", batchSize, "must be in [1, 4096]");
+        Checks.require(seqLen >= 2 && seqLen <= 1 << 16, "seq_len", seqLen, "must be in [2, 65536]");
+        Checks.require((long) batchSize * seqLen <= 1 << 20, "batch_size", batchSize, "times seq_len must be at most 1048576 tokens");
+        Checks.require(gradAccum >= 1, "grad_accum", gradAccum, "must be >= 1");
+        Checks.require(lr > 0 && lr < 1, "lr", lr, "must be in (0, 1)");
+        Checks.require(minLr >= 0 && minLr <= lr, "min_lr", minLr, "must be in [0, lr]");
+        Checks.require(warmupSteps >= 0, "warmup_steps", warmupSteps, "must be >= 0");
+        Checks.require(weightDecay >= 0 && weightDecay < 1, "weight_decay", weightDecay, "must be in [0, 1)");
+        Checks.require(beta1 >= 0 && beta1 < 1, "beta1", beta1, "must be in [0, 1)");
+        Checks.require(beta2 >= 0 && beta2 < 1, "beta2", beta2, "must be in [0, 1)");
+        Checks.require(eps > 0 && eps < 1, "eps", eps, "must be in (0, 1)");
+        Checks.require(gradClip >= 0, "grad_clip", gradClip, "must be >= 0 (0 = off)");
+        Checks.require(evalInterval >= 0, "eval_interval", evalInterval, "must be >= 0 (0 = only at the end)");
+        Checks.require(evalBatches >= 1, "eval_batches", evalBatches, "must be >= 1");
+        Checks.require(keepCheckpoints >= 1, "keep_checkpoints", keepCheckpoints, "must be >= 1");
+        Checks.require(sampleTokens >= 0 && sampleTokens <= 4096, "sample_tokens", sampleTokens, "must be in [0, 4096]");
+        Checks.require(threads >= 0 && threads <= 1024, "threads", threads, "must be in [0, 1024] (0 = all cores)");
+        Checks.require("java".equals(matmul) || "nd4j".equals(matmul), "matmul", matmul, "must be java or nd4j");
+        Checks.require("stop".equals(onNonFinite) || "skip".equals(onNonFinite), "on_non_finite", onNonFinite, "must be stop or skip");
+    }
+
+    public static PretrainConfig defaults() {
+        return new PretrainConfig(2000, 16, 256, 1, 1e-3, 1e-4, 100, 0.1, 0.9, 0.95, 1e-8, 1.0, 200, 8, 3,
+                "The ", 48, 1337, 0, "java", "stop");
+    }
+
+    public int effectiveThreads() {
+        return threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+    }
+}

@@ -1,0 +1,193 @@
+package dev.llmkit.core.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision GEMM on the Vector API, GotoBLAS style without packing A:
+ * {@code C[m, n] (+)= A[m, k] B[k, n]} where
+ * <ul>
+ *   <li>A is read through strides, {@code A(i, p) = a[aOff + i * aRow + p * aCol]}, so a transposed
+ *       A costs nothing (aRow = 1, aCol = lda);</li>
+ *   <li>B is read as panels of {@link #NR} columns, {@code B(p, j) = b[bOff + (j / NR) * bPanel + p * bRow + j % NR]}:
+ *       a row-major B is its own panel layout (bRow = ldb, bPanel = NR), and a transposed one
+ *       (a weight W[n, k] for X W^T) is first packed by {@link #packTransposed} (bRow = NR, bPanel = k * NR);</li>
+ *   <li>an 8 x 32 register-blocked micro-kernel (16 accumulators loaded from C unconditionally so that
+ *       C2 keeps them in registers) runs over depth slices of {@link #KC} and row blocks of {@link #MC},
+ *       so a KC x NR slice of B stays in L1 and an MC x KC block of A in L2.</li>
+ * </ul>
+ * Column tails use masked loads and stores; row tails a one-row kernel. {@code -Dllmkit.scalar=true}
+ * switches to the plain triple loop, which is also the reference the tests compare against.
+ */
+public final class Sgemm {
+    private Sgemm() {}
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    public static final int NR = 2 * L, MR = 8, KC = 256, MC = 128;
+    public static final boolean SCALAR = Boolean.getBoolean("llmkit.scalar");
+
+    public static int panels(int n) {
+        return (n + NR - 1) / NR;
+    }
+
+    /** Floats needed to pack a transposed B of n columns and depth k. */
+    public static int packedSize(int n, int k) {
+        return panels(n) * k * NR;
+    }
+
+    /**
+     * Packs panels [p0, p1) of B = W^T, with W row-major [n, k] (row stride ldw), into
+     * {@code bp[p * k * NR + kk * NR + j]}, zero beyond n.
+     */
+    public static void packTransposed(float[] w, int wOff, int ldw, int n, int k, float[] bp, int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            int base = p * k * NR;
+            for (int j = 0; j < NR; j++) {
+                int col = p * NR + j;
+                if (col < n) {
+                    int src = wOff + col * ldw;
+                    for (int kk = 0; kk < k; kk++) bp[base + kk * NR + j] = w[src + kk];
+                } else {
+                    for (int kk = 0; kk < k; kk++) bp[base + kk * NR + j] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * Rows [i0, i1) of C: {@code C[i, j] = (accumulate ? C[i, j] : 0) + sum_p A(i, p) B(p, j)} for j in [0, n).
+     */
+    public static void rows(int i0, int i1, int n, int k,
+                            float[] a, int aOff, int aRow, int aCol,
+                            float[] b, int bOff, int bRow, int bPanel,
+                            float[] c, int cOff, int ldc, boolean accumulate) {
+        if (!accumulate) for (int i = i0; i < i1; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+        if (k == 0 || i0 >= i1) return;
+        if (SCALAR) {
+            scalar(i0, i1, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bPanel, c, cOff, ldc);
+            return;
+        }
+        int np = panels(n);
+        for (int ic = i0; ic < i1; ic += MC) {
+            int ie = Math.min(i1, ic + MC);
+            for (int kb = 0; kb < k; kb += KC) {
+                int kc = Math.min(KC, k - kb);
+                for (int p = 0; p < np; p++) {
+                    int bo = bOff + p * bPanel + kb * bRow, width = Math.min(NR, n - p * NR);
+                    int i = ic;
+                    VectorMask<Float> m0 = S.indexInRange(0, width), m1 = S.indexInRange(L, width);
+                    if (width == NR) {
+                        for (; i + MR <= ie; i += MR) {
+                            kernel(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                        }
+                    } else {
+                        for (; i + MR <= ie; i += MR) {
+                            kernelMasked(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
+                        }
+                    }
+                    for (; i < ie; i++) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc, m0, m1);
+                }
+            }
+        }
+    }
+
+    private static void kernel(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
+                               float[] c, int cOff, int ldc, int kc) {
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c60 = FloatVector.fromArray(S, c, o6), c61 = FloatVector.fromArray(S, c, o6 + L);
+        FloatVector c70 = FloatVector.fromArray(S, c, o7), c71 = FloatVector.fromArray(S, c, o7 + L);
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * bRow, ao = aOff + kk * aCol;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector av;
+            av = FloatVector.broadcast(S, a[ao]);      c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[ao + r1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[ao + r2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[ao + r3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, a[ao + r4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, a[ao + r5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, a[ao + r6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, a[ao + r7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+        }
+        c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
+        c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
+        c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
+        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
+        c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
+        c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+    }
+
+    /** {@link #kernel} for a partial panel: columns outside the masks are neither read nor written. */
+    private static void kernelMasked(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
+                               float[] c, int cOff, int ldc, int kc,
+                                     VectorMask<Float> m0, VectorMask<Float> m1) {
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0, m0), c01 = FloatVector.fromArray(S, c, o0 + L, m1);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1, m0), c11 = FloatVector.fromArray(S, c, o1 + L, m1);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2, m0), c21 = FloatVector.fromArray(S, c, o2 + L, m1);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3, m0), c31 = FloatVector.fromArray(S, c, o3 + L, m1);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4, m0), c41 = FloatVector.fromArray(S, c, o4 + L, m1);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5, m0), c51 = FloatVector.fromArray(S, c, o5 + L, m1);
+        FloatVector c60 = FloatVector.fromArray(S, c, o6, m0), c61 = FloatVector.fromArray(S, c, o6 + L, m1);
+        FloatVector c70 = FloatVector.fromArray(S, c, o7, m0), c71 = FloatVector.fromArray(S, c, o7 + L, m1);
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * bRow, ao = aOff + kk * aCol;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo, m0), b1 = FloatVector.fromArray(S, b, bo + L, m1);
+            FloatVector av;
+            av = FloatVector.broadcast(S, a[ao]);      c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[ao + r1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[ao + r2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[ao + r3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, a[ao + r4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, a[ao + r5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, a[ao + r6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, a[ao + r7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+        }
+        c00.intoArray(c, o0, m0); c01.intoArray(c, o0 + L, m1);
+        c10.intoArray(c, o1, m0); c11.intoArray(c, o1 + L, m1);
+        c20.intoArray(c, o2, m0); c21.intoArray(c, o2 + L, m1);
+        c30.intoArray(c, o3, m0); c31.intoArray(c, o3 + L, m1);
+        c40.intoArray(c, o4, m0); c41.intoArray(c, o4 + L, m1);
+        c50.intoArray(c, o5, m0); c51.intoArray(c, o5 + L, m1);
+        c60.intoArray(c, o6, m0); c61.intoArray(c, o6 + L, m1);
+        c70.intoArray(c, o7, m0); c71.intoArray(c, o7 + L, m1);
+    }
+
+    /** One row of C against one (possibly partial) panel. */
+    private static void row(float[] a, int aOff, int aCol, float[] b, int bOff, int bRow, float[] c, int cOff, int kc,
+                            VectorMask<Float> m0, VectorMask<Float> m1) {
+        FloatVector c0 = FloatVector.fromArray(S, c, cOff, m0), c1 = FloatVector.fromArray(S, c, cOff + L, m1);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * bRow;
+            FloatVector av = FloatVector.broadcast(S, a[aOff + kk * aCol]);
+            c0 = av.fma(FloatVector.fromArray(S, b, bo, m0), c0);
+            c1 = av.fma(FloatVector.fromArray(S, b, bo + L, m1), c1);
+        }
+        c0.intoArray(c, cOff, m0);
+        c1.intoArray(c, cOff + L, m1);
+    }
+
+    private static void scalar(int i0, int i1, int n, int k, float[] a, int aOff, int aRow, int aCol,
+                               float[] b, int bOff, int bRow, int bPanel, float[] c, int cOff, int ldc) {
+        for (int i = i0; i < i1; i++) {
+            for (int j = 0; j < n; j++) {
+                float s = c[cOff + i * ldc + j];
+                int bo = bOff + (j / NR) * bPanel + j % NR;
+                for (int p = 0; p < k; p++) s += a[aOff + i * aRow + p * aCol] * b[bo + p * bRow];
+                c[cOff + i * ldc + j] = s;
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.llmkit.core.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Differential test: the blocked Vector API SGEMM against a plain double-precision triple loop. */
+class SgemmTest {
+    private static float[] random(SplittableRandom r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+        return x;
+    }
+
+    @Test
+    void allLayoutsAndTailsMatchTheReference() {
+        SplittableRandom r = new SplittableRandom(7);
+        int[][] shapes = {{1, 1, 1}, {8, 32, 5}, {13, 47, 300}, {64, 688, 256}, {37, 16, 513}, {9, 100, 17}, {130, 70, 260}};
+        for (int[] sh : shapes) {
+            int m = sh[0], n = sh[1], k = sh[2];
+            for (boolean transA : new boolean[] {false, true}) {
+                for (boolean transB : new boolean[] {false, true}) {
+                    for (boolean acc : new boolean[] {false, true}) {
+                        check(r, m, n, k, transA, transB, acc);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void check(SplittableRandom r, int m, int n, int k, boolean transA, boolean transB, boolean acc) {
+        int pad = 3, lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
+        float[] a = random(r, (transA ? k : m) * lda + pad), b = random(r, (transB ? n : k) * ldb + pad);
+        float[] c = random(r, m * ldc + pad), c0 = c.clone();
+        int aOff = 1, bOff = 2, cOff = 3;
+        float[] bArr = b;
+        int bo = bOff, bRow = ldb, bPanel = Sgemm.NR;
+        if (transB) {
+            bArr = new float[Sgemm.packedSize(n, k)];
+            Sgemm.packTransposed(b, bOff, ldb, n, k, bArr, 0, Sgemm.panels(n));
+            bo = 0;
+            bRow = Sgemm.NR;
+            bPanel = k * Sgemm.NR;
+        }
+        int aRow = transA ? 1 : lda, aCol = transA ? lda : 1;
+        int split = m / 3;     // two calls over disjoint row ranges, as the threads do
+        Sgemm.rows(0, split, n, k, a, aOff, aRow, aCol, bArr, bo, bRow, bPanel, c, cOff, ldc, acc);
+        Sgemm.rows(split, m, n, k, a, aOff, aRow, aCol, bArr, bo, bRow, bPanel, c, cOff, ldc, acc);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = acc ? c0[cOff + i * ldc + j] : 0;
+                for (int p = 0; p < k; p++) {
+                    double av = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                    double bv = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                    s += av * bv;
+                }
+                float got = c[cOff + i * ldc + j];
+                double want = s;
+                assertTrue(Math.abs(got - want) <= 1e-5 * (k + 1), () -> "m" + m + " n" + n + " k" + k + " tA" + transA + " tB" + transB + " acc" + acc + ": " + got + " vs " + want);
+            }
+            for (int j = n; j < ldc && cOff + i * ldc + j < c.length; j++) {
+                assertEquals(c0[cOff + i * ldc + j], c[cOff + i * ldc + j], "padding column written");
+            }
+        }
+    }
+}

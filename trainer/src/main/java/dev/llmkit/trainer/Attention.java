@@ -1,0 +1,110 @@
+package dev.llmkit.trainer;
+
+import dev.llmkit.core.kernels.Parallel;
+import dev.llmkit.core.kernels.Sgemm;
+
+/**
+ * Causal multi-head attention with grouped key/value heads over the fused qkv rows
+ * ({@code [q (nHeads*hd) | k (kvDim) | v (kvDim)]} per token, row length {@code qkvDim}), as GEMMs per
+ * (sequence, kv group) on {@link Sgemm}: row blocks of {@link #BLOCK} queries only touch the keys they
+ * can see. Probabilities are kept for the backward pass. Parallel over (sequence, kv group); each
+ * output element is computed by one thread in a fixed order.
+ */
+final class Attention {
+    static final int BLOCK = 32;
+    private final int nHeads, nKv, hd, dim, qkvDim, maxT;
+    private final float scale;
+    /** Per thread: K^T and V^T packed as B panels [panels(T)][hd][NR], and a dP block [T, T]. */
+    private final float[][] kPack, vPack, dP;
+
+    Attention(int nHeads, int nKv, int hd, int maxT, int threads) {
+        this.nHeads = nHeads;
+        this.nKv = nKv;
+        this.hd = hd;
+        this.dim = nHeads * hd;
+        this.qkvDim = dim + 2 * nKv * hd;
+        this.maxT = maxT;
+        this.scale = (float) (1.0 / Math.sqrt(hd));
+        kPack = new float[threads][Sgemm.packedSize(maxT, hd)];
+        vPack = new float[threads][Sgemm.packedSize(maxT, hd)];
+        dP = new float[threads][maxT * maxT];
+    }
+
+    /** y[b*T + t, h*hd ..] = softmax(q k^T * scale, causal) v; att [B, nHeads, T, T] keeps the probabilities. */
+    void forward(Parallel par, float[] qkv, float[] att, float[] y, int b, int t) {
+        par.parts(b * nKv, (part, from, to) -> {
+            for (int bg = from; bg < to; bg++) forwardGroup(qkv, att, y, bg / nKv, bg % nKv, t, part);
+        });
+    }
+
+    private void forwardGroup(float[] qkv, float[] att, float[] y, int b, int g, int t, int part) {
+        int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
+        float[] kp = kPack[part];
+        Sgemm.packTransposed(qkv, kOff, qkvDim, t, hd, kp, 0, Sgemm.panels(t));
+        for (int h = g * (nHeads / nKv); h < (g + 1) * (nHeads / nKv); h++) {
+            int a0 = (b * nHeads + h) * t * t, qOff = rows + h * hd;
+            for (int i0 = 0; i0 < t; i0 += BLOCK) {
+                int i1 = Math.min(t, i0 + BLOCK);
+                // 1. scores for queries [i0, i1) against keys [0, i1)
+                Sgemm.rows(i0, i1, i1, hd, qkv, qOff, qkvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, att, a0, t, false);
+                // 2. causal softmax; probabilities beyond the query are zero up to the block end
+                for (int i = i0; i < i1; i++) softmaxRow(att, a0 + i * t, i + 1, i1);
+                // 3. y = P v over the visible keys
+                Sgemm.rows(i0, i1, hd, i1, att, a0, t, 1, qkv, vOff, qkvDim, Sgemm.NR, y, b * t * dim + h * hd, dim, false);
+            }
+        }
+    }
+
+    private void softmaxRow(float[] s, int off, int n, int end) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) max = Math.max(max, s[off + j]);
+        float sum = 0;
+        for (int j = 0; j < n; j++) {
+            float e = (float) Math.exp((s[off + j] - max) * scale);
+            s[off + j] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int j = 0; j < n; j++) s[off + j] *= inv;
+        for (int j = n; j < end; j++) s[off + j] = 0f;
+    }
+
+    /** Gradients of q, k, v (written, not added, into dqkv) from dy [B*T, dim]. */
+    void backward(Parallel par, float[] qkv, float[] att, float[] dy, float[] dqkv, int b, int t) {
+        par.parts(b * nKv, (part, from, to) -> {
+            for (int bg = from; bg < to; bg++) backwardGroup(qkv, att, dy, dqkv, bg / nKv, bg % nKv, t, part);
+        });
+    }
+
+    private void backwardGroup(float[] qkv, float[] att, float[] dy, float[] dqkv, int b, int g, int t, int part) {
+        int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
+        float[] vp = vPack[part], ds = dP[part];
+        Sgemm.packTransposed(qkv, vOff, qkvDim, t, hd, vp, 0, Sgemm.panels(t));
+        int first = g * (nHeads / nKv);
+        for (int h = first; h < first + nHeads / nKv; h++) {
+            int a0 = (b * nHeads + h) * t * t, qOff = rows + h * hd, dyOff = b * t * dim + h * hd;
+            boolean acc = h != first;
+            for (int i0 = 0; i0 < t; i0 += BLOCK) {
+                int i1 = Math.min(t, i0 + BLOCK);
+                // 1. dP = dy v^T for the visible keys
+                Sgemm.rows(i0, i1, i1, hd, dy, dyOff, dim, 1, vp, 0, Sgemm.NR, hd * Sgemm.NR, ds, 0, t, false);
+                // 2. dS = P (dP - sum_j P dP) * scale, zero past the query
+                for (int i = i0; i < i1; i++) {
+                    int o = i * t;
+                    float dot = 0;
+                    for (int j = 0; j <= i; j++) dot += att[a0 + o + j] * ds[o + j];
+                    for (int j = 0; j <= i; j++) ds[o + j] = att[a0 + o + j] * (ds[o + j] - dot) * scale;
+                    for (int j = i + 1; j < i1; j++) ds[o + j] = 0f;
+                }
+                // 3. dq = dS k
+                Sgemm.rows(i0, i1, hd, i1, ds, 0, t, 1, qkv, kOff, qkvDim, Sgemm.NR, dqkv, qOff, qkvDim, false);
+            }
+            // 4. dk += dS^T q and dv += P^T dy, key blocks [j0, j1) against the queries that see them
+            for (int j0 = 0; j0 < t; j0 += BLOCK) {
+                int j1 = Math.min(t, j0 + BLOCK);
+                Sgemm.rows(j0, j1, hd, t - j0, ds, j0 * t, 1, t, qkv, qOff + j0 * qkvDim, qkvDim, Sgemm.NR, dqkv, kOff, qkvDim, acc);
+                Sgemm.rows(j0, j1, hd, t - j0, att, a0 + j0 * t, 1, t, dy, dyOff + j0 * dim, dim, Sgemm.NR, dqkv, vOff, qkvDim, acc);
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package dev.llmkit.trainer;
+
+import dev.llmkit.core.kernels.Parallel;
+import dev.llmkit.core.model.ModelConfig;
+
+/**
+ * The Llama model's training forward and backward, llm.c style: every activation and gradient
+ * buffer is allocated once for batches of up to {@code maxB} sequences of up to {@code maxT} tokens;
+ * parameters and gradients are flat arrays laid out by {@link ParamLayout}. Rows of every activation
+ * are tokens ({@code b * T + t}). Results do not depend on the thread count: each output element is
+ * computed by one thread, and sums over tokens go through fixed blocks of {@link #ROWS} rows.
+ */
+public final class TrainModel implements AutoCloseable {
+    static final int ROWS = 64, HEAD_CHUNK = 512;
+    final ModelConfig c;
+    final ParamLayout layout;
+    final int maxB, maxT;
+    private final int dim, kv, qkvDim, hidden, vocab, nLayers, hd;
+    private final float eps;
+    private final Parallel par;
+    private final MatMul mm;
+    private final Attention attention;
+    private final float[] cos, sin;                       // [maxT, hd/2]
+
+    // activations, per layer l
+    private final float[][] xs;                           // [L+1][BT, dim] residual stream entering layer l (xs[L]: final)
+    private final float[][] xn1, xmid, xn2, y;            // [L][BT, dim]
+    private final float[][] rstd1, rstd2;                 // [L][BT]
+    private final float[][] qkv;                          // [L][BT, qkvDim] (q and k after rotary)
+    private final float[][] att;                          // [L][B, nHeads, T, T] probabilities
+    private final float[][] h13;                          // [L][BT, 2 hidden] gate | up
+    private final float[][] gact;                         // [L][BT, hidden] silu(gate) * up
+    private final float[] xf, rstdf;                      // [BT, dim], [BT] final norm
+    private final float[] logits;                         // [HEAD_CHUNK, vocab]
+    private final float[] losses;                         // [BT]
+    // backward scratch
+    private final float[] dres, dxn, dy;                  // [BT, dim]
+    private final float[] dg;                             // [BT, hidden]
+    private final float[] dh13;                           // [BT, 2 hidden]
+    private final float[] dqkv;                           // [BT, qkvDim]
+    private final float[] normPartials;                   // [BT / ROWS, dim]
+    private int[] tokens = new int[0], targets = new int[0];
+    private int b, t;
+
+    public TrainModel(ModelConfig c, int maxB, int maxT, Parallel par, MatMul mm) {
+        if (maxT > c.contextLength()) throw new IllegalArgumentException("seq_len " + maxT + " exceeds the model's context_length " + c.contextLength());
+        this.c = c;
+        this.layout = new ParamLayout(c);
+        this.maxB = maxB;
+        this.maxT = maxT;
+        this.par = par;
+        this.mm = mm;
+        dim = c.dim(); kv = c.kvDim(); hd = c.headDim(); hidden = c.hiddenDim(); vocab = c.vocabSize(); nLayers = c.nLayers();
+        qkvDim = dim + 2 * kv;
+        eps = c.normEps();
+        int bt = maxB * maxT, n = nLayers;
+        attention = new Attention(c.nHeads(), c.nKvHeads(), hd, maxT, par.threads());
+        cos = new float[maxT * hd / 2];
+        sin = new float[maxT * hd / 2];
+        for (int p = 0; p < maxT; p++) {
+            for (int i = 0; i < hd / 2; i++) {     // the inference engine's formula, so logits agree
+                double a = p * Math.pow(c.ropeTheta(), -2.0 * i / hd);
+                cos[p * hd / 2 + i] = (float) Math.cos(a);
+                sin[p * hd / 2 + i] = (float) Math.sin(a);
+            }
+        }
+        xs = new float[n + 1][bt * dim];
+        xn1 = new float[n][bt * dim]; xmid = new float[n][bt * dim]; xn2 = new float[n][bt * dim]; y = new float[n][bt * dim];
+        rstd1 = new float[n][bt]; rstd2 = new float[n][bt];
+        qkv = new float[n][bt * qkvDim];
+        att = new float[n][maxB * c.nHeads() * maxT * maxT];
+        h13 = new float[n][bt * 2 * hidden];
+        gact = new float[n][bt * hidden];
+        xf = new float[bt * dim]; rstdf = new float[bt];
+        logits = new float[Math.min(HEAD_CHUNK, bt) * vocab];
+        losses = new float[bt];
+        dres = new float[bt * dim]; dxn = new float[bt * dim]; dy = new float[bt * dim];
+        dg = new float[bt * hidden]; dh13 = new float[bt * 2 * hidden]; dqkv = new float[bt * qkvDim];
+        normPartials = new float[((bt + ROWS - 1) / ROWS) * dim];
+    }
+
+    public MatMul matmul() {
+        return mm;
+    }
+
+    /**
+     * Forward pass over {@code b} sequences of {@code t} tokens ({@code in[b*t]}), loss against
+     * {@code out[b*t]}; returns the mean loss. With {@code grad != null}, also the backward pass:
+     * adds d(mean loss * gradScale)/d(params) into grad.
+     */
+    public double step(float[] p, int[] in, int[] out, int b, int t, float[] grad, float gradScale) {
+        if (b > maxB || t > maxT || in.length < b * t || out.length < b * t) throw new IllegalArgumentException("batch " + b + "x" + t + " exceeds " + maxB + "x" + maxT);
+        this.b = b;
+        this.t = t;
+        this.tokens = in;
+        this.targets = out;
+        forwardLayers(p);
+        double loss = head(p, grad, gradScale / (b * t), null);
+        if (grad != null) backwardLayers(p, grad);
+        return loss;
+    }
+
+    /** Logits of every position into out[b*t, vocab] (for tests and sampling). */
+    public void logits(float[] p, int[] in, int b, int t, float[] out) {
+        this.b = b;
+        this.t = t;
+        this.tokens = in;
+        this.targets = new int[b * t];
+        forwardLayers(p);
+        head(p, null, 0f, out);
+    }
+
+    private void forwardLayers(float[] p) {
+        int bt = b * t;
+        mm.weightsChanged();     // p may have changed since the last pass (an optimizer step, a test)
+        float[] x0 = xs[0];
+        for (int r = 0; r < bt; r++) {
+            int tok = tokens[r];
+            if (tok < 0 || tok >= vocab) throw new IllegalArgumentException("token " + tok + " outside the vocabulary of " + vocab);
+            System.arraycopy(p, layout.embed + tok * dim, x0, r * dim, dim);
+        }
+        for (int l = 0; l < nLayers; l++) {
+            float[] x = xs[l], xa = xn1[l], q = qkv[l], r1 = rstd1[l];
+            int gNorm = layout.attnNorm[l];
+            // 1. attention: norm, fused qkv projection, rotary, causal attention, output projection
+            par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r1[r] = TrainKernels.rmsnorm(x, r * dim, p, gNorm, xa, r * dim, dim, eps); });
+            mm.xwT(xa, 0, p, layout.wqkv[l], q, 0, bt, qkvDim, dim, false);
+            par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) rotate(q, r, false); });
+            attention.forward(par, q, att[l], y[l], b, t);
+            float[] xm = xmid[l];
+            System.arraycopy(x, 0, xm, 0, bt * dim);
+            mm.xwT(y[l], 0, p, layout.wo[l], xm, 0, bt, dim, dim, true);
+            // 2. MLP: norm, fused gate|up projection, SwiGLU, down projection
+            float[] xb = xn2[l], r2 = rstd2[l], h = h13[l], g = gact[l];
+            int fNorm = layout.ffnNorm[l];
+            par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r2[r] = TrainKernels.rmsnorm(xm, r * dim, p, fNorm, xb, r * dim, dim, eps); });
+            mm.xwT(xb, 0, p, layout.w13[l], h, 0, bt, 2 * hidden, dim, false);
+            par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swiglu(h, r * 2 * hidden, g, r * hidden, hidden); });
+            float[] xo = xs[l + 1];
+            System.arraycopy(xm, 0, xo, 0, bt * dim);
+            mm.xwT(g, 0, p, layout.w2[l], xo, 0, bt, dim, hidden, true);
+        }
+        float[] xl = xs[nLayers];
+        par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) rstdf[r] = TrainKernels.rmsnorm(xl, r * dim, p, layout.outputNorm, xf, r * dim, dim, eps); });
+    }
+
+    private void rotate(float[] q, int r, boolean inverse) {
+        int cs = (r % t) * hd / 2;
+        TrainKernels.rope(q, r * qkvDim, c.nHeads(), hd, cos, sin, cs, inverse);
+        TrainKernels.rope(q, r * qkvDim + dim, c.nKvHeads(), hd, cos, sin, cs, inverse);
+    }
+
+    /**
+     * The output head in chunks of {@link #HEAD_CHUNK} rows: logits, cross-entropy, and (with grad)
+     * the head's backward into dres and grad. Returns the mean loss.
+     */
+    private double head(float[] p, float[] grad, float scale, float[] logitsOut) {
+        int bt = b * t, chunk = Math.min(HEAD_CHUNK, maxB * maxT);
+        for (int c0 = 0; c0 < bt; c0 += chunk) {
+            int n = Math.min(chunk, bt - c0), base = c0;
+            mm.xwT(xf, c0 * dim, p, layout.output, logits, 0, n, vocab, dim, false);
+            if (logitsOut != null) System.arraycopy(logits, 0, logitsOut, c0 * vocab, n * vocab);
+            float s = grad == null ? 0f : scale;
+            par.range(n, (r0, re) -> {
+                for (int r = r0; r < re; r++) losses[base + r] = TrainKernels.crossEntropy(logits, r * vocab, vocab, targets[base + r], s);
+            });
+            if (grad != null) {
+                mm.xw(logits, 0, p, layout.output, dxn, c0 * dim, n, dim, vocab, false);
+                mm.aTb(logits, 0, xf, c0 * dim, grad, layout.output, vocab, dim, n, true);
+            }
+        }
+        double sum = 0;
+        for (int r = 0; r < bt; r++) sum += losses[r];
+        return sum / bt;
+    }
+
+    private void backwardLayers(float[] p, float[] grad) {
+        int bt = b * t;
+        // final norm: dres = d/d xs[L]
+        java.util.Arrays.fill(dres, 0, bt * dim, 0f);
+        normBackward(dxn, xs[nLayers], rstdf, p, layout.outputNorm, grad);
+        for (int l = nLayers - 1; l >= 0; l--) {
+            // 1. down projection: xs[l+1] = xmid + g w2^T
+            mm.xw(dres, 0, p, layout.w2[l], dg, 0, bt, hidden, dim, false);
+            mm.aTb(dres, 0, gact[l], 0, grad, layout.w2[l], dim, hidden, bt, true);
+            float[] h = h13[l];
+            par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swigluBackward(dg, r * hidden, h, r * 2 * hidden, dh13, r * 2 * hidden, hidden); });
+            mm.xw(dh13, 0, p, layout.w13[l], dxn, 0, bt, dim, 2 * hidden, false);
+            mm.aTb(dh13, 0, xn2[l], 0, grad, layout.w13[l], 2 * hidden, dim, bt, true);
+            normBackward(dxn, xmid[l], rstd2[l], p, layout.ffnNorm[l], grad);
+            // 2. output projection: xmid = xs[l] + y wo^T
+            mm.xw(dres, 0, p, layout.wo[l], dy, 0, bt, dim, dim, false);
+            mm.aTb(dres, 0, y[l], 0, grad, layout.wo[l], dim, dim, bt, true);
+            // 3. attention and rotary, then the fused qkv projection
+            attention.backward(par, qkv[l], att[l], dy, dqkv, b, t);
+            par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) rotate(dqkv, r, true); });
+            mm.xw(dqkv, 0, p, layout.wqkv[l], dxn, 0, bt, dim, qkvDim, false);
+            mm.aTb(dqkv, 0, xn1[l], 0, grad, layout.wqkv[l], qkvDim, dim, bt, true);
+            normBackward(dxn, xs[l], rstd1[l], p, layout.attnNorm[l], grad);
+        }
+        // 4. embedding rows (serial: the same token may repeat)
+        int e = layout.embed;
+        for (int r = 0; r < bt; r++) {
+            int o = e + tokens[r] * dim, s = r * dim;
+            for (int i = 0; i < dim; i++) grad[o + i] += dres[s + i];
+        }
+    }
+
+    /** dres += rmsnorm backward of dout; the norm weight's gradient summed over fixed row blocks. */
+    private void normBackward(float[] dout, float[] x, float[] rstd, float[] p, int gOff, float[] grad) {
+        int bt = b * t, blocks = (bt + ROWS - 1) / ROWS;
+        par.range(blocks, (k0, k1) -> {
+            for (int k = k0; k < k1; k++) {
+                java.util.Arrays.fill(normPartials, k * dim, (k + 1) * dim, 0f);
+                for (int r = k * ROWS; r < Math.min(bt, (k + 1) * ROWS); r++) {
+                    TrainKernels.rmsnormBackward(dout, r * dim, x, r * dim, rstd[r], p, gOff, dres, r * dim, normPartials, k * dim, dim);
+                }
+            }
+        });
+        for (int k = 0; k < blocks; k++) {
+            for (int i = 0; i < dim; i++) grad[gOff + i] += normPartials[k * dim + i];
+        }
+    }
+
+    @Override
+    public void close() {
+        mm.close();
+    }
+}

@@ -1,0 +1,72 @@
+package dev.llmkit.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmkit.core.kernels.Parallel;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.Weights;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every parameter's gradient from the hand-written backward pass against central finite differences
+ * of an independent double-precision forward pass ({@link ReferenceModel}).
+ */
+class GradientCheckTest {
+    @Test
+    void tiedGroupedQueryAttention() {
+        check(new ModelConfig(8, 12, 2, 2, 1, 23, 8, 1e-5f, 10000f, true), 2, 5, 1);
+    }
+
+    @Test
+    void untiedMultiHeadTwoThreads() {
+        check(new ModelConfig(12, 20, 2, 3, 3, 17, 8, 1e-5f, 500f, false), 3, 7, 2);
+    }
+
+    @Test
+    void rowsAndColumnsPastTheKernelTiles() {
+        // 40 positions cross the 32-query attention block; 36 columns the 32-wide panels
+        check(new ModelConfig(36, 40, 1, 2, 2, 37, 64, 1e-5f, 10000f, true), 1, 40, 2);
+    }
+
+    private static void check(ModelConfig c, int b, int t, int threads) {
+        SplittableRandom r = new SplittableRandom(11);
+        ParamLayout layout = new ParamLayout(c);
+        float[] p = layout.flatten(Weights.init(c, 0.4f, 5));
+        for (int i = 0; i < p.length; i++) if (p[i] == 1f) p[i] = (float) (0.5 + r.nextDouble());     // norms away from 1
+        int[] in = new int[b * t], out = new int[b * t];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = r.nextInt(c.vocabSize());
+            out[i] = r.nextInt(c.vocabSize());
+        }
+        float[] grad = new float[layout.size];
+        double loss;
+        try (Parallel par = new Parallel(threads); TrainModel m = new TrainModel(c, b, t, par, new JavaMatMul(par))) {
+            loss = m.step(p, in, out, b, t, grad, 1f);
+        }
+        ReferenceModel ref = new ReferenceModel(c);
+        double[] pd = new double[p.length];
+        for (int i = 0; i < p.length; i++) pd[i] = p[i];
+        assertEquals(ref.loss(pd, in, out, b, t), loss, 2e-5, "forward loss");
+        double h = 1e-5, worst = 0;
+        String where = "";
+        for (String name : layout.shapes.keySet()) {
+            int o = layout.offset(name);
+            for (int i = o; i < o + layout.length(name); i++) {
+                double keep = pd[i];
+                pd[i] = keep + h;
+                double lp = ref.loss(pd, in, out, b, t);
+                pd[i] = keep - h;
+                double lm = ref.loss(pd, in, out, b, t);
+                pd[i] = keep;
+                double fd = (lp - lm) / (2 * h), err = Math.abs(fd - grad[i]) / (1e-4 + Math.abs(fd));
+                if (err > worst) {
+                    worst = err;
+                    where = name + "[" + (i - o) + "] analytic " + grad[i] + " numeric " + fd;
+                }
+            }
+        }
+        assertTrue(worst < 1e-2, "worst relative gradient error " + worst + " at " + where);
+    }
+}
