@@ -90,6 +90,11 @@ public final class ConsoleProgress implements Progress {
         task = null;
     }
 
+    /** A log line between progress updates (above the bar on a terminal). */
+    public synchronized void log(String line) {
+        err.println(bar != null ? "\r\033[K" + line : line);
+    }
+
     private void log(long now, boolean end) {
         double secs = Math.max(1e-9, (now - startNanos) / 1e9);
         double rate = done / secs;

@@ -48,7 +48,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     }
 
     static void print(Pretokenizer.Result r, Path out) {
-        Pretokenizer.Manifest m = r.manifest();
+        dev.llmkit.core.io.TokenManifest m = r.manifest();
         long bytes = m.train().textBytes() + m.val().textBytes();
         System.out.printf(Locale.ROOT, "tokenized %s: train %d tokens in %d shard(s) (%d documents), val %d tokens in %d shard(s); %.4f tokens/byte, uint%d%n",
                 out, m.train().tokens(), m.train().shards(), m.train().documents(), m.val().tokens(), m.val().shards(),

@@ -30,7 +30,17 @@ public final class Checkpoint {
 
     public record Loaded(Weights weights, Tokenizer tokenizer) {}
 
+    /** Writes more files into the staging directory before it is committed (e.g. trainer state). */
+    public interface Extra {
+        void write(Path staging) throws IOException;
+    }
+
     public static void write(Path dir, Weights w, Path tokenizerJson, Provenance provenance, boolean overwrite) {
+        write(dir, w, tokenizerJson, provenance, overwrite, null);
+    }
+
+    /** Writes a checkpoint directory atomically: complete under its final name, or absent. */
+    public static void write(Path dir, Weights w, Path tokenizerJson, Provenance provenance, boolean overwrite, Extra extra) {
         Tokenizer tok = Tokenizer.load(tokenizerJson);
         if (tok.vocabSize() != w.config().vocabSize()) {
             throw new ConfigException("the tokenizer has " + tok.vocabSize() + " tokens but the model " + w.config().vocabSize(),
@@ -49,6 +59,7 @@ public final class Checkpoint {
             Safetensors.write(staging.resolve("model.safetensors"), hf, Map.of("format", "pt"));
             Files.copy(tokenizerJson, staging.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
             if (provenance != null) Json.write(staging.resolve("provenance.json"), provenance);
+            if (extra != null) extra.write(staging);
             AtomicFiles.commitDir(staging, dir);
         } catch (IOException e) {
             AtomicFiles.abortDir(staging);

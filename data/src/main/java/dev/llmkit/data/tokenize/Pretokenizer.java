@@ -1,5 +1,11 @@
 package dev.llmkit.data.tokenize;
 
+import dev.llmkit.core.io.TokenManifest;
+import dev.llmkit.core.io.TokenManifest.CorpusRef;
+import dev.llmkit.core.io.TokenManifest.Shard;
+import dev.llmkit.core.io.TokenManifest.TokenizerRef;
+import dev.llmkit.core.io.TokenManifest.Totals;
+
 import dev.llmkit.core.AtomicFiles;
 import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.DataException;
@@ -38,22 +44,11 @@ public final class Pretokenizer {
     public static final String STATE = ".tokenize-state.json";
     private static final long BATCH_BYTES = 4L << 20;
 
-    /** manifest.json. */
-    public record Manifest(String format, int version, TokenizerRef tokenizer, CorpusRef corpus, int tokenWidth,
-                           Totals train, Totals val, List<Shard> shards) {}
-
-    public record TokenizerRef(String path, String sha256, int vocabSize, int eotId) {}
-
-    public record CorpusRef(String path, String reportSha256) {}
-
-    public record Totals(int shards, long documents, long tokens, long textBytes) {}
-
-    public record Shard(String file, String source, String split, long documents, long tokens, long textBytes) {}
 
     /** The resume record: which inputs the shards come from and which shards are done. */
     record State(String tokenizerSha256, String corpusReportSha256, Map<String, Shard> done) {}
 
-    public record Result(Manifest manifest, int shardsResumed, double seconds) {}
+    public record Result(TokenManifest manifest, int shardsResumed, double seconds) {}
 
     public static Result run(Path corpusDir, Path tokenizerFile, TokenizeConfig cfg, Path out, boolean force, Progress progress) {
         long t0 = System.nanoTime();
@@ -104,7 +99,7 @@ public final class Pretokenizer {
         }
 
         // 2. The manifest marks the directory complete.
-        Manifest m = new Manifest("llmkit-tokens", 1,
+        TokenManifest m = new TokenManifest("llmkit-tokens", 1,
                 new TokenizerRef(tokenizerFile.toString(), tok.sha256(), tok.vocabSize(), eot),
                 new CorpusRef(corpusDir.toString(), reportSha), TokenShard.widthFor(tok.vocabSize()),
                 totals(shards, "train"), totals(shards, "val"), shards);
@@ -230,17 +225,8 @@ public final class Pretokenizer {
     }
 
     /** Reads manifest.json of a token directory. */
-    public static Manifest readManifest(Path dir) {
-        Path f = dir.resolve("manifest.json");
-        if (!Files.isRegularFile(f)) {
-            throw new ConfigException(dir + ": no manifest.json (not a token directory, or tokenization did not finish)",
-                    "run `llmkit data tokenize` (it resumes an unfinished run)");
-        }
-        try {
-            return Json.MAPPER.readValue(f.toFile(), Manifest.class);
-        } catch (IOException e) {
-            throw new DataException(f + ": unreadable manifest: " + e.getMessage(), "re-run `llmkit data tokenize --force`", e);
-        }
+    public static TokenManifest readManifest(Path dir) {
+        return TokenManifest.read(dir);
     }
 
 

@@ -53,13 +53,13 @@ class PretokenizerTest {
     void shardsVerifyAndDecodeBackToTheCorpus() throws Exception {
         Path out = dir.resolve("02-tokens");
         Pretokenizer.Result r = Pretokenizer.run(corpus, tokFile, new TokenizeConfig(2), out, false, Progress.NONE);
-        Pretokenizer.Manifest m = r.manifest();
+        dev.llmkit.core.io.TokenManifest m = r.manifest();
         assertTrue(m.train().shards() >= 3, "several shards: " + m.train().shards());
         assertTrue(m.val().shards() >= 1);
         assertEquals(tok.sha256(), m.tokenizer().sha256());
         assertEquals(2, m.tokenWidth());
         long docs = 0;
-        for (Pretokenizer.Shard s : m.shards()) {
+        for (dev.llmkit.core.io.TokenManifest.Shard s : m.shards()) {
             Path f = out.resolve(s.file());
             TokenShard.Header h = TokenShard.header(f);
             assertEquals(s.tokens(), h.count());
@@ -108,7 +108,7 @@ class PretokenizerTest {
 
         Pretokenizer.Result r = Pretokenizer.run(corpus, tokFile, new TokenizeConfig(2), out, false, Progress.NONE);
         assertTrue(r.shardsResumed() >= 1, "resumed " + r.shardsResumed());
-        for (Pretokenizer.Shard s : r.manifest().shards()) {
+        for (dev.llmkit.core.io.TokenManifest.Shard s : r.manifest().shards()) {
             assertArrayEquals(Files.readAllBytes(clean.resolve(s.file())), Files.readAllBytes(out.resolve(s.file())), s.file());
         }
         assertEquals(Json.MAPPER.readTree(clean.resolve("manifest.json").toFile()).path("train"),

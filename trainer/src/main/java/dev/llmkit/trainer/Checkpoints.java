@@ -1,0 +1,221 @@
+package dev.llmkit.trainer;
+
+import dev.llmkit.core.AtomicFiles;
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.Json;
+import dev.llmkit.core.Provenance;
+import dev.llmkit.core.StorageException;
+import dev.llmkit.core.config.ModelSection;
+import dev.llmkit.core.config.PretrainConfig;
+import dev.llmkit.core.io.Safetensors;
+import dev.llmkit.core.model.Checkpoint;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.Tensor;
+import dev.llmkit.core.util.Text;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The checkpoints of a training run: {@code <out>/checkpoints/step-NNNNNN/} holds config.json,
+ * model.safetensors, tokenizer.json, provenance.json and trainer-state/ (state.json and
+ * optimizer.safetensors with AdamW's moments). Each is written in a staging directory and renamed,
+ * so a kill at any moment leaves only complete checkpoints under their final names. The newest
+ * {@code keep_checkpoints} and the best by validation loss are kept; {@code final} links to the last.
+ */
+final class Checkpoints {
+    private static final Pattern NAME = Pattern.compile("step-(\\d{6,})");
+    private final Path out, dir, tokenizerJson, tokensDir;
+    private final PretrainConfig cfg;
+    private final ModelSection ms;
+    private long startStep;
+
+    Checkpoints(Path out, Path tokenizerJson, Path tokensDir, PretrainConfig cfg, ModelSection ms) {
+        this.out = out;
+        this.dir = out.resolve("checkpoints");
+        this.tokenizerJson = tokenizerJson;
+        this.tokensDir = tokensDir;
+        this.cfg = cfg;
+        this.ms = ms;
+    }
+
+    long startStep() {
+        return startStep;
+    }
+
+    /** A fresh run, or the newest checkpoint's state with {@code resume}. */
+    Pretrainer.RunState start(boolean resume, ModelConfig mc, ParamLayout layout, Supplier<float[]> init, Pretrainer.Listener log) {
+        Path newest = newestPath();
+        if (newest != null && !resume) {
+            throw new ConfigException(out + " already holds checkpoints (newest " + newest.getFileName() + ")",
+                    "pass --resume to continue that run, or choose another --out");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StorageException(dir + ": cannot create: " + e.getMessage(), null, e);
+        }
+        Pretrainer.RunState s = new Pretrainer.RunState();
+        if (newest == null) {
+            if (resume) log.log("no checkpoint in " + dir + " yet: starting from step 0");
+            s.params = init.get();
+            s.m = new float[layout.size];
+            s.v = new float[layout.size];
+            return s;
+        }
+        TrainerState st = readState(newest);
+        if (!st.model().equals(mc)) {
+            throw new ConfigException(newest + " is a " + st.model() + ", the config asks for " + mc, "resume with the run's own config");
+        }
+        checkSameMath(newest, st.pretrain());
+        Checkpoint.Loaded loaded = Checkpoint.read(newest);
+        s.params = layout.flatten(loaded.weights());
+        Map<String, Tensor> opt = Safetensors.read(newest.resolve("trainer-state/optimizer.safetensors"));
+        s.m = moment(opt, "adamw.m", layout, newest);
+        s.v = moment(opt, "adamw.v", layout, newest);
+        s.step = st.step();
+        s.tokensSeen = st.tokensSeen();
+        s.elapsed = st.elapsedSeconds();
+        s.bestVal = st.bestValLoss();
+        s.bestStep = st.bestStep();
+        s.skipped = st.skippedSteps();
+        s.resumed = true;
+        startStep = s.step;
+        return s;
+    }
+
+    /** Resuming with other values of keys that change the arithmetic would not continue the same run. */
+    private void checkSameMath(Path ckpt, PretrainConfig was) {
+        Object[][] keys = {
+            {"batch_size", was.batchSize(), cfg.batchSize()}, {"seq_len", was.seqLen(), cfg.seqLen()},
+            {"grad_accum", was.gradAccum(), cfg.gradAccum()}, {"lr", was.lr(), cfg.lr()}, {"min_lr", was.minLr(), cfg.minLr()},
+            {"warmup_steps", was.warmupSteps(), cfg.warmupSteps()}, {"weight_decay", was.weightDecay(), cfg.weightDecay()},
+            {"beta1", was.beta1(), cfg.beta1()}, {"beta2", was.beta2(), cfg.beta2()}, {"eps", was.eps(), cfg.eps()},
+            {"grad_clip", was.gradClip(), cfg.gradClip()}, {"seed", was.seed(), cfg.seed()}};
+        for (Object[] k : keys) {
+            if (!Objects.equals(k[1], k[2])) {
+                throw new ConfigException("pretrain." + k[0] + " is " + k[2] + " but the run in " + ckpt.getParent() + " used " + k[1],
+                        "resume with the run's own config (steps may change)");
+            }
+        }
+    }
+
+    private static float[] moment(Map<String, Tensor> opt, String name, ParamLayout layout, Path ckpt) {
+        Tensor t = opt.get(name);
+        if (t == null || t.data().length != layout.size) {
+            throw new DataException(ckpt.resolve("trainer-state/optimizer.safetensors") + ": missing or wrong-sized " + name, "resume from another checkpoint");
+        }
+        return t.data();
+    }
+
+    private static TrainerState readState(Path ckpt) {
+        Path f = ckpt.resolve("trainer-state/state.json");
+        try {
+            TrainerState st = Json.MAPPER.readValue(f.toFile(), TrainerState.class);
+            if (st.version() != TrainerState.VERSION) throw new DataException(f + ": state version " + st.version() + ", this llmkit reads " + TrainerState.VERSION, null);
+            return st;
+        } catch (IOException e) {
+            throw new DataException(f + ": unreadable trainer state: " + e.getMessage(), "resume from another checkpoint", e);
+        }
+    }
+
+    /** Writes checkpoint step-NNNNNN atomically, then prunes old ones. */
+    Path save(ParamLayout layout, Pretrainer.RunState s, PretrainConfig cfg) {
+        Path target = dir.resolve(String.format("step-%06d", s.step));
+        TrainerState st = new TrainerState(TrainerState.VERSION, s.step, s.tokensSeen, s.elapsed, s.bestVal, s.bestStep, s.skipped, layout.c, cfg);
+        Provenance prov = new Provenance("pretrain", Provenance.versions(Map.of()),
+                List.of(new Provenance.InputRef(tokensDir.resolve("manifest.json").toString(), size(tokensDir.resolve("manifest.json")),
+                        Text.sha256(tokensDir.resolve("manifest.json"))),
+                        new Provenance.InputRef(tokenizerJson.toString(), size(tokenizerJson), Text.sha256(tokenizerJson))),
+                Map.of("model", ms, "pretrain", cfg), null);
+        Checkpoint.write(target, layout.toWeights(s.params), tokenizerJson, prov, true, staging -> {
+            Path ts = Files.createDirectories(staging.resolve("trainer-state"));
+            Safetensors.write(ts.resolve("optimizer.safetensors"), List.of(
+                    new Tensor("adamw.m", new int[] {layout.size}, s.m), new Tensor("adamw.v", new int[] {layout.size}, s.v)), Map.of());
+            Json.write(ts.resolve("state.json"), st);
+        });
+        prune(s.bestStep);
+        return target;
+    }
+
+    private void prune(long bestStep) {
+        List<Path> all = list();
+        for (int i = 0; i < all.size() - cfg.keepCheckpoints(); i++) {
+            if (step(all.get(i)) == bestStep) continue;
+            try {
+                AtomicFiles.deleteRecursively(all.get(i));
+            } catch (IOException e) {
+                throw new StorageException(all.get(i) + ": cannot delete an old checkpoint: " + e.getMessage(), null, e);
+            }
+        }
+    }
+
+    /** Complete checkpoints, oldest first. */
+    List<Path> list() {
+        List<Path> r = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return r;
+        try (Stream<Path> st = Files.list(dir)) {
+            st.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p.resolve("trainer-state/state.json")))
+                    .sorted((a, b) -> Long.compare(step(a), step(b))).forEach(r::add);
+        } catch (IOException e) {
+            throw new StorageException(dir + ": cannot list: " + e.getMessage(), null, e);
+        }
+        return r;
+    }
+
+    Path newestPath() {
+        List<Path> all = list();
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+    }
+
+    String newest() {
+        Path p = newestPath();
+        return p == null ? null : p.getFileName().toString();
+    }
+
+    private static long step(Path p) {
+        Matcher m = NAME.matcher(p.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /** Points {@code <out>/final} at the checkpoint (a relative symlink, swapped atomically). */
+    void linkFinal(Path ckpt) {
+        if (ckpt == null) return;
+        Path link = out.resolve("final"), tmp = out.resolve(".final.tmp");
+        try {
+            Files.deleteIfExists(tmp);
+            Files.createSymbolicLink(tmp, out.relativize(ckpt));
+            Files.move(tmp, link, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new StorageException(link + ": cannot link the final checkpoint: " + e.getMessage(), null, e instanceof IOException io ? io : null);
+        }
+    }
+
+    void appendSample(long step, String prompt, String text) {
+        try {
+            String line = Json.COMPACT.writeValueAsString(Map.of("step", step, "prompt", prompt, "text", text)) + "\n";
+            Files.writeString(out.resolve("samples.jsonl"), line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new StorageException(out.resolve("samples.jsonl") + ": cannot write: " + e.getMessage(), null, e);
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            throw new StorageException(p + ": cannot read: " + e.getMessage(), null, e);
+        }
+    }
+}

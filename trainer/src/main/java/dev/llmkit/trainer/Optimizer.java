@@ -1,0 +1,41 @@
+package dev.llmkit.trainer;
+
+import dev.llmkit.core.config.PretrainConfig;
+import dev.llmkit.core.kernels.Parallel;
+
+/**
+ * AdamW over the flat parameter array (weight decay on 2-D tensors only) and the global gradient
+ * norm, summed over fixed blocks so that it does not depend on the thread count.
+ */
+final class Optimizer {
+    private Optimizer() {}
+
+    private static final int BLOCK = 1 << 16;
+
+    static double norm(float[] g, Parallel par) {
+        int blocks = (g.length + BLOCK - 1) / BLOCK;
+        double[] part = new double[blocks];
+        par.range(blocks, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                double s = 0;
+                for (int i = b * BLOCK, e = Math.min(g.length, (b + 1) * BLOCK); i < e; i++) s += (double) g[i] * g[i];
+                part[b] = s;
+            }
+        });
+        double s = 0;
+        for (double x : part) s += x;
+        return Math.sqrt(s);
+    }
+
+    /** One AdamW step (step count s.step + 1 for the bias corrections) with the gradient scaled by clip. */
+    static void adamw(ParamLayout layout, Pretrainer.RunState s, float[] g, float clip, float lr, PretrainConfig c, Parallel par) {
+        long t = s.step + 1;
+        float c1 = (float) (1 - Math.pow(c.beta1(), t)), c2 = (float) (1 - Math.pow(c.beta2(), t));
+        for (String name : layout.shapes.keySet()) {
+            int off = layout.offset(name), len = layout.length(name);
+            float wd = layout.decays(name) ? (float) c.weightDecay() : 0f;
+            par.range((len + BLOCK - 1) / BLOCK, (b0, b1) -> TrainKernels.adamw(s.params, g, clip, s.m, s.v, off + b0 * BLOCK,
+                    off + Math.min(len, b1 * BLOCK), lr, wd, (float) c.beta1(), (float) c.beta2(), (float) c.eps(), c1, c2));
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.llmkit.trainer;
+
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.StorageException;
+import dev.llmkit.core.io.TokenManifest;
+import dev.llmkit.core.io.TokenShard;
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The token shards of a 02-tokens directory, memory-mapped, and the two ways batches are drawn:
+ * training windows at random positions chosen by a counter-based generator (the batch of
+ * (step, micro-step) depends only on the seed, so resuming needs no sampler state beyond the step),
+ * and fixed validation windows spread evenly over the validation shards.
+ */
+final class TokenData {
+    private record Shard(Path file, MappedByteBuffer data, int width, long count) {}
+
+    private final List<Shard> train = new ArrayList<>(), val = new ArrayList<>();
+    private final long[] trainCumulative;
+    private final int vocab;
+    final TokenManifest manifest;
+
+    TokenData(Path dir, int vocab, String tokenizerSha256) {
+        this.manifest = TokenManifest.read(dir);
+        this.vocab = vocab;
+        if (tokenizerSha256 != null && !tokenizerSha256.equals(manifest.tokenizer().sha256())) {
+            throw new ConfigException(dir + " was tokenized with another tokenizer (sha256 " + manifest.tokenizer().sha256() + ")",
+                    "tokenize the corpus with the model's tokenizer, or pass that tokenizer");
+        }
+        for (TokenManifest.Shard s : manifest.shards()) {
+            Shard shard = map(dir.resolve(s.file()), manifest.tokenizer().sha256());
+            if ("val".equals(s.split())) val.add(shard);
+            else train.add(shard);
+        }
+        trainCumulative = new long[train.size()];
+        long sum = 0;
+        for (int i = 0; i < train.size(); i++) trainCumulative[i] = sum += train.get(i).count;
+    }
+
+    private Shard map(Path file, String sha) {
+        TokenShard.Header h = TokenShard.header(file);
+        if (!h.tokenizerSha256().equals(sha)) throw new DataException(file + ": tokenized with another tokenizer than manifest.json says", "re-run `llmkit data tokenize --force`");
+        if (h.vocabSize() > vocab) throw new DataException(file + ": vocabulary of " + h.vocabSize() + " tokens, the model has " + vocab, "use the model's tokenizer");
+        long bytes = h.count() * h.width();
+        if (bytes > Integer.MAX_VALUE - TokenShard.HEADER) throw new DataException(file + ": shard over 2 GiB", "re-tokenize with smaller corpus shards");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, TokenShard.HEADER, bytes);
+            m.order(ByteOrder.LITTLE_ENDIAN);
+            return new Shard(file, m, h.width(), h.count());
+        } catch (IOException e) {
+            throw new StorageException(file + ": cannot map: " + e.getMessage(), null, e);
+        }
+    }
+
+    long trainTokens() {
+        return trainCumulative.length == 0 ? 0 : trainCumulative[trainCumulative.length - 1];
+    }
+
+    long valTokens() {
+        long n = 0;
+        for (Shard s : val) n += s.count;
+        return n;
+    }
+
+    /** Checks there is enough training text for windows of t + 1 tokens. */
+    void requireWindows(int t, Path dir) {
+        for (Shard s : train) if (s.count > t) return;
+        throw new DataException(dir + ": no training shard has more than seq_len " + t + " tokens (" + trainTokens() + " in all)",
+                "use more text or a smaller pretrain.seq_len");
+    }
+
+    /** Training batch of (step, micro): b windows of t + 1 tokens into in/out (shifted by one). */
+    void trainBatch(long seed, long step, int micro, int b, int t, int[] in, int[] out) {
+        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step * 1_000_003L + micro);
+        for (int s = 0; s < b; s++) {
+            Shard sh;
+            do {
+                long pick = r.nextLong(trainTokens());
+                int i = 0;
+                while (trainCumulative[i] <= pick) i++;
+                sh = train.get(i);
+            } while (sh.count <= t);
+            long start = r.nextLong(sh.count - t);
+            read(sh, start, t, in, out, s * t);
+        }
+    }
+
+    /** Number of validation windows of t + 1 tokens available, at most {@code want}. */
+    int valWindows(int t, int want) {
+        long n = 0;
+        for (Shard s : val) n += s.count / (t + 1);
+        return (int) Math.min(want, n);
+    }
+
+    /** Validation window {@code w} of {@code n}: windows spread evenly over the validation shards. */
+    void valWindow(int w, int n, int t, int[] in, int[] out, int row) {
+        long total = 0;
+        for (Shard s : val) total += s.count / (t + 1);
+        long k = total * w / n;
+        for (Shard s : val) {
+            long here = s.count / (t + 1);
+            if (k < here) {
+                read(s, k * (t + 1), t, in, out, row * t);
+                return;
+            }
+            k -= here;
+        }
+        throw new IllegalStateException("validation window " + w + " out of range");
+    }
+
+    private void read(Shard s, long start, int t, int[] in, int[] out, int off) {
+        for (int i = 0; i <= t; i++) {
+            long pos = start + i;
+            int tok = s.width == 2 ? s.data.getShort((int) (pos * 2)) & 0xFFFF : s.data.getInt((int) (pos * 4));
+            if (tok < 0 || tok >= vocab) throw new DataException(s.file + ": token " + tok + " at position " + pos + " is outside the vocabulary of " + vocab, "re-run `llmkit data tokenize --force`");
+            if (i < t) in[off + i] = tok;
+            if (i > 0) out[off + i - 1] = tok;
+        }
+    }
+}
