@@ -15,6 +15,38 @@ final class TrainKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
+    /**
+     * Lanes summed in lane order. {@code reduceLanes(ADD)} may add in any order, and the order differs
+     * between the interpreter and compiled code, which would make runs (and resumes) differ in the last bit.
+     */
+    static float sum(FloatVector v) {
+        float s = 0;
+        for (int i = 0; i < L; i++) s += v.lane(i);
+        return s;
+    }
+
+    private static final float ROUND = 12582912f, LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+
+    /**
+     * e^x from basic arithmetic only (Cody-Waite reduction, degree-6 polynomial, about 2 ulp), for
+     * results that are the same bits in interpreted and compiled code, unlike {@code lanewise(EXP)},
+     * which C2 replaces by a library call. x is clamped to [-87, 88]; NaN stays NaN.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87f).min(88f);
+        FloatVector n = x.mul(LOG2E).add(ROUND).sub(ROUND);     // round to nearest: |r| <= ln2 / 2
+        FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+        FloatVector p = r.mul(1.3888889e-3f).add(8.3333333e-3f);
+        p = p.mul(r).add(4.1666667e-2f);
+        p = p.mul(r).add(1.6666667e-1f);
+        p = p.mul(r).add(0.5f);
+        p = p.mul(r).add(1f);
+        p = p.mul(r).add(1f);
+        FloatVector scale = ((jdk.incubator.vector.IntVector) n.convert(VectorOperators.F2I, 0))
+                .add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale);
+    }
+
     /** out = x * rstd * g over n values; returns rstd = 1 / sqrt(mean(x^2) + eps). */
     static float rmsnorm(float[] x, int xo, float[] g, int go, float[] out, int oo, int n, float eps) {
         float ss = 0;
@@ -25,7 +57,7 @@ final class TrainKernels {
                 FloatVector v = FloatVector.fromArray(S, x, xo + i);
                 acc = v.fma(v, acc);
             }
-            ss = acc.reduceLanes(VectorOperators.ADD);
+            ss = sum(acc);
         }
         for (; i < n; i++) ss += x[xo + i] * x[xo + i];
         float rstd = (float) (1.0 / Math.sqrt(ss / n + eps));
@@ -53,7 +85,7 @@ final class TrainKernels {
                 FloatVector d = FloatVector.fromArray(S, dout, doo + i).mul(FloatVector.fromArray(S, g, go + i));
                 acc = d.fma(FloatVector.fromArray(S, x, xo + i), acc);
             }
-            dot = acc.reduceLanes(VectorOperators.ADD);
+            dot = sum(acc);
         }
         for (; i < n; i++) dot += dout[doo + i] * g[go + i] * x[xo + i];
         float c = dot * rstd * rstd / n;     // xhat * mean(dxhat * xhat) = x * c
@@ -79,7 +111,7 @@ final class TrainKernels {
         if (!SCALAR) {
             for (; i <= f - L; i += L) {
                 FloatVector a = FloatVector.fromArray(S, h, ho + i), b = FloatVector.fromArray(S, h, ho + f + i);
-                FloatVector sig = a.neg().lanewise(VectorOperators.EXP).add(1f);
+                FloatVector sig = exp(a.neg()).add(1f);
                 a.div(sig).mul(b).intoArray(g, go + i);
             }
         }
@@ -96,7 +128,7 @@ final class TrainKernels {
             for (; i <= f - L; i += L) {
                 FloatVector a = FloatVector.fromArray(S, h, ho + i), b = FloatVector.fromArray(S, h, ho + f + i);
                 FloatVector d = FloatVector.fromArray(S, dg, dgo + i);
-                FloatVector s = FloatVector.broadcast(S, 1f).div(a.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector s = FloatVector.broadcast(S, 1f).div(exp(a.neg()).add(1f));
                 FloatVector silu = a.mul(s);
                 // silu'(a) = s * (1 + a * (1 - s))
                 FloatVector dsilu = s.mul(a.mul(s.neg().add(1f)).add(1f));
@@ -129,8 +161,8 @@ final class TrainKernels {
         i = 0;
         if (!SCALAR) {
             FloatVector acc = FloatVector.zero(S);
-            for (; i <= n - L; i += L) acc = acc.add(FloatVector.fromArray(S, z, zo + i).sub(max).lanewise(VectorOperators.EXP));
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; i <= n - L; i += L) acc = acc.add(exp(FloatVector.fromArray(S, z, zo + i).sub(max)));
+            sum = sum(acc);
         }
         for (; i < n; i++) sum += (float) Math.exp(z[zo + i] - max);
         float loss = (float) (Math.log(sum) + max - z[zo + target]);
@@ -139,7 +171,7 @@ final class TrainKernels {
             i = 0;
             if (!SCALAR) {
                 for (; i <= n - L; i += L) {
-                    FloatVector.fromArray(S, z, zo + i).sub(max).lanewise(VectorOperators.EXP).mul(inv).intoArray(z, zo + i);
+                    exp(FloatVector.fromArray(S, z, zo + i).sub(max)).mul(inv).intoArray(z, zo + i);
                 }
             }
             for (; i < n; i++) z[zo + i] = (float) Math.exp(z[zo + i] - max) * inv;

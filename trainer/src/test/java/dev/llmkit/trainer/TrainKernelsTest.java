@@ -1,0 +1,69 @@
+package dev.llmkit.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+/** The vector row kernels against plain double-precision formulas. */
+class TrainKernelsTest {
+    private final SplittableRandom r = new SplittableRandom(1);
+
+    private float[] rand(int n, double scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
+        return x;
+    }
+
+    @Test
+    void expIsAccurateAndSaturates() {
+        int l = FloatVector.SPECIES_PREFERRED.length();
+        float[] x = new float[l], y = new float[l];
+        double worst = 0;
+        for (int rep = 0; rep < 20_000; rep++) {
+            for (int i = 0; i < l; i++) x[i] = (float) ((r.nextDouble() * 2 - 1) * 80);
+            TrainKernels.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < l; i++) worst = Math.max(worst, Math.abs(y[i] - Math.exp(x[i])) / Math.exp(x[i]));
+        }
+        assertTrue(worst < 4e-7, "worst relative error " + worst);
+        x[0] = -1000f; x[1] = 1000f; x[2] = Float.NaN;
+        TrainKernels.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0)).intoArray(y, 0);
+        assertTrue(y[0] >= 0 && y[0] < 1e-37 && y[1] > 1e38 && Float.isNaN(y[2]));
+    }
+
+    @Test
+    void rowKernelsMatchTheirFormulas() {
+        for (int n : new int[] {5, 16, 37, 256}) {
+            float[] x = rand(n, 2), g = rand(n, 1), out = new float[n];
+            float rstd = TrainKernels.rmsnorm(x, 0, g, 0, out, 0, n, 1e-5f);
+            double ss = 0;
+            for (float v : x) ss += v * v;
+            assertEquals(1 / Math.sqrt(ss / n + 1e-5), rstd, 1e-5 * rstd);
+            for (int i = 0; i < n; i++) assertEquals(x[i] * rstd * g[i], out[i], 1e-5);
+
+            float[] h = rand(2 * n, 6), act = new float[n], dh = new float[2 * n], dg = rand(n, 1);
+            TrainKernels.swiglu(h, 0, act, 0, n);
+            TrainKernels.swigluBackward(dg, 0, h, 0, dh, 0, n);
+            for (int i = 0; i < n; i++) {
+                double a = h[i], b = h[n + i], s = 1 / (1 + Math.exp(-a));
+                assertEquals(a * s * b, act[i], 1e-5 * (1 + Math.abs(a * s * b)));
+                assertEquals(dg[i] * b * s * (1 + a * (1 - s)), dh[i], 1e-5 * (1 + Math.abs(dh[i])));
+                assertEquals(dg[i] * a * s, dh[n + i], 1e-5 * (1 + Math.abs(dh[n + i])));
+            }
+
+            float[] z = rand(n, 10), z0 = z.clone();
+            int target = n / 3;
+            float loss = TrainKernels.crossEntropy(z, 0, n, target, 0.5f);
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (float v : z0) max = Math.max(max, v);
+            for (float v : z0) sum += Math.exp(v - max);
+            assertEquals(Math.log(sum) + max - z0[target], loss, 1e-5);
+            for (int i = 0; i < n; i++) {
+                double want = 0.5 * (Math.exp(z0[i] - max) / sum - (i == target ? 1 : 0));
+                assertEquals(want, z[i], 1e-6);
+            }
+        }
+    }
+}
