@@ -2,6 +2,9 @@ package dev.llmkit.trainer;
 
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal multi-head attention with grouped key/value heads over the fused qkv rows
@@ -12,10 +15,12 @@ import dev.llmkit.core.kernels.Sgemm;
  */
 final class Attention {
     static final int BLOCK = 32;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
     private final int nHeads, nKv, hd, dim, qkvDim, maxT;
     private final float scale;
     /** Per thread: K^T and V^T packed as B panels [panels(T)][hd][NR], and a dP block [T, T]. */
-    private final float[][] kPack, vPack, dP;
+    private final float[][] kPack, vPack, dP, aPack;
 
     Attention(int nHeads, int nKv, int hd, int maxT, int threads) {
         this.nHeads = nHeads;
@@ -28,6 +33,8 @@ final class Attention {
         kPack = new float[threads][Sgemm.packedSize(maxT, hd)];
         vPack = new float[threads][Sgemm.packedSize(maxT, hd)];
         dP = new float[threads][maxT * maxT];
+        aPack = new float[threads][];
+        for (int i = 0; i < threads; i++) aPack[i] = Sgemm.packScratch();
     }
 
     /** y[b*T + t, h*hd ..] = softmax(q k^T * scale, causal) v; att [B, nHeads, T, T] keeps the probabilities. */
@@ -46,7 +53,7 @@ final class Attention {
             for (int i0 = 0; i0 < t; i0 += BLOCK) {
                 int i1 = Math.min(t, i0 + BLOCK);
                 // 1. scores for queries [i0, i1) against keys [0, i1)
-                Sgemm.rows(i0, i1, i1, hd, qkv, qOff, qkvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, att, a0, t, false);
+                Sgemm.rows(i0, i1, i1, hd, qkv, qOff, qkvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, att, a0, t, false, aPack[part]);
                 // 2. causal softmax; probabilities beyond the query are zero up to the block end
                 for (int i = i0; i < i1; i++) softmaxRow(att, a0 + i * t, i + 1, i1);
                 // 3. y = P v over the visible keys
@@ -55,18 +62,57 @@ final class Attention {
         }
     }
 
+    /** Softmax of s[off .. off+n) * scale in place, zeros in [n, end). */
     private void softmaxRow(float[] s, int off, int n, int end) {
+        int i = 0;
         float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) max = Math.max(max, s[off + j]);
+        if (!TrainKernels.SCALAR) {
+            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; i <= n - L; i += L) m = m.max(FloatVector.fromArray(S, s, off + i));
+            max = m.reduceLanes(VectorOperators.MAX);     // max is exact in any order
+        }
+        for (; i < n; i++) max = Math.max(max, s[off + i]);
         float sum = 0;
-        for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp((s[off + j] - max) * scale);
-            s[off + j] = e;
+        i = 0;
+        if (!TrainKernels.SCALAR) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; i <= n - L; i += L) {
+                FloatVector e = TrainKernels.exp(FloatVector.fromArray(S, s, off + i).sub(max).mul(scale));
+                e.intoArray(s, off + i);
+                acc = acc.add(e);
+            }
+            sum = TrainKernels.sum(acc);
+        }
+        for (; i < n; i++) {
+            float e = (float) Math.exp((s[off + i] - max) * scale);
+            s[off + i] = e;
             sum += e;
         }
         float inv = 1f / sum;
-        for (int j = 0; j < n; j++) s[off + j] *= inv;
+        i = 0;
+        if (!TrainKernels.SCALAR) for (; i <= n - L; i += L) FloatVector.fromArray(S, s, off + i).mul(inv).intoArray(s, off + i);
+        for (; i < n; i++) s[off + i] *= inv;
         for (int j = n; j < end; j++) s[off + j] = 0f;
+    }
+
+    /** dS = P (dP - sum_j P dP) * scale over [0, n) of one row, zeros in [n, end). */
+    private void softmaxBackwardRow(float[] p, int po, float[] d, int dOff, int n, int end) {
+        int j = 0;
+        float dot = 0;
+        if (!TrainKernels.SCALAR) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; j <= n - L; j += L) acc = FloatVector.fromArray(S, p, po + j).fma(FloatVector.fromArray(S, d, dOff + j), acc);
+            dot = TrainKernels.sum(acc);
+        }
+        for (; j < n; j++) dot += p[po + j] * d[dOff + j];
+        j = 0;
+        if (!TrainKernels.SCALAR) {
+            for (; j <= n - L; j += L) {
+                FloatVector.fromArray(S, p, po + j).mul(FloatVector.fromArray(S, d, dOff + j).sub(dot)).mul(scale).intoArray(d, dOff + j);
+            }
+        }
+        for (; j < n; j++) d[dOff + j] = p[po + j] * (d[dOff + j] - dot) * scale;
+        for (; j < end; j++) d[dOff + j] = 0f;
     }
 
     /** Gradients of q, k, v (written, not added, into dqkv) from dy [B*T, dim]. */
@@ -87,15 +133,9 @@ final class Attention {
             for (int i0 = 0; i0 < t; i0 += BLOCK) {
                 int i1 = Math.min(t, i0 + BLOCK);
                 // 1. dP = dy v^T for the visible keys
-                Sgemm.rows(i0, i1, i1, hd, dy, dyOff, dim, 1, vp, 0, Sgemm.NR, hd * Sgemm.NR, ds, 0, t, false);
+                Sgemm.rows(i0, i1, i1, hd, dy, dyOff, dim, 1, vp, 0, Sgemm.NR, hd * Sgemm.NR, ds, 0, t, false, aPack[part]);
                 // 2. dS = P (dP - sum_j P dP) * scale, zero past the query
-                for (int i = i0; i < i1; i++) {
-                    int o = i * t;
-                    float dot = 0;
-                    for (int j = 0; j <= i; j++) dot += att[a0 + o + j] * ds[o + j];
-                    for (int j = 0; j <= i; j++) ds[o + j] = att[a0 + o + j] * (ds[o + j] - dot) * scale;
-                    for (int j = i + 1; j < i1; j++) ds[o + j] = 0f;
-                }
+                for (int i = i0; i < i1; i++) softmaxBackwardRow(att, a0 + i * t, ds, i * t, i + 1, i1);
                 // 3. dq = dS k
                 Sgemm.rows(i0, i1, hd, i1, ds, 0, t, 1, qkv, kOff, qkvDim, Sgemm.NR, dqkv, qOff, qkvDim, false);
             }

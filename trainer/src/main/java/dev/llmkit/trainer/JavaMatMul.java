@@ -26,8 +26,12 @@ final class JavaMatMul implements MatMul {
     /** Packed W^T per weight; valid until {@link #weightsChanged}. */
     private final Map<Key, Packed> packed = new HashMap<>();
 
+    private final float[][] scratch;
+
     JavaMatMul(Parallel par) {
         this.par = par;
+        scratch = new float[par.threads()][];
+        for (int i = 0; i < scratch.length; i++) scratch[i] = Sgemm.packScratch();
     }
 
     @Override
@@ -38,20 +42,20 @@ final class JavaMatMul implements MatMul {
             par.range(Sgemm.panels(n), (p0, p1) -> Sgemm.packTransposed(w, wOff, k, n, k, b, p0, p1));
             p.fresh = true;
         }
-        par.range(blocks(m), (b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
-                x, xOff, k, 1, b, 0, Sgemm.NR, k * Sgemm.NR, y, yOff, n, acc));
+        par.parts(blocks(m), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
+                x, xOff, k, 1, b, 0, Sgemm.NR, k * Sgemm.NR, y, yOff, n, acc, scratch[part]));
     }
 
     @Override
     public void xw(float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff, int m, int n, int k, boolean acc) {
-        par.range(blocks(m), (b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
-                dy, dyOff, k, 1, w, wOff, n, Sgemm.NR, dx, dxOff, n, acc));
+        par.parts(blocks(m), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
+                dy, dyOff, k, 1, w, wOff, n, Sgemm.NR, dx, dxOff, n, acc, scratch[part]));
     }
 
     @Override
     public void aTb(float[] dy, int dyOff, float[] x, int xOff, float[] dw, int dwOff, int m, int n, int k, boolean acc) {
-        par.range(blocks(m), (b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
-                dy, dyOff, 1, m, x, xOff, n, Sgemm.NR, dw, dwOff, n, acc));
+        par.parts(blocks(m), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
+                dy, dyOff, 1, m, x, xOff, n, Sgemm.NR, dw, dwOff, n, acc, scratch[part]));
     }
 
     private static int blocks(int m) {

@@ -25,7 +25,7 @@ public final class Sgemm {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    public static final int NR = 2 * L, MR = 8, KC = 256, MC = 128;
+    public static final int NR = 2 * L, MR = 8, KC = 256, MC = 128, PACK_PANELS = 4;
     public static final boolean SCALAR = Boolean.getBoolean("llmkit.scalar");
 
     public static int panels(int n) {
@@ -63,6 +63,23 @@ public final class Sgemm {
                             float[] a, int aOff, int aRow, int aCol,
                             float[] b, int bOff, int bRow, int bPanel,
                             float[] c, int cOff, int ldc, boolean accumulate) {
+        rows(i0, i1, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bPanel, c, cOff, ldc, accumulate, null);
+    }
+
+    /** Scratch for {@link #rows} with A packing: one per thread. */
+    public static float[] packScratch() {
+        return new float[MC * KC];
+    }
+
+    /**
+     * {@link #rows} with a scratch of {@link #packScratch()} floats: when C is at least
+     * {@link #PACK_PANELS} panels wide, each MC x KC block of A is first packed MR-interleaved, so
+     * the micro-kernel reads its 8 values per depth step from one place (C2 then checks bounds once).
+     */
+    public static void rows(int i0, int i1, int n, int k,
+                            float[] a, int aOff, int aRow, int aCol,
+                            float[] b, int bOff, int bRow, int bPanel,
+                            float[] c, int cOff, int ldc, boolean accumulate, float[] ap) {
         if (!accumulate) for (int i = i0; i < i1; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
         if (k == 0 || i0 >= i1) return;
         if (SCALAR) {
@@ -71,16 +88,28 @@ public final class Sgemm {
         }
         int np = panels(n);
         for (int ic = i0; ic < i1; ic += MC) {
-            int ie = Math.min(i1, ic + MC);
+            int ie = Math.min(i1, ic + MC), full = ic + (ie - ic) / MR * MR;
             for (int kb = 0; kb < k; kb += KC) {
                 int kc = Math.min(KC, k - kb);
+                // A transposed (aRow == 1): 8 rows are already consecutive, read in place;
+                // otherwise packed when enough panels reuse the packing
+                boolean contiguous = aRow == 1, packed = !contiguous && ap != null && np >= PACK_PANELS && full > ic;
+                if (packed) packA(a, aOff + kb * aCol, aRow, aCol, ic, full, kc, ap);
                 for (int p = 0; p < np; p++) {
                     int bo = bOff + p * bPanel + kb * bRow, width = Math.min(NR, n - p * NR);
                     int i = ic;
                     VectorMask<Float> m0 = S.indexInRange(0, width), m1 = S.indexInRange(L, width);
-                    if (width == NR) {
+                    if (width == NR && packed) {
+                        for (; i < full; i += MR) kernelPacked(ap, (i - ic) * kc, MR, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                    } else if (width == NR && contiguous) {
+                        for (; i < full; i += MR) kernelPacked(a, aOff + i + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                    } else if (width == NR) {
                         for (; i + MR <= ie; i += MR) {
                             kernel(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                        }
+                    } else if (width == L) {
+                        for (; i + MR <= ie; i += MR) {
+                            kernelHalf(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                         }
                     } else {
                         for (; i + MR <= ie; i += MR) {
@@ -126,6 +155,81 @@ public final class Sgemm {
         c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
         c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
         c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+    }
+
+    /** Packs rows [i0, i1) (a multiple of MR) and depth [0, kc) of A (from a[aOff]) as [blocks][kc][MR]. */
+    private static void packA(float[] a, int aOff, int aRow, int aCol, int i0, int i1, int kc, float[] ap) {
+        for (int i = i0; i < i1; i += MR) {
+            int base = (i - i0) * kc;
+            if (aRow == 1) {
+                for (int kk = 0; kk < kc; kk++) System.arraycopy(a, aOff + i + kk * aCol, ap, base + kk * MR, MR);
+            } else {
+                for (int r = 0; r < MR; r++) {
+                    int src = aOff + (i + r) * aRow;
+                    for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = a[src + kk * aCol];
+                }
+            }
+        }
+    }
+
+    /** {@link #kernel} where A's 8 values of a depth step are consecutive (packed, or A transposed); steps aStep apart. */
+    private static void kernelPacked(float[] a, int aOff, int aStep, float[] b, int bOff, int bRow,
+                               float[] c, int cOff, int ldc, int kc) {
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c60 = FloatVector.fromArray(S, c, o6), c61 = FloatVector.fromArray(S, c, o6 + L);
+        FloatVector c70 = FloatVector.fromArray(S, c, o7), c71 = FloatVector.fromArray(S, c, o7 + L);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * bRow, ao = aOff + kk * aStep;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector av;
+            av = FloatVector.broadcast(S, a[ao]);      c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[ao + 1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[ao + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[ao + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, a[ao + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+        }
+        c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
+        c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
+        c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
+        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
+        c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
+        c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+    }
+
+    /** {@link #kernel} for a panel of exactly one vector of columns (e.g. 688 = 21 x 32 + 16). */
+    private static void kernelHalf(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
+                                   float[] c, int cOff, int ldc, int kc) {
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        FloatVector c0 = FloatVector.fromArray(S, c, o0), c1 = FloatVector.fromArray(S, c, o1);
+        FloatVector c2 = FloatVector.fromArray(S, c, o2), c3 = FloatVector.fromArray(S, c, o3);
+        FloatVector c4 = FloatVector.fromArray(S, c, o4), c5 = FloatVector.fromArray(S, c, o5);
+        FloatVector c6 = FloatVector.fromArray(S, c, o6), c7 = FloatVector.fromArray(S, c, o7);
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
+        for (int kk = 0; kk < kc; kk++) {
+            int ao = aOff + kk * aCol;
+            FloatVector b0 = FloatVector.fromArray(S, b, bOff + kk * bRow);
+            c0 = FloatVector.broadcast(S, a[ao]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[ao + r1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[ao + r2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[ao + r3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, a[ao + r4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, a[ao + r5]).fma(b0, c5);
+            c6 = FloatVector.broadcast(S, a[ao + r6]).fma(b0, c6);
+            c7 = FloatVector.broadcast(S, a[ao + r7]).fma(b0, c7);
+        }
+        c0.intoArray(c, o0); c1.intoArray(c, o1); c2.intoArray(c, o2); c3.intoArray(c, o3);
+        c4.intoArray(c, o4); c5.intoArray(c, o5); c6.intoArray(c, o6); c7.intoArray(c, o7);
     }
 
     /** {@link #kernel} for a partial panel: columns outside the masks are neither read nor written. */

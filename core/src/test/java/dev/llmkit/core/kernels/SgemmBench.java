@@ -6,6 +6,7 @@ public final class SgemmBench {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         int[][] shapes = {{4096, 768, 256}, {4096, 688, 256}, {4096, 256, 688}, {4096, 4096, 256}, {256, 256, 4096}, {688, 256, 4096}};
         try (Parallel par = new Parallel(threads)) {
+            float[][] sc = {Sgemm.packScratch(), Sgemm.packScratch(), Sgemm.packScratch()};
             for (int[] s : shapes) {
                 int m = s[0], n = s[1], k = s[2];
                 float[] a = new float[m * k], w = new float[n * k], c = new float[m * n], bp = new float[Sgemm.packedSize(n, k)];
@@ -17,11 +18,11 @@ public final class SgemmBench {
                     Runnable run = () -> {
                         if (o == 0) {
                             par.range(Sgemm.panels(n), (p0, p1) -> Sgemm.packTransposed(w, 0, k, n, k, bp, p0, p1));
-                            par.range((m + 7) / 8, (b0, b1) -> Sgemm.rows(b0 * 8, Math.min(m, b1 * 8), n, k, a, 0, k, 1, bp, 0, Sgemm.NR, k * Sgemm.NR, c, 0, n, false));
+                            par.parts((m + 7) / 8, (pt, b0, b1) -> Sgemm.rows(b0 * 8, Math.min(m, b1 * 8), n, k, a, 0, k, 1, bp, 0, Sgemm.NR, k * Sgemm.NR, c, 0, n, false, sc[pt]));
                         } else if (o == 1) {
-                            par.range((m + 7) / 8, (b0, b1) -> Sgemm.rows(b0 * 8, Math.min(m, b1 * 8), n, k, a, 0, k, 1, w, 0, n, Sgemm.NR, c, 0, n, false));
+                            par.parts((m + 7) / 8, (pt, b0, b1) -> Sgemm.rows(b0 * 8, Math.min(m, b1 * 8), n, k, a, 0, k, 1, w, 0, n, Sgemm.NR, c, 0, n, false, sc[pt]));
                         } else {
-                            par.range((m + 7) / 8, (b0, b1) -> Sgemm.rows(b0 * 8, Math.min(m, b1 * 8), n, k, a, 0, 1, m, w, 0, n, Sgemm.NR, c, 0, n, false));
+                            par.parts((m + 7) / 8, (pt, b0, b1) -> Sgemm.rows(b0 * 8, Math.min(m, b1 * 8), n, k, a, 0, 1, m, w, 0, n, Sgemm.NR, c, 0, n, false, sc[pt]));
                         }
                     };
                     for (int i = 0; i < 5; i++) run.run();

@@ -17,7 +17,7 @@ class SgemmTest {
     @Test
     void allLayoutsAndTailsMatchTheReference() {
         SplittableRandom r = new SplittableRandom(7);
-        int[][] shapes = {{1, 1, 1}, {8, 32, 5}, {13, 47, 300}, {64, 688, 256}, {37, 16, 513}, {9, 100, 17}, {130, 70, 260}};
+        int[][] shapes = {{1, 1, 1}, {8, 32, 5}, {13, 47, 300}, {64, 688, 256}, {37, 16, 513}, {9, 100, 17}, {130, 70, 260}, {300, 150, 600}};
         for (int[] sh : shapes) {
             int m = sh[0], n = sh[1], k = sh[2];
             for (boolean transA : new boolean[] {false, true}) {
@@ -47,7 +47,7 @@ class SgemmTest {
         int aRow = transA ? 1 : lda, aCol = transA ? lda : 1;
         int split = m / 3;     // two calls over disjoint row ranges, as the threads do
         Sgemm.rows(0, split, n, k, a, aOff, aRow, aCol, bArr, bo, bRow, bPanel, c, cOff, ldc, acc);
-        Sgemm.rows(split, m, n, k, a, aOff, aRow, aCol, bArr, bo, bRow, bPanel, c, cOff, ldc, acc);
+        Sgemm.rows(split, m, n, k, a, aOff, aRow, aCol, bArr, bo, bRow, bPanel, c, cOff, ldc, acc, Sgemm.packScratch());
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double s = acc ? c0[cOff + i * ldc + j] : 0;
