@@ -16,7 +16,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code llmkit pretrain}: token shards in, checkpoints, metrics.jsonl and loss.png out (03-pretrain). */
-@Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false, subcommands = PretrainBenchCommand.class,
         description = "Pre-train a Llama-style model on token shards with AdamW (warmup + cosine decay, clipping, accumulation). "
                 + "Every pretrain.eval_interval steps: validation loss and bits per byte, an atomic checkpoint in OUT/checkpoints/step-NNNNNN "
                 + "(the newest keep_checkpoints and the best are kept) and a greedy sample (OUT/samples.jsonl). OUT/metrics.jsonl has one line "
@@ -24,10 +24,10 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:", "  llmkit pretrain --tokens runs/demo/02-tokens --config configs/tiny.yaml --out runs/demo/03-pretrain",
                 "  llmkit pretrain --tokens runs/demo/02-tokens --config configs/tiny.yaml --out runs/demo/03-pretrain --resume", "", ExitCodes.HELP})
 public final class PretrainCommand implements Callable<Integer> {
-    @Option(names = "--tokens", required = true, paramLabel = "DIR", description = "Token directory from `llmkit data tokenize` (02-tokens).")
+    @Option(names = "--tokens", paramLabel = "DIR", description = "Token directory from `llmkit data tokenize` (02-tokens); required.")
     Path tokens;
 
-    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Run directory (03-pretrain).")
+    @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Run directory (03-pretrain); required.")
     Path out;
 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: the one manifest.json names, or ../01-tokenizer/tokenizer.json).")
@@ -53,6 +53,9 @@ public final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (tokens == null || out == null) {
+            throw new ConfigException("llmkit pretrain needs --tokens DIR and --out DIR", "see llmkit pretrain --help");
+        }
         List<String> flags = new ArrayList<>();
         if (preset != null) {
             List<String> p = ModelSection.PRESETS.get(preset);

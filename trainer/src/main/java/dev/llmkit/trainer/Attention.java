@@ -72,22 +72,9 @@ final class Attention {
             max = m.reduceLanes(VectorOperators.MAX);     // max is exact in any order
         }
         for (; i < n; i++) max = Math.max(max, s[off + i]);
+        TrainKernels.exp(s, off, s, off, n, max, scale);
         float sum = 0;
-        i = 0;
-        if (!TrainKernels.SCALAR) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; i <= n - L; i += L) {
-                FloatVector e = TrainKernels.exp(FloatVector.fromArray(S, s, off + i).sub(max).mul(scale));
-                e.intoArray(s, off + i);
-                acc = acc.add(e);
-            }
-            sum = TrainKernels.sum(acc);
-        }
-        for (; i < n; i++) {
-            float e = (float) Math.exp((s[off + i] - max) * scale);
-            s[off + i] = e;
-            sum += e;
-        }
+        for (i = 0; i < n; i++) sum += s[off + i];
         float inv = 1f / sum;
         i = 0;
         if (!TrainKernels.SCALAR) for (; i <= n - L; i += L) FloatVector.fromArray(S, s, off + i).mul(inv).intoArray(s, off + i);
@@ -97,15 +84,9 @@ final class Attention {
 
     /** dS = P (dP - sum_j P dP) * scale over [0, n) of one row, zeros in [n, end). */
     private void softmaxBackwardRow(float[] p, int po, float[] d, int dOff, int n, int end) {
-        int j = 0;
         float dot = 0;
-        if (!TrainKernels.SCALAR) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; j <= n - L; j += L) acc = FloatVector.fromArray(S, p, po + j).fma(FloatVector.fromArray(S, d, dOff + j), acc);
-            dot = TrainKernels.sum(acc);
-        }
-        for (; j < n; j++) dot += p[po + j] * d[dOff + j];
-        j = 0;
+        for (int j = 0; j < n; j++) dot += p[po + j] * d[dOff + j];
+        int j = 0;
         if (!TrainKernels.SCALAR) {
             for (; j <= n - L; j += L) {
                 FloatVector.fromArray(S, p, po + j).mul(FloatVector.fromArray(S, d, dOff + j).sub(dot)).mul(scale).intoArray(d, dOff + j);

@@ -15,53 +15,47 @@ final class TrainKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    /**
-     * Lanes summed in lane order. {@code reduceLanes(ADD)} may add in any order, and the order differs
-     * between the interpreter and compiled code, which would make runs (and resumes) differ in the last bit.
-     */
-    static float sum(FloatVector v) {
-        float s = 0;
-        for (int i = 0; i < L; i++) s += v.lane(i);
-        return s;
-    }
-
     private static final float ROUND = 12582912f, LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
 
-    /**
-     * e^x from basic arithmetic only (Cody-Waite reduction, degree-6 polynomial, about 2 ulp), for
-     * results that are the same bits in interpreted and compiled code, unlike {@code lanewise(EXP)},
-     * which C2 replaces by a library call. x is clamped to [-87, 88]; NaN stays NaN.
+    /*
+     * Two rules keep training bitwise reproducible (the same bits whether code runs interpreted or
+     * compiled, so a resumed run equals an uninterrupted one):
+     *  - no reduceLanes(ADD), whose order differs between the two: sums are plain loops in index order;
+     *  - no lanewise(EXP), which C2 turns into a library call: exp is the polynomial below.
+     * Vectors never cross a method call (a call C2 declines to inline would box them on the heap).
      */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(-87f).min(88f);
-        FloatVector n = x.mul(LOG2E).add(ROUND).sub(ROUND);     // round to nearest: |r| <= ln2 / 2
-        FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
-        FloatVector p = r.mul(1.3888889e-3f).add(8.3333333e-3f);
-        p = p.mul(r).add(4.1666667e-2f);
-        p = p.mul(r).add(1.6666667e-1f);
-        p = p.mul(r).add(0.5f);
-        p = p.mul(r).add(1f);
-        p = p.mul(r).add(1f);
-        FloatVector scale = ((jdk.incubator.vector.IntVector) n.convert(VectorOperators.F2I, 0))
-                .add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(scale);
+
+    /**
+     * dst[i] = e^((src[i] - shift) * scale) for i < n: Cody-Waite reduction and a degree-6 polynomial
+     * (within 2 ulp of Math.exp), the argument clamped to [-87, 88]; NaN stays NaN. src may be dst.
+     */
+    static void exp(float[] src, int so, float[] dst, int dOff, int n, float shift, float scale) {
+        int i = 0;
+        if (!SCALAR) {
+            for (; i <= n - L; i += L) {
+                FloatVector x = FloatVector.fromArray(S, src, so + i).sub(shift).mul(scale).max(-87f).min(88f);
+                FloatVector k = x.mul(LOG2E).add(ROUND).sub(ROUND);     // round to nearest: |r| <= ln2 / 2
+                FloatVector r = x.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
+                FloatVector p = r.mul(1.3888889e-3f).add(8.3333333e-3f);
+                p = p.mul(r).add(4.1666667e-2f);
+                p = p.mul(r).add(1.6666667e-1f);
+                p = p.mul(r).add(0.5f);
+                p = p.mul(r).add(1f);
+                p = p.mul(r).add(1f);
+                // 2^k from the bits of k + ROUND (0x4B400000 + k)
+                FloatVector two = k.add(ROUND).reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                p.mul(two).intoArray(dst, dOff + i);
+            }
+        }
+        for (; i < n; i++) dst[dOff + i] = (float) Math.exp(Math.max(-87f, Math.min(88f, (src[so + i] - shift) * scale)));
     }
 
     /** out = x * rstd * g over n values; returns rstd = 1 / sqrt(mean(x^2) + eps). */
     static float rmsnorm(float[] x, int xo, float[] g, int go, float[] out, int oo, int n, float eps) {
         float ss = 0;
-        int i = 0;
-        if (!SCALAR) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; i <= n - L; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                acc = v.fma(v, acc);
-            }
-            ss = sum(acc);
-        }
-        for (; i < n; i++) ss += x[xo + i] * x[xo + i];
+        for (int i = 0; i < n; i++) ss += x[xo + i] * x[xo + i];
         float rstd = (float) (1.0 / Math.sqrt(ss / n + eps));
-        i = 0;
+        int i = 0;
         if (!SCALAR) {
             for (; i <= n - L; i += L) {
                 FloatVector.fromArray(S, x, xo + i).mul(rstd).mul(FloatVector.fromArray(S, g, go + i)).intoArray(out, oo + i);
@@ -78,18 +72,9 @@ final class TrainKernels {
     static void rmsnormBackward(float[] dout, int doo, float[] x, int xo, float rstd, float[] g, int go,
                                 float[] dx, int dxo, float[] dg, int dgo, int n) {
         float dot = 0;
-        int i = 0;
-        if (!SCALAR) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; i <= n - L; i += L) {
-                FloatVector d = FloatVector.fromArray(S, dout, doo + i).mul(FloatVector.fromArray(S, g, go + i));
-                acc = d.fma(FloatVector.fromArray(S, x, xo + i), acc);
-            }
-            dot = sum(acc);
-        }
-        for (; i < n; i++) dot += dout[doo + i] * g[go + i] * x[xo + i];
+        for (int i = 0; i < n; i++) dot += dout[doo + i] * g[go + i] * x[xo + i];
         float c = dot * rstd * rstd / n;     // xhat * mean(dxhat * xhat) = x * c
-        i = 0;
+        int i = 0;
         if (!SCALAR) {
             for (; i <= n - L; i += L) {
                 FloatVector d = FloatVector.fromArray(S, dout, doo + i), xv = FloatVector.fromArray(S, x, xo + i);
@@ -107,46 +92,42 @@ final class TrainKernels {
 
     /** g[i] = silu(h[i]) * h[f + i] for i < f: the gate and up halves of one row of h = x [w1|w3]^T. */
     static void swiglu(float[] h, int ho, float[] g, int go, int f) {
+        exp(h, ho, g, go, f, 0f, -1f);     // g = e^-gate
         int i = 0;
         if (!SCALAR) {
             for (; i <= f - L; i += L) {
                 FloatVector a = FloatVector.fromArray(S, h, ho + i), b = FloatVector.fromArray(S, h, ho + f + i);
-                FloatVector sig = exp(a.neg()).add(1f);
-                a.div(sig).mul(b).intoArray(g, go + i);
+                a.div(FloatVector.fromArray(S, g, go + i).add(1f)).mul(b).intoArray(g, go + i);
             }
         }
-        for (; i < f; i++) {
-            float a = h[ho + i];
-            g[go + i] = a / (1f + (float) Math.exp(-a)) * h[ho + f + i];
-        }
+        for (; i < f; i++) g[go + i] = h[ho + i] / (1f + g[go + i]) * h[ho + f + i];
     }
 
     /** Backward of {@link #swiglu}: dh[i] = dg * h3 * silu'(h1), dh[f + i] = dg * silu(h1). */
     static void swigluBackward(float[] dg, int dgo, float[] h, int ho, float[] dh, int dho, int f) {
+        exp(h, ho, dh, dho, f, 0f, -1f);     // dh[0, f) = e^-gate until overwritten below
         int i = 0;
         if (!SCALAR) {
             for (; i <= f - L; i += L) {
                 FloatVector a = FloatVector.fromArray(S, h, ho + i), b = FloatVector.fromArray(S, h, ho + f + i);
                 FloatVector d = FloatVector.fromArray(S, dg, dgo + i);
-                FloatVector s = FloatVector.broadcast(S, 1f).div(exp(a.neg()).add(1f));
-                FloatVector silu = a.mul(s);
+                FloatVector s = FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, dh, dho + i).add(1f));
                 // silu'(a) = s * (1 + a * (1 - s))
-                FloatVector dsilu = s.mul(a.mul(s.neg().add(1f)).add(1f));
-                d.mul(b).mul(dsilu).intoArray(dh, dho + i);
-                d.mul(silu).intoArray(dh, dho + f + i);
+                d.mul(a.mul(s)).intoArray(dh, dho + f + i);
+                d.mul(b).mul(s.mul(a.mul(s.neg().add(1f)).add(1f))).intoArray(dh, dho + i);
             }
         }
         for (; i < f; i++) {
             float a = h[ho + i], b = h[ho + f + i], d = dg[dgo + i];
-            float s = 1f / (1f + (float) Math.exp(-a));
-            dh[dho + i] = d * b * (s * (1f + a * (1f - s)));
+            float s = 1f / (1f + dh[dho + i]);
             dh[dho + f + i] = d * (a * s);
+            dh[dho + i] = d * b * (s * (1f + a * (1f - s)));
         }
     }
 
     /**
      * Cross-entropy of one row of logits against {@code target}: returns -log softmax(z)[target].
-     * With {@code scale != 0} the row is replaced by its gradient (softmax - onehot) * scale.
+     * The row is overwritten: with {@code scale != 0} by its gradient (softmax - onehot) * scale.
      */
     static float crossEntropy(float[] z, int zo, int n, int target, float scale) {
         float max = Float.NEGATIVE_INFINITY;
@@ -154,27 +135,19 @@ final class TrainKernels {
         if (!SCALAR) {
             FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             for (; i <= n - L; i += L) m = m.max(FloatVector.fromArray(S, z, zo + i));
-            max = m.reduceLanes(VectorOperators.MAX);
+            max = m.reduceLanes(VectorOperators.MAX);     // exact in any order
         }
         for (; i < n; i++) max = Math.max(max, z[zo + i]);
+        float zt = z[zo + target];
+        exp(z, zo, z, zo, n, max, 1f);
         float sum = 0;
-        i = 0;
-        if (!SCALAR) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; i <= n - L; i += L) acc = acc.add(exp(FloatVector.fromArray(S, z, zo + i).sub(max)));
-            sum = sum(acc);
-        }
-        for (; i < n; i++) sum += (float) Math.exp(z[zo + i] - max);
-        float loss = (float) (Math.log(sum) + max - z[zo + target]);
+        for (i = 0; i < n; i++) sum += z[zo + i];
+        float loss = (float) (Math.log(sum) + max - zt);
         if (scale != 0f) {
             float inv = scale / sum;
             i = 0;
-            if (!SCALAR) {
-                for (; i <= n - L; i += L) {
-                    exp(FloatVector.fromArray(S, z, zo + i).sub(max)).mul(inv).intoArray(z, zo + i);
-                }
-            }
-            for (; i < n; i++) z[zo + i] = (float) Math.exp(z[zo + i] - max) * inv;
+            if (!SCALAR) for (; i <= n - L; i += L) FloatVector.fromArray(S, z, zo + i).mul(inv).intoArray(z, zo + i);
+            for (; i < n; i++) z[zo + i] *= inv;
             z[zo + target] -= scale;
         }
         return loss;
