@@ -79,9 +79,9 @@ class CliTest {
     }
 
     @Test
-    void demoRunsSynthAndPrepare() throws IOException {
+    void demoRunsTheWholePipeline() throws IOException {
         Path out = dir.resolve("demo");
-        Run r = run("demo", "--out", out.toString(), "--people", "60");
+        Run r = run(demoArgs(out));
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.readString(out.resolve("pipeline.yaml"), StandardCharsets.UTF_8).contains("people: 60"));
         var report = Json.MAPPER.readTree(out.resolve("00-corpus/report.json").toFile());
@@ -90,7 +90,34 @@ class CliTest {
         assertTrue(Files.exists(out.resolve("01-tokenizer/report.json")));
         var manifest = Json.MAPPER.readTree(out.resolve("02-tokens/manifest.json").toFile());
         assertEquals(60 * 5, manifest.at("/train/documents").asLong() + manifest.at("/val/documents").asLong());
-        assertEquals(0, run("demo", "--out", out.toString(), "--people", "60").code(), "a second run replaces the stages");
+        assertTrue(Files.isRegularFile(out.resolve("03-pretrain/final/model.safetensors")));
+        assertEquals(4, Files.readAllLines(out.resolve("03-pretrain/metrics.jsonl")).size());
+        String text = stdout(0, "generate", "--model", out.resolve("03-pretrain/final").toString(), "--prompt", "He was born", "--max-tokens", "5");
+        assertTrue(text.startsWith("He was born"), text);
+        assertEquals(0, run(demoArgs(out)).code(), "a second run replaces the stages");
+    }
+
+    /** The demo with a small, quick model. */
+    static String[] demoArgs(Path out) {
+        return new String[] {"demo", "--out", out.toString(), "--people", "60", "--set", "model.dim=64", "--set", "model.hidden_dim=96",
+            "--set", "model.n_layers=2", "--set", "model.n_heads=2", "--set", "model.n_kv_heads=2", "--set", "pretrain.steps=4",
+            "--set", "pretrain.batch_size=2", "--set", "pretrain.seq_len=64", "--set", "pretrain.eval_interval=2",
+            "--set", "pretrain.eval_batches=1", "--set", "pretrain.sample_tokens=4", "--set", "tokenizer.vocab_size=512"};
+    }
+
+    @Test
+    void pretrainUsageErrors() {
+        assertEquals(0, run("pretrain", "--help").code());
+        assertEquals(0, run("pretrain", "bench", "--help").code());
+        Run r = run("pretrain", "--out", dir.resolve("o").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--tokens"), r.err());
+        r = run("pretrain", "--tokens", dir.resolve("nothing").toString(), "--out", dir.resolve("o").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("manifest.json"), r.err());
+        r = run("pretrain", "--tokens", dir.toString(), "--out", dir.resolve("o").toString(), "--set", "pretrain.matmul=cuda");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("pretrain") && r.err().contains("matmul must be java or nd4j"), r.err());
     }
 
     /** Runs with standard output captured. */
