@@ -141,7 +141,7 @@ public final class AtomicFiles {
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {     // a copy of a read-only file is read-only
                     ch.force(true);
                 }
                 return FileVisitResult.CONTINUE;

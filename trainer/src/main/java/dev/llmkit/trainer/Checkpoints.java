@@ -39,7 +39,7 @@ final class Checkpoints {
     private final Path out, dir, tokenizerJson, tokensDir;
     private final PretrainConfig cfg;
     private final ModelSection ms;
-    private long startStep;
+    private String tokensSha;
 
     Checkpoints(Path out, Path tokenizerJson, Path tokensDir, PretrainConfig cfg, ModelSection ms) {
         this.out = out;
@@ -48,10 +48,6 @@ final class Checkpoints {
         this.tokensDir = tokensDir;
         this.cfg = cfg;
         this.ms = ms;
-    }
-
-    long startStep() {
-        return startStep;
     }
 
     /** A fresh run, or the newest checkpoint's state with {@code resume}. */
@@ -66,6 +62,7 @@ final class Checkpoints {
         } catch (IOException e) {
             throw new StorageException(dir + ": cannot create: " + e.getMessage(), null, e);
         }
+        sweep();
         Pretrainer.RunState s = new Pretrainer.RunState();
         if (newest == null) {
             if (resume) log.log("no checkpoint in " + dir + " yet: starting from step 0");
@@ -79,6 +76,10 @@ final class Checkpoints {
             throw new ConfigException(newest + " is a " + st.model() + ", the config asks for " + mc, "resume with the run's own config");
         }
         checkSameMath(newest, st.pretrain());
+        if (!tokensSha256().equals(st.tokensSha256())) {
+            throw new ConfigException(tokensDir + " is not the token data the run in " + out + " was trained on (manifest.json differs)",
+                    "resume with the run's own --tokens");
+        }
         Checkpoint.Loaded loaded = Checkpoint.read(newest);
         s.params = layout.flatten(loaded.weights());
         Map<String, Tensor> opt = Safetensors.read(newest.resolve("trainer-state/optimizer.safetensors"));
@@ -90,8 +91,8 @@ final class Checkpoints {
         s.bestVal = st.bestValLoss();
         s.bestStep = st.bestStep();
         s.skipped = st.skippedSteps();
+        s.adamSteps = st.adamSteps();
         s.resumed = true;
-        startStep = s.step;
         return s;
     }
 
@@ -102,7 +103,7 @@ final class Checkpoints {
             {"grad_accum", was.gradAccum(), cfg.gradAccum()}, {"lr", was.lr(), cfg.lr()}, {"min_lr", was.minLr(), cfg.minLr()},
             {"warmup_steps", was.warmupSteps(), cfg.warmupSteps()}, {"weight_decay", was.weightDecay(), cfg.weightDecay()},
             {"beta1", was.beta1(), cfg.beta1()}, {"beta2", was.beta2(), cfg.beta2()}, {"eps", was.eps(), cfg.eps()},
-            {"grad_clip", was.gradClip(), cfg.gradClip()}, {"seed", was.seed(), cfg.seed()}};
+            {"grad_clip", was.gradClip(), cfg.gradClip()}, {"seed", was.seed(), cfg.seed()}, {"matmul", was.matmul(), cfg.matmul()}};
         for (Object[] k : keys) {
             if (!Objects.equals(k[1], k[2])) {
                 throw new ConfigException("pretrain." + k[0] + " is " + k[2] + " but the run in " + ckpt.getParent() + " used " + k[1],
@@ -133,7 +134,8 @@ final class Checkpoints {
     /** Writes checkpoint step-NNNNNN atomically, then prunes old ones. */
     Path save(ParamLayout layout, Pretrainer.RunState s, PretrainConfig cfg) {
         Path target = dir.resolve(String.format("step-%06d", s.step));
-        TrainerState st = new TrainerState(TrainerState.VERSION, s.step, s.tokensSeen, s.elapsed, s.bestVal, s.bestStep, s.skipped, layout.c, cfg);
+        TrainerState st = new TrainerState(TrainerState.VERSION, s.step, s.tokensSeen, s.elapsed, s.bestVal, s.bestStep, s.skipped,
+                s.adamSteps, tokensSha256(), layout.c, cfg);
         Provenance prov = new Provenance("pretrain", Provenance.versions(Map.of()),
                 List.of(new Provenance.InputRef(tokensDir.resolve("manifest.json").toString(), size(tokensDir.resolve("manifest.json")),
                         Text.sha256(tokensDir.resolve("manifest.json"))),
@@ -149,16 +151,33 @@ final class Checkpoints {
         return target;
     }
 
+    /** Deletes all but the newest keep_checkpoints and the best; each is renamed away first, so a kill mid-delete leaves no half checkpoint. */
     private void prune(long bestStep) {
         List<Path> all = list();
         for (int i = 0; i < all.size() - cfg.keepCheckpoints(); i++) {
             if (step(all.get(i)) == bestStep) continue;
+            Path gone = dir.resolve("." + all.get(i).getFileName() + ".deleting");
             try {
-                AtomicFiles.deleteRecursively(all.get(i));
+                Files.move(all.get(i), gone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.deleteRecursively(gone);
             } catch (IOException e) {
                 throw new StorageException(all.get(i) + ": cannot delete an old checkpoint: " + e.getMessage(), null, e);
             }
         }
+    }
+
+    /** Removes what a killed run left half-deleted. */
+    private void sweep() {
+        try (Stream<Path> st = Files.list(dir)) {
+            for (Path p : st.filter(p -> p.getFileName().toString().endsWith(".deleting")).toList()) AtomicFiles.deleteRecursively(p);
+        } catch (IOException e) {
+            throw new StorageException(dir + ": cannot clean up: " + e.getMessage(), null, e);
+        }
+    }
+
+    private String tokensSha256() {
+        if (tokensSha == null) tokensSha = Text.sha256(tokensDir.resolve("manifest.json"));
+        return tokensSha;
     }
 
     /** Complete checkpoints, oldest first. */

@@ -15,6 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * the environment when the library loads.
  */
 final class Nd4jMatMul implements MatMul {
+    /** One slot (operands and result, off-heap) per operation and shape, shared by the layers. */
     private record Shape(char op, int m, int n, int k) {}
 
     private static final class Slot {
@@ -54,7 +55,7 @@ final class Nd4jMatMul implements MatMul {
     public void xwT(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, int m, int n, int k, boolean acc) {
         Slot s = slots.computeIfAbsent(new Shape('T', m, n, k), sh -> new Slot(new long[] {m, k}, new long[] {n, k}, new long[] {m, n}));
         put(s.av, x, xOff, m * k);
-        if (s.weights != w || s.weightsOff != wOff) {     // copied once per optimizer step
+        if (s.weights != w || s.weightsOff != wOff) {     // skipped only when the same weight comes again before a step
             put(s.bv, w, wOff, n * k);
             s.weights = w;
             s.weightsOff = wOff;

@@ -27,9 +27,9 @@ final class Optimizer {
         return Math.sqrt(s);
     }
 
-    /** One AdamW step (step count s.step + 1 for the bias corrections) with the gradient scaled by clip. */
+    /** One AdamW update (the s.adamSteps + 1-th, for the bias corrections) with the gradient scaled by clip. */
     static void adamw(ParamLayout layout, Pretrainer.RunState s, float[] g, float clip, float lr, PretrainConfig c, Parallel par) {
-        long t = s.step + 1;
+        long t = ++s.adamSteps;
         float c1 = (float) (1 - Math.pow(c.beta1(), t)), c2 = (float) (1 - Math.pow(c.beta2(), t));
         for (String name : layout.shapes.keySet()) {
             int off = layout.offset(name), len = layout.length(name);

@@ -11,7 +11,13 @@ import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.core.StorageException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.function.Consumer;
 
 /**
@@ -48,12 +54,25 @@ public final class Pretrainer {
         data.requireWindows(cfg.seqLen(), tokensDir);
         Checkpoints ckpts = new Checkpoints(out, tokenizerJson, tokensDir, cfg, ms);
         ParamLayout layout = new ParamLayout(mc);
-        RunState s = ckpts.start(resume, mc, layout, () -> layout.flatten(Weights.init(mc, ms.initStd(), ms.seed())), listener);
-        try (Parallel par = new Parallel(cfg.effectiveThreads());
-             TrainModel model = new TrainModel(mc, cfg.batchSize(), cfg.seqLen(), par, MatMul.create(cfg.matmul(), par));
-             Metrics metrics = new Metrics(out, s.step)) {
-            return new Loop(cfg, mc, tok, data, ckpts, layout, s, par, model, metrics, progress, listener).run();
+        try (FileChannel lockFile = lockFile(out); FileLock lock = lockFile.tryLock()) {
+            if (lock == null) throw new ConfigException(out + " is in use by another llmkit pretrain", "wait for that run to end, or stop it");
+            RunState s = ckpts.start(resume, mc, layout, () -> layout.flatten(Weights.init(mc, ms.initStd(), ms.seed())), listener);
+            try (Parallel par = new Parallel(cfg.effectiveThreads());
+                 TrainModel model = new TrainModel(mc, cfg.batchSize(), cfg.seqLen(), par, MatMul.create(cfg.matmul(), par));
+                 Metrics metrics = new Metrics(out, s.step)) {
+                return new Loop(cfg, mc, tok, data, ckpts, layout, s, par, model, metrics, progress, listener).run();
+            }
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            throw new ConfigException(out + " is in use by another training run in this process", "wait for that run to end");
+        } catch (IOException e) {
+            throw new StorageException(out + ": " + e.getMessage(), null, e);
         }
+    }
+
+    /** OUT/.lock: one training process per run directory. */
+    private static FileChannel lockFile(Path out) throws IOException {
+        Files.createDirectories(out);
+        return FileChannel.open(out.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     }
 
     /** Learning rate of step (0-based): linear warmup from 0, then cosine decay to min_lr at the last step. */
@@ -67,7 +86,7 @@ public final class Pretrainer {
     /** Parameters, optimizer moments and counters of a run. */
     static final class RunState {
         float[] params, m, v;
-        long step, tokensSeen, bestStep = -1, skipped;
+        long step, tokensSeen, bestStep = -1, skipped, adamSteps;
         double elapsed, bestVal = Double.NaN;
         boolean resumed;
     }
@@ -107,6 +126,7 @@ public final class Pretrainer {
             double flopsPerToken = 6.0 * mc.parameters();
             double lastLoss = Double.NaN, lastVal = Double.NaN, lastBpb = Double.NaN, tps = 0;
             long first = s.step;
+            double elapsedBefore = s.elapsed;
             progress.start("pretrain", cfg.steps() - first, "steps");
             listener.log(String.format("model %,d parameters (%s), %d x %d tokens x %d accumulation per step, %,d training tokens, matmul %s, %d threads%s",
                     mc.parameters(), describe(mc), cfg.batchSize(), cfg.seqLen(), cfg.gradAccum(), data.trainTokens(), model.matmul().name(),
@@ -134,7 +154,7 @@ public final class Pretrainer {
                     listener.log("step " + (s.step + 1) + ": loss " + loss + ", gradient norm " + norm + ": batch skipped");
                 } else {
                     throw new DataException("step " + (s.step + 1) + ": the loss (" + loss + ") or gradient norm (" + norm + ") is not finite; "
-                            + (last == null && ckpts.newest() == null ? "no checkpoint was written yet" : "the last good checkpoint " + ckpts.newest() + " is kept"),
+                            + (ckpts.newest() == null ? "no checkpoint was written yet" : "the last good checkpoint " + ckpts.newest() + " is kept"),
                             "lower pretrain.lr or raise warmup_steps and resume, or set pretrain.on_non_finite=skip");
                 }
                 s.step++;
@@ -151,7 +171,7 @@ public final class Pretrainer {
                 line.put("tokens_per_s", Math.round(tps));
                 put(line, "mfu", flopsPerToken * tps / PEAK_FLOPS);
                 put(line, "elapsed_s", s.elapsed);
-                line.put("eta_s", Math.round(s.elapsed / Math.max(1, s.step - ckpts.startStep()) * (cfg.steps() - s.step)));
+                line.put("eta_s", Math.round((s.elapsed - elapsedBefore) / (s.step - first) * (cfg.steps() - s.step)));
                 // 5. evaluation, checkpoint and sample
                 boolean evalNow = s.step == cfg.steps() || (cfg.evalInterval() > 0 && s.step % cfg.evalInterval() == 0);
                 if (evalNow) {
@@ -167,9 +187,14 @@ public final class Pretrainer {
                         }
                     }
                     String sample = sample();
+                    metrics.write(line);     // before the checkpoint: a resume cuts metrics back to its step
                     last = ckpts.save(layout, s, cfg);
-                    metrics.write(line);
-                    metrics.plot("llmkit pretrain: " + describe(mc));
+                    ckpts.linkFinal(last);
+                    try {
+                        metrics.plot("llmkit pretrain: " + describe(mc));
+                    } catch (RuntimeException | Error e) {     // a missing font must not stop training
+                        listener.log("loss.png not drawn: " + e);
+                    }
                     listener.log(String.format("step %d/%d: loss %.4f, val loss %s, val bits/byte %s, %,.0f tokens/s, checkpoint %s%s",
                             s.step, cfg.steps(), loss, fmt(lastVal), fmt(lastBpb), tps, last.getFileName(),
                             sample == null ? "" : "\n  sample: " + sample.replace("\n", "\\n")));
@@ -183,7 +208,6 @@ public final class Pretrainer {
             }
             progress.close();
             if (last == null) last = ckpts.newestPath();
-            ckpts.linkFinal(last);
             double meanTps = s.elapsed > 0 ? (s.tokensSeen) / s.elapsed : tps;
             return new Result(last, s.step, lastLoss, lastVal, lastBpb, meanTps, flopsPerToken * meanTps / PEAK_FLOPS, s.elapsed, s.skipped, s.resumed);
         }
@@ -215,6 +239,7 @@ public final class Pretrainer {
             dev.llmkit.core.util.IntList ids = new dev.llmkit.core.util.IntList();
             for (int id : tok.encode(cfg.samplePrompt())) ids.add(id);
             int start = ids.size();
+            if (start == 0) ids.add(tok.eotId() >= 0 ? tok.eotId() : 0);
             float[] logits = new float[cfg.seqLen() * mc.vocabSize()];
             for (int i = 0; i < cfg.sampleTokens(); i++) {
                 int n = Math.min(ids.size(), cfg.seqLen()), from = ids.size() - n;
@@ -226,8 +251,9 @@ public final class Pretrainer {
                 if (best == tok.eotId()) break;
                 ids.add(best);
             }
-            int[] gen = new int[ids.size() - start];
-            for (int j = 0; j < gen.length; j++) gen[j] = ids.get(start + j);
+            int from = start == 0 ? 1 : start;     // past the <|endoftext|> an empty prompt starts from
+            int[] gen = new int[ids.size() - from];
+            for (int j = 0; j < gen.length; j++) gen[j] = ids.get(from + j);
             return cfg.samplePrompt() + tok.decode(gen);
         }
     }

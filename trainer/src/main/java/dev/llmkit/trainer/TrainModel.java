@@ -1,5 +1,6 @@
 package dev.llmkit.trainer;
 
+import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.model.ModelConfig;
 
@@ -53,6 +54,13 @@ public final class TrainModel implements AutoCloseable {
         dim = c.dim(); kv = c.kvDim(); hd = c.headDim(); hidden = c.hiddenDim(); vocab = c.vocabSize(); nLayers = c.nLayers();
         qkvDim = dim + 2 * kv;
         eps = c.normEps();
+        long tokens = (long) maxB * maxT;
+        for (long size : new long[] {(long) maxB * c.nHeads() * maxT * maxT, tokens * 2 * hidden, tokens * qkvDim, (long) HEAD_CHUNK * vocab}) {
+            if (size > Integer.MAX_VALUE - 16) {
+                throw new ConfigException("a batch of " + maxB + " x " + maxT + " tokens needs activation buffers over 2^31 values",
+                        "lower pretrain.batch_size or pretrain.seq_len (use grad_accum for larger batches)");
+            }
+        }
         int bt = maxB * maxT, n = nLayers;
         attention = new Attention(c.nHeads(), c.nKvHeads(), hd, maxT, par.threads());
         cos = new float[maxT * hd / 2];

@@ -13,8 +13,10 @@ import dev.llmkit.core.model.ModelConfig;
  * @param bestValLoss    lowest validation loss so far (NaN: none yet)
  * @param bestStep       the step of that checkpoint
  * @param skippedSteps   steps skipped for a non-finite loss or gradient
+ * @param adamSteps      optimizer updates applied (AdamW's bias-correction count: steps minus skipped)
+ * @param tokensSha256   sha256 of the token directory's manifest.json (a resume must read the same data)
  */
 public record TrainerState(int version, long step, long tokensSeen, double elapsedSeconds, double bestValLoss, long bestStep,
-                           long skippedSteps, ModelConfig model, PretrainConfig pretrain) {
+                           long skippedSteps, long adamSteps, String tokensSha256, ModelConfig model, PretrainConfig pretrain) {
     public static final int VERSION = 1;
 }

@@ -112,6 +112,19 @@ class PretrainerTest {
         assertEquals(4, skipped.skippedSteps());
     }
 
+    @Test
+    void oneTrainingProcessPerRunDirectory() throws IOException {
+        TinyTokens.Run run = TinyTokens.write(dir, 30);
+        Path out = dir.resolve("o");
+        Files.createDirectories(out);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(out.resolve(".lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE); var held = ch.lock()) {
+            ConfigException e = assertThrows(ConfigException.class, () -> train(run, cfg("pretrain.steps=2"), out, false, QUIET));
+            assertTrue(e.getMessage().contains("in use"), e.getMessage());
+        }
+        assertEquals(2, train(run, cfg("pretrain.steps=2"), out, false, QUIET).steps());
+    }
+
     /** Sets the last float of a safetensors file (a norm weight) to NaN. */
     private static void poison(Path file) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {

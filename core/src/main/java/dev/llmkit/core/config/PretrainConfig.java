@@ -57,7 +57,7 @@ public record PretrainConfig(int steps, int batchSize, int seqLen, int gradAccum
 
     public static PretrainConfig defaults() {
         return new PretrainConfig(2000, 16, 256, 1, 1e-3, 1e-4, 100, 0.1, 0.9, 0.95, 1e-8, 1.0, 200, 8, 3,
-                "The ", 48, 1337, 0, "java", "stop");
+                "The", 48, 1337, 0, "java", "stop");
     }
 
     public int effectiveThreads() {

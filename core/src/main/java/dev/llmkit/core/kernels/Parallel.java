@@ -69,14 +69,15 @@ public final class Parallel implements AutoCloseable {
         pending.set(workers.length);
         epoch++;
         for (Thread w : workers) LockSupport.unpark(w);
+        Throwable f;
         try {
             runPart(0);
         } finally {
             while (pending.get() > 0) Thread.onSpinWait();     // never return while a worker still runs this task
+            f = failure;
+            failure = null;     // also when part 0 threw: no stale failure for the next task
         }
-        Throwable f = failure;
         if (f != null) {
-            failure = null;
             if (f instanceof RuntimeException re) throw re;
             throw new IllegalStateException(f);
         }
