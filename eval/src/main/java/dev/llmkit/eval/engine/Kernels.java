@@ -74,7 +74,7 @@ final class Kernels {
         }
     }
 
-    /** out[t, r] = w[r, :] . x[t, :]: the plain reference of {@link Gemm}, and the engine's path under the scalar switch. */
+    /** out[t, r] = w[r, :] . x[t, :]: the plain reference of the prefill GEMM, and the engine's path under the scalar switch. */
     static void matmulScalar(float[] w, float[] x, float[] out, int in, int outDim, int nt, int r0, int r1) {
         for (int t = 0; t < nt; t++) {
             for (int r = r0; r < r1; r++) {

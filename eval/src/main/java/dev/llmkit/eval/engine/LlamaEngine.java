@@ -2,6 +2,7 @@ package dev.llmkit.eval.engine;
 
 import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.kernels.Parallel;
+import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.model.TensorNames;
 import dev.llmkit.core.model.Weights;
@@ -198,8 +199,8 @@ public final class LlamaEngine implements AutoCloseable {
     /** Prompt tokens per prefill block: the weights are streamed once per block. */
     static final int BLOCK = 32;
     private float[] bx, bxb, bxb2, bq, bk, bv, bh1, bh3;   // [BLOCK * width] each, allocated on first prefill
-    private float[] packedX, packedC;                      // activations packed for Gemm; its padded output
-    private float[][] wqP, wkP, wvP, woP, w1P, w2P, w3P;   // weights packed into Gemm panels (built on first prefill)
+    private float[][] packScratch;                         // per thread: Sgemm's packed activations
+    private float[][] wqP, wkP, wvP, woP, w1P, w2P, w3P;   // weights packed into Sgemm panels (built on first prefill)
 
     /**
      * Runs {@code tokens} at positions {@code start..} in blocks of {@link #BLOCK} with matrix-matrix
@@ -216,19 +217,19 @@ public final class LlamaEngine implements AutoCloseable {
             int d = c.dim(), kv = c.kvDim(), h = c.hiddenDim();
             bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d]; bq = new float[BLOCK * d];
             bk = new float[BLOCK * kv]; bv = new float[BLOCK * kv]; bh1 = new float[BLOCK * h]; bh3 = new float[BLOCK * h];
-            packedX = new float[BLOCK * Math.max(d, h)];
-            packedC = new float[BLOCK * Gemm.panels(Math.max(d, h)) * Gemm.NR];
+            packScratch = new float[par.threads()][];
+            for (int i = 0; i < packScratch.length; i++) packScratch[i] = Sgemm.packScratch();
             int n = c.nLayers();
             wqP = new float[n][]; wkP = new float[n][]; wvP = new float[n][]; woP = new float[n][];
             w1P = new float[n][]; w2P = new float[n][]; w3P = new float[n][];
             for (int l = 0; l < n; l++) {
-                wqP[l] = Gemm.packWeight(wq[l], d, d);
-                wkP[l] = Gemm.packWeight(wk[l], kv, d);
-                wvP[l] = Gemm.packWeight(wv[l], kv, d);
-                woP[l] = Gemm.packWeight(wo[l], d, d);
-                w1P[l] = Gemm.packWeight(w1[l], h, d);
-                w3P[l] = Gemm.packWeight(w3[l], h, d);
-                w2P[l] = Gemm.packWeight(w2[l], d, h);
+                wqP[l] = pack(wq[l], d, d);
+                wkP[l] = pack(wk[l], kv, d);
+                wvP[l] = pack(wv[l], kv, d);
+                woP[l] = pack(wo[l], d, d);
+                w1P[l] = pack(w1[l], h, d);
+                w3P[l] = pack(w3[l], h, d);
+                w2P[l] = pack(w2[l], d, h);
             }
         }
         int nt = 0;
@@ -242,19 +243,26 @@ public final class LlamaEngine implements AutoCloseable {
         return logits;
     }
 
+    /** A weight [out, in] packed as {@link Sgemm} B panels of W^T. */
+    private static float[] pack(float[] w, int out, int in) {
+        float[] bp = new float[Sgemm.packedSize(out, in)];
+        Sgemm.packTransposed(w, 0, in, out, in, bp, 0, Sgemm.panels(out));
+        return bp;
+    }
+
     /**
-     * out[nt, outDim] = packedX (nt tokens of width in) times a packed weight, panels split over threads;
-     * under the scalar switch, {@code x} times the row-major weight {@code w} instead.
+     * out[nt, outDim] = x[nt, in] times a packed weight on {@link Sgemm}, the weight's column panels
+     * split over threads (each weight is read once per block); under the scalar switch, {@code x}
+     * times the row-major weight {@code w} instead.
      */
     private void mm(float[] packedW, float[] w, float[] x, float[] out, int in, int outDim, int nt) {
         if (Kernels.SCALAR) {
             Kernels.matmulScalar(w, x, out, in, outDim, nt, 0, outDim);
             return;
         }
-        Gemm.packTokens(x, nt, in, packedX);
-        int blocks = (nt + Gemm.MR - 1) / Gemm.MR, panels = Gemm.panels(outDim), ldc = panels * Gemm.NR;
-        par.range(panels, (a, b) -> Gemm.multiply(packedX, blocks, packedW, in, packedC, ldc, a, b));
-        for (int t = 0; t < nt; t++) System.arraycopy(packedC, t * ldc, out, t * outDim, outDim);
+        int nr = Sgemm.NR;
+        par.parts(Sgemm.panels(outDim), (part, p0, p1) -> Sgemm.rows(0, nt, Math.min(outDim, p1 * nr) - p0 * nr, in, x, 0, in, 1,
+                packedW, p0 * in * nr, nr, in * nr, out, p0 * nr, outDim, false, packScratch[part]));
     }
 
     private void block(int[] tokens, int off, int nt, int pos0) {

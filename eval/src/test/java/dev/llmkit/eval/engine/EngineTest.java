@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.tokenizer.SplitPattern;
@@ -31,12 +32,9 @@ class EngineTest {
             int rows = shape[0], in = shape[1], nt = shape[2];
             float[] w = random(r, rows * in), x = random(r, nt * in);
             float[] a = new float[nt * rows], b = new float[nt * rows];
-            float[] packed = new float[((nt + Gemm.MR - 1) / Gemm.MR) * Gemm.MR * in];
-            int ldc = Gemm.panels(rows) * Gemm.NR;
-            float[] c = new float[((nt + Gemm.MR - 1) / Gemm.MR) * Gemm.MR * ldc];
-            Gemm.packTokens(x, nt, in, packed);
-            Gemm.multiply(packed, (nt + Gemm.MR - 1) / Gemm.MR, Gemm.packWeight(w, rows, in), in, c, ldc, 0, Gemm.panels(rows));
-            for (int t = 0; t < nt; t++) System.arraycopy(c, t * ldc, a, t * rows, rows);
+            float[] packed = new float[Sgemm.packedSize(rows, in)];
+            Sgemm.packTransposed(w, 0, in, rows, in, packed, 0, Sgemm.panels(rows));
+            Sgemm.rows(0, nt, rows, in, x, 0, in, 1, packed, 0, Sgemm.NR, in * Sgemm.NR, a, 0, rows, false, Sgemm.packScratch());
             Kernels.matmulScalar(w, x, b, in, rows, nt, 0, rows);
             for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-4f * (1 + Math.abs(b[i])));
             float[] v = new float[rows], u = new float[rows];
