@@ -22,7 +22,12 @@ final class Attention {
     /** Per thread: K^T and V^T packed as B panels [panels(T)][hd][NR], and a dP block [T, T]. */
     private final float[][] kPack, vPack, dP, aPack;
 
-    Attention(int nHeads, int nKv, int hd, int maxT, int threads) {
+    /** Rotary tables [maxT, hd/2], shared with the model. */
+    private final float[] cos, sin;
+
+    Attention(int nHeads, int nKv, int hd, int maxT, int threads, float[] cos, float[] sin) {
+        this.cos = cos;
+        this.sin = sin;
         this.nHeads = nHeads;
         this.nKv = nKv;
         this.hd = hd;
@@ -46,6 +51,7 @@ final class Attention {
 
     private void forwardGroup(float[] qkv, float[] att, float[] y, int b, int g, int t, int part) {
         int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
+        rotate(qkv, rows, g, t, false);
         float[] kp = kPack[part];
         Sgemm.packTransposed(qkv, kOff, qkvDim, t, hd, kp, 0, Sgemm.panels(t));
         for (int h = g * (nHeads / nKv); h < (g + 1) * (nHeads / nKv); h++) {
@@ -126,6 +132,20 @@ final class Attention {
                 Sgemm.rows(j0, j1, hd, t - j0, ds, j0 * t, 1, t, qkv, qOff + j0 * qkvDim, qkvDim, Sgemm.NR, dqkv, kOff, qkvDim, acc);
                 Sgemm.rows(j0, j1, hd, t - j0, att, a0 + j0 * t, 1, t, dy, dyOff + j0 * dim, dim, Sgemm.NR, dqkv, vOff, qkvDim, acc);
             }
+        }
+        rotate(dqkv, rows, g, t, true);
+    }
+
+    /**
+     * Rotary embedding of sequence rows [rows, rows + t * qkvDim) for kv group g: its query heads and
+     * its key head, position = row within the sequence; {@code inverse} rotates gradients back.
+     */
+    private void rotate(float[] x, int rows, int g, int t, boolean inverse) {
+        int per = nHeads / nKv;
+        for (int i = 0; i < t; i++) {
+            int r = rows + i * qkvDim, cs = i * hd / 2;
+            TrainKernels.rope(x, r + g * per * hd, per, hd, cos, sin, cs, inverse);
+            TrainKernels.rope(x, r + dim + g * hd, 1, hd, cos, sin, cs, inverse);
         }
     }
 }

@@ -62,7 +62,6 @@ public final class TrainModel implements AutoCloseable {
             }
         }
         int bt = maxB * maxT, n = nLayers;
-        attention = new Attention(c.nHeads(), c.nKvHeads(), hd, maxT, par.threads());
         cos = new float[maxT * hd / 2];
         sin = new float[maxT * hd / 2];
         for (int p = 0; p < maxT; p++) {
@@ -72,6 +71,7 @@ public final class TrainModel implements AutoCloseable {
                 sin[p * hd / 2 + i] = (float) Math.sin(a);
             }
         }
+        attention = new Attention(c.nHeads(), c.nKvHeads(), hd, maxT, par.threads(), cos, sin);
         xs = new float[n + 1][bt * dim];
         xn1 = new float[n][bt * dim]; xmid = new float[n][bt * dim]; xn2 = new float[n][bt * dim]; y = new float[n][bt * dim];
         rstd1 = new float[n][bt]; rstd2 = new float[n][bt];
@@ -133,8 +133,7 @@ public final class TrainModel implements AutoCloseable {
             // 1. attention: norm, fused qkv projection, rotary, causal attention, output projection
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r1[r] = TrainKernels.rmsnorm(x, r * dim, p, gNorm, xa, r * dim, dim, eps); });
             mm.xwT(xa, 0, p, layout.wqkv[l], q, 0, bt, qkvDim, dim, false);
-            par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) rotate(q, r, false); });
-            attention.forward(par, q, att[l], y[l], b, t);
+            attention.forward(par, q, att[l], y[l], b, t);     // rotates q and k first
             float[] xm = xmid[l];
             System.arraycopy(x, 0, xm, 0, bt * dim);
             mm.xwT(y[l], 0, p, layout.wo[l], xm, 0, bt, dim, dim, true);
@@ -150,12 +149,6 @@ public final class TrainModel implements AutoCloseable {
         }
         float[] xl = xs[nLayers];
         par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) rstdf[r] = TrainKernels.rmsnorm(xl, r * dim, p, layout.outputNorm, xf, r * dim, dim, eps); });
-    }
-
-    private void rotate(float[] q, int r, boolean inverse) {
-        int cs = (r % t) * hd / 2;
-        TrainKernels.rope(q, r * qkvDim, c.nHeads(), hd, cos, sin, cs, inverse);
-        TrainKernels.rope(q, r * qkvDim + dim, c.nKvHeads(), hd, cos, sin, cs, inverse);
     }
 
     /**
@@ -200,8 +193,7 @@ public final class TrainModel implements AutoCloseable {
             mm.xw(dres, 0, p, layout.wo[l], dy, 0, bt, dim, dim, false);
             mm.aTb(dres, 0, y[l], 0, grad, layout.wo[l], dim, dim, bt, true);
             // 3. attention and rotary, then the fused qkv projection
-            attention.backward(par, qkv[l], att[l], dy, dqkv, b, t);
-            par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) rotate(dqkv, r, true); });
+            attention.backward(par, qkv[l], att[l], dy, dqkv, b, t);     // and rotates dq, dk back
             mm.xw(dqkv, 0, p, layout.wqkv[l], dxn, 0, bt, dim, qkvDim, false);
             mm.aTb(dqkv, 0, xn1[l], 0, grad, layout.wqkv[l], qkvDim, dim, bt, true);
             normBackward(dxn, xs[l], rstd1[l], p, layout.attnNorm[l], grad);
