@@ -164,9 +164,11 @@ public final class Sgemm {
             if (aRow == 1) {
                 for (int kk = 0; kk < kc; kk++) System.arraycopy(a, aOff + i + kk * aCol, ap, base + kk * MR, MR);
             } else {
-                for (int r = 0; r < MR; r++) {
-                    int src = aOff + (i + r) * aRow;
-                    for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = a[src + kk * aCol];
+                // eight row streams read in step, each depth step written as 8 consecutive floats
+                int s0 = aOff + i * aRow, s1 = s0 + aRow, s2 = s1 + aRow, s3 = s2 + aRow, s4 = s3 + aRow, s5 = s4 + aRow, s6 = s5 + aRow, s7 = s6 + aRow;
+                for (int kk = 0, o = base, src = 0; kk < kc; kk++, o += MR, src += aCol) {
+                    ap[o] = a[s0 + src]; ap[o + 1] = a[s1 + src]; ap[o + 2] = a[s2 + src]; ap[o + 3] = a[s3 + src];
+                    ap[o + 4] = a[s4 + src]; ap[o + 5] = a[s5 + src]; ap[o + 6] = a[s6 + src]; ap[o + 7] = a[s7 + src];
                 }
             }
         }
