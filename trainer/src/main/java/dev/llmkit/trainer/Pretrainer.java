@@ -5,20 +5,19 @@ import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.DataException;
 import dev.llmkit.core.Json;
 import dev.llmkit.core.Progress;
+import dev.llmkit.core.StorageException;
 import dev.llmkit.core.config.ModelSection;
 import dev.llmkit.core.config.PretrainConfig;
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.tokenizer.Tokenizer;
-import dev.llmkit.core.StorageException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.function.Consumer;
 
 /**
  * {@code llmkit pretrain}: trains the model on random windows of the training shards with AdamW,
