@@ -197,9 +197,10 @@ public final class LlamaEngine implements AutoCloseable {
     // ---------------------------------------------------------------- batched prefill
 
     /** Prompt tokens per prefill block: the weights are streamed once per block. */
-    static final int BLOCK = 32;
+    static final int BLOCK = 128;
     private float[] bx, bxb, bxb2, bq, bk, bv, bh1, bh3;   // [BLOCK * width] each, allocated on first prefill
     private float[][] packScratch;                         // per thread: Sgemm's packed activations
+    private float[][] keyPanels, scores;                   // per thread: K^T panels [positions, hd]; block scores [BLOCK, positions]
     private float[][] wqP, wkP, wvP, woP, w1P, w2P, w3P;   // weights packed into Sgemm panels (built on first prefill)
 
     /**
@@ -218,7 +219,13 @@ public final class LlamaEngine implements AutoCloseable {
             bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d]; bq = new float[BLOCK * d];
             bk = new float[BLOCK * kv]; bv = new float[BLOCK * kv]; bh1 = new float[BLOCK * h]; bh3 = new float[BLOCK * h];
             packScratch = new float[par.threads()][];
-            for (int i = 0; i < packScratch.length; i++) packScratch[i] = Sgemm.packScratch();
+            keyPanels = new float[par.threads()][];
+            scores = new float[par.threads()][];
+            for (int i = 0; i < packScratch.length; i++) {
+                packScratch[i] = Sgemm.packScratch();
+                keyPanels[i] = new float[Sgemm.packedSize(positions, c.headDim())];
+                scores[i] = new float[BLOCK * positions];
+            }
             int n = c.nLayers();
             wqP = new float[n][]; wkP = new float[n][]; wvP = new float[n][]; woP = new float[n][];
             w1P = new float[n][]; w2P = new float[n][]; w3P = new float[n][];
@@ -285,9 +292,15 @@ public final class LlamaEngine implements AutoCloseable {
                 System.arraycopy(bk, t * kv, keyCache[l], (pos0 + t) * kv, kv);
                 System.arraycopy(bv, t * kv, valueCache[l], (pos0 + t) * kv, kv);
             }
-            par.range(c.nHeads(), (h0, h1) -> {
-                for (int h = h0; h < h1; h++) for (int t = 0; t < nt; t++) attendHead(layer, pos0 + t, h, bq, t * dim, bxb2, t * dim);
-            });
+            if (Kernels.SCALAR) {
+                par.range(c.nHeads(), (h0, h1) -> {
+                    for (int h = h0; h < h1; h++) for (int t = 0; t < nt; t++) attendHead(layer, pos0 + t, h, bq, t * dim, bxb2, t * dim);
+                });
+            } else {
+                par.parts(c.nHeads(), (part, h0, h1) -> {
+                    for (int h = h0; h < h1; h++) attendBlock(layer, h, pos0, nt, part);
+                });
+            }
             mm(woP[l], wo[l], bxb2, bxb, dim, dim, nt);
             for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
             // 2. SwiGLU MLP.
@@ -298,6 +311,25 @@ public final class LlamaEngine implements AutoCloseable {
             mm(w2P[l], w2[l], bh1, bxb, hidden, dim, nt);
             for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
         }
+    }
+
+    /**
+     * One head for the nt block queries at positions pos0.. as GEMMs: scores against every visible key
+     * (K^T packed into panels), causal softmax per row, then P V straight from the value cache.
+     */
+    private void attendBlock(int l, int h, int pos0, int nt, int part) {
+        int hd = c.headDim(), kvDim = c.kvDim(), dim = c.dim(), ko = (h / (c.nHeads() / c.nKvHeads())) * hd, end = pos0 + nt;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] kp = keyPanels[part], s = scores[part];
+        Sgemm.packTransposed(keyCache[l], ko, kvDim, end, hd, kp, 0, Sgemm.panels(end));
+        Sgemm.rows(0, nt, end, hd, bq, h * hd, dim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, s, 0, end, false, packScratch[part]);
+        for (int t = 0; t < nt; t++) {
+            int o = t * end, visible = pos0 + t + 1;
+            for (int j = 0; j < visible; j++) s[o + j] *= scale;
+            Kernels.softmax(s, o, visible);
+            java.util.Arrays.fill(s, o + visible, o + end, 0f);
+        }
+        Sgemm.rows(0, nt, hd, end, s, 0, end, 1, valueCache[l], ko, kvDim, Sgemm.NR, bxb2, h * hd, dim, false, packScratch[part]);
     }
 
     @Override

@@ -62,8 +62,8 @@ class EngineTest {
 
     @Test
     void prefillEqualsTokenByTokenAndThreadsDoNotChangeResults() {
-        Weights w = model(96);
-        int[] prompt = new SplittableRandom(2).ints(70, 0, 300).toArray();
+        Weights w = model(200);
+        int[] prompt = new SplittableRandom(2).ints(150, 0, 300).toArray();     // crosses the 128-token prefill block
         float[] stepwise, batched, twoThreads;
         try (LlamaEngine e = new LlamaEngine(w, 1)) {
             float[] l = null;
