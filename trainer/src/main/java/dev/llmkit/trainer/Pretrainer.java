@@ -131,6 +131,9 @@ public final class Pretrainer {
                     mc.parameters(), describe(mc), cfg.batchSize(), cfg.seqLen(), cfg.gradAccum(), data.trainTokens(), model.matmul().name(),
                     par.threads(), s.resumed ? ", resumed at step " + s.step : ""));
             Path last = null;
+            if (s.step >= cfg.steps()) {
+                listener.log("the run is already at step " + s.step + " of " + cfg.steps() + ": nothing to do (raise --max-steps to train further)");
+            }
             while (s.step < cfg.steps()) {
                 long t0 = System.nanoTime();
                 // 1. learning rate, 2. micro-steps with accumulated gradients
