@@ -120,98 +120,121 @@ public final class Pretrainer {
             for (int i = 0; i < byteLength.length; i++) byteLength[i] = special.contains(i) ? 0 : tok.tokenBytes(i).length;
         }
 
+        private double lastVal = Double.NaN, lastBpb = Double.NaN, elapsedBefore;
+        private long first;
+        private Path last;
+
+        /** The loop: lr -> micro-steps -> clip -> step -> log -> (evaluate, checkpoint, sample). */
         Result run() {
             long tokensPerStep = (long) cfg.batchSize() * cfg.seqLen() * cfg.gradAccum();
-            double flopsPerToken = 6.0 * mc.parameters();
-            double lastLoss = Double.NaN, lastVal = Double.NaN, lastBpb = Double.NaN, tps = 0;
-            long first = s.step;
-            double elapsedBefore = s.elapsed;
-            progress.start("pretrain", cfg.steps() - first, "steps");
-            listener.log(String.format("model %,d parameters (%s), %d x %d tokens x %d accumulation per step, %,d training tokens, matmul %s, %d threads%s",
-                    mc.parameters(), describe(mc), cfg.batchSize(), cfg.seqLen(), cfg.gradAccum(), data.trainTokens(), model.matmul().name(),
-                    par.threads(), s.resumed ? ", resumed at step " + s.step : ""));
-            Path last = null;
-            if (s.step >= cfg.steps()) {
-                listener.log("the run is already at step " + s.step + " of " + cfg.steps() + ": nothing to do (raise --max-steps to train further)");
-            }
+            double lastLoss = Double.NaN, tps = 0;
+            start();
             while (s.step < cfg.steps()) {
                 long t0 = System.nanoTime();
-                // 1. learning rate, 2. micro-steps with accumulated gradients
                 double lr = lr(cfg, s.step);
-                java.util.Arrays.fill(grad, 0f);
-                double loss = 0;
-                for (int micro = 0; micro < cfg.gradAccum(); micro++) {
-                    data.trainBatch(cfg.seed(), s.step, micro, cfg.batchSize(), cfg.seqLen(), in, out);
-                    loss += model.step(s.params, in, out, cfg.batchSize(), cfg.seqLen(), grad, 1f / cfg.gradAccum());
-                }
-                loss /= cfg.gradAccum();
-                // 3. clip, 4. optimizer step (or refuse a non-finite one)
+                double loss = microSteps();
                 double norm = Optimizer.norm(grad, par);
-                boolean finite = Double.isFinite(loss) && Double.isFinite(norm);
-                if (finite) {
-                    float clip = cfg.gradClip() > 0 && norm > cfg.gradClip() ? (float) (cfg.gradClip() / norm) : 1f;
-                    Optimizer.adamw(layout, s, grad, clip, (float) lr, cfg, par);
-                } else if (cfg.onNonFinite().equals("skip")) {
-                    s.skipped++;
-                    listener.log("step " + (s.step + 1) + ": loss " + loss + ", gradient norm " + norm + ": batch skipped");
-                } else {
-                    throw new DataException("step " + (s.step + 1) + ": the loss (" + loss + ") or gradient norm (" + norm + ") is not finite; "
-                            + (ckpts.newest() == null ? "no checkpoint was written yet" : "the last good checkpoint " + ckpts.newest() + " is kept"),
-                            "lower pretrain.lr or raise warmup_steps and resume, or set pretrain.on_non_finite=skip");
-                }
+                update(loss, norm, lr);
                 s.step++;
                 double dt = (System.nanoTime() - t0) / 1e9;
                 s.elapsed += dt;
                 s.tokensSeen += tokensPerStep;
                 tps = tokensPerStep / dt;
                 lastLoss = loss;
-                ObjectNode line = Json.MAPPER.createObjectNode();
-                line.put("step", s.step);
-                put(line, "loss", loss);
-                line.put("lr", lr);
-                put(line, "grad_norm", norm);
-                line.put("tokens_per_s", Math.round(tps));
-                put(line, "mfu", flopsPerToken * tps / PEAK_FLOPS);
-                put(line, "elapsed_s", s.elapsed);
-                line.put("eta_s", Math.round((s.elapsed - elapsedBefore) / (s.step - first) * (cfg.steps() - s.step)));
-                // 5. evaluation, checkpoint and sample
-                boolean evalNow = s.step == cfg.steps() || (cfg.evalInterval() > 0 && s.step % cfg.evalInterval() == 0);
-                if (evalNow) {
-                    double[] v = validate();
-                    lastVal = v[0];
-                    lastBpb = v[1];
-                    if (!Double.isNaN(lastVal)) {
-                        put(line, "val_loss", lastVal);
-                        put(line, "val_bpb", lastBpb);
-                        if (Double.isNaN(s.bestVal) || lastVal < s.bestVal) {
-                            s.bestVal = lastVal;
-                            s.bestStep = s.step;
-                        }
-                    }
-                    String sample = sample();
-                    metrics.write(line);     // before the checkpoint: a resume cuts metrics back to its step
-                    last = ckpts.save(layout, s, cfg);
-                    ckpts.linkFinal(last);
-                    try {
-                        metrics.plot("llmkit pretrain: " + describe(mc));
-                    } catch (RuntimeException | Error e) {     // a missing font must not stop training
-                        listener.log("loss.png not drawn: " + e);
-                    }
-                    listener.log(String.format("step %d/%d: loss %.4f, val loss %s, val bits/byte %s, %,.0f tokens/s, checkpoint %s%s",
-                            s.step, cfg.steps(), loss, fmt(lastVal), fmt(lastBpb), tps, last.getFileName(),
-                            sample == null ? "" : "\n  sample: " + sample.replace("\n", "\\n")));
-                    if (sample != null) ckpts.appendSample(s.step, cfg.samplePrompt(), sample);
-                } else {
-                    metrics.write(line);
-                }
+                ObjectNode line = metricsLine(loss, norm, lr, tps);
+                if (s.step == cfg.steps() || (cfg.evalInterval() > 0 && s.step % cfg.evalInterval() == 0)) evaluate(line, loss, tps);
+                else metrics.write(line);
                 progress.update(s.step - first);
-                progress.status(String.format("loss %.3f, %,.0f tok/s, MFU %.0f%%", loss, tps, 100 * flopsPerToken * tps / PEAK_FLOPS));
+                progress.status(String.format("loss %.3f, %,.0f tok/s, MFU %.0f%%", loss, tps, 100 * mfu(tps)));
                 listener.afterStep(s.step);
             }
             progress.close();
             if (last == null) last = ckpts.newestPath();
-            double meanTps = s.elapsed > 0 ? (s.tokensSeen) / s.elapsed : tps;
-            return new Result(last, s.step, lastLoss, lastVal, lastBpb, meanTps, flopsPerToken * meanTps / PEAK_FLOPS, s.elapsed, s.skipped, s.resumed);
+            double meanTps = s.elapsed > 0 ? s.tokensSeen / s.elapsed : tps;
+            return new Result(last, s.step, lastLoss, lastVal, lastBpb, meanTps, mfu(meanTps), s.elapsed, s.skipped, s.resumed);
+        }
+
+        private void start() {
+            first = s.step;
+            elapsedBefore = s.elapsed;
+            progress.start("pretrain", cfg.steps() - first, "steps");
+            listener.log(String.format("model %,d parameters (%s), %d x %d tokens x %d accumulation per step, %,d training tokens, matmul %s, %d threads%s",
+                    mc.parameters(), describe(mc), cfg.batchSize(), cfg.seqLen(), cfg.gradAccum(), data.trainTokens(), model.matmul().name(),
+                    par.threads(), s.resumed ? ", resumed at step " + s.step : ""));
+            if (s.step >= cfg.steps()) {
+                listener.log("the run is already at step " + s.step + " of " + cfg.steps() + ": nothing to do (raise --max-steps to train further)");
+            }
+        }
+
+        /** The gradient of this step's batches, accumulated into grad; returns the mean loss. */
+        private double microSteps() {
+            java.util.Arrays.fill(grad, 0f);
+            double loss = 0;
+            for (int micro = 0; micro < cfg.gradAccum(); micro++) {
+                data.trainBatch(cfg.seed(), s.step, micro, cfg.batchSize(), cfg.seqLen(), in, out);
+                loss += model.step(s.params, in, out, cfg.batchSize(), cfg.seqLen(), grad, 1f / cfg.gradAccum());
+            }
+            return loss / cfg.gradAccum();
+        }
+
+        /** Clips and applies the update, or refuses a non-finite one (stop, or skip the batch). */
+        private void update(double loss, double norm, double lr) {
+            if (Double.isFinite(loss) && Double.isFinite(norm)) {
+                float clip = cfg.gradClip() > 0 && norm > cfg.gradClip() ? (float) (cfg.gradClip() / norm) : 1f;
+                Optimizer.adamw(layout, s, grad, clip, (float) lr, cfg, par);
+            } else if (cfg.onNonFinite().equals("skip")) {
+                s.skipped++;
+                listener.log("step " + (s.step + 1) + ": loss " + loss + ", gradient norm " + norm + ": batch skipped");
+            } else {
+                throw new DataException("step " + (s.step + 1) + ": the loss (" + loss + ") or gradient norm (" + norm + ") is not finite; "
+                        + (ckpts.newest() == null ? "no checkpoint was written yet" : "the last good checkpoint " + ckpts.newest() + " is kept"),
+                        "lower pretrain.lr or raise warmup_steps and resume, or set pretrain.on_non_finite=skip");
+            }
+        }
+
+        private double mfu(double tokensPerSecond) {
+            return 6.0 * mc.parameters() * tokensPerSecond / PEAK_FLOPS;
+        }
+
+        private ObjectNode metricsLine(double loss, double norm, double lr, double tps) {
+            ObjectNode line = Json.MAPPER.createObjectNode();
+            line.put("step", s.step);
+            put(line, "loss", loss);
+            line.put("lr", lr);
+            put(line, "grad_norm", norm);
+            line.put("tokens_per_s", Math.round(tps));
+            put(line, "mfu", mfu(tps));
+            put(line, "elapsed_s", s.elapsed);
+            line.put("eta_s", Math.round((s.elapsed - elapsedBefore) / (s.step - first) * (cfg.steps() - s.step)));
+            return line;
+        }
+
+        /** Validation, the metrics line, a checkpoint, loss.png and the sample. */
+        private void evaluate(ObjectNode line, double loss, double tps) {
+            double[] v = validate();
+            lastVal = v[0];
+            lastBpb = v[1];
+            if (!Double.isNaN(lastVal)) {
+                put(line, "val_loss", lastVal);
+                put(line, "val_bpb", lastBpb);
+                if (Double.isNaN(s.bestVal) || lastVal < s.bestVal) {
+                    s.bestVal = lastVal;
+                    s.bestStep = s.step;
+                }
+            }
+            String sample = sample();
+            metrics.write(line);     // before the checkpoint: a resume cuts metrics back to its step
+            last = ckpts.save(layout, s, cfg);
+            ckpts.linkFinal(last);
+            try {
+                metrics.plot("llmkit pretrain: " + describe(mc));
+            } catch (RuntimeException | Error e) {     // a missing font must not stop training
+                listener.log("loss.png not drawn: " + e);
+            }
+            listener.log(String.format("step %d/%d: loss %.4f, val loss %s, val bits/byte %s, %,.0f tokens/s, checkpoint %s%s",
+                    s.step, cfg.steps(), loss, fmt(lastVal), fmt(lastBpb), tps, last.getFileName(),
+                    sample == null ? "" : "\n  sample: " + sample.replace("\n", "\\n")));
+            if (sample != null) ckpts.appendSample(s.step, cfg.samplePrompt(), sample);
         }
 
         /** Mean loss and bits per byte over the fixed validation windows (NaN when there are none). */
