@@ -12,12 +12,9 @@ import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.trainer.Pretrainer;
 import dev.llmkit.trainer.ThroughputBench;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -75,17 +72,17 @@ public final class PretrainBenchCommand implements Callable<Integer> {
             double torchTps = Double.NaN;
             long torchRss = -1;
             if (haveTorch) {
-                JsonNode t = lastJson(run(List.of("bash", anchor.toString(), "--preset", preset, "--threads", String.valueOf(threads),
+                JsonNode t = ChildProcesses.lastJson(ChildProcesses.run(List.of("bash", anchor.toString(), "--preset", preset, "--threads", String.valueOf(threads),
                         "--steps", String.valueOf(steps), "--warmup", String.valueOf(warmup)), Map.of()));
                 torchTps = t.get("tokens_per_s").asDouble();
                 torchRss = Math.round(t.get("peak_rss_mib").asDouble());
                 rows.add(row(preset, "pytorch " + t.get("torch").asText(), torchTps, 6.0 * t.get("params").asLong() * torchTps / Pretrainer.PEAK_FLOPS, torchRss, 1.0));
             }
             for (String b : backends) {
-                List<String> cmd = javaCommand();
+                List<String> cmd = ChildProcesses.javaCommand();
                 cmd.addAll(List.of("pretrain", "bench", "--one", preset + ":" + b, "--threads", String.valueOf(threads),
                         "--steps", String.valueOf(steps), "--warmup", String.valueOf(warmup)));
-                JsonNode r = lastJson(run(cmd, Map.of("OMP_WAIT_POLICY", "passive", "OMP_NUM_THREADS", String.valueOf(threads))));
+                JsonNode r = ChildProcesses.lastJson(ChildProcesses.run(cmd, Map.of("OMP_WAIT_POLICY", "passive", "OMP_NUM_THREADS", String.valueOf(threads))));
                 double tps = r.get("tokens_per_s").asDouble();
                 rows.add(row(preset, "llmkit " + b, tps, r.get("mfu").asDouble(), r.get("peak_rss_mib").asLong(), tps / torchTps));
             }
@@ -141,29 +138,5 @@ public final class PretrainBenchCommand implements Callable<Integer> {
             }
         }
         return 2.0 * m * n * k / best;
-    }
-
-    static List<String> javaCommand() {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Main.class.getName());
-        return cmd;
-    }
-
-    private static String run(List<String> cmd, Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().putAll(new LinkedHashMap<>(env));
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) throw new IllegalStateException("command failed: " + String.join(" ", cmd) + "\n" + out);
-        return out;
-    }
-
-    private static JsonNode lastJson(String out) throws IOException {
-        String[] lines = out.trim().split("\n");
-        return Json.MAPPER.readTree(lines[lines.length - 1]);
     }
 }

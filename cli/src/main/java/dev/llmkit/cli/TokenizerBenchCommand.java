@@ -13,7 +13,6 @@ import dev.llmkit.data.prepare.InputFiles;
 import dev.llmkit.data.tokenize.Pretokenizer;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,10 +85,10 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
 
         // 2. Training: ours in a child JVM (for its own peak RSS), Hugging Face in node.
         Path ours = work.resolve("ours");
-        List<String> cmd = javaCommand();
+        List<String> cmd = ChildProcesses.javaCommand();
         cmd.addAll(List.of("tokenizer", "train", "--corpus", corpusTxt.toString(), "--vocab-size", String.valueOf(vocabSize),
                 "--min-frequency", "2", "--max-token-length", "0", "--out", ours.toString(), "--force"));
-        double oursWall = run(cmd);
+        double oursWall = runTimed(cmd);
         JsonNode report = Json.MAPPER.readTree(ours.resolve("report.json").toFile());
         double oursTrain = report.path("training").path("seconds_total").asDouble();
         long oursRss = report.path("training").path("peak_rss_mib").asLong();
@@ -100,9 +99,9 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         results.put("train_ours", Map.of("seconds", oursTrain, "seconds_wall", oursWall, "peak_rss_mib", oursRss, "tokens_per_byte", oursTpb));
         if (hf) {
             Path hfJson = work.resolve("hf-tokenizer.json");
-            JsonNode h = lastJson(runCapture(List.of("node", hfTrain.toString(), corpusTxt.toString(), hfJson.toString())));
+            JsonNode h = ChildProcesses.lastJson(ChildProcesses.run(List.of("node", hfTrain.toString(), corpusTxt.toString(), hfJson.toString())));
             double hfSeconds = h.path("seconds").asDouble();
-            JsonNode he = lastJson(runCapture(List.of("node", hfEncode.toString(), hfJson.toString(), heldout.toString())));
+            JsonNode he = ChildProcesses.lastJson(ChildProcesses.run(List.of("node", hfEncode.toString(), hfJson.toString(), heldout.toString())));
             double hfTpb = he.path("tokens").asDouble() / he.path("bytes").asDouble();
             line("train, Hugging Face", String.format(Locale.ROOT, "%.2f s, peak RSS %d MiB, held-out %.4f tokens/byte (vocab %d)",
                     hfSeconds, h.path("peak_rss_mib").asLong(), hfTpb, h.path("vocab").asInt()));
@@ -124,7 +123,7 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         line("encode, ours, " + cores + " threads", String.format(Locale.ROOT, "%.1f MB/s", all));
         results.put("encode_ours", Map.of("mb_per_s_1_thread", one, "mb_per_s_all_threads", all, "threads", cores));
         if (hf) {
-            JsonNode he = lastJson(runCapture(List.of("node", hfEncode.toString(), ours.resolve("tokenizer.json").toString(), encodeTxt.toString())));
+            JsonNode he = ChildProcesses.lastJson(ChildProcesses.run(List.of("node", hfEncode.toString(), ours.resolve("tokenizer.json").toString(), encodeTxt.toString())));
             double hfMb = he.path("bytes").asDouble() / 1e6 / he.path("seconds").asDouble();
             line("encode, Hugging Face (node, encodeBatch)", String.format(Locale.ROOT, "%.1f MB/s on our tokenizer.json", hfMb));
             line("  ratio", String.format(Locale.ROOT, "ours %.1fx Hugging Face (1 thread vs its batch), %.1fx (all threads)", one / hfMb, all / hfMb));
@@ -200,17 +199,6 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         Files.write(out, java.util.Arrays.copyOf(all, n));
     }
 
-    /** The command line that starts this CLI again in a child JVM. */
-    private static List<String> javaCommand() {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Main.class.getName());
-        return cmd;
-    }
-
     private static boolean hfAvailable(Path script) {
         if (!Files.isRegularFile(script)) return false;
         try {
@@ -223,24 +211,12 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
     }
 
     /** Runs a command with inherited output; returns wall seconds. */
-    private static double run(List<String> cmd) throws IOException, InterruptedException {
+    private static double runTimed(List<String> cmd) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         pb.environment().put("LLMKIT_PROGRESS_SECONDS", "30");
         int rc = pb.start().waitFor();
         if (rc != 0) throw new IllegalStateException("command failed with exit code " + rc + ": " + String.join(" ", cmd));
         return (System.nanoTime() - t0) / 1e9;
-    }
-
-    private static String runCapture(List<String> cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) throw new IllegalStateException("command failed: " + String.join(" ", cmd) + "\n" + out);
-        return out;
-    }
-
-    private static JsonNode lastJson(String out) throws IOException {
-        String[] lines = out.trim().split("\n");
-        return Json.MAPPER.readTree(lines[lines.length - 1]);
     }
 }

@@ -1,0 +1,48 @@
+package dev.llmkit.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmkit.core.Json;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The benchmarks' child processes: this CLI again in a fresh JVM (for its own peak RSS), and anchors. */
+final class ChildProcesses {
+    private ChildProcesses() {}
+
+    /** The command line that starts this CLI again in a child JVM with the same JVM flags. */
+    static List<String> javaCommand() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        return cmd;
+    }
+
+    /** Runs cmd; its output, or an error with that output. */
+    static String run(List<String> cmd) throws IOException, InterruptedException {
+        return run(cmd, Map.of());
+    }
+
+    /** Runs cmd with extra environment variables; its output, or an error with that output. */
+    static String run(List<String> cmd, Map<String, String> env) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) throw new IllegalStateException("command failed: " + String.join(" ", cmd) + "\n" + out);
+        return out;
+    }
+
+    /** The last line of a command's output, parsed as JSON. */
+    static JsonNode lastJson(String out) throws IOException {
+        String[] lines = out.trim().split("\n");
+        return Json.MAPPER.readTree(lines[lines.length - 1]);
+    }
+}
