@@ -22,7 +22,7 @@ final class Attention {
     /** Per thread: K^T and V^T packed as B panels [panels(T)][hd][NR], and a dP block [T, T]. */
     private final float[][] kPack, vPack, dP, aPack;
 
-    /** Rotary tables [maxT, hd/2], shared with the model. */
+    /** Rotary tables [maxT, hd] (see {@link TrainKernels#rope}), shared with the model. */
     private final float[] cos, sin;
 
     Attention(int nHeads, int nKv, int hd, int maxT, int threads, float[] cos, float[] sin) {
@@ -143,7 +143,7 @@ final class Attention {
     private void rotate(float[] x, int rows, int g, int t, boolean inverse) {
         int per = nHeads / nKv;
         for (int i = 0; i < t; i++) {
-            int r = rows + i * qkvDim, cs = i * hd / 2;
+            int r = rows + i * qkvDim, cs = i * hd;
             TrainKernels.rope(x, r + g * per * hd, per, hd, cos, sin, cs, inverse);
             TrainKernels.rope(x, r + dim + g * hd, 1, hd, cos, sin, cs, inverse);
         }

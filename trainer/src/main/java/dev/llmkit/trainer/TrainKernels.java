@@ -2,6 +2,7 @@ package dev.llmkit.trainer;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -153,18 +154,28 @@ final class TrainKernels {
         return loss;
     }
 
+    private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(S, i -> i ^ 1);
+
     /**
-     * Rotary embedding on interleaved pairs of {@code heads} heads of size hd starting at x[xo], at the
-     * position whose cos/sin rows start at cs; {@code inverse} rotates back (the backward pass).
+     * Rotary embedding on interleaved pairs of {@code heads} heads of size hd starting at x[xo]:
+     * x = x * cos + sign * swap(x) * sin with per-position tables of hd values, cos = (c, c, ...) and
+     * sin = (-s, s, ...) from row cs; {@code inverse} (sign -1) rotates back (the backward pass).
      */
     static void rope(float[] x, int xo, int heads, int hd, float[] cos, float[] sin, int cs, boolean inverse) {
         float sign = inverse ? -1f : 1f;
         for (int h = 0; h < heads; h++) {
-            int base = xo + h * hd;
-            for (int i = 0; i < hd / 2; i++) {
-                float c = cos[cs + i], s = sign * sin[cs + i], v0 = x[base + 2 * i], v1 = x[base + 2 * i + 1];
-                x[base + 2 * i] = v0 * c - v1 * s;
-                x[base + 2 * i + 1] = v0 * s + v1 * c;
+            int base = xo + h * hd, j = 0;
+            if (!SCALAR) {
+                for (; j <= hd - L; j += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, base + j);
+                    FloatVector swapped = v.rearrange(SWAP_PAIRS).mul(FloatVector.fromArray(S, sin, cs + j)).mul(sign);
+                    v.mul(FloatVector.fromArray(S, cos, cs + j)).add(swapped).intoArray(x, base + j);
+                }
+            }
+            for (; j < hd; j += 2) {
+                float v0 = x[base + j], v1 = x[base + j + 1];
+                x[base + j] = v0 * cos[cs + j] + v1 * sin[cs + j] * sign;
+                x[base + j + 1] = v1 * cos[cs + j + 1] + v0 * sin[cs + j + 1] * sign;
             }
         }
     }

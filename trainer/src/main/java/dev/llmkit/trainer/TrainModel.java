@@ -21,7 +21,7 @@ public final class TrainModel implements AutoCloseable {
     private final Parallel par;
     private final MatMul mm;
     private final Attention attention;
-    private final float[] cos, sin;                       // [maxT, hd/2]
+    private final float[] cos, sin;                       // [maxT, hd]: (c, c), (-s, s) per pair
 
     // activations, per layer l
     private final float[][] xs;                           // [L+1][BT, dim] residual stream entering layer l (xs[L]: final)
@@ -62,13 +62,14 @@ public final class TrainModel implements AutoCloseable {
             }
         }
         int bt = maxB * maxT, n = nLayers;
-        cos = new float[maxT * hd / 2];
-        sin = new float[maxT * hd / 2];
+        cos = new float[maxT * hd];
+        sin = new float[maxT * hd];
         for (int p = 0; p < maxT; p++) {
             for (int i = 0; i < hd / 2; i++) {     // the inference engine's formula, so logits agree
                 double a = p * Math.pow(c.ropeTheta(), -2.0 * i / hd);
-                cos[p * hd / 2 + i] = (float) Math.cos(a);
-                sin[p * hd / 2 + i] = (float) Math.sin(a);
+                cos[p * hd + 2 * i] = cos[p * hd + 2 * i + 1] = (float) Math.cos(a);
+                sin[p * hd + 2 * i] = -(float) Math.sin(a);
+                sin[p * hd + 2 * i + 1] = (float) Math.sin(a);
             }
         }
         attention = new Attention(c.nHeads(), c.nKvHeads(), hd, maxT, par.threads(), cos, sin);
