@@ -1,6 +1,8 @@
 package dev.llmkit.cli;
 
+import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.config.ConfigLoader;
+import dev.llmkit.core.config.ModelSection;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +16,14 @@ public final class ConfigOptions {
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "Override one config key, e.g. --set data.prepare.val_fraction=0.01 (repeatable).")
     List<String> sets = new ArrayList<>();
+
+    /** Applies a model preset (tiny, small) before the --set overrides. */
+    void preset(String name) {
+        if (name == null) return;
+        List<String> p = ModelSection.PRESETS.get(name);
+        if (p == null) throw new ConfigException("unknown preset '" + name + "'", "use one of " + ModelSection.PRESETS.keySet());
+        sets.addAll(0, p);
+    }
 
     /** Resolves the config; {@code flags} are overrides from the command's own options, applied last. */
     ConfigLoader.Resolved resolve(List<String> flags) {

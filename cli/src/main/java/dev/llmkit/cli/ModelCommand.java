@@ -11,7 +11,6 @@ import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,18 +45,11 @@ public final class ModelCommand {
 
         @Override
         public Integer call() {
-            List<String> sets = new ArrayList<>();
-            if (preset != null) {
-                List<String> p = ModelSection.PRESETS.get(preset);
-                if (p == null) throw new ConfigException("unknown preset '" + preset + "'", "use one of " + ModelSection.PRESETS.keySet());
-                sets.addAll(p);
-            }
-            sets.addAll(config.sets);
-            ConfigLoader.Resolved r = ConfigLoader.load(config.config, sets);
+            config.preset(preset);
+            ConfigLoader.Resolved r = config.resolve(List.of());
             ModelSection m = r.config().model();
             Tokenizer tok = Tokenizer.load(tokenizer);
-            ModelConfig c = new ModelConfig(m.dim(), m.hiddenDim(), m.nLayers(), m.nHeads(), m.nKvHeads(), tok.vocabSize(),
-                    m.contextLength(), m.normEps(), m.ropeTheta(), m.tiedEmbeddings());
+            ModelConfig c = m.toConfig(tok.vocabSize());
             Weights w = Weights.init(c, m.initStd(), m.seed());
             Provenance prov = new Provenance("model.init", Provenance.versions(Map.of()),
                     List.of(new Provenance.InputRef(tokenizer.toString(), size(tokenizer), tok.sha256())), m,

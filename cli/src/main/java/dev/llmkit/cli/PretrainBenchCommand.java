@@ -102,9 +102,7 @@ public final class PretrainBenchCommand implements Callable<Integer> {
     private int runOne() throws IOException {
         String[] p = one.split(":");
         ConfigLoader.Resolved r = ConfigLoader.load(null, ModelSection.PRESETS.getOrDefault(p[0], List.of()));
-        ModelSection m = r.config().model();
-        ModelConfig c = new ModelConfig(m.dim(), m.hiddenDim(), m.nLayers(), m.nHeads(), m.nKvHeads(), VOCAB.get(p[0]), SEQ,
-                m.normEps(), m.ropeTheta(), m.tiedEmbeddings());
+        ModelConfig c = r.config().model().toConfig(VOCAB.get(p[0]));     // the presets' context is SEQ
         ThroughputBench.Result res = ThroughputBench.run(c, p[1], threads, BATCH, SEQ, warmup, steps);
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("preset", p[0]).put("matmul", p[1]).put("threads", threads).put("params", res.params())

@@ -2,7 +2,6 @@ package dev.llmkit.cli;
 
 import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.config.ConfigLoader;
-import dev.llmkit.core.config.ModelSection;
 import dev.llmkit.core.io.TokenManifest;
 import dev.llmkit.trainer.Pretrainer;
 import java.nio.file.Files;
@@ -56,12 +55,8 @@ public final class PretrainCommand implements Callable<Integer> {
         if (tokens == null || out == null) {
             throw new ConfigException("llmkit pretrain needs --tokens DIR and --out DIR", "see llmkit pretrain --help");
         }
+        config.preset(preset);
         List<String> flags = new ArrayList<>();
-        if (preset != null) {
-            List<String> p = ModelSection.PRESETS.get(preset);
-            if (p == null) throw new ConfigException("unknown preset '" + preset + "'", "use one of " + ModelSection.PRESETS.keySet());
-            config.sets.addAll(0, p);
-        }
         if (maxSteps != null) flags.add("pretrain.steps=" + maxSteps);
         if (threads != null) flags.add("pretrain.threads=" + threads);
         if (matmul != null) flags.add("pretrain.matmul=" + matmul);

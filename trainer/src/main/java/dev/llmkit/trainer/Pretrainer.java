@@ -44,8 +44,7 @@ public final class Pretrainer {
     public static Result run(Path tokensDir, Path tokenizerJson, ModelSection ms, PretrainConfig cfg, Path out, boolean resume,
                              Progress progress, Listener listener) {
         Tokenizer tok = Tokenizer.load(tokenizerJson);
-        ModelConfig mc = new ModelConfig(ms.dim(), ms.hiddenDim(), ms.nLayers(), ms.nHeads(), ms.nKvHeads(), tok.vocabSize(),
-                ms.contextLength(), ms.normEps(), ms.ropeTheta(), ms.tiedEmbeddings());
+        ModelConfig mc = ms.toConfig(tok.vocabSize());
         if (cfg.seqLen() > mc.contextLength()) {
             throw new ConfigException("pretrain.seq_len " + cfg.seqLen() + " exceeds model.context_length " + mc.contextLength(), "lower pretrain.seq_len");
         }

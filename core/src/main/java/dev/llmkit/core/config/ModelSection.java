@@ -1,5 +1,6 @@
 package dev.llmkit.core.config;
 
+import dev.llmkit.core.model.ModelConfig;
 import java.util.List;
 import java.util.Map;
 
@@ -22,6 +23,11 @@ public record ModelSection(int dim, int hiddenDim, int nLayers, int nHeads, int 
         Checks.require(normEps > 0 && normEps < 1, "norm_eps", normEps, "must be in (0, 1)");
         Checks.require(ropeTheta > 1, "rope_theta", ropeTheta, "must be > 1");
         Checks.require(initStd > 0 && initStd < 10, "init_std", initStd, "must be in (0, 10)");
+    }
+
+    /** The architecture of this section with the tokenizer's vocabulary size. */
+    public ModelConfig toConfig(int vocabSize) {
+        return new ModelConfig(dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, contextLength, normEps, ropeTheta, tiedEmbeddings);
     }
 
     public static ModelSection defaults() {
