@@ -52,7 +52,7 @@ public final class ModelCommand {
             ModelConfig c = m.toConfig(tok.vocabSize());
             Weights w = Weights.init(c, m.initStd(), m.seed());
             Provenance prov = new Provenance("model.init", Provenance.versions(Map.of()),
-                    List.of(new Provenance.InputRef(tokenizer.toString(), size(tokenizer), tok.sha256())), m,
+                    List.of(Provenance.InputRef.of(tokenizer, tok.sha256())), m,
                     ConfigLoader.sha256(dev.llmkit.core.Json.MAPPER.valueToTree(m)));
             Checkpoint.write(out, w, tokenizer, prov, force);
             System.out.printf(Locale.ROOT, "initialised %s: %,d parameters (dim %d, %d layers, %d heads, %d kv heads, hidden %d, vocab %d, context %d%s)%n",
@@ -62,13 +62,6 @@ public final class ModelCommand {
         }
     }
 
-    private static long size(Path p) {
-        try {
-            return Files.size(p);
-        } catch (java.io.IOException e) {
-            return -1;
-        }
-    }
 
     /** A checkpoint directory or a .gguf file. */
     static Checkpoint.Loaded load(Path model) {

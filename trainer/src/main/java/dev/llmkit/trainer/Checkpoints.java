@@ -12,6 +12,7 @@ import dev.llmkit.core.io.Safetensors;
 import dev.llmkit.core.model.Checkpoint;
 import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.model.Tensor;
+import dev.llmkit.core.tokenizer.Tokenizer;
 import dev.llmkit.core.util.Text;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -37,12 +38,14 @@ import java.util.stream.Stream;
 final class Checkpoints {
     private static final Pattern NAME = Pattern.compile("step-(\\d{6,})");
     private final Path out, dir, tokenizerJson, tokensDir;
+    private final Tokenizer tok;
     private final PretrainConfig cfg;
     private final ModelSection ms;
     private String tokensSha;
 
-    Checkpoints(Path out, Path tokenizerJson, Path tokensDir, PretrainConfig cfg, ModelSection ms) {
+    Checkpoints(Path out, Tokenizer tok, Path tokenizerJson, Path tokensDir, PretrainConfig cfg, ModelSection ms) {
         this.out = out;
+        this.tok = tok;
         this.dir = out.resolve("checkpoints");
         this.tokenizerJson = tokenizerJson;
         this.tokensDir = tokensDir;
@@ -137,11 +140,9 @@ final class Checkpoints {
         TrainerState st = new TrainerState(TrainerState.VERSION, s.step, s.tokensSeen, s.elapsed, s.bestVal, s.bestStep, s.skipped,
                 s.adamSteps, tokensSha256(), layout.c, cfg);
         Provenance prov = new Provenance("pretrain", Provenance.versions(Map.of()),
-                List.of(new Provenance.InputRef(tokensDir.resolve("manifest.json").toString(), size(tokensDir.resolve("manifest.json")),
-                        Text.sha256(tokensDir.resolve("manifest.json"))),
-                        new Provenance.InputRef(tokenizerJson.toString(), size(tokenizerJson), Text.sha256(tokenizerJson))),
+                List.of(Provenance.InputRef.of(tokensDir.resolve("manifest.json"), tokensSha256()), Provenance.InputRef.of(tokenizerJson, tok.sha256())),
                 Map.of("model", ms, "pretrain", cfg), null);
-        Checkpoint.write(target, layout.toWeights(s.params), tokenizerJson, prov, true, staging -> {
+        Checkpoint.write(target, layout.toWeights(s.params), tok, tokenizerJson, prov, true, staging -> {
             Path ts = Files.createDirectories(staging.resolve("trainer-state"));
             Safetensors.write(ts.resolve("optimizer.safetensors"), List.of(
                     new Tensor("adamw.m", new int[] {layout.size}, s.m), new Tensor("adamw.v", new int[] {layout.size}, s.v)), Map.of());
@@ -230,11 +231,4 @@ final class Checkpoints {
         }
     }
 
-    private static long size(Path p) {
-        try {
-            return Files.size(p);
-        } catch (IOException e) {
-            throw new StorageException(p + ": cannot read: " + e.getMessage(), null, e);
-        }
-    }
 }

@@ -50,7 +50,7 @@ public final class Pretrainer {
         }
         TokenData data = new TokenData(tokensDir, mc.vocabSize(), tok.sha256());
         data.requireWindows(cfg.seqLen(), tokensDir);
-        Checkpoints ckpts = new Checkpoints(out, tokenizerJson, tokensDir, cfg, ms);
+        Checkpoints ckpts = new Checkpoints(out, tok, tokenizerJson, tokensDir, cfg, ms);
         ParamLayout layout = new ParamLayout(mc);
         try (FileChannel lockFile = lockFile(out); FileLock lock = lockFile.tryLock()) {
             if (lock == null) throw new ConfigException(out + " is in use by another llmkit pretrain", "wait for that run to end, or stop it");

@@ -39,9 +39,15 @@ public final class Checkpoint {
         write(dir, w, tokenizerJson, provenance, overwrite, null);
     }
 
-    /** Writes a checkpoint directory atomically: complete under its final name, or absent. */
     public static void write(Path dir, Weights w, Path tokenizerJson, Provenance provenance, boolean overwrite, Extra extra) {
-        Tokenizer tok = Tokenizer.load(tokenizerJson);
+        write(dir, w, Tokenizer.load(tokenizerJson), tokenizerJson, provenance, overwrite, extra);
+    }
+
+    /**
+     * Writes a checkpoint directory atomically: complete under its final name, or absent. {@code tok}
+     * is {@code tokenizerJson} already loaded (a training run saves many checkpoints with one tokenizer).
+     */
+    public static void write(Path dir, Weights w, Tokenizer tok, Path tokenizerJson, Provenance provenance, boolean overwrite, Extra extra) {
         if (tok.vocabSize() != w.config().vocabSize()) {
             throw new ConfigException("the tokenizer has " + tok.vocabSize() + " tokens but the model " + w.config().vocabSize(),
                     "use the tokenizer the model was built for");

@@ -104,8 +104,7 @@ public final class Pretokenizer {
                 new CorpusRef(corpusDir.toString(), reportSha), TokenShard.widthFor(tok.vocabSize()),
                 totals(shards, "train"), totals(shards, "val"), shards);
         Json.write(out.resolve("provenance.json"), new Provenance("data.tokenize", Provenance.versions(Map.of()),
-                List.of(new Provenance.InputRef(corpusDir.resolve("report.json").toString(), size(corpusDir.resolve("report.json")), reportSha),
-                        new Provenance.InputRef(tokenizerFile.toString(), size(tokenizerFile), tok.sha256())),
+                List.of(Provenance.InputRef.of(corpusDir.resolve("report.json"), reportSha), Provenance.InputRef.of(tokenizerFile, tok.sha256())),
                 cfg, ConfigLoader.sha256(Json.MAPPER.valueToTree(cfg))));
         Json.write(out.resolve("manifest.json"), m);
         try {
@@ -230,12 +229,5 @@ public final class Pretokenizer {
     }
 
 
-    private static long size(Path p) {
-        try {
-            return Files.size(p);
-        } catch (IOException e) {
-            return -1;
-        }
-    }
 
 }
