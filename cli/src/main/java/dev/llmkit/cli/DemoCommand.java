@@ -8,7 +8,6 @@ import dev.llmkit.data.prepare.InputFiles;
 import dev.llmkit.data.synth.Synth;
 import dev.llmkit.data.tokenize.Pretokenizer;
 import dev.llmkit.tokenizertrainer.TokenizerStage;
-import dev.llmkit.trainer.Pretrainer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,17 +73,8 @@ public final class DemoCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             throw new dev.llmkit.core.StorageException(out.resolve("03-pretrain") + ": cannot replace: " + e.getMessage(), null, e);
         }
-        Pretrainer.Result trained;
-        try (ConsoleProgress progress = ConsoleProgress.create()) {
-            trained = Pretrainer.run(out.resolve("02-tokens"), out.resolve("01-tokenizer/tokenizer.json"), resolved.config().model(),
-                    resolved.config().pretrain(), out.resolve("03-pretrain"), false, progress, new Pretrainer.Listener() {
-                        @Override
-                        public void log(String line) {
-                            progress.log(line);
-                        }
-                    });
-        }
-        PretrainCommand.print(trained);
+        PretrainCommand.print(PretrainCommand.train(out.resolve("02-tokens"), out.resolve("01-tokenizer/tokenizer.json"), resolved.config(),
+                out.resolve("03-pretrain"), false));
         System.out.println("demo done: " + out + " (config: " + out.resolve("pipeline.yaml") + ")");
         return ExitCodes.OK;
     }

@@ -2,6 +2,7 @@ package dev.llmkit.cli;
 
 import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.config.ConfigLoader;
+import dev.llmkit.core.config.LlmkitConfig;
 import dev.llmkit.core.io.TokenManifest;
 import dev.llmkit.trainer.Pretrainer;
 import java.nio.file.Files;
@@ -62,17 +63,20 @@ public final class PretrainCommand implements Callable<Integer> {
         if (matmul != null) flags.add("pretrain.matmul=" + matmul);
         ConfigLoader.Resolved resolved = config.resolve(flags);
         Path tok = tokenizer != null ? tokenizer : defaultTokenizer(tokens);
-        Pretrainer.Result r;
+        print(train(tokens, tok, resolved.config(), out, resume));
+        return ExitCodes.OK;
+    }
+
+    /** Runs the pre-training with a progress bar, its log lines shown above the bar. */
+    static Pretrainer.Result train(Path tokens, Path tokenizer, LlmkitConfig cfg, Path out, boolean resume) {
         try (ConsoleProgress progress = ConsoleProgress.create()) {
-            r = Pretrainer.run(tokens, tok, resolved.config().model(), resolved.config().pretrain(), out, resume, progress, new Pretrainer.Listener() {
+            return Pretrainer.run(tokens, tokenizer, cfg.model(), cfg.pretrain(), out, resume, progress, new Pretrainer.Listener() {
                 @Override
                 public void log(String line) {
                     progress.log(line);
                 }
             });
         }
-        print(r);
-        return ExitCodes.OK;
     }
 
     static Path defaultTokenizer(Path tokens) {
