@@ -27,10 +27,9 @@ final class TokenData {
     private final List<Shard> train = new ArrayList<>(), val = new ArrayList<>();
     private final long[] trainCumulative;
     private final int vocab;
-    final TokenManifest manifest;
 
     TokenData(Path dir, int vocab, String tokenizerSha256) {
-        this.manifest = TokenManifest.read(dir);
+        TokenManifest manifest = TokenManifest.read(dir);
         this.vocab = vocab;
         if (tokenizerSha256 != null && !tokenizerSha256.equals(manifest.tokenizer().sha256())) {
             throw new ConfigException(dir + " was tokenized with another tokenizer (sha256 " + manifest.tokenizer().sha256() + ")",
@@ -63,12 +62,6 @@ final class TokenData {
 
     long trainTokens() {
         return trainCumulative.length == 0 ? 0 : trainCumulative[trainCumulative.length - 1];
-    }
-
-    long valTokens() {
-        long n = 0;
-        for (Shard s : val) n += s.count;
-        return n;
     }
 
     /** Checks there is enough training text for windows of t + 1 tokens. */
