@@ -9,6 +9,7 @@ import dev.llmkit.core.config.ModelSection;
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.util.ProcessInfo;
 import dev.llmkit.trainer.Pretrainer;
 import dev.llmkit.trainer.ThroughputBench;
 import java.io.IOException;
@@ -107,17 +108,11 @@ public final class PretrainBenchCommand implements Callable<Integer> {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("preset", p[0]).put("matmul", p[1]).put("threads", threads).put("params", res.params())
                 .put("tokens_per_s", Math.round(res.tokensPerSecond() * 10) / 10.0).put("mfu", res.mfu())
-                .put("first_loss", res.firstLoss()).put("last_loss", res.lastLoss()).put("peak_rss_mib", peakRssMib());
+                .put("first_loss", res.firstLoss()).put("last_loss", res.lastLoss()).put("peak_rss_mib", ProcessInfo.peakRssMib());
         System.out.println(Json.COMPACT.writeValueAsString(o));
         return ExitCodes.OK;
     }
 
-    static long peakRssMib() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
-        }
-        return -1;
-    }
 
     private static double sgemmPeak(int threads) {
         int m = 4096, n = 768, k = 256;

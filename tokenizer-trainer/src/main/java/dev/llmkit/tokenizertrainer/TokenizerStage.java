@@ -8,9 +8,9 @@ import dev.llmkit.core.config.ConfigLoader;
 import dev.llmkit.core.config.TokenizerConfig;
 import dev.llmkit.core.tokenizer.Tokenizer;
 import dev.llmkit.core.tokenizer.TokenizerJson;
+import dev.llmkit.core.util.ProcessInfo;
 import dev.llmkit.core.util.Text;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -56,7 +56,7 @@ public final class TokenizerStage {
             for (Tokenizer.AddedToken a : tok.addedTokens()) special.put(a.content(), a.id());
             Report report = new Report("llmkit-tokenizer-report", 1, tok.vocabSize(), tok.mergeCount(), tok.pattern().id(), special,
                     new Training(s.documents(), s.bytes(), s.truncated(), s.distinctWords(), s.pretokens(), s.stopReason(), s.threads(),
-                            round(s.secondsCount()), round(s.secondsMerge()), round(total), peakRssMib()),
+                            round(s.secondsCount()), round(s.secondsMerge()), round(total), ProcessInfo.peakRssMib()),
                     v, longest(tok, 20));
             Json.write(staging.resolve("report.json"), report);
             Json.write(staging.resolve("provenance.json"), new Provenance("tokenizer.train", Provenance.versions(Map.of()), inputs, cfg,
@@ -103,18 +103,6 @@ public final class TokenizerStage {
         }
         all.sort(Comparator.comparingInt(LongToken::bytes).reversed().thenComparingInt(LongToken::id));
         return all.subList(0, Math.min(k, all.size()));
-    }
-
-    /** The process's peak resident set in MiB (Linux VmHWM), or -1 where unknown. */
-    public static long peakRssMib() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-            }
-        } catch (Exception e) {
-            return -1;
-        }
-        return -1;
     }
 
     private static double round(double s) {
