@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       a row-major B is its own panel layout (bRow = ldb, bPanel = NR), and a transposed one
  *       (a weight W[n, k] for X W^T) is first packed by {@link #packTransposed} (bRow = NR, bPanel = k * NR);</li>
  *   <li>an 8 x 32 register-blocked micro-kernel (16 accumulators loaded from C unconditionally so that
- *       C2 keeps them in registers) runs over depth slices of {@link #KC} and row blocks of {@link #MC},
+ *       C2 keeps them in registers) runs over depth slices of about {@link #KC} and row blocks of {@link #MC},
  *       so a KC x NR slice of B stays in L1 and an MC x KC block of A in L2.</li>
  * </ul>
  * Column tails use masked loads and stores; row tails a one-row kernel. {@code -Dllmkit.scalar=true}
@@ -68,7 +68,18 @@ public final class Sgemm {
 
     /** Scratch for {@link #rows} with A packing: one per thread. */
     public static float[] packScratch() {
-        return new float[MC * KC];
+        return new float[MC * (KC + KC / 4)];
+    }
+
+    /**
+     * The depth of one slice: all of k up to 1.25 KC (288 = 256 + 32 would spend a whole C load and
+     * store on 32 steps), else k split evenly into slices of at most KC. Every element of C still sums
+     * its products in index order, so the slicing never changes a result.
+     */
+    static int depthSlice(int k) {
+        if (k <= KC + KC / 4) return Math.max(1, k);
+        int slices = (k + KC - 1) / KC;
+        return (k + slices - 1) / slices;
     }
 
     /**
@@ -86,11 +97,11 @@ public final class Sgemm {
             scalar(i0, i1, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bPanel, c, cOff, ldc);
             return;
         }
-        int np = panels(n);
+        int np = panels(n), depth = depthSlice(k);
         for (int ic = i0; ic < i1; ic += MC) {
             int ie = Math.min(i1, ic + MC), full = ic + (ie - ic) / MR * MR;
-            for (int kb = 0; kb < k; kb += KC) {
-                int kc = Math.min(KC, k - kb);
+            for (int kb = 0; kb < k; kb += depth) {
+                int kc = Math.min(depth, k - kb);
                 // A transposed (aRow == 1): 8 rows are already consecutive, read in place;
                 // otherwise packed when enough panels reuse the packing
                 boolean contiguous = aRow == 1, packed = !contiguous && ap != null && np >= PACK_PANELS && full > ic;

@@ -74,13 +74,17 @@ final class Kernels {
         }
     }
 
-    /** out[t, r] = w[r, :] . x[t, :]: the plain reference of the prefill GEMM, and the engine's path under the scalar switch. */
-    static void matmulScalar(float[] w, float[] x, float[] out, int in, int outDim, int nt, int r0, int r1) {
+    /**
+     * out[t, oOff + r] (row stride ldo) = w[r, :] . x[t, :] (row stride ldx) for rows [r0, r1) of a
+     * row-major [rows, in] weight: the plain reference of the prefill GEMM, and the engine's path under
+     * the scalar switch.
+     */
+    static void matmulScalar(float[] w, float[] x, int ldx, float[] out, int oOff, int ldo, int in, int nt, int r0, int r1) {
         for (int t = 0; t < nt; t++) {
             for (int r = r0; r < r1; r++) {
                 float sum = 0;
-                for (int i = 0; i < in; i++) sum += w[r * in + i] * x[t * in + i];
-                out[t * outDim + r] = sum;
+                for (int i = 0; i < in; i++) sum += w[r * in + i] * x[t * ldx + i];
+                out[t * ldo + oOff + r] = sum;
             }
         }
     }
@@ -101,49 +105,81 @@ final class Kernels {
     /** The same on x[xo..xo+n) into out[oo..oo+n). */
     static void rmsnorm(float[] out, int oo, float[] x, int xo, float[] g, int n, float eps) {
         double ss = 0;
-        for (int i = 0; i < n; i++) ss += x[xo + i] * x[xo + i];
+        int i = 0;
+        if (!SCALAR) {
+            int bound = S.loopBound(n);
+            if (bound > 0) {
+                FloatVector acc = FloatVector.zero(S);
+                for (; i < bound; i += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    acc = v.fma(v, acc);
+                }
+                ss = acc.reduceLanes(VectorOperators.ADD);
+            }
+        }
+        for (; i < n; i++) ss += x[xo + i] * x[xo + i];
         float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
-        for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] * scale * g[i];
+        i = 0;
+        if (!SCALAR) {
+            int bound = S.loopBound(n);
+            for (; i < bound; i += L) {
+                FloatVector.fromArray(S, x, xo + i).mul(scale).mul(FloatVector.fromArray(S, g, i)).intoArray(out, oo + i);
+            }
+        }
+        for (; i < n; i++) out[oo + i] = x[xo + i] * scale * g[i];
     }
 
     /** In-place softmax of x[off..off+n). */
     static void softmax(float[] x, int off, int n) {
+        softmax(x, off, n, 1f);
+    }
+
+    /** In-place softmax of scale * x[off..off+n), scale > 0 (attention's 1/sqrt(head dim) folded in). */
+    static void softmax(float[] x, int off, int n, float scale) {
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = off; i < off + n; i++) max = Math.max(max, x[i]);
-        float sum = 0;
         int i = 0;
-        if (!SCALAR) {
-            int bound = S.loopBound(n);
+        int bound = SCALAR ? 0 : S.loopBound(n);
+        if (bound > 0) {
+            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; i < bound; i += L) m = m.max(FloatVector.fromArray(S, x, off + i));
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        float sum = 0;
+        i = 0;
+        if (bound > 0) {
             FloatVector acc = FloatVector.zero(S);
             for (; i < bound; i += L) {
-                FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+                FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).mul(scale).lanewise(VectorOperators.EXP);
                 e.intoArray(x, off + i);
                 acc = acc.add(e);
             }
             sum = acc.reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) {
-            x[off + i] = (float) Math.exp(x[off + i] - max);
+            x[off + i] = (float) Math.exp((x[off + i] - max) * scale);
             sum += x[off + i];
         }
         float inv = 1f / sum;
-        for (int k = off; k < off + n; k++) x[k] *= inv;
+        i = 0;
+        for (; i < bound; i += L) FloatVector.fromArray(S, x, off + i).mul(inv).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= inv;
     }
 
-    /** h = silu(g) * u = g / (1 + exp(-g)) * u. */
-    static void swiglu(float[] h, float[] g, float[] u, int n) {
+    /** h = silu(g) * u = g / (1 + exp(-g)) * u, over n elements from each offset (h may alias g or u). */
+    static void swiglu(float[] h, int ho, float[] g, int go, float[] u, int uo, int n) {
         int i = 0;
         if (!SCALAR) {
             int bound = S.loopBound(n);
             for (; i < bound; i += L) {
-                FloatVector gv = FloatVector.fromArray(S, g, i);
+                FloatVector gv = FloatVector.fromArray(S, g, go + i);
                 FloatVector sig = gv.neg().lanewise(VectorOperators.EXP).add(1f);
-                gv.div(sig).mul(FloatVector.fromArray(S, u, i)).intoArray(h, i);
+                gv.div(sig).mul(FloatVector.fromArray(S, u, uo + i)).intoArray(h, ho + i);
             }
         }
         for (; i < n; i++) {
-            float v = g[i];
-            h[i] = v / (1f + (float) Math.exp(-v)) * u[i];
+            float v = g[go + i];
+            h[ho + i] = v / (1f + (float) Math.exp(-v)) * u[uo + i];
         }
     }
 }

@@ -126,7 +126,7 @@ public final class LlamaEngine implements AutoCloseable {
             // 2. SwiGLU MLP.
             Kernels.rmsnorm(xb, x, ffnNorm[l], dim, c.normEps());
             par.range(2 * hidden, gateUpBody);
-            Kernels.swiglu(hb, hb, hb2, hidden);
+            Kernels.swiglu(hb, 0, hb, 0, hb2, 0, hidden);
             par.range(dim, w2Body);
             for (int i = 0; i < dim; i++) x[i] += xb[i];
         }
@@ -189,8 +189,8 @@ public final class LlamaEngine implements AutoCloseable {
         float scale = (float) (1.0 / Math.sqrt(hd));
         int qo = qOff + h * hd, oo = oOff + h * hd, ko = (h / group) * hd, ao = h * ctx;
         float[] kc = keyCache[l], vc = valueCache[l];
-        for (int t = 0; t <= pos; t++) att[ao + t] = Kernels.dot(qs, qo, kc, t * kvDim + ko, hd) * scale;
-        Kernels.softmax(att, ao, pos + 1);
+        for (int t = 0; t <= pos; t++) att[ao + t] = Kernels.dot(qs, qo, kc, t * kvDim + ko, hd);
+        Kernels.softmax(att, ao, pos + 1, scale);
         Kernels.weightedSum(att, ao, pos + 1, vc, ko, kvDim, out, oo, hd);
     }
 
@@ -198,10 +198,11 @@ public final class LlamaEngine implements AutoCloseable {
 
     /** Prompt tokens per prefill block: the weights are streamed once per block. */
     static final int BLOCK = 128;
-    private float[] bx, bxb, bxb2, bq, bk, bv, bh1, bh3;   // [BLOCK * width] each, allocated on first prefill
+    private float[] bx, bxb, bxb2, bqkv, bh;               // [BLOCK * width] each, allocated on first prefill
     private float[][] packScratch;                         // per thread: Sgemm's packed activations
     private float[][] keyPanels, scores;                   // per thread: K^T panels [positions, hd]; block scores [BLOCK, positions]
-    private float[][] wqP, wkP, wvP, woP, w1P, w2P, w3P;   // weights packed into Sgemm panels (built on first prefill)
+    private float[][] wqkvP, woP, w13P, w2P;               // weights packed into Sgemm panels (built on first prefill):
+                                                           // q|k|v and gate|up stacked, so each is one GEMM
 
     /**
      * Runs {@code tokens} at positions {@code start..} in blocks of {@link #BLOCK} with matrix-matrix
@@ -216,8 +217,8 @@ public final class LlamaEngine implements AutoCloseable {
         }
         if (bx == null) {
             int d = c.dim(), kv = c.kvDim(), h = c.hiddenDim();
-            bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d]; bq = new float[BLOCK * d];
-            bk = new float[BLOCK * kv]; bv = new float[BLOCK * kv]; bh1 = new float[BLOCK * h]; bh3 = new float[BLOCK * h];
+            bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d];
+            bqkv = new float[BLOCK * (d + 2 * kv)]; bh = new float[BLOCK * 2 * h];
             packScratch = new float[par.threads()][];
             keyPanels = new float[par.threads()][];
             scores = new float[par.threads()][];
@@ -227,16 +228,12 @@ public final class LlamaEngine implements AutoCloseable {
                 scores[i] = new float[BLOCK * positions];
             }
             int n = c.nLayers();
-            wqP = new float[n][]; wkP = new float[n][]; wvP = new float[n][]; woP = new float[n][];
-            w1P = new float[n][]; w2P = new float[n][]; w3P = new float[n][];
+            wqkvP = new float[n][]; woP = new float[n][]; w13P = new float[n][]; w2P = new float[n][];
             for (int l = 0; l < n; l++) {
-                wqP[l] = pack(wq[l], d, d);
-                wkP[l] = pack(wk[l], kv, d);
-                wvP[l] = pack(wv[l], kv, d);
-                woP[l] = pack(wo[l], d, d);
-                w1P[l] = pack(w1[l], h, d);
-                w3P[l] = pack(w3[l], h, d);
-                w2P[l] = pack(w2[l], d, h);
+                wqkvP[l] = pack(d, wq[l], wk[l], wv[l]);
+                woP[l] = pack(d, wo[l]);
+                w13P[l] = pack(d, w1[l], w3[l]);
+                w2P[l] = pack(h, w2[l]);
             }
         }
         int nt = 0;
@@ -250,30 +247,41 @@ public final class LlamaEngine implements AutoCloseable {
         return logits;
     }
 
-    /** A weight [out, in] packed as {@link Sgemm} B panels of W^T. */
-    private static float[] pack(float[] w, int out, int in) {
+    /** Weights [out_i, in] stacked by rows and packed as {@link Sgemm} B panels of W^T. */
+    private static float[] pack(int in, float[]... ws) {
+        int out = 0;
+        for (float[] w : ws) out += w.length / in;
+        float[] stacked = ws[0];
+        if (ws.length > 1) {
+            stacked = new float[out * in];
+            int o = 0;
+            for (float[] w : ws) {
+                System.arraycopy(w, 0, stacked, o, w.length);
+                o += w.length;
+            }
+        }
         float[] bp = new float[Sgemm.packedSize(out, in)];
-        Sgemm.packTransposed(w, 0, in, out, in, bp, 0, Sgemm.panels(out));
+        Sgemm.packTransposed(stacked, 0, in, out, in, bp, 0, Sgemm.panels(out));
         return bp;
     }
 
     /**
-     * out[nt, outDim] = x[nt, in] times a packed weight on {@link Sgemm}, the weight's column panels
-     * split over threads (each weight is read once per block); under the scalar switch, {@code x}
-     * times the row-major weight {@code w} instead.
+     * out[nt, outDim] (row stride ldo) = x[nt, in] (row stride ldx) times a packed weight on
+     * {@link Sgemm}, the weight's column panels split over threads (each weight is read once per block).
      */
-    private void mm(float[] packedW, float[] w, float[] x, float[] out, int in, int outDim, int nt) {
-        if (Kernels.SCALAR) {
-            Kernels.matmulScalar(w, x, out, in, outDim, nt, 0, outDim);
-            return;
-        }
+    private void mm(float[] packedW, float[] x, int ldx, float[] out, int ldo, int in, int outDim, int nt) {
         int nr = Sgemm.NR;
-        par.parts(Sgemm.panels(outDim), (part, p0, p1) -> Sgemm.rows(0, nt, Math.min(outDim, p1 * nr) - p0 * nr, in, x, 0, in, 1,
-                packedW, p0 * in * nr, nr, in * nr, out, p0 * nr, outDim, false, packScratch[part]));
+        par.parts(Sgemm.panels(outDim), (part, p0, p1) -> Sgemm.rows(0, nt, Math.min(outDim, p1 * nr) - p0 * nr, in, x, 0, ldx, 1,
+                packedW, p0 * in * nr, nr, in * nr, out, p0 * nr, ldo, false, packScratch[part]));
+    }
+
+    /** The scalar switch's reference for {@link #mm}: out[t, oOff + r] = w[r, :] . x[t, :] for a row-major weight. */
+    private void mmScalar(float[] w, float[] x, int ldx, float[] out, int oOff, int ldo, int in, int outDim, int nt) {
+        par.range(outDim, (r0, r1) -> Kernels.matmulScalar(w, x, ldx, out, oOff, ldo, in, nt, r0, r1));
     }
 
     private void block(int[] tokens, int off, int nt, int pos0) {
-        int dim = c.dim(), kv = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim();
+        int dim = c.dim(), kv = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim(), wqkv = dim + 2 * kv;
         for (int t = 0; t < nt; t++) {
             int token = tokens[off + t];
             if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
@@ -281,34 +289,45 @@ public final class LlamaEngine implements AutoCloseable {
         }
         for (int l = 0; l < c.nLayers(); l++) {
             int layer = l;
-            // 1. Attention.
+            // 1. Attention: one GEMM for q|k|v (rows of bqkv), rotary, cache, attention per head, output projection.
             for (int t = 0; t < nt; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, attnNorm[l], dim, c.normEps());
-            mm(wqP[l], wq[l], bxb, bq, dim, dim, nt);
-            mm(wkP[l], wk[l], bxb, bk, dim, kv, nt);
-            mm(wvP[l], wv[l], bxb, bv, dim, kv, nt);
+            if (Kernels.SCALAR) {
+                mmScalar(wq[l], bxb, dim, bqkv, 0, wqkv, dim, dim, nt);
+                mmScalar(wk[l], bxb, dim, bqkv, dim, wqkv, dim, kv, nt);
+                mmScalar(wv[l], bxb, dim, bqkv, dim + kv, wqkv, dim, kv, nt);
+            } else {
+                mm(wqkvP[l], bxb, dim, bqkv, wqkv, dim, wqkv, nt);
+            }
             for (int t = 0; t < nt; t++) {
-                rope(bq, t * dim, c.nHeads(), pos0 + t, hd);
-                rope(bk, t * kv, c.nKvHeads(), pos0 + t, hd);
-                System.arraycopy(bk, t * kv, keyCache[l], (pos0 + t) * kv, kv);
-                System.arraycopy(bv, t * kv, valueCache[l], (pos0 + t) * kv, kv);
+                int row = t * wqkv;
+                rope(bqkv, row, c.nHeads(), pos0 + t, hd);
+                rope(bqkv, row + dim, c.nKvHeads(), pos0 + t, hd);
+                System.arraycopy(bqkv, row + dim, keyCache[l], (pos0 + t) * kv, kv);
+                System.arraycopy(bqkv, row + dim + kv, valueCache[l], (pos0 + t) * kv, kv);
             }
             if (Kernels.SCALAR) {
                 par.range(c.nHeads(), (h0, h1) -> {
-                    for (int h = h0; h < h1; h++) for (int t = 0; t < nt; t++) attendHead(layer, pos0 + t, h, bq, t * dim, bxb2, t * dim);
+                    for (int h = h0; h < h1; h++) for (int t = 0; t < nt; t++) attendHead(layer, pos0 + t, h, bqkv, t * wqkv, bxb2, t * dim);
                 });
+                mmScalar(wo[l], bxb2, dim, bxb, 0, dim, dim, dim, nt);
             } else {
                 par.parts(c.nHeads(), (part, h0, h1) -> {
                     for (int h = h0; h < h1; h++) attendBlock(layer, h, pos0, nt, part);
                 });
+                mm(woP[l], bxb2, dim, bxb, dim, dim, dim, nt);
             }
-            mm(woP[l], wo[l], bxb2, bxb, dim, dim, nt);
             for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
-            // 2. SwiGLU MLP.
+            // 2. SwiGLU MLP: one GEMM for gate|up (rows of bh), SwiGLU into each row's first half, down projection.
             for (int t = 0; t < nt; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, ffnNorm[l], dim, c.normEps());
-            mm(w1P[l], w1[l], bxb, bh1, dim, hidden, nt);
-            mm(w3P[l], w3[l], bxb, bh3, dim, hidden, nt);
-            Kernels.swiglu(bh1, bh1, bh3, nt * hidden);
-            mm(w2P[l], w2[l], bh1, bxb, hidden, dim, nt);
+            if (Kernels.SCALAR) {
+                mmScalar(w1[l], bxb, dim, bh, 0, 2 * hidden, dim, hidden, nt);
+                mmScalar(w3[l], bxb, dim, bh, hidden, 2 * hidden, dim, hidden, nt);
+            } else {
+                mm(w13P[l], bxb, dim, bh, 2 * hidden, dim, 2 * hidden, nt);
+            }
+            for (int t = 0; t < nt; t++) Kernels.swiglu(bh, t * 2 * hidden, bh, t * 2 * hidden, bh, t * 2 * hidden + hidden, hidden);
+            if (Kernels.SCALAR) mmScalar(w2[l], bh, 2 * hidden, bxb, 0, dim, hidden, dim, nt);
+            else mm(w2P[l], bh, 2 * hidden, bxb, dim, hidden, dim, nt);
             for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
         }
     }
@@ -322,11 +341,10 @@ public final class LlamaEngine implements AutoCloseable {
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] kp = keyPanels[part], s = scores[part];
         Sgemm.packTransposed(keyCache[l], ko, kvDim, end, hd, kp, 0, Sgemm.panels(end));
-        Sgemm.rows(0, nt, end, hd, bq, h * hd, dim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, s, 0, end, false, packScratch[part]);
+        Sgemm.rows(0, nt, end, hd, bqkv, h * hd, dim + 2 * kvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, s, 0, end, false, packScratch[part]);
         for (int t = 0; t < nt; t++) {
             int o = t * end, visible = pos0 + t + 1;
-            for (int j = 0; j < visible; j++) s[o + j] *= scale;
-            Kernels.softmax(s, o, visible);
+            Kernels.softmax(s, o, visible, scale);
             java.util.Arrays.fill(s, o + visible, o + end, 0f);
         }
         Sgemm.rows(0, nt, hd, end, s, 0, end, 1, valueCache[l], ko, kvDim, Sgemm.NR, bxb2, h * hd, dim, false, packScratch[part]);
