@@ -91,6 +91,42 @@ public final class Sgemm {
                             float[] a, int aOff, int aRow, int aCol,
                             float[] b, int bOff, int bRow, int bPanel,
                             float[] c, int cOff, int ldc, boolean accumulate, float[] ap) {
+        rows(i0, i1, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bPanel, c, cOff, ldc, accumulate, ap, -1);
+    }
+
+    /** Floats of an A of m rows and depth k packed by {@link #packRows}. */
+    public static int packedRowsSize(int m, int k) {
+        return m / MR * MR * k;
+    }
+
+    /**
+     * Packs the whole rows [r0, r1) (multiples of MR, below m / MR * MR) of an A of m rows and depth k,
+     * every depth slice, for {@link #rowsPrepacked}: threads that split C by columns then share one
+     * packing instead of each packing all of A.
+     */
+    public static void packRows(float[] a, int aOff, int aRow, int aCol, int m, int k, int r0, int r1, float[] ap) {
+        int full = m / MR * MR, depth = depthSlice(k);
+        for (int kb = 0; kb < k; kb += depth) {
+            int kc = Math.min(depth, k - kb);
+            packA(a, aOff + kb * aCol, aRow, aCol, r0, r1, kc, ap, kb * full + r0 * kc);
+        }
+    }
+
+    /**
+     * {@link #rows} for rows [0, m) with A already packed by {@link #packRows} into {@code ap}; the
+     * m % MR last rows are read from {@code a}. Equal, element for element, to {@link #rows}.
+     */
+    public static void rowsPrepacked(int m, int n, int k, float[] a, int aOff, int aRow, int aCol, float[] ap,
+                                     float[] b, int bOff, int bRow, int bPanel,
+                                     float[] c, int cOff, int ldc, boolean accumulate) {
+        rows(0, m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bPanel, c, cOff, ldc, accumulate, ap, m / MR * MR);
+    }
+
+    /** {@link #rows}; with prepackedRows >= 0, ap holds A rows [0, prepackedRows) from {@link #packRows}. */
+    private static void rows(int i0, int i1, int n, int k,
+                             float[] a, int aOff, int aRow, int aCol,
+                             float[] b, int bOff, int bRow, int bPanel,
+                             float[] c, int cOff, int ldc, boolean accumulate, float[] ap, int prepackedRows) {
         if (!accumulate) for (int i = i0; i < i1; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
         if (k == 0 || i0 >= i1) return;
         if (SCALAR) {
@@ -104,14 +140,16 @@ public final class Sgemm {
                 int kc = Math.min(depth, k - kb);
                 // A transposed (aRow == 1): 8 rows are already consecutive, read in place;
                 // otherwise packed when enough panels reuse the packing
-                boolean contiguous = aRow == 1, packed = !contiguous && ap != null && np >= PACK_PANELS && full > ic;
-                if (packed) packA(a, aOff + kb * aCol, aRow, aCol, ic, full, kc, ap);
+                boolean prepacked = prepackedRows >= 0;
+                boolean contiguous = !prepacked && aRow == 1, packed = prepacked || !contiguous && ap != null && np >= PACK_PANELS && full > ic;
+                int apOff = prepacked ? kb * prepackedRows + ic * kc : 0;
+                if (packed && !prepacked) packA(a, aOff + kb * aCol, aRow, aCol, ic, full, kc, ap, 0);
                 for (int p = 0; p < np; p++) {
                     int bo = bOff + p * bPanel + kb * bRow, width = Math.min(NR, n - p * NR);
                     int i = ic;
                     VectorMask<Float> m0 = S.indexInRange(0, width), m1 = S.indexInRange(L, width);
                     if (width == NR && packed) {
-                        for (; i < full; i += MR) kernelPacked(ap, (i - ic) * kc, MR, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                        for (; i < full; i += MR) kernelPacked(ap, apOff + (i - ic) * kc, MR, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                     } else if (width == NR && contiguous) {
                         for (; i < full; i += MR) kernelPacked(a, aOff + i + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                     } else if (width == NR) {
@@ -168,10 +206,10 @@ public final class Sgemm {
         c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
     }
 
-    /** Packs rows [i0, i1) (a multiple of MR) and depth [0, kc) of A (from a[aOff]) as [blocks][kc][MR]. */
-    private static void packA(float[] a, int aOff, int aRow, int aCol, int i0, int i1, int kc, float[] ap) {
+    /** Packs rows [i0, i1) (a multiple of MR) and depth [0, kc) of A (from a[aOff]) as [blocks][kc][MR] from ap[apOff]. */
+    private static void packA(float[] a, int aOff, int aRow, int aCol, int i0, int i1, int kc, float[] ap, int apOff) {
         for (int i = i0; i < i1; i += MR) {
-            int base = (i - i0) * kc;
+            int base = apOff + (i - i0) * kc;
             if (aRow == 1) {
                 for (int kk = 0; kk < kc; kk++) System.arraycopy(a, aOff + i + kk * aCol, ap, base + kk * MR, MR);
             } else {

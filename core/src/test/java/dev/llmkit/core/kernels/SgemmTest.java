@@ -1,5 +1,6 @@
 package dev.llmkit.core.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,7 +18,7 @@ class SgemmTest {
     @Test
     void allLayoutsAndTailsMatchTheReference() {
         SplittableRandom r = new SplittableRandom(7);
-        int[][] shapes = {{1, 1, 1}, {8, 32, 5}, {13, 47, 300}, {64, 688, 256}, {37, 16, 513}, {9, 100, 17}, {130, 70, 260}, {300, 150, 600}};
+        int[][] shapes = {{1, 1, 1}, {8, 32, 5}, {13, 47, 300}, {64, 688, 256}, {37, 16, 513}, {9, 100, 17}, {130, 70, 260}, {300, 150, 600}, {128, 864, 288}, {21, 96, 320}};
         for (int[] sh : shapes) {
             int m = sh[0], n = sh[1], k = sh[2];
             for (boolean transA : new boolean[] {false, true}) {
@@ -48,6 +49,14 @@ class SgemmTest {
         int split = m / 3;     // two calls over disjoint row ranges, as the threads do
         Sgemm.rows(0, split, n, k, a, aOff, aRow, aCol, bArr, bo, bRow, bPanel, c, cOff, ldc, acc);
         Sgemm.rows(split, m, n, k, a, aOff, aRow, aCol, bArr, bo, bRow, bPanel, c, cOff, ldc, acc, Sgemm.packScratch());
+        // A packed once by two "threads" (packRows over disjoint row blocks), then one rowsPrepacked call:
+        // the same sums in the same order, so bitwise equal
+        float[] shared = c0.clone(), ap = new float[Sgemm.packedRowsSize(m, k)];
+        int blocks = m / Sgemm.MR, half = blocks / 2 * Sgemm.MR;
+        Sgemm.packRows(a, aOff, aRow, aCol, m, k, half, blocks * Sgemm.MR, ap);
+        Sgemm.packRows(a, aOff, aRow, aCol, m, k, 0, half, ap);
+        Sgemm.rowsPrepacked(m, n, k, a, aOff, aRow, aCol, ap, bArr, bo, bRow, bPanel, shared, cOff, ldc, acc);
+        assertArrayEquals(c, shared, () -> "prepacked m" + m + " n" + n + " k" + k + " tA" + transA + " tB" + transB);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double s = acc ? c0[cOff + i * ldc + j] : 0;

@@ -199,7 +199,8 @@ public final class LlamaEngine implements AutoCloseable {
     /** Prompt tokens per prefill block: the weights are streamed once per block. */
     static final int BLOCK = 128;
     private float[] bx, bxb, bxb2, bqkv, bh;               // [BLOCK * width] each, allocated on first prefill
-    private float[][] packScratch;                         // per thread: Sgemm's packed activations
+    private float[] aPacked;                               // the GEMM's activations packed once for all threads
+    private float[][] packScratch;                         // per thread: Sgemm's packed activations (attention)
     private float[][] keyPanels, scores;                   // per thread: K^T panels [positions, hd]; block scores [BLOCK, positions]
     private float[][] wqkvP, woP, w13P, w2P;               // weights packed into Sgemm panels (built on first prefill):
                                                            // q|k|v and gate|up stacked, so each is one GEMM
@@ -219,6 +220,7 @@ public final class LlamaEngine implements AutoCloseable {
             int d = c.dim(), kv = c.kvDim(), h = c.hiddenDim();
             bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d];
             bqkv = new float[BLOCK * (d + 2 * kv)]; bh = new float[BLOCK * 2 * h];
+            aPacked = new float[Sgemm.packedRowsSize(BLOCK, Math.max(d, h))];
             packScratch = new float[par.threads()][];
             keyPanels = new float[par.threads()][];
             scores = new float[par.threads()][];
@@ -267,12 +269,14 @@ public final class LlamaEngine implements AutoCloseable {
 
     /**
      * out[nt, outDim] (row stride ldo) = x[nt, in] (row stride ldx) times a packed weight on
-     * {@link Sgemm}, the weight's column panels split over threads (each weight is read once per block).
+     * {@link Sgemm}: x is packed once (row blocks over threads), then the weight's column panels are
+     * split over threads (each weight is read once per block).
      */
     private void mm(float[] packedW, float[] x, int ldx, float[] out, int ldo, int in, int outDim, int nt) {
-        int nr = Sgemm.NR;
-        par.parts(Sgemm.panels(outDim), (part, p0, p1) -> Sgemm.rows(0, nt, Math.min(outDim, p1 * nr) - p0 * nr, in, x, 0, ldx, 1,
-                packedW, p0 * in * nr, nr, in * nr, out, p0 * nr, ldo, false, packScratch[part]));
+        int nr = Sgemm.NR, mr = Sgemm.MR;
+        par.range(nt / mr, (b0, b1) -> Sgemm.packRows(x, 0, ldx, 1, nt, in, b0 * mr, b1 * mr, aPacked));
+        par.range(Sgemm.panels(outDim), (p0, p1) -> Sgemm.rowsPrepacked(nt, Math.min(outDim, p1 * nr) - p0 * nr, in, x, 0, ldx, 1, aPacked,
+                packedW, p0 * in * nr, nr, in * nr, out, p0 * nr, ldo, false));
     }
 
     /** The scalar switch's reference for {@link #mm}: out[t, oOff + r] = w[r, :] . x[t, :] for a row-major weight. */
@@ -290,7 +294,7 @@ public final class LlamaEngine implements AutoCloseable {
         for (int l = 0; l < c.nLayers(); l++) {
             int layer = l;
             // 1. Attention: one GEMM for q|k|v (rows of bqkv), rotary, cache, attention per head, output projection.
-            for (int t = 0; t < nt; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, attnNorm[l], dim, c.normEps());
+            rmsnormRows(attnNorm[l], nt);
             if (Kernels.SCALAR) {
                 mmScalar(wq[l], bxb, dim, bqkv, 0, wqkv, dim, dim, nt);
                 mmScalar(wk[l], bxb, dim, bqkv, dim, wqkv, dim, kv, nt);
@@ -298,13 +302,15 @@ public final class LlamaEngine implements AutoCloseable {
             } else {
                 mm(wqkvP[l], bxb, dim, bqkv, wqkv, dim, wqkv, nt);
             }
-            for (int t = 0; t < nt; t++) {
-                int row = t * wqkv;
-                rope(bqkv, row, c.nHeads(), pos0 + t, hd);
-                rope(bqkv, row + dim, c.nKvHeads(), pos0 + t, hd);
-                System.arraycopy(bqkv, row + dim, keyCache[l], (pos0 + t) * kv, kv);
-                System.arraycopy(bqkv, row + dim + kv, valueCache[l], (pos0 + t) * kv, kv);
-            }
+            par.range(nt, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) {
+                    int row = t * wqkv;
+                    rope(bqkv, row, c.nHeads(), pos0 + t, hd);
+                    rope(bqkv, row + dim, c.nKvHeads(), pos0 + t, hd);
+                    System.arraycopy(bqkv, row + dim, keyCache[layer], (pos0 + t) * kv, kv);
+                    System.arraycopy(bqkv, row + dim + kv, valueCache[layer], (pos0 + t) * kv, kv);
+                }
+            });
             if (Kernels.SCALAR) {
                 par.range(c.nHeads(), (h0, h1) -> {
                     for (int h = h0; h < h1; h++) for (int t = 0; t < nt; t++) attendHead(layer, pos0 + t, h, bqkv, t * wqkv, bxb2, t * dim);
@@ -316,20 +322,38 @@ public final class LlamaEngine implements AutoCloseable {
                 });
                 mm(woP[l], bxb2, dim, bxb, dim, dim, dim, nt);
             }
-            for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
+            addRows(nt);
             // 2. SwiGLU MLP: one GEMM for gate|up (rows of bh), SwiGLU into each row's first half, down projection.
-            for (int t = 0; t < nt; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, ffnNorm[l], dim, c.normEps());
+            rmsnormRows(ffnNorm[l], nt);
             if (Kernels.SCALAR) {
                 mmScalar(w1[l], bxb, dim, bh, 0, 2 * hidden, dim, hidden, nt);
                 mmScalar(w3[l], bxb, dim, bh, hidden, 2 * hidden, dim, hidden, nt);
             } else {
                 mm(w13P[l], bxb, dim, bh, 2 * hidden, dim, 2 * hidden, nt);
             }
-            for (int t = 0; t < nt; t++) Kernels.swiglu(bh, t * 2 * hidden, bh, t * 2 * hidden, bh, t * 2 * hidden + hidden, hidden);
+            par.range(nt, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) Kernels.swiglu(bh, t * 2 * hidden, bh, t * 2 * hidden, bh, t * 2 * hidden + hidden, hidden);
+            });
             if (Kernels.SCALAR) mmScalar(w2[l], bh, 2 * hidden, bxb, 0, dim, hidden, dim, nt);
             else mm(w2P[l], bh, 2 * hidden, bxb, dim, hidden, dim, nt);
-            for (int i = 0; i < nt * dim; i++) bx[i] += bxb[i];
+            addRows(nt);
         }
+    }
+
+    /** bxb[t] = rmsnorm(bx[t]) * gain for the block's rows, rows over threads. */
+    private void rmsnormRows(float[] gain, int nt) {
+        int dim = c.dim();
+        par.range(nt, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, gain, dim, c.normEps());
+        });
+    }
+
+    /** The residual: bx += bxb over the block's rows, rows over threads. */
+    private void addRows(int nt) {
+        int dim = c.dim();
+        par.range(nt, (t0, t1) -> {
+            for (int i = t0 * dim; i < t1 * dim; i++) bx[i] += bxb[i];
+        });
     }
 
     /**
