@@ -27,52 +27,79 @@ import java.util.Locale;
 public final class DecodeBench {
     public static void main(String[] args) throws Exception {
         int tokens = args.length > 0 ? Integer.parseInt(args[0]) : 128;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         LlamaModel.setLogger(LogFormat.TEXT, (level, msg) -> {});
         Path dir = Files.createTempDirectory("llmkit-decode-bench");
         List<String> presets = List.of("tiny", "small");
         int[] threadCounts = {1, 2};
         Path[] files = new Path[presets.size()];
-        double[][][] ours = new double[presets.size()][threadCounts.length][], theirs = new double[presets.size()][threadCounts.length][];
-        int[] prompt = new int[tokens];
-        for (int i = 0; i < tokens; i++) prompt[i] = 'a' + i % 26;
-        // 1. Ours first, before any llama.cpp thread exists.
+        Checkpoint.Loaded[] models = new Checkpoint.Loaded[presets.size()];
         for (int p = 0; p < presets.size(); p++) {
             boolean tiny = presets.get(p).equals("tiny");
             ModelConfig c = tiny ? new ModelConfig(256, 688, 4, 4, 4, 4096, 256, 1e-5f, 10000f, true)
                     : new ModelConfig(288, 768, 6, 6, 6, 32000, 256, 1e-5f, 10000f, true);
             files[p] = dir.resolve(presets.get(p) + ".gguf");
             GgufModel.export(Weights.init(c, 0.02f, 1), byteTokenizer(c.vocabSize()), files[p], Gguf.F32, presets.get(p));
-            Checkpoint.Loaded m = GgufModel.load(files[p]);
-            for (int k = 0; k < threadCounts.length; k++) {
-                try (LlamaEngine e = new LlamaEngine(m.weights(), threadCounts[k])) {
-                    for (int w = 0; w < 5; w++) oursRun(e, prompt, tokens);      // JIT warm-up (C2 compiles in the background)
-                    ours[p][k] = new double[] {0, 0};
-                    for (int rep = 0; rep < 5; rep++) {                          // best of 5, as for llama.cpp
-                        double[] a = oursRun(e, prompt, tokens);
-                        ours[p][k][0] = Math.max(ours[p][k][0], a[0]);
-                        ours[p][k][1] = Math.max(ours[p][k][1], a[1]);
+            models[p] = GgufModel.load(files[p]);
+        }
+        int n = presets.size() * threadCounts.length * 2;     // (preset, threads, decode|prefill)
+        double[][] ratios = new double[n][rounds], oursAll = new double[n][rounds], theirsAll = new double[n][rounds];
+        int[] prompt = new int[tokens];
+        for (int i = 0; i < tokens; i++) prompt[i] = 'a' + i % 26;
+        // Rounds of (ours, then llama.cpp), so that drift of the shared machine hits both sides alike.
+        // Ours first in each round while no llama.cpp thread exists; llama.cpp's models are closed after use.
+        for (int round = 0; round < rounds; round++) {
+            for (int p = 0; p < presets.size(); p++) {
+                for (int k = 0; k < threadCounts.length; k++) {
+                    double[] ours;
+                    try (LlamaEngine e = new LlamaEngine(models[p].weights(), threadCounts[k])) {
+                        for (int w = 0; w < 5; w++) oursRun(e, prompt, tokens);      // JIT warm-up (C2 compiles in the background)
+                        ours = new double[] {0, 0};
+                        for (int rep = 0; rep < 5; rep++) {                          // best of 5, as for llama.cpp
+                            double[] a = oursRun(e, prompt, tokens);
+                            ours[0] = Math.max(ours[0], a[0]);
+                            ours[1] = Math.max(ours[1], a[1]);
+                        }
+                    }
+                    for (int w = 0; w < 2; w++) oursAll[(p * threadCounts.length + k) * 2 + w][round] = ours[w];
+                }
+            }
+            for (int p = 0; p < presets.size(); p++) {
+                for (int k = 0; k < threadCounts.length; k++) {
+                    double[] theirs;
+                    try (LlamaModel llama = new LlamaModel(new ModelParameters().setModelFilePath(files[p].toString()).setNThreads(threadCounts[k])
+                            .setNThreadsBatch(threadCounts[k]).setNCtx(256).setNGpuLayers(0))) {
+                        theirs = llamaCpp(llama, tokens);
+                    }
+                    for (int w = 0; w < 2; w++) {
+                        int row = (p * threadCounts.length + k) * 2 + w;
+                        theirsAll[row][round] = theirs[w];
+                        ratios[row][round] = oursAll[row][round] / theirs[w];
                     }
                 }
             }
+            System.out.printf(Locale.ROOT, "round %d of %d done%n", round + 1, rounds);
         }
-        // 2. llama.cpp on the same files.
-        for (int p = 0; p < presets.size(); p++) {
-            for (int k = 0; k < threadCounts.length; k++) {
-                LlamaModel llama = new LlamaModel(new ModelParameters().setModelFilePath(files[p].toString()).setNThreads(threadCounts[k])
-                        .setNThreadsBatch(threadCounts[k]).setNCtx(256).setNGpuLayers(0));
-                theirs[p][k] = llamaCpp(llama, tokens);
-            }
-        }
-        System.out.printf(Locale.ROOT, "%-6s %-7s %-12s %12s %12s %8s%n", "preset", "threads", "what", "ours tok/s", "llama.cpp", "ratio");
+        System.out.printf(Locale.ROOT, "%-6s %-7s %-12s %12s %12s %8s   %s%n", "preset", "threads", "what", "ours tok/s", "llama.cpp", "ratio", "ratio per round");
         for (int p = 0; p < presets.size(); p++) {
             for (int k = 0; k < threadCounts.length; k++) {
                 for (int w = 0; w < 2; w++) {
-                    System.out.printf(Locale.ROOT, "%-6s %-7d %-12s %12.0f %12.0f %7.2fx%n", presets.get(p), threadCounts[k],
-                            (w == 0 ? "decode " : "prefill ") + tokens, ours[p][k][w], theirs[p][k][w], ours[p][k][w] / theirs[p][k][w]);
+                    int row = (p * threadCounts.length + k) * 2 + w;
+                    StringBuilder per = new StringBuilder();
+                    for (double r : ratios[row]) per.append(String.format(Locale.ROOT, " %.2f", r));
+                    System.out.printf(Locale.ROOT, "%-6s %-7d %-12s %12.0f %12.0f %7.2fx  %s%n", presets.get(p), threadCounts[k],
+                            (w == 0 ? "decode " : "prefill ") + tokens, median(oursAll[row]), median(theirsAll[row]), median(ratios[row]), per);
                 }
             }
         }
+        System.out.println("tok/s and ratio: medians over the rounds (each round: best of 5 per side)");
         System.exit(0);     // the llama.cpp binding's server threads do not stop on their own
+    }
+
+    static double median(double[] x) {
+        double[] s = x.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     /** {decode tok/s, prefill tok/s} of llama.cpp: best of 5. */
