@@ -365,14 +365,21 @@ public final class LlamaEngine implements AutoCloseable {
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] kp = keyPanels[part], s = scores[part];
         Sgemm.packTransposed(keyCache[l], ko, kvDim, end, hd, kp, 0, Sgemm.panels(end));
-        Sgemm.rows(0, nt, end, hd, bqkv, h * hd, dim + 2 * kvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, s, 0, end, false, packScratch[part]);
-        for (int t = 0; t < nt; t++) {
-            int o = t * end, visible = pos0 + t + 1;
-            Kernels.softmax(s, o, visible, scale);
-            java.util.Arrays.fill(s, o + visible, o + end, 0f);
+        // causal: rows [r0, r1) of the block see keys [0, pos0 + r1) only, so neither product touches the masked rest
+        for (int r0 = 0; r0 < nt; r0 += CAUSAL_ROWS) {
+            int r1 = Math.min(nt, r0 + CAUSAL_ROWS), seen = pos0 + r1;
+            Sgemm.rows(r0, r1, seen, hd, bqkv, h * hd, dim + 2 * kvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, s, 0, end, false, packScratch[part]);
+            for (int t = r0; t < r1; t++) {
+                int o = t * end, visible = pos0 + t + 1;
+                Kernels.softmax(s, o, visible, scale);
+                java.util.Arrays.fill(s, o + visible, o + seen, 0f);
+            }
+            Sgemm.rows(r0, r1, hd, seen, s, 0, end, 1, valueCache[l], ko, kvDim, Sgemm.NR, bxb2, h * hd, dim, false, packScratch[part]);
         }
-        Sgemm.rows(0, nt, hd, end, s, 0, end, 1, valueCache[l], ko, kvDim, Sgemm.NR, bxb2, h * hd, dim, false, packScratch[part]);
     }
+
+    /** Query rows per causal step of {@link #attendBlock}. */
+    private static final int CAUSAL_ROWS = 32;
 
     @Override
     public void close() {
