@@ -67,13 +67,14 @@ public final class PretrainBenchCommand implements Callable<Integer> {
         boolean haveTorch = anchor != null && Files.isRegularFile(anchor);
         System.out.printf(Locale.ROOT, "llmkit pretrain bench: batch %d x %d tokens, %d threads, %d warm-up + %d timed steps; PyTorch anchor: %s%n",
                 BATCH, SEQ, threads, warmup, steps, haveTorch ? anchor : "unavailable");
-        double fma;
+        double fma, fma256;
         try (Parallel par = new Parallel(threads)) {
             fma = FmaPeak.gflops(par, 3);
+            fma256 = FmaPeak.gflops256(par, 3);
         }
-        System.out.printf(Locale.ROOT, "this machine now, %d threads: FMA peak %.0f GFLOP/s (register-only, the ceiling of any matmul), "
-                + "pure-Java SGEMM %.0f GFLOP/s (4096 x 768 x 256); MFU's denominator is a fixed %.0f%n",
-                threads, fma, sgemmPeak(threads), Pretrainer.PEAK_FLOPS / 1e9);
+        System.out.printf(Locale.ROOT, "this machine now (%s), %d threads: FMA peak %.0f GFLOP/s with %d-bit vectors, %.0f with 256-bit (AVX2, as "
+                + "OpenBLAS's Haswell kernels); pure-Java SGEMM %.0f GFLOP/s (4096 x 768 x 256); MFU's denominator is a fixed %.0f%n",
+                ProcessInfo.cpuModel(), threads, fma, FmaPeak.preferredBits(), fma256, sgemmPeak(threads), Pretrainer.PEAK_FLOPS / 1e9);
         List<String[]> rows = new ArrayList<>();
         for (String preset : presets) {
             double torchTps = Double.NaN;

@@ -18,4 +18,27 @@ public final class ProcessInfo {
         }
         return -1;
     }
+
+    /**
+     * The CPU as /proc/cpuinfo names it, with its family and model numbers (AMD family 25 is Zen 3/4,
+     * 26 is Zen 5), or the JVM's os.arch where unknown.
+     */
+    public static String cpuModel() {
+        String name = null, family = null, model = null;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                int colon = line.indexOf(':');
+                if (colon < 0) continue;
+                String key = line.substring(0, colon).trim(), value = line.substring(colon + 1).trim();
+                if (key.equals("model name") && name == null) name = value;
+                else if (key.equals("cpu family") && family == null) family = value;
+                else if (key.equals("model") && model == null) model = value;
+                if (line.isBlank() && name != null) break;
+            }
+        } catch (Exception e) {
+            return System.getProperty("os.arch");
+        }
+        if (name == null) return System.getProperty("os.arch");
+        return family == null ? name : name + ", family " + family + " model " + model;
+    }
 }
