@@ -44,8 +44,14 @@ public final class DecodeBench {
         }
         int n = presets.size() * threadCounts.length * 2;     // (preset, threads, decode|prefill)
         double[][] ratios = new double[n][rounds], oursAll = new double[n][rounds], theirsAll = new double[n][rounds];
-        int[] prompt = new int[tokens];
-        for (int i = 0; i < tokens; i++) prompt[i] = 'a' + i % 26;
+        // One prompt text for both engines, tokenized by each: capital letters, which byteTokenizer never
+        // merges, so both prefill exactly `tokens` tokens (checked on both sides)
+        String text = promptText(tokens);
+        int[][] prompts = new int[presets.size()][];
+        for (int p = 0; p < presets.size(); p++) {
+            prompts[p] = byteTokenizer(models[p].weights().config().vocabSize()).encode(text);
+            if (prompts[p].length != tokens) throw new IllegalStateException("the prompt is " + prompts[p].length + " tokens, not " + tokens);
+        }
         // Rounds of (ours, then llama.cpp), so that drift of the shared machine hits both sides alike.
         // Ours first in each round while no llama.cpp thread exists; llama.cpp's models are closed after use.
         for (int round = 0; round < rounds; round++) {
@@ -53,10 +59,10 @@ public final class DecodeBench {
                 for (int k = 0; k < threadCounts.length; k++) {
                     double[] ours;
                     try (LlamaEngine e = new LlamaEngine(models[p].weights(), threadCounts[k])) {
-                        for (int w = 0; w < 5; w++) oursRun(e, prompt, tokens);      // JIT warm-up (C2 compiles in the background)
+                        for (int w = 0; w < 5; w++) oursRun(e, prompts[p], tokens);      // JIT warm-up (C2 compiles in the background)
                         ours = new double[] {0, 0};
                         for (int rep = 0; rep < 5; rep++) {                          // best of 5, as for llama.cpp
-                            double[] a = oursRun(e, prompt, tokens);
+                            double[] a = oursRun(e, prompts[p], tokens);
                             ours[0] = Math.max(ours[0], a[0]);
                             ours[1] = Math.max(ours[1], a[1]);
                         }
@@ -104,8 +110,9 @@ public final class DecodeBench {
 
     /** {decode tok/s, prefill tok/s} of llama.cpp: best of 5. */
     static double[] llamaCpp(LlamaModel m, int tokens) {
-        StringBuilder promptText = new StringBuilder();
-        for (int i = 0; i < tokens; i++) promptText.append((char) ('a' + i % 26));
+        String promptText = promptText(tokens);
+        int promptTokens = m.encode(promptText).length;
+        if (promptTokens != tokens) throw new IllegalStateException("llama.cpp reads the prompt as " + promptTokens + " tokens, not " + tokens);
         double decode = 0, prefill = 0;
         for (int rep = 0; rep < 5; rep++) {
             long t0 = System.nanoTime(), first = 0;
@@ -116,10 +123,17 @@ public final class DecodeBench {
             long t1 = System.nanoTime();
             decode = Math.max(decode, (n - 1) / ((t1 - first) / 1e9));
             long p0 = System.nanoTime();
-            m.complete(new InferenceParameters(promptText.toString()).setTemperature(0).setNPredict(1).setCachePrompt(false));
+            m.complete(new InferenceParameters(promptText).setTemperature(0).setNPredict(1).setCachePrompt(false));
             prefill = Math.max(prefill, tokens / ((System.nanoTime() - p0) / 1e9));
         }
         return new double[] {decode, prefill};
+    }
+
+    /** Capital letters A..Z repeated: one token each for {@link #byteTokenizer}, whose merges all start with a byte >= 'a'. */
+    static String promptText(int tokens) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < tokens; i++) b.append((char) ('A' + i % 26));
+        return b.toString();
     }
 
     /** {decode tok/s, prefill tok/s} of ours. */
