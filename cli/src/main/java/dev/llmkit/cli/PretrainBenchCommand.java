@@ -69,8 +69,8 @@ public final class PretrainBenchCommand implements Callable<Integer> {
                 BATCH, SEQ, threads, warmup, steps, haveTorch ? anchor : "unavailable");
         double fma, fma256;
         try (Parallel par = new Parallel(threads)) {
-            fma = FmaPeak.gflops(par, 3);
-            fma256 = FmaPeak.gflops256(par, 3);
+            fma = FmaPeak.gflops(par, 5);
+            fma256 = FmaPeak.gflops256(par, 5);
         }
         System.out.printf(Locale.ROOT, "this machine now (%s), %d threads: FMA peak %.0f GFLOP/s with %d-bit vectors, %.0f with 256-bit (AVX2, as "
                 + "OpenBLAS's Haswell kernels); pure-Java SGEMM %.0f GFLOP/s (4096 x 768 x 256); MFU's denominator is a fixed %.0f%n",
