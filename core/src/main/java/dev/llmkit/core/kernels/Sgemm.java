@@ -127,10 +127,9 @@ public final class Sgemm {
                              float[] a, int aOff, int aRow, int aCol,
                              float[] b, int bOff, int bRow, int bPanel,
                              float[] c, int cOff, int ldc, boolean accumulate, float[] ap, int prepackedRows) {
-        if (!accumulate) for (int i = i0; i < i1; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
-        if (k == 0 || i0 >= i1) return;
-        if (SCALAR) {
-            scalar(i0, i1, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bPanel, c, cOff, ldc);
+        if (k == 0 || i0 >= i1 || SCALAR) {
+            if (!accumulate) for (int i = i0; i < i1; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            if (k > 0 && SCALAR) scalar(i0, i1, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bPanel, c, cOff, ldc);
             return;
         }
         int np = panels(n), depth = depthSlice(k);
@@ -144,14 +143,25 @@ public final class Sgemm {
                 boolean contiguous = !prepacked && aRow == 1, packed = prepacked || !contiguous && ap != null && np >= PACK_PANELS && full > ic;
                 int apOff = prepacked ? kb * prepackedRows + ic * kc : 0;
                 if (packed && !prepacked) packA(a, aOff + kb * aCol, aRow, aCol, ic, full, kc, ap, 0);
+                // the first slice of a product that overwrites C starts the packed kernel from zero (C is neither
+                // cleared beforehand nor read: two of C's three passes through memory); the other kernels get C cleared
+                // first (a data-dependent start costs the strided kernel 15%)
+                boolean fresh = !accumulate && kb == 0;
                 for (int p = 0; p < np; p++) {
                     int bo = bOff + p * bPanel + kb * bRow, width = Math.min(NR, n - p * NR);
                     int i = ic;
                     VectorMask<Float> m0 = S.indexInRange(0, width), m1 = S.indexInRange(L, width);
+                    if (fresh) clear(c, cOff + p * NR, ldc, width == NR && (packed || contiguous) ? full : ic, ie, width);
                     if (width == NR && packed) {
-                        for (; i < full; i += MR) kernelPacked(ap, apOff + (i - ic) * kc, MR, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                        for (; i < full; i += MR) {
+                            if (fresh) kernelPackedZero(ap, apOff + (i - ic) * kc, MR, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                            else kernelPacked(ap, apOff + (i - ic) * kc, MR, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                        }
                     } else if (width == NR && contiguous) {
-                        for (; i < full; i += MR) kernelPacked(a, aOff + i + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                        for (; i < full; i += MR) {
+                            if (fresh) kernelPackedZero(a, aOff + i + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                            else kernelPacked(a, aOff + i + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                        }
                     } else if (width == NR) {
                         for (; i + MR <= ie; i += MR) {
                             kernel(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
@@ -206,6 +216,11 @@ public final class Sgemm {
         c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
     }
 
+    /** Zeroes columns [cOff, cOff + width) of rows [r0, r1) of C. */
+    private static void clear(float[] c, int cOff, int ldc, int r0, int r1, int width) {
+        for (int i = r0; i < r1; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + width, 0f);
+    }
+
     /** Packs rows [i0, i1) (a multiple of MR) and depth [0, kc) of A (from a[aOff]) as [blocks][kc][MR] from ap[apOff]. */
     private static void packA(float[] a, int aOff, int aRow, int aCol, int i0, int i1, int kc, float[] ap, int apOff) {
         for (int i = i0; i < i1; i += MR) {
@@ -235,6 +250,41 @@ public final class Sgemm {
         FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
         FloatVector c60 = FloatVector.fromArray(S, c, o6), c61 = FloatVector.fromArray(S, c, o6 + L);
         FloatVector c70 = FloatVector.fromArray(S, c, o7), c71 = FloatVector.fromArray(S, c, o7 + L);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * bRow, ao = aOff + kk * aStep;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector av;
+            av = FloatVector.broadcast(S, a[ao]);      c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[ao + 1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[ao + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[ao + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, a[ao + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+        }
+        c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
+        c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
+        c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
+        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
+        c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
+        c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+    }
+
+    /** {@link #kernelPacked} starting from zero instead of C (a separate method: C2 keeps the accumulators in registers only without a data-dependent start). {@link #kernel} where A's 8 values of a depth step are consecutive (packed, or A transposed); steps aStep apart. */
+    private static void kernelPackedZero(float[] a, int aOff, int aStep, float[] b, int bOff, int bRow,
+                               float[] c, int cOff, int ldc, int kc) {
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aStep;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
