@@ -6,6 +6,7 @@ import dev.llmkit.core.DataException;
 import dev.llmkit.core.Json;
 import dev.llmkit.core.Provenance;
 import dev.llmkit.core.StorageException;
+import dev.llmkit.core.config.ConfigLoader;
 import dev.llmkit.core.config.ModelSection;
 import dev.llmkit.core.config.PretrainConfig;
 import dev.llmkit.core.io.Safetensors;
@@ -139,9 +140,10 @@ final class Checkpoints {
         Path target = dir.resolve(String.format("step-%06d", s.step));
         TrainerState st = new TrainerState(TrainerState.VERSION, s.step, s.tokensSeen, s.elapsed, s.bestVal, s.bestStep, s.skipped,
                 s.adamSteps, tokensSha256(), layout.c, cfg);
+        Map<String, Object> config = Map.of("model", ms, "pretrain", cfg);
         Provenance prov = new Provenance("pretrain", Provenance.versions(Map.of()),
                 List.of(Provenance.InputRef.of(tokensDir.resolve("manifest.json"), tokensSha256()), Provenance.InputRef.of(tokenizerJson, tok.sha256())),
-                Map.of("model", ms, "pretrain", cfg), null);
+                config, ConfigLoader.sha256(Json.MAPPER.valueToTree(config)));
         Checkpoint.write(target, layout.toWeights(s.params), tok, tokenizerJson, prov, true, staging -> {
             Path ts = Files.createDirectories(staging.resolve("trainer-state"));
             Safetensors.write(ts.resolve("optimizer.safetensors"), List.of(

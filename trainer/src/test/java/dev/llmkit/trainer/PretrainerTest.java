@@ -91,6 +91,10 @@ class PretrainerTest {
         assertTrue(r.valBitsPerByte() >= perToken && r.valBitsPerByte() < 1.1 * perToken, "bits per byte " + r.valBitsPerByte() + " vs " + perToken);
         Checkpoint.Loaded loaded = Checkpoint.read(r.checkpoint());
         assertEquals(32, loaded.weights().config().dim());
+        // provenance: the run's model and pretrain config with its sha256, as every stage records it
+        var prov = Json.MAPPER.readTree(r.checkpoint().resolve("provenance.json").toFile());
+        assertEquals(40, prov.get("config").get("pretrain").get("steps").asInt());
+        assertEquals(dev.llmkit.core.config.ConfigLoader.sha256(prov.get("config")), prov.get("config_sha256").asText());
         // keep 1 plus the best: only step-000040 remains (it is also the best)
         try (var s = Files.list(dir.resolve("o/checkpoints"))) {
             assertEquals(List.of("step-000040"), s.map(p -> p.getFileName().toString()).sorted().toList());
