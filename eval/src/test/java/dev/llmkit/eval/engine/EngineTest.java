@@ -97,6 +97,27 @@ class EngineTest {
     }
 
     @Test
+    void shortPromptsAndAPrefillThatContinuesEqualTokenByToken() {
+        Weights w = model(200);
+        int[] prompt = new SplittableRandom(3).ints(70, 0, 300).toArray();
+        float[][] stepwise = new float[prompt.length][];
+        try (LlamaEngine e = new LlamaEngine(w, 1)) {
+            for (int i = 0; i < prompt.length; i++) stepwise[i] = e.forward(prompt[i], i, true).clone();
+        }
+        for (int threads : new int[] {1, 2}) {
+            try (LlamaEngine e = new LlamaEngine(w, threads)) {
+                for (int n : new int[] {1, 5, 8, 9, 17, 40}) {     // below, at and across the 8-row kernel blocks
+                    float[] got = e.prefill(java.util.Arrays.copyOf(prompt, n), 0);
+                    for (int i = 0; i < got.length; i++) assertEquals(stepwise[n - 1][i], got[i], 1e-4f, n + " tokens, logit " + i);
+                }
+                // the first 40 are cached: 30 more from position 40 attend to them
+                float[] got = e.prefill(java.util.Arrays.copyOfRange(prompt, 40, 70), 40);
+                for (int i = 0; i < got.length; i++) assertEquals(stepwise[69][i], got[i], 1e-4f, "continued prefill, logit " + i);
+            }
+        }
+    }
+
+    @Test
     void samplersAreSeededAndRespectTheirFilters() {
         float[] logits = {1f, 3f, 2f, 0.5f, 2.9f};
         assertEquals(1, new Sampler(Sampler.Params.greedy(), 5).next(logits, new int[0], 0));
