@@ -26,7 +26,7 @@ public interface MatMul extends AutoCloseable {
     static MatMul create(String backend, dev.llmkit.core.kernels.Parallel par) {
         return switch (backend) {
             case "java" -> new JavaMatMul(par);
-            case "nd4j" -> Nd4jMatMul.create();
+            case "nd4j" -> Nd4jMatMul.create(par.threads());
             default -> throw new IllegalArgumentException("unknown matmul backend " + backend);
         };
     }

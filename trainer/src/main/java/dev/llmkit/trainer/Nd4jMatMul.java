@@ -10,9 +10,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The ND4J backend: {@code Nd4j.gemm} (OpenBLAS) on off-heap arrays that are allocated once per
  * shape and reused; operands are copied in and the result out through NIO views. ND4J types stay
- * inside this class. OpenBLAS picks its kernels from OPENBLAS_CORETYPE (SkylakeX is fastest on
- * AVX-512 machines) and should run with OMP_WAIT_POLICY=passive on few cores; both are read from
- * the environment when the library loads.
+ * inside this class. It runs on the trainer's thread count. OpenBLAS picks its kernels from
+ * OPENBLAS_CORETYPE (SkylakeX is fastest on full-width AVX-512 machines) and should run with
+ * OMP_WAIT_POLICY=passive on few cores; both are read from the environment when the library loads.
  */
 final class Nd4jMatMul implements MatMul {
     /** One slot (operands and result, off-heap) per operation and shape, shared by the layers. */
@@ -38,12 +38,15 @@ final class Nd4jMatMul implements MatMul {
 
     private Nd4jMatMul() {}
 
-    static Nd4jMatMul create() {
+    /** The backend on {@code threads} BLAS and ND4J threads (the run's pretrain.threads, not the core count). */
+    static Nd4jMatMul create(int threads) {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
         try {
             Nd4j.create(DataType.FLOAT, 1, 1);
+            Nd4j.factory().blas().setMaxThreads(threads);
+            Nd4j.getEnvironment().setMaxThreads(threads);
         } catch (Throwable e) {
             throw new IllegalStateException("the nd4j backend failed to load its native library: " + e
                     + " (use pretrain.matmul=java)", e);
