@@ -63,6 +63,10 @@ class CrossImplementationTest {
         try (Parallel par = new Parallel(2)) {
             gj = gradients(new JavaMatMul(par), par, p, in, out, b, t, l1);
             gn = gradients(MatMul.create("nd4j", par), par, p, in, out, b, t, l2);
+            assertEquals(2, org.nd4j.linalg.factory.Nd4j.factory().blas().getMaxThreads(), "BLAS threads follow the trainer's");
+        }
+        try (Parallel one = new Parallel(1); MatMul m = MatMul.create("nd4j", one)) {
+            assertEquals(1, org.nd4j.linalg.factory.Nd4j.factory().blas().getMaxThreads(), "BLAS threads follow the trainer's");
         }
         assertEquals(l1[0], l2[0], 1e-5);
         double maxG = 0, maxD = 0;
