@@ -27,13 +27,16 @@ public final class ProcessInfo {
         String name = null, family = null, model = null;
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.isBlank()) {
+                    if (name != null) break;     // the end of the first processor's block
+                    continue;
+                }
                 int colon = line.indexOf(':');
                 if (colon < 0) continue;
                 String key = line.substring(0, colon).trim(), value = line.substring(colon + 1).trim();
                 if (key.equals("model name") && name == null) name = value;
                 else if (key.equals("cpu family") && family == null) family = value;
                 else if (key.equals("model") && model == null) model = value;
-                if (line.isBlank() && name != null) break;
             }
         } catch (Exception e) {
             return System.getProperty("os.arch");
