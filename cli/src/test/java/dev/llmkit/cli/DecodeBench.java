@@ -49,7 +49,7 @@ public final class DecodeBench {
         String text = promptText(tokens);
         int[][] prompts = new int[presets.size()][];
         for (int p = 0; p < presets.size(); p++) {
-            prompts[p] = byteTokenizer(models[p].weights().config().vocabSize()).encode(text);
+            prompts[p] = models[p].tokenizer().encode(text);     // the tokenizer stored in the GGUF
             if (prompts[p].length != tokens) throw new IllegalStateException("the prompt is " + prompts[p].length + " tokens, not " + tokens);
         }
         // Rounds of (ours, then llama.cpp), so that drift of the shared machine hits both sides alike.

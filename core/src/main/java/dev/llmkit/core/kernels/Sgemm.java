@@ -27,6 +27,8 @@ public final class Sgemm {
     private static final int L = S.length();
     public static final int NR = 2 * L, MR = 8, KC = 256, MC = 128, PACK_PANELS = 4;
     public static final boolean SCALAR = Boolean.getBoolean("llmkit.scalar");
+    /** The deepest slice {@link #depthSlice} gives. */
+    private static final int MAX_DEPTH = KC + KC / 4;
 
     public static int panels(int n) {
         return (n + NR - 1) / NR;
@@ -68,7 +70,7 @@ public final class Sgemm {
 
     /** Scratch for {@link #rows} with A packing: one per thread. */
     public static float[] packScratch() {
-        return new float[MC * (KC + KC / 4)];
+        return new float[MC * MAX_DEPTH];
     }
 
     /**
@@ -77,7 +79,7 @@ public final class Sgemm {
      * its products in index order, so the slicing never changes a result.
      */
     static int depthSlice(int k) {
-        if (k <= KC + KC / 4) return Math.max(1, k);
+        if (k <= MAX_DEPTH) return Math.max(1, k);
         int slices = (k + KC - 1) / KC;
         return (k + slices - 1) / slices;
     }
