@@ -5,6 +5,7 @@ import dev.llmkit.core.config.ConfigLoader;
 import dev.llmkit.core.config.LlmkitConfig;
 import dev.llmkit.core.io.TokenManifest;
 import dev.llmkit.trainer.Pretrainer;
+import dev.llmkit.trainer.TrainingLoop;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,7 +69,7 @@ public final class PretrainCommand implements Callable<Integer> {
     }
 
     /** Runs the pre-training with a progress bar, its log lines shown above the bar. */
-    static Pretrainer.Result train(Path tokens, Path tokenizer, LlmkitConfig cfg, Path out, boolean resume) {
+    static TrainingLoop.Result train(Path tokens, Path tokenizer, LlmkitConfig cfg, Path out, boolean resume) {
         try (ConsoleProgress progress = ConsoleProgress.create()) {
             return Pretrainer.run(tokens, tokenizer, cfg.model(), cfg.pretrain(), out, resume, progress, new Pretrainer.Listener() {
                 @Override
@@ -88,7 +89,7 @@ public final class PretrainCommand implements Callable<Integer> {
         throw new ConfigException(tokens + ": the tokenizer " + named + " named in manifest.json is not there", "pass --tokenizer FILE");
     }
 
-    static void print(Pretrainer.Result r) {
+    static void print(TrainingLoop.Result r) {
         System.out.printf(Locale.ROOT, "pretrained %d steps%s in %.1f s: loss %s, val loss %s, val bits/byte %s, %,.0f tokens/s, MFU %.1f%%%s%n",
                 r.steps(), r.resumed() ? " (resumed)" : "", r.seconds(), f(r.trainLoss()), f(r.valLoss()), f(r.valBitsPerByte()), r.tokensPerSecond(),
                 100 * r.mfu(), r.skippedSteps() > 0 ? ", " + r.skippedSteps() + " step(s) skipped" : "");

@@ -42,16 +42,26 @@ final class Attention {
         for (int i = 0; i < threads; i++) aPack[i] = Sgemm.packScratch();
     }
 
-    /** y[b*T + t, h*hd ..] = softmax(q k^T * scale, causal) v; att [B, nHeads, T, T] keeps the probabilities. */
-    void forward(Parallel par, float[] qkv, float[] att, float[] y, int b, int t) {
+    /**
+     * y[b*T + t, h*hd ..] = softmax(q k^T * scale, causal) v; att [B, nHeads, T, T] keeps the probabilities.
+     * {@code pos} [B*T] (null: 0, 1, ... in every sequence) is each token's position within its example:
+     * rotary uses it, and a query at position p sees only the p + 1 keys ending at itself, so packed
+     * examples never attend across their boundary.
+     */
+    void forward(Parallel par, float[] qkv, float[] att, float[] y, int b, int t, int[] pos) {
         par.parts(b * nKv, (part, from, to) -> {
-            for (int bg = from; bg < to; bg++) forwardGroup(qkv, att, y, bg / nKv, bg % nKv, t, part);
+            for (int bg = from; bg < to; bg++) forwardGroup(qkv, att, y, bg / nKv, bg % nKv, t, pos, part);
         });
     }
 
-    private void forwardGroup(float[] qkv, float[] att, float[] y, int b, int g, int t, int part) {
+    /** Position of token i of sequence b. */
+    private static int position(int[] pos, int b, int t, int i) {
+        return pos == null ? i : pos[b * t + i];
+    }
+
+    private void forwardGroup(float[] qkv, float[] att, float[] y, int b, int g, int t, int[] pos, int part) {
         int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
-        rotate(qkv, rows, g, t, false);
+        rotate(qkv, rows, g, b, t, pos, false);
         float[] kp = kPack[part];
         Sgemm.packTransposed(qkv, kOff, qkvDim, t, hd, kp, 0, Sgemm.panels(t));
         for (int h = g * (nHeads / nKv); h < (g + 1) * (nHeads / nKv); h++) {
@@ -61,15 +71,19 @@ final class Attention {
                 // 1. scores for queries [i0, i1) against keys [0, i1)
                 Sgemm.rows(i0, i1, i1, hd, qkv, qOff, qkvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, att, a0, t, false, aPack[part]);
                 // 2. causal softmax; probabilities beyond the query are zero up to the block end
-                for (int i = i0; i < i1; i++) softmaxRow(att, a0 + i * t, i + 1, i1);
+                for (int i = i0; i < i1; i++) softmaxRow(att, a0 + i * t, i - position(pos, b, t, i), i + 1, i1);
                 // 3. y = P v over the visible keys
                 Sgemm.rows(i0, i1, hd, i1, att, a0, t, 1, qkv, vOff, qkvDim, Sgemm.NR, y, b * t * dim + h * hd, dim, false);
             }
         }
     }
 
-    /** Softmax of s[off .. off+n) * scale in place, zeros in [n, end). */
-    private void softmaxRow(float[] s, int off, int n, int end) {
+    /** Softmax of s[off+from .. off+n) * scale in place, zeros in [0, from) and [n, end). */
+    private void softmaxRow(float[] s, int off, int from, int n, int end) {
+        for (int j = 0; j < from; j++) s[off + j] = 0f;
+        off += from;
+        n -= from;
+        end -= from;
         int i = 0;
         float max = Float.NEGATIVE_INFINITY;
         if (!TrainKernels.SCALAR) {
@@ -102,14 +116,17 @@ final class Attention {
         for (; j < end; j++) d[dOff + j] = 0f;
     }
 
-    /** Gradients of q, k, v (written, not added, into dqkv) from dy [B*T, dim]. */
-    void backward(Parallel par, float[] qkv, float[] att, float[] dy, float[] dqkv, int b, int t) {
+    /**
+     * Gradients of q, k, v (written, not added, into dqkv) from dy [B*T, dim]. Probabilities outside
+     * an example are zero, so its softmax backward gives them no gradient.
+     */
+    void backward(Parallel par, float[] qkv, float[] att, float[] dy, float[] dqkv, int b, int t, int[] pos) {
         par.parts(b * nKv, (part, from, to) -> {
-            for (int bg = from; bg < to; bg++) backwardGroup(qkv, att, dy, dqkv, bg / nKv, bg % nKv, t, part);
+            for (int bg = from; bg < to; bg++) backwardGroup(qkv, att, dy, dqkv, bg / nKv, bg % nKv, t, pos, part);
         });
     }
 
-    private void backwardGroup(float[] qkv, float[] att, float[] dy, float[] dqkv, int b, int g, int t, int part) {
+    private void backwardGroup(float[] qkv, float[] att, float[] dy, float[] dqkv, int b, int g, int t, int[] pos, int part) {
         int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
         float[] vp = vPack[part], ds = dP[part];
         Sgemm.packTransposed(qkv, vOff, qkvDim, t, hd, vp, 0, Sgemm.panels(t));
@@ -133,17 +150,17 @@ final class Attention {
                 Sgemm.rows(j0, j1, hd, t - j0, att, a0 + j0 * t, 1, t, dy, dyOff + j0 * dim, dim, Sgemm.NR, dqkv, vOff, qkvDim, acc);
             }
         }
-        rotate(dqkv, rows, g, t, true);
+        rotate(dqkv, rows, g, b, t, pos, true);
     }
 
     /**
      * Rotary embedding of sequence rows [rows, rows + t * qkvDim) for kv group g: its query heads and
-     * its key head, position = row within the sequence; {@code inverse} rotates gradients back.
+     * its key head, at each token's position; {@code inverse} rotates gradients back.
      */
-    private void rotate(float[] x, int rows, int g, int t, boolean inverse) {
+    private void rotate(float[] x, int rows, int g, int b, int t, int[] pos, boolean inverse) {
         int per = nHeads / nKv;
         for (int i = 0; i < t; i++) {
-            int r = rows + i * qkvDim, cs = i * hd;
+            int r = rows + i * qkvDim, cs = position(pos, b, t, i) * hd;
             TrainKernels.rope(x, r + g * per * hd, per, hd, cos, sin, cs, inverse);
             TrainKernels.rope(x, r + dim + g * hd, 1, hd, cos, sin, cs, inverse);
         }

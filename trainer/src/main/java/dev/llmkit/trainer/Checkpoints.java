@@ -7,14 +7,11 @@ import dev.llmkit.core.Json;
 import dev.llmkit.core.Provenance;
 import dev.llmkit.core.StorageException;
 import dev.llmkit.core.config.ConfigLoader;
-import dev.llmkit.core.config.ModelSection;
-import dev.llmkit.core.config.PretrainConfig;
 import dev.llmkit.core.io.Safetensors;
 import dev.llmkit.core.model.Checkpoint;
 import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.model.Tensor;
 import dev.llmkit.core.tokenizer.Tokenizer;
-import dev.llmkit.core.util.Text;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,26 +33,45 @@ import java.util.stream.Stream;
  * so a kill at any moment leaves only complete checkpoints under their final names. The newest
  * {@code keep_checkpoints} and the best by validation loss are kept; {@code final} links to the last.
  */
-final class Checkpoints {
+public final class Checkpoints {
     private static final Pattern NAME = Pattern.compile("step-(\\d{6,})");
-    private final Path out, dir, tokenizerJson, tokensDir;
+    private final Path out, dir, tokenizerJson;
     private final Tokenizer tok;
-    private final PretrainConfig cfg;
-    private final ModelSection ms;
-    private String tokensSha;
+    private final LoopConfig cfg;
+    private final String stage, dataSha256, dataHint;
+    private final List<Provenance.InputRef> inputs;
+    private final Map<String, Object> config;
 
-    Checkpoints(Path out, Tokenizer tok, Path tokenizerJson, Path tokensDir, PretrainConfig cfg, ModelSection ms) {
+    /**
+     * The checkpoints of a run in {@code out}.
+     *
+     * @param stage      provenance stage name (pretrain, finetune)
+     * @param inputs     provenance inputs (the tokenizer is added)
+     * @param config     the resolved config sections recorded in provenance.json
+     * @param dataSha256 identity of the training data: a resume on other data is refused
+     * @param dataHint   what to say when it differs (e.g. "resume with the run's own --tokens")
+     */
+    public Checkpoints(Path out, Tokenizer tok, Path tokenizerJson, LoopConfig cfg, String stage, List<Provenance.InputRef> inputs,
+                       Map<String, Object> config, String dataSha256, String dataHint) {
         this.out = out;
         this.tok = tok;
         this.dir = out.resolve("checkpoints");
         this.tokenizerJson = tokenizerJson;
-        this.tokensDir = tokensDir;
         this.cfg = cfg;
-        this.ms = ms;
+        this.stage = stage;
+        this.inputs = new ArrayList<>(inputs);
+        this.inputs.add(Provenance.InputRef.of(tokenizerJson, tok.sha256()));
+        this.config = config;
+        this.dataSha256 = dataSha256;
+        this.dataHint = dataHint;
+    }
+
+    Path out() {
+        return out;
     }
 
     /** A fresh run, or the newest checkpoint's state with {@code resume}. */
-    Pretrainer.RunState start(boolean resume, ModelConfig mc, ParamLayout layout, Supplier<float[]> init, Pretrainer.Listener log) {
+    RunState start(boolean resume, ModelConfig mc, ParamLayout layout, Supplier<float[]> init, TrainingLoop.Listener log) {
         Path newest = newestPath();
         if (newest != null && !resume) {
             throw new ConfigException(out + " already holds checkpoints (newest " + newest.getFileName() + ")",
@@ -67,7 +83,7 @@ final class Checkpoints {
             throw new StorageException(dir + ": cannot create: " + e.getMessage(), null, e);
         }
         sweep();
-        Pretrainer.RunState s = new Pretrainer.RunState();
+        RunState s = new RunState();
         if (newest == null) {
             if (resume) log.log("no checkpoint in " + dir + " yet: starting from step 0");
             s.params = init.get();
@@ -75,14 +91,13 @@ final class Checkpoints {
             s.v = new float[layout.size];
             return s;
         }
-        TrainerState st = readState(newest);
+        TrainerState st = TrainerState.read(newest.resolve("trainer-state/state.json"));
         if (!st.model().equals(mc)) {
             throw new ConfigException(newest + " is a " + st.model() + ", the config asks for " + mc, "resume with the run's own config");
         }
-        checkSameMath(newest, st.pretrain());
-        if (!tokensSha256().equals(st.tokensSha256())) {
-            throw new ConfigException(tokensDir + " is not the token data the run in " + out + " was trained on (manifest.json differs)",
-                    "resume with the run's own --tokens");
+        checkSameMath(newest, st.loop());
+        if (!dataSha256.equals(st.dataSha256())) {
+            throw new ConfigException("the training data is not the data the run in " + out + " was trained on", dataHint);
         }
         Checkpoint.Loaded loaded = Checkpoint.read(newest);
         s.params = layout.flatten(loaded.weights());
@@ -101,16 +116,11 @@ final class Checkpoints {
     }
 
     /** Resuming with other values of keys that change the arithmetic would not continue the same run. */
-    private void checkSameMath(Path ckpt, PretrainConfig was) {
-        Object[][] keys = {
-            {"batch_size", was.batchSize(), cfg.batchSize()}, {"seq_len", was.seqLen(), cfg.seqLen()},
-            {"grad_accum", was.gradAccum(), cfg.gradAccum()}, {"lr", was.lr(), cfg.lr()}, {"min_lr", was.minLr(), cfg.minLr()},
-            {"warmup_steps", was.warmupSteps(), cfg.warmupSteps()}, {"weight_decay", was.weightDecay(), cfg.weightDecay()},
-            {"beta1", was.beta1(), cfg.beta1()}, {"beta2", was.beta2(), cfg.beta2()}, {"eps", was.eps(), cfg.eps()},
-            {"grad_clip", was.gradClip(), cfg.gradClip()}, {"seed", was.seed(), cfg.seed()}, {"matmul", was.matmul(), cfg.matmul()}};
-        for (Object[] k : keys) {
-            if (!Objects.equals(k[1], k[2])) {
-                throw new ConfigException("pretrain." + k[0] + " is " + k[2] + " but the run in " + ckpt.getParent() + " used " + k[1],
+    private void checkSameMath(Path ckpt, LoopConfig was) {
+        Object[][] before = was.arithmetic(), now = cfg.arithmetic();
+        for (int i = 0; i < now.length; i++) {
+            if (!Objects.equals(before[i][1], now[i][1])) {
+                throw new ConfigException(cfg.section() + "." + now[i][0] + " is " + now[i][1] + " but the run in " + ckpt.getParent() + " used " + before[i][1],
                         "resume with the run's own config (steps may change)");
             }
         }
@@ -124,26 +134,12 @@ final class Checkpoints {
         return t.data();
     }
 
-    private static TrainerState readState(Path ckpt) {
-        Path f = ckpt.resolve("trainer-state/state.json");
-        try {
-            TrainerState st = Json.MAPPER.readValue(f.toFile(), TrainerState.class);
-            if (st.version() != TrainerState.VERSION) throw new DataException(f + ": state version " + st.version() + ", this llmkit reads " + TrainerState.VERSION, null);
-            return st;
-        } catch (IOException e) {
-            throw new DataException(f + ": unreadable trainer state: " + e.getMessage(), "resume from another checkpoint", e);
-        }
-    }
-
     /** Writes checkpoint step-NNNNNN atomically, then prunes old ones. */
-    Path save(ParamLayout layout, Pretrainer.RunState s, PretrainConfig cfg) {
+    Path save(ParamLayout layout, RunState s) {
         Path target = dir.resolve(String.format("step-%06d", s.step));
         TrainerState st = new TrainerState(TrainerState.VERSION, s.step, s.tokensSeen, s.elapsed, s.bestVal, s.bestStep, s.skipped,
-                s.adamSteps, tokensSha256(), layout.c, cfg);
-        Map<String, Object> config = Map.of("model", ms, "pretrain", cfg);
-        Provenance prov = new Provenance("pretrain", Provenance.versions(Map.of()),
-                List.of(Provenance.InputRef.of(tokensDir.resolve("manifest.json"), tokensSha256()), Provenance.InputRef.of(tokenizerJson, tok.sha256())),
-                config, ConfigLoader.sha256(Json.MAPPER.valueToTree(config)));
+                s.adamSteps, dataSha256, layout.c, cfg);
+        Provenance prov = new Provenance(stage, Provenance.versions(Map.of()), inputs, config, ConfigLoader.sha256(Json.MAPPER.valueToTree(config)));
         Checkpoint.write(target, layout.toWeights(s.params), tok, tokenizerJson, prov, true, staging -> {
             Path ts = Files.createDirectories(staging.resolve("trainer-state"));
             Safetensors.write(ts.resolve("optimizer.safetensors"), List.of(
@@ -176,11 +172,6 @@ final class Checkpoints {
         } catch (IOException e) {
             throw new StorageException(dir + ": cannot clean up: " + e.getMessage(), null, e);
         }
-    }
-
-    private String tokensSha256() {
-        if (tokensSha == null) tokensSha = Text.sha256(tokensDir.resolve("manifest.json"));
-        return tokensSha;
     }
 
     /** Complete checkpoints, oldest first. */
@@ -224,7 +215,7 @@ final class Checkpoints {
         }
     }
 
-    void appendSample(long step, String prompt, String text) {
+    public void appendSample(long step, String prompt, String text) {
         try {
             String line = Json.COMPACT.writeValueAsString(Map.of("step", step, "prompt", prompt, "text", text)) + "\n";
             Files.writeString(out.resolve("samples.jsonl"), line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);

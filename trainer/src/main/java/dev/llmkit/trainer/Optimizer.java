@@ -1,6 +1,5 @@
 package dev.llmkit.trainer;
 
-import dev.llmkit.core.config.PretrainConfig;
 import dev.llmkit.core.kernels.Parallel;
 
 /**
@@ -28,7 +27,7 @@ final class Optimizer {
     }
 
     /** One AdamW update (the s.adamSteps + 1-th, for the bias corrections) with the gradient scaled by clip. */
-    static void adamw(ParamLayout layout, Pretrainer.RunState s, float[] g, float clip, float lr, PretrainConfig c, Parallel par) {
+    static void adamw(ParamLayout layout, RunState s, float[] g, float clip, float lr, LoopConfig c, Parallel par) {
         long t = ++s.adamSteps;
         float c1 = (float) (1 - Math.pow(c.beta1(), t)), c2 = (float) (1 - Math.pow(c.beta2(), t));
         for (String name : layout.shapes.keySet()) {

@@ -18,7 +18,7 @@ public final class ThroughputBench {
 
     public static Result run(ModelConfig c, String matmul, int threads, int batch, int seq, int warmup, int steps) {
         ParamLayout layout = new ParamLayout(c);
-        Pretrainer.RunState s = new Pretrainer.RunState();
+        RunState s = new RunState();
         s.params = layout.flatten(Weights.init(c, 0.02f, 0));
         s.m = new float[layout.size];
         s.v = new float[layout.size];
@@ -29,7 +29,7 @@ public final class ThroughputBench {
             in[i] = r.nextInt(c.vocabSize());
             out[i] = r.nextInt(c.vocabSize());
         }
-        PretrainConfig cfg = PretrainConfig.defaults();
+        LoopConfig cfg = LoopConfig.of(PretrainConfig.defaults());
         double first = Double.NaN, last = Double.NaN;
         long t0 = 0;
         try (Parallel par = new Parallel(threads); TrainModel m = new TrainModel(c, batch, seq, par, MatMul.create(matmul, par))) {
@@ -46,6 +46,6 @@ public final class ThroughputBench {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         double tps = (double) steps * batch * seq / secs;
-        return new Result(matmul, threads, c.parameters(), tps, 6.0 * c.parameters() * tps / Pretrainer.PEAK_FLOPS, first, last, secs / steps);
+        return new Result(matmul, threads, c.parameters(), tps, 6.0 * c.parameters() * tps / TrainingLoop.PEAK_FLOPS, first, last, secs / steps);
     }
 }

@@ -71,6 +71,48 @@ final class TokenData {
                 "use more text or a smaller pretrain.seq_len");
     }
 
+    /** Pre-training batches: random training windows, fixed validation windows, every token predicted (weight 1). */
+    final class Windows implements BatchSource {
+        private final long seed;
+        private final int b, t, valWindows;
+
+        Windows(long seed, int b, int t, int evalBatches) {
+            this.seed = seed;
+            this.b = b;
+            this.t = t;
+            this.valWindows = valWindows(t, evalBatches * b);
+        }
+
+        @Override
+        public void train(long step, int micro, Batch into) {
+            into.reset(b, t, false);
+            trainBatch(seed, step, micro, b, t, into.tokens, into.targets);
+            java.util.Arrays.fill(into.weights, 0, b * t, 1f);
+        }
+
+        @Override
+        public int validationBatches() {
+            return (valWindows + b - 1) / b;
+        }
+
+        @Override
+        public void validation(int i, Batch into) {
+            int n = Math.min(b, valWindows - i * b);
+            into.reset(n, t, false);
+            for (int r = 0; r < n; r++) valWindow(i * b + r, valWindows, t, into.tokens, into.targets, r);
+            java.util.Arrays.fill(into.weights, 0, n * t, 1f);
+        }
+
+        @Override
+        public long trainTokens() {
+            return TokenData.this.trainTokens();
+        }
+    }
+
+    Windows windows(long seed, int b, int t, int evalBatches) {
+        return new Windows(seed, b, t, evalBatches);
+    }
+
     /** Training batch of (step, micro): b windows of t + 1 tokens into in/out (shifted by one). */
     void trainBatch(long seed, long step, int micro, int b, int t, int[] in, int[] out) {
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step * 1_000_003L + micro);

@@ -40,7 +40,8 @@ public final class TrainModel implements AutoCloseable {
     private final float[] dh13;                           // [BT, 2 hidden]
     private final float[] dqkv;                           // [BT, qkvDim]
     private final float[] normPartials;                   // [BT / ROWS, dim]
-    private int[] tokens = new int[0], targets = new int[0];
+    private int[] tokens = new int[0], targets = new int[0], positions;
+    private float[] weights;                              // [BT] loss weights; null = 1 everywhere
     private int b, t;
 
     public TrainModel(ModelConfig c, int maxB, int maxT, Parallel par, MatMul mm) {
@@ -99,12 +100,41 @@ public final class TrainModel implements AutoCloseable {
      */
     public double step(float[] p, int[] in, int[] out, int b, int t, float[] grad, float gradScale) {
         if (b > maxB || t > maxT || in.length < b * t || out.length < b * t) throw new IllegalArgumentException("batch " + b + "x" + t + " exceeds " + maxB + "x" + maxT);
+        return run(p, in, out, null, null, b, t, grad, gradScale / (b * t)) / (b * t);
+    }
+
+    /**
+     * Forward pass over a batch; returns the weighted loss sum, sum_i weights[i] * loss_i (masked
+     * positions cost nothing in the head). With {@code grad != null}, also the backward pass: adds
+     * d(gradScale * weighted loss sum)/d(params) into grad. A training step passes gradScale = 1 / (the
+     * weight sum of all its micro-batches), so its loss is the mean over the step's unmasked tokens
+     * whatever the accumulation.
+     */
+    public double step(float[] p, Batch batch, float[] grad, float gradScale) {
+        int b = batch.b, t = batch.t;
+        if (b > maxB || t > maxT) throw new IllegalArgumentException("batch " + b + "x" + t + " exceeds " + maxB + "x" + maxT);
+        int[] pos = null;
+        if (batch.packed) {
+            pos = batch.positions;
+            for (int r = 0; r < b * t; r++) {
+                int i = r % t;
+                if (pos[r] < 0 || pos[r] > i || (i > 0 && pos[r] != 0 && pos[r] != pos[r - 1] + 1)) {
+                    throw new IllegalArgumentException("position " + pos[r] + " at row " + r / t + ", column " + i + " does not continue its example");
+                }
+            }
+        }
+        return run(p, batch.tokens, batch.targets, batch.weights, pos, b, t, grad, gradScale);
+    }
+
+    private double run(float[] p, int[] in, int[] out, float[] w, int[] pos, int b, int t, float[] grad, float scale) {
         this.b = b;
         this.t = t;
         this.tokens = in;
         this.targets = out;
+        this.weights = w;
+        this.positions = pos;
         forwardLayers(p);
-        double loss = head(p, grad, gradScale / (b * t), null);
+        double loss = head(p, grad, scale, null);
         if (grad != null) backwardLayers(p, grad);
         return loss;
     }
@@ -115,6 +145,8 @@ public final class TrainModel implements AutoCloseable {
         this.t = t;
         this.tokens = in;
         this.targets = new int[b * t];
+        this.weights = null;
+        this.positions = null;
         forwardLayers(p);
         head(p, null, 0f, out);
     }
@@ -134,7 +166,7 @@ public final class TrainModel implements AutoCloseable {
             // 1. attention: norm, fused qkv projection, rotary, causal attention, output projection
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r1[r] = TrainKernels.rmsnorm(x, r * dim, p, gNorm, xa, r * dim, dim, eps); });
             mm.xwT(xa, 0, p, layout.wqkv[l], q, 0, bt, qkvDim, dim, false);
-            attention.forward(par, q, att[l], y[l], b, t);     // rotates q and k first
+            attention.forward(par, q, att[l], y[l], b, t, positions);     // rotates q and k first
             float[] xm = xmid[l];
             System.arraycopy(x, 0, xm, 0, bt * dim);
             mm.xwT(y[l], 0, p, layout.wo[l], xm, 0, bt, dim, dim, true);
@@ -154,17 +186,27 @@ public final class TrainModel implements AutoCloseable {
 
     /**
      * The output head in chunks of {@link #HEAD_CHUNK} rows: logits, cross-entropy, and (with grad)
-     * the head's backward into dres and grad. Returns the mean loss.
+     * the head's backward into dres and grad, the gradient of row r scaled by scale * weight[r]
+     * (a masked row's gradient is zero). Returns the weighted loss sum.
      */
     private double head(float[] p, float[] grad, float scale, float[] logitsOut) {
         int bt = b * t, chunk = Math.min(HEAD_CHUNK, maxB * maxT);
+        float[] w = weights;
         for (int c0 = 0; c0 < bt; c0 += chunk) {
             int n = Math.min(chunk, bt - c0), base = c0;
             mm.xwT(xf, c0 * dim, p, layout.output, logits, 0, n, vocab, dim, false);
             if (logitsOut != null) System.arraycopy(logits, 0, logitsOut, c0 * vocab, n * vocab);
-            float s = grad == null ? 0f : scale;
+            boolean backward = grad != null;
             par.range(n, (r0, re) -> {
-                for (int r = r0; r < re; r++) losses[base + r] = TrainKernels.crossEntropy(logits, r * vocab, vocab, targets[base + r], s);
+                for (int r = r0; r < re; r++) {
+                    float wr = w == null ? 1f : w[base + r];
+                    if (wr == 0f) {
+                        losses[base + r] = 0f;
+                        if (backward) java.util.Arrays.fill(logits, r * vocab, (r + 1) * vocab, 0f);
+                    } else {
+                        losses[base + r] = wr * TrainKernels.crossEntropy(logits, r * vocab, vocab, targets[base + r], backward ? scale * wr : 0f);
+                    }
+                }
             });
             if (grad != null) {
                 mm.xw(logits, 0, p, layout.output, dxn, c0 * dim, n, dim, vocab, false);
@@ -173,7 +215,7 @@ public final class TrainModel implements AutoCloseable {
         }
         double sum = 0;
         for (int r = 0; r < bt; r++) sum += losses[r];
-        return sum / bt;
+        return sum;
     }
 
     private void backwardLayers(float[] p, float[] grad) {
@@ -194,7 +236,7 @@ public final class TrainModel implements AutoCloseable {
             mm.xw(dres, 0, p, layout.wo[l], dy, 0, bt, dim, dim, false);
             mm.aTb(dres, 0, y[l], 0, grad, layout.wo[l], dim, dim, bt, true);
             // 3. attention and rotary, then the fused qkv projection
-            attention.backward(par, qkv[l], att[l], dy, dqkv, b, t);     // and rotates dq, dk back
+            attention.backward(par, qkv[l], att[l], dy, dqkv, b, t, positions);     // and rotates dq, dk back
             mm.xw(dqkv, 0, p, layout.wqkv[l], dxn, 0, bt, dim, qkvDim, false);
             mm.aTb(dqkv, 0, xn1[l], 0, grad, layout.wqkv[l], qkvDim, dim, bt, true);
             normBackward(dxn, xs[l], rstd1[l], p, layout.attnNorm[l], grad);

@@ -30,6 +30,42 @@ class GradientCheckTest {
         check(new ModelConfig(36, 40, 1, 2, 2, 37, 64, 1e-5f, 10000f, true), 1, 40, 2, 5);
     }
 
+    @Test
+    void maskedLossOverPackedExamples() {
+        // two rows of 12: examples of 5, 4 and 3 tokens, then 7 and 5; about a third of the targets masked
+        ModelConfig c = new ModelConfig(8, 12, 2, 2, 1, 23, 16, 1e-5f, 10000f, false);
+        int b = 2, t = 12;
+        int[] lengths = {5, 4, 3, 7, 5};
+        Batch batch = new Batch(b, t);
+        batch.reset(b, t, true);
+        SplittableRandom r = new SplittableRandom(3);
+        for (int k = 0, at = 0; k < lengths.length; k++) {
+            for (int i = 0; i < lengths[k]; i++, at++) batch.positions[at] = i;
+        }
+        for (int i = 0; i < b * t; i++) {
+            batch.tokens[i] = r.nextInt(c.vocabSize());
+            batch.targets[i] = r.nextInt(c.vocabSize());
+            batch.weights[i] = r.nextInt(3) == 0 ? 0f : 1f;
+        }
+        ParamLayout layout = new ParamLayout(c);
+        float[] p = layout.flatten(Weights.init(c, 0.4f, 5));
+        float[] grad = new float[layout.size];
+        double loss;
+        try (Parallel par = new Parallel(2); TrainModel m = new TrainModel(c, b, t, par, new JavaMatMul(par))) {
+            loss = m.step(p, batch, grad, 1f);
+        }
+        ReferenceModel ref = new ReferenceModel(c);
+        double[] pd = new double[p.length];
+        for (int i = 0; i < p.length; i++) pd[i] = p[i];
+        Loss f = q -> ref.weightedLoss(q, batch.tokens, batch.targets, batch.weights, batch.positions, b, t);
+        assertEquals(f.of(pd), loss, 1e-4 * Math.abs(loss), "forward loss");
+        compare(layout, pd, grad, f, 1);
+    }
+
+    private interface Loss {
+        double of(double[] p);
+    }
+
     private static void check(ModelConfig c, int b, int t, int threads, int stride) {
         SplittableRandom r = new SplittableRandom(11);
         ParamLayout layout = new ParamLayout(c);
@@ -49,6 +85,11 @@ class GradientCheckTest {
         double[] pd = new double[p.length];
         for (int i = 0; i < p.length; i++) pd[i] = p[i];
         assertEquals(ref.loss(pd, in, out, b, t), loss, 2e-5, "forward loss");
+        compare(layout, pd, grad, q -> ref.loss(q, in, out, b, t), stride);
+    }
+
+    /** Every stride-th parameter's analytic gradient against central differences of f. */
+    private static void compare(ParamLayout layout, double[] pd, float[] grad, Loss f, int stride) {
         double h = 1e-5, worst = 0;
         String where = "";
         for (String name : layout.shapes.keySet()) {
@@ -56,9 +97,9 @@ class GradientCheckTest {
             for (int i = o; i < o + layout.length(name); i += stride) {
                 double keep = pd[i];
                 pd[i] = keep + h;
-                double lp = ref.loss(pd, in, out, b, t);
+                double lp = f.of(pd);
                 pd[i] = keep - h;
-                double lm = ref.loss(pd, in, out, b, t);
+                double lm = f.of(pd);
                 pd[i] = keep;
                 double fd = (lp - lm) / (2 * h), err = Math.abs(fd - grad[i]) / (1e-4 + Math.abs(fd));
                 if (err > worst) {

@@ -35,7 +35,7 @@ class PretrainerTest {
         return ConfigLoader.load(null, all).config();
     }
 
-    private static Pretrainer.Result train(TinyTokens.Run run, LlmkitConfig c, Path out, boolean resume, Pretrainer.Listener l) {
+    private static TrainingLoop.Result train(TinyTokens.Run run, LlmkitConfig c, Path out, boolean resume, Pretrainer.Listener l) {
         return Pretrainer.run(run.tokens(), run.tokenizer(), c.model(), c.pretrain(), out, resume, Progress.NONE, l);
     }
 
@@ -54,7 +54,7 @@ class PretrainerTest {
     @Test
     void resumeAfterACrashIsBitwiseTheUninterruptedRun() throws IOException {
         TinyTokens.Run run = TinyTokens.write(dir, 60);
-        Pretrainer.Result straight = train(run, cfg(), dir.resolve("a"), false, QUIET);
+        TrainingLoop.Result straight = train(run, cfg(), dir.resolve("a"), false, QUIET);
         assertEquals(8, straight.steps());
         Path b = dir.resolve("b");
         assertThrows(IllegalStateException.class, () -> train(run, cfg(), b, false, new Pretrainer.Listener() {
@@ -65,7 +65,7 @@ class PretrainerTest {
         }));
         // a fresh start over an interrupted run is refused; --resume continues from step 4
         assertThrows(ConfigException.class, () -> train(run, cfg(), b, false, QUIET));
-        Pretrainer.Result resumed = train(run, cfg("pretrain.threads=1"), b, true, QUIET);
+        TrainingLoop.Result resumed = train(run, cfg("pretrain.threads=1"), b, true, QUIET);
         assertTrue(resumed.resumed());
         for (String f : List.of("model.safetensors", "trainer-state/optimizer.safetensors")) {
             assertArrayEquals(Files.readAllBytes(straight.checkpoint().resolve(f)), Files.readAllBytes(resumed.checkpoint().resolve(f)), f);
@@ -81,7 +81,7 @@ class PretrainerTest {
     @Test
     void trainingLowersTheValidationLossAndWritesLoadableCheckpoints() throws IOException {
         TinyTokens.Run run = TinyTokens.write(dir, 60);
-        Pretrainer.Result r = train(run, cfg("pretrain.steps=40", "pretrain.eval_interval=20", "pretrain.keep_checkpoints=1"), dir.resolve("o"), false, QUIET);
+        TrainingLoop.Result r = train(run, cfg("pretrain.steps=40", "pretrain.eval_interval=20", "pretrain.keep_checkpoints=1"), dir.resolve("o"), false, QUIET);
         List<String> lines = Files.readAllLines(dir.resolve("o/metrics.jsonl"));
         assertEquals(40, lines.size());
         double first = Json.MAPPER.readTree(lines.get(0)).get("loss").asDouble();
@@ -112,7 +112,7 @@ class PretrainerTest {
         DataException e = assertThrows(DataException.class, () -> train(run, cfg(), out, true, QUIET));
         assertTrue(e.getMessage().contains("not finite") && e.getMessage().contains("step-000004"), e.getMessage());
         assertTrue(Files.isDirectory(ckpt));
-        Pretrainer.Result skipped = train(run, cfg("pretrain.on_non_finite=skip"), out, true, QUIET);
+        TrainingLoop.Result skipped = train(run, cfg("pretrain.on_non_finite=skip"), out, true, QUIET);
         assertEquals(4, skipped.skippedSteps());
     }
 

@@ -39,6 +39,34 @@ final class ReferenceModel {
         return sum / (b * t);
     }
 
+    /**
+     * Weighted cross-entropy sum of a packed batch: sum_i w[i] * loss_i, each row split into the examples
+     * that {@code pos} marks (a new example where the position is 0), every example run on its own.
+     */
+    double weightedLoss(double[] p, int[] in, int[] out, float[] w, int[] pos, int b, int t) {
+        double sum = 0;
+        for (int s = 0; s < b; s++) {
+            int start = 0;
+            while (start < t) {
+                int end = start + 1;
+                while (end < t && pos[s * t + end] != 0) end++;
+                double[][] logits = logits(p, java.util.Arrays.copyOfRange(in, s * t + start, s * t + end));
+                for (int i = start; i < end; i++) {
+                    int r = s * t + i;
+                    if (w[r] == 0f) continue;
+                    double[] z = logits[i - start];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (double v : z) max = Math.max(max, v);
+                    double e = 0;
+                    for (double v : z) e += Math.exp(v - max);
+                    sum += w[r] * (Math.log(e) + max - z[out[r]]);
+                }
+                start = end;
+            }
+        }
+        return sum;
+    }
+
     double[][] logits(double[] p, int[] tok) {
         int t = tok.length, d = c.dim(), hd = c.headDim(), nh = c.nHeads(), nkv = c.nKvHeads(), f = c.hiddenDim();
         double[] emb = w(p, TensorNames.EMBED);

@@ -1,0 +1,288 @@
+package dev.llmkit.trainer;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.Json;
+import dev.llmkit.core.Progress;
+import dev.llmkit.core.StorageException;
+import dev.llmkit.core.kernels.Parallel;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.function.Supplier;
+
+/**
+ * The training loop of every stage (pre-training, fine-tuning): lr schedule -> micro-steps -> clip
+ * -> AdamW step -> log -> (validate, checkpoint, stage evaluation). A {@link BatchSource} feeds it and
+ * a {@link Stage} adds what is particular to the stage at each evaluation (a greedy sample, exact
+ * match). It owns the lock (one process per run directory), checkpoints with exact resume,
+ * metrics.jsonl, loss.png, the progress bar and the non-finite policy.
+ *
+ * <p>The loss of a step is the sum of the weighted token losses of all its micro-batches divided by
+ * their weight sum, so gradient accumulation does not change it.
+ */
+public final class TrainingLoop {
+    /** Practical fp32 matmul peak of the reference machine (2 cores), the MFU denominator of ../shared/ANCHORS.md. */
+    public static final double PEAK_FLOPS = 400e9;
+
+    /** Hooks for the CLI (log lines) and tests (a simulated crash after a step). */
+    public interface Listener {
+        default void log(String line) {}
+
+        default void afterStep(long step) {}
+    }
+
+    /** What a stage adds at each evaluation, after validation and before the checkpoint. */
+    public interface Stage {
+        /** The stage's name (progress bar, plot title). */
+        String name();
+
+        /**
+         * Evaluates the current parameters; puts metrics into the metrics line and returns a text for
+         * the log line (null = nothing). {@code par} is the loop's thread pool.
+         */
+        default String evaluate(float[] params, long step, ObjectNode line, Parallel par) {
+            return null;
+        }
+    }
+
+    public record Result(Path checkpoint, long steps, double trainLoss, double valLoss, double valBitsPerByte,
+                         double tokensPerSecond, double mfu, double seconds, long skippedSteps, boolean resumed) {}
+
+    private TrainingLoop() {}
+
+    /**
+     * Runs (or resumes) the loop in {@code ckpts}' run directory.
+     *
+     * @param init the initial parameters of a fresh run, flat in {@link ParamLayout} order
+     */
+    public static Result run(ModelConfig mc, LoopConfig cfg, Tokenizer tok, BatchSource data, Checkpoints ckpts, Supplier<float[]> init,
+                             boolean resume, Stage stage, Progress progress, Listener listener) {
+        if (cfg.seqLen() > mc.contextLength()) {
+            throw new ConfigException(cfg.section() + ".seq_len " + cfg.seqLen() + " exceeds model.context_length " + mc.contextLength(),
+                    "lower " + cfg.section() + ".seq_len");
+        }
+        Path out = ckpts.out();
+        ParamLayout layout = new ParamLayout(mc);
+        try (FileChannel lockFile = lockFile(out); FileLock lock = lockFile.tryLock()) {
+            if (lock == null) throw new ConfigException(out + " is in use by another llmkit training process", "wait for that run to end, or stop it");
+            RunState s = ckpts.start(resume, mc, layout, init, listener);
+            try (Parallel par = new Parallel(cfg.effectiveThreads());
+                 TrainModel model = new TrainModel(mc, cfg.batchSize(), cfg.seqLen(), par, MatMul.create(cfg.matmul(), par));
+                 Metrics metrics = new Metrics(out, s.step)) {
+                return new Run(cfg, mc, tok, data, ckpts, layout, s, par, model, metrics, stage, progress, listener).run();
+            }
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            throw new ConfigException(out + " is in use by another training run in this process", "wait for that run to end");
+        } catch (IOException e) {
+            throw new StorageException(out + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** OUT/.lock: one training process per run directory. */
+    private static FileChannel lockFile(Path out) throws IOException {
+        Files.createDirectories(out);
+        return FileChannel.open(out.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    }
+
+    /** Byte length of every token's text (0 for special tokens): the bits-per-byte denominator. */
+    static int[] byteLengths(Tokenizer tok, int vocab) {
+        int[] len = new int[vocab];
+        java.util.Set<Integer> special = new java.util.HashSet<>();
+        for (Tokenizer.AddedToken a : tok.addedTokens()) special.add(a.id());
+        for (int i = 0; i < Math.min(vocab, tok.vocabSize()); i++) len[i] = special.contains(i) ? 0 : tok.tokenBytes(i).length;
+        return len;
+    }
+
+    private static final class Run {
+        final LoopConfig cfg;
+        final ModelConfig mc;
+        final String desc;
+        final BatchSource data;
+        final Checkpoints ckpts;
+        final ParamLayout layout;
+        final RunState s;
+        final Parallel par;
+        final TrainModel model;
+        final Metrics metrics;
+        final Stage stage;
+        final Progress progress;
+        final Listener listener;
+        final float[] grad;
+        final Batch[] micro;
+        final int[] byteLength;
+        private double lastVal = Double.NaN, lastBpb = Double.NaN, elapsedBefore;
+        private long first;
+        private Path last;
+
+        Run(LoopConfig cfg, ModelConfig mc, Tokenizer tok, BatchSource data, Checkpoints ckpts, ParamLayout layout, RunState s,
+            Parallel par, TrainModel model, Metrics metrics, Stage stage, Progress progress, Listener listener) {
+            this.cfg = cfg; this.mc = mc; this.data = data; this.ckpts = ckpts; this.layout = layout; this.s = s;
+            this.par = par; this.model = model; this.metrics = metrics; this.stage = stage; this.progress = progress; this.listener = listener;
+            desc = describe(mc);
+            grad = new float[layout.size];
+            micro = new Batch[cfg.gradAccum()];
+            for (int i = 0; i < micro.length; i++) micro[i] = new Batch(cfg.batchSize(), cfg.seqLen());
+            byteLength = byteLengths(tok, mc.vocabSize());
+        }
+
+        /** The loop: lr -> micro-steps -> clip -> step -> log -> (evaluate, checkpoint). */
+        Result run() {
+            double lastLoss = Double.NaN, tps = 0;
+            start();
+            while (s.step < cfg.steps()) {
+                long t0 = System.nanoTime();
+                double lr = cfg.lr(s.step);
+                long tokens = fetch();
+                double loss = microSteps();
+                double norm = Optimizer.norm(grad, par);
+                update(loss, norm, lr);
+                s.step++;
+                double dt = (System.nanoTime() - t0) / 1e9;
+                s.elapsed += dt;
+                s.tokensSeen += tokens;
+                tps = tokens / dt;
+                lastLoss = loss;
+                ObjectNode line = metricsLine(loss, norm, lr, tps);
+                if (s.step == cfg.steps() || (cfg.evalInterval() > 0 && s.step % cfg.evalInterval() == 0)) evaluate(line, loss, tps);
+                else metrics.write(line);
+                progress.update(s.step - first);
+                progress.status(String.format("loss %.3f, %,.0f tok/s, MFU %.0f%%", loss, tps, 100 * mfu(tps)));
+                listener.afterStep(s.step);
+            }
+            progress.close();
+            if (last == null) last = ckpts.newestPath();
+            double meanTps = s.elapsed > 0 ? s.tokensSeen / s.elapsed : tps;
+            return new Result(last, s.step, lastLoss, lastVal, lastBpb, meanTps, mfu(meanTps), s.elapsed, s.skipped, s.resumed);
+        }
+
+        private void start() {
+            first = s.step;
+            elapsedBefore = s.elapsed;
+            progress.start(stage.name(), cfg.steps() - first, "steps");
+            listener.log(String.format("model %,d parameters (%s), %d x %d tokens x %d accumulation per step, %,d training tokens, matmul %s, %d threads%s",
+                    mc.parameters(), desc, cfg.batchSize(), cfg.seqLen(), cfg.gradAccum(), data.trainTokens(), model.matmul().name(),
+                    par.threads(), s.resumed ? ", resumed at step " + s.step : ""));
+            if (s.step >= cfg.steps()) {
+                listener.log("the run is already at step " + s.step + " of " + cfg.steps() + ": nothing to do (raise --max-steps to train further)");
+            }
+        }
+
+        /** Draws this step's micro-batches; returns their token count. */
+        private long fetch() {
+            long tokens = 0;
+            for (int m = 0; m < micro.length; m++) {
+                data.train(s.step, m, micro[m]);
+                tokens += (long) micro[m].b * micro[m].t;
+            }
+            return tokens;
+        }
+
+        /** The gradient of this step's batches, accumulated into grad; returns the step's loss (weighted mean). */
+        private double microSteps() {
+            Arrays.fill(grad, 0f);
+            double weight = 0;
+            for (Batch b : micro) weight += b.weightSum();
+            if (weight == 0) return Double.NaN;     // nothing to learn in this step: update() refuses or skips it
+            double loss = 0;
+            for (Batch b : micro) loss += model.step(s.params, b, grad, (float) (1 / weight));
+            return loss / weight;
+        }
+
+        /** Clips and applies the update, or refuses a non-finite one (stop, or skip the batch). */
+        private void update(double loss, double norm, double lr) {
+            if (Double.isFinite(loss) && Double.isFinite(norm)) {
+                float clip = cfg.gradClip() > 0 && norm > cfg.gradClip() ? (float) (cfg.gradClip() / norm) : 1f;
+                Optimizer.adamw(layout, s, grad, clip, (float) lr, cfg, par);
+            } else if (cfg.onNonFinite().equals("skip")) {
+                s.skipped++;
+                listener.log("step " + (s.step + 1) + ": loss " + loss + ", gradient norm " + norm + ": batch skipped");
+            } else {
+                throw new DataException("step " + (s.step + 1) + ": the loss (" + loss + ") or gradient norm (" + norm + ") is not finite; "
+                        + (ckpts.newest() == null ? "no checkpoint was written yet" : "the last good checkpoint " + ckpts.newest() + " is kept"),
+                        "lower " + cfg.section() + ".lr or raise warmup_steps and resume, or set " + cfg.section() + ".on_non_finite=skip");
+            }
+        }
+
+        private double mfu(double tokensPerSecond) {
+            return 6.0 * mc.parameters() * tokensPerSecond / PEAK_FLOPS;
+        }
+
+        private ObjectNode metricsLine(double loss, double norm, double lr, double tps) {
+            ObjectNode line = Json.MAPPER.createObjectNode();
+            line.put("step", s.step);
+            put(line, "loss", loss);
+            line.put("lr", lr);
+            put(line, "grad_norm", norm);
+            line.put("tokens_per_s", Math.round(tps));
+            put(line, "mfu", mfu(tps));
+            put(line, "elapsed_s", s.elapsed);
+            line.put("eta_s", Math.round((s.elapsed - elapsedBefore) / (s.step - first) * (cfg.steps() - s.step)));
+            return line;
+        }
+
+        /** Validation, the stage's evaluation, the metrics line, a checkpoint and loss.png. */
+        private void evaluate(ObjectNode line, double loss, double tps) {
+            double[] v = validate();
+            lastVal = v[0];
+            lastBpb = v[1];
+            if (!Double.isNaN(lastVal)) {
+                put(line, "val_loss", lastVal);
+                put(line, "val_bpb", lastBpb);
+                if (Double.isNaN(s.bestVal) || lastVal < s.bestVal) {
+                    s.bestVal = lastVal;
+                    s.bestStep = s.step;
+                }
+            }
+            String extra = stage.evaluate(s.params, s.step, line, par);
+            metrics.write(line);     // before the checkpoint: a resume cuts metrics back to its step
+            last = ckpts.save(layout, s);
+            ckpts.linkFinal(last);
+            try {
+                metrics.plot("llmkit " + stage.name() + ": " + desc);
+            } catch (RuntimeException | Error e) {     // a missing font must not stop training
+                listener.log("loss.png not drawn: " + e);
+            }
+            listener.log(String.format("step %d/%d: loss %.4f, val loss %s, val bits/byte %s, %,.0f tokens/s, checkpoint %s%s",
+                    s.step, cfg.steps(), loss, fmt(lastVal), fmt(lastBpb), tps, last.getFileName(), extra == null ? "" : extra));
+        }
+
+        /** Weighted mean loss and bits per byte of the predicted tokens over the validation batches (NaN when there are none). */
+        double[] validate() {
+            int n = data.validationBatches();
+            if (n == 0) return new double[] {Double.NaN, Double.NaN};
+            Batch b = micro[0];
+            double nll = 0, weight = 0, bytes = 0;
+            for (int i = 0; i < n; i++) {
+                data.validation(i, b);
+                nll += model.step(s.params, b, null, 0f);
+                for (int r = 0; r < b.b * b.t; r++) {
+                    weight += b.weights[r];
+                    bytes += b.weights[r] * byteLength[b.targets[r]];
+                }
+            }
+            return new double[] {nll / weight, bytes == 0 ? Double.NaN : nll / bytes / Math.log(2)};
+        }
+    }
+
+    public static String describe(ModelConfig c) {
+        return c.dim() + "d x " + c.nLayers() + " layers, " + c.nHeads() + " heads, vocab " + c.vocabSize();
+    }
+
+    /** A metric rounded to 6 decimals; null when not finite (JSON has no NaN). */
+    public static void put(ObjectNode line, String key, double x) {
+        if (Double.isFinite(x)) line.put(key, Math.round(x * 1e6) / 1e6);
+        else line.putNull(key);
+    }
+
+    private static String fmt(double x) {
+        return Double.isNaN(x) ? "n/a" : String.format("%.4f", x);
+    }
+}
