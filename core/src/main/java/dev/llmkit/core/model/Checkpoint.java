@@ -10,6 +10,7 @@ import dev.llmkit.core.Json;
 import dev.llmkit.core.Provenance;
 import dev.llmkit.core.StorageException;
 import dev.llmkit.core.io.Safetensors;
+import dev.llmkit.core.tokenizer.ChatTemplate;
 import dev.llmkit.core.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,12 +24,21 @@ import java.util.Map;
 /**
  * A checkpoint directory as Hugging Face's LlamaForCausalLM reads it: config.json, model.safetensors
  * (Hugging Face tensor names; q/k rows permuted to its rotate-half rotary layout), tokenizer.json,
- * plus our provenance.json. Written into a staging directory and renamed into place.
+ * tokenizer_config.json when the tokenizer comes with one (a chat model's template), plus our provenance.json. Written into a staging directory and renamed into place.
  */
 public final class Checkpoint {
     private Checkpoint() {}
 
-    public record Loaded(Weights weights, Tokenizer tokenizer) {}
+    /**
+     * A model read back: weights, tokenizer, and the Hugging Face chat template that came with them
+     * (tokenizer_config.json or GGUF {@code tokenizer.chat_template}; null when none).
+     */
+    public record Loaded(Weights weights, Tokenizer tokenizer, String chatTemplate) {
+        /** Without a chat template. */
+        public Loaded(Weights weights, Tokenizer tokenizer) {
+            this(weights, tokenizer, null);
+        }
+    }
 
     /** Writes more files into the staging directory before it is committed (e.g. trainer state). */
     public interface Extra {
@@ -46,6 +56,8 @@ public final class Checkpoint {
     /**
      * Writes a checkpoint directory atomically: complete under its final name, or absent. {@code tok}
      * is {@code tokenizerJson} already loaded (a training run saves many checkpoints with one tokenizer).
+     * A tokenizer_config.json beside {@code tokenizerJson} (the chat template of a fine-tuned model) is
+     * copied too.
      */
     public static void write(Path dir, Weights w, Tokenizer tok, Path tokenizerJson, Provenance provenance, boolean overwrite, Extra extra) {
         if (tok.vocabSize() != w.config().vocabSize()) {
@@ -64,6 +76,10 @@ public final class Checkpoint {
             }
             Safetensors.write(staging.resolve("model.safetensors"), hf, Map.of("format", "pt"));
             Files.copy(tokenizerJson, staging.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+            Path tokenizerConfig = tokenizerJson.resolveSibling(ChatTemplate.TOKENIZER_CONFIG);
+            if (Files.isRegularFile(tokenizerConfig)) {
+                Files.copy(tokenizerConfig, staging.resolve(ChatTemplate.TOKENIZER_CONFIG), StandardCopyOption.REPLACE_EXISTING);
+            }
             if (provenance != null) Json.write(staging.resolve("provenance.json"), provenance);
             if (extra != null) extra.write(staging);
             AtomicFiles.commitDir(staging, dir);
@@ -98,7 +114,7 @@ public final class Checkpoint {
         if (tok.vocabSize() != c.vocabSize()) {
             throw new DataException(dir + ": tokenizer.json has " + tok.vocabSize() + " tokens, config.json vocab_size " + c.vocabSize(), null);
         }
-        return new Loaded(new Weights(c, ours), tok);
+        return new Loaded(new Weights(c, ours), tok, ChatTemplate.readChatTemplate(dir));
     }
 
     static ObjectNode hfConfig(ModelConfig c, Tokenizer tok) {

@@ -18,13 +18,25 @@ import java.util.Map;
  * A model with its tokenizer as one GGUF file in llama.cpp's layout: {@code general.*} and
  * {@code llama.*} metadata, the tokenizer as {@code tokenizer.ggml.model = gpt2} (tokens, token types,
  * merges, explicit bos/eos, a {@code tokenizer.ggml.pre} llama.cpp knows), tensors under GGUF names
- * (no output.weight when embeddings are tied; norms always F32).
+ * (no output.weight when embeddings are tied; norms always F32), and {@code tokenizer.chat_template}
+ * when the model has a chat template.
  */
 public final class GgufModel {
     private GgufModel() {}
 
-    /** {@code type} is {@link Gguf#F32} or {@link Gguf#F16} for the matrices. */
+    /** The metadata key of the Jinja chat template (a string), as llama.cpp's gguf constants name it. */
+    public static final String CHAT_TEMPLATE = "tokenizer.chat_template";
+
+    /** {@code type} is {@link Gguf#F32} or {@link Gguf#F16} for the matrices; no chat template. */
     public static void export(Weights w, Tokenizer tok, Path file, int type, String name) {
+        export(w, tok, file, type, name, null);
+    }
+
+    /**
+     * {@code type} is {@link Gguf#F32} or {@link Gguf#F16} for the matrices; {@code chatTemplate}, when
+     * not null, is written as {@code tokenizer.chat_template} (the Jinja text llama.cpp applies).
+     */
+    public static void export(Weights w, Tokenizer tok, Path file, int type, String name, String chatTemplate) {
         ModelConfig c = w.config();
         Map<String, Gguf.Value> m = new LinkedHashMap<>();
         m.put("general.architecture", Gguf.Value.str("llama"));
@@ -64,6 +76,7 @@ public final class GgufModel {
         }
         int pad = tok.addedId("<|pad|>");
         if (pad >= 0) m.put("tokenizer.ggml.padding_token_id", Gguf.Value.u32(pad));
+        if (chatTemplate != null) m.put(CHAT_TEMPLATE, Gguf.Value.str(chatTemplate));
         List<Gguf.OutTensor> tensors = new ArrayList<>();
         for (Tensor t : w.tensors().values()) tensors.add(new Gguf.OutTensor(t.name(), t.shape(), t.data(), t.shape().length == 1 ? Gguf.F32 : type));
         Gguf.write(file, m, tensors);
@@ -96,7 +109,8 @@ public final class GgufModel {
             }
             ts.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), Gguf.readF32(g, t)));
         }
-        return new Checkpoint.Loaded(new Weights(c, ts), tok);
+        String chatTemplate = g.get(CHAT_TEMPLATE) == null ? null : string(g, CHAT_TEMPLATE);
+        return new Checkpoint.Loaded(new Weights(c, ts), tok, chatTemplate);
     }
 
     static Tokenizer tokenizer(Gguf.Model g) {

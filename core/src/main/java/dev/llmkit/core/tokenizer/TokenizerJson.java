@@ -4,11 +4,14 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmkit.core.AtomicFiles;
 import dev.llmkit.core.DataException;
 import dev.llmkit.core.StorageException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -46,6 +49,10 @@ public final class TokenizerJson {
     static final int MAX_VOCAB = 1 << 24;
 
     public static Tokenizer read(Path file) {
+        return parse(readBytes(file), file.toString());
+    }
+
+    private static byte[] readBytes(Path file) {
         byte[] bytes;
         try {
             long size = Files.size(file);
@@ -56,7 +63,7 @@ public final class TokenizerJson {
         } catch (IOException e) {
             throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
         }
-        return parse(bytes, file.toString());
+        return bytes;
     }
 
     /** Parses tokenizer.json bytes; {@code source} names the file in errors. */
@@ -278,6 +285,49 @@ public final class TokenizerJson {
         byte[] bytes = toBytes(t);
         AtomicFiles.write(file, bytes);
         return parse(bytes, file.toString());
+    }
+
+    /**
+     * Writes {@code out}: the tokenizer.json {@code in} with each of {@code contents} that it lacks as an
+     * added token appended as a special added token (a token already in {@code model.vocab} keeps its
+     * id; a new one takes the next id after the largest). Other fields are kept as they are. New tokens
+     * also go into {@code model.vocab} when the file lists its added tokens there (as Hugging Face's
+     * trainer and llmkit write them); otherwise, as in Qwen's or Llama 3's files, only into
+     * {@code added_tokens}. With nothing to add, {@code out} is a verbatim copy. Returns {@code out} as read back.
+     */
+    public static Tokenizer addSpecialTokens(Path in, Path out, List<String> contents) {
+        byte[] bytes = readBytes(in);
+        Tokenizer t = parse(bytes, in.toString());
+        ObjectNode root;
+        try {
+            root = (ObjectNode) PLAIN.readTree(bytes);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);     // parse() above accepted the same bytes
+        }
+        ObjectNode vocab = (ObjectNode) root.path("model").path("vocab");
+        boolean inVocab = true;
+        for (Tokenizer.AddedToken a : t.addedTokens()) inVocab &= vocab.path(a.content()).asInt(-1) == a.id();
+        JsonNode at = root.path("added_tokens");
+        ArrayNode added = at.isArray() ? (ArrayNode) at : root.putArray("added_tokens");
+        int next = t.vocabSize();
+        boolean changed = false;
+        for (String c : contents) {
+            if (t.addedId(c) >= 0) continue;
+            int id = vocab.path(c).canConvertToInt() ? vocab.get(c).asInt() : next++;
+            added.addObject().put("id", id).put("content", c).put("single_word", false).put("lstrip", false)
+                    .put("rstrip", false).put("normalized", false).put("special", true);
+            if (inVocab) vocab.put(c, id);
+            changed = true;
+        }
+        if (changed) {
+            try {
+                bytes = (PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        AtomicFiles.write(out, bytes);
+        return parse(bytes, out.toString());
     }
 
     /**
