@@ -44,7 +44,8 @@ public final class ExportCommand implements Callable<Integer> {
         };
         if (Files.exists(out) && !force) throw new ConfigException(out + " already exists", "pass --force to replace it");
         Checkpoint.Loaded m = Checkpoint.read(model);
-        GgufModel.export(m.weights(), m.tokenizer(), out, t, name != null ? name : model.toAbsolutePath().normalize().getFileName().toString());
+        GgufModel.export(m.weights(), m.tokenizer(), out, t, name != null ? name : model.toAbsolutePath().normalize().getFileName().toString(),
+                m.chatTemplate());
         System.out.printf(Locale.ROOT, "exported %s (%s, %.1f MB)%n", out, type.toUpperCase(Locale.ROOT), Files.size(out) / 1e6);
         return ExitCodes.OK;
     }

@@ -1,0 +1,91 @@
+package dev.llmkit.finetune;
+
+import dev.llmkit.core.model.Weights;
+import dev.llmkit.core.tokenizer.ChatMessage;
+import dev.llmkit.core.tokenizer.ChatTemplate;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.eval.engine.LlamaEngine;
+import dev.llmkit.finetune.data.Conversation;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Generation-based exact match: each conversation's last assistant turn is the reference; the model
+ * answers the turns before it greedily, through the chat template (stopping at {@code <|im_end|>}),
+ * or, {@code raw}, from the plain text of the last user turn followed by a space (stopping at a
+ * newline or {@code <|endoftext|>}): how a base model that never saw the template is asked.
+ * Answers and references are compared after {@link #normalize}: exact match, and "contains" (the
+ * reference appears in the answer).
+ */
+public final class ExactMatch {
+    /** Scores, and the first few (question, reference, answer) triples. */
+    public record Score(int n, int exact, int contains, List<String[]> samples, double seconds) {
+        public double exactRate() {
+            return n == 0 ? Double.NaN : (double) exact / n;
+        }
+
+        public double containsRate() {
+            return n == 0 ? Double.NaN : (double) contains / n;
+        }
+    }
+
+    private ExactMatch() {}
+
+    public static Score score(Weights w, Tokenizer tok, List<Conversation> convs, String systemPrompt, int maxTokens, int threads, boolean raw) {
+        if (!raw) ChatTemplate.require(tok);
+        int imEnd = raw ? -1 : tok.addedId(ChatTemplate.IM_END);
+        int eot = tok.eotId();
+        int exact = 0, contains = 0;
+        List<String[]> samples = new ArrayList<>();
+        long t0 = System.nanoTime();
+        try (LlamaEngine engine = new LlamaEngine(w, threads)) {
+            int ctx = engine.positions();
+            for (Conversation c : convs) {
+                List<ChatMessage> msgs = SftExamples.withSystem(c.messages(), systemPrompt);
+                String reference = msgs.get(msgs.size() - 1).content();
+                List<ChatMessage> prompt = msgs.subList(0, msgs.size() - 1);
+                int[] ids = raw ? tok.encode(lastUser(prompt) + " ", false) : ChatTemplate.render(tok, prompt, true).tokens();
+                String answer = "";
+                if (ids.length > 0 && ids.length < ctx) answer = greedy(engine, tok, ids, Math.min(maxTokens, ctx - ids.length), imEnd, eot, raw);
+                String a = normalize(answer), r = normalize(reference);
+                if (a.equals(r)) exact++;
+                if (!r.isEmpty() && a.contains(r)) contains++;
+                if (samples.size() < 5) samples.add(new String[] {prompt.isEmpty() ? "" : prompt.get(prompt.size() - 1).content(), reference, answer});
+            }
+        }
+        return new Score(convs.size(), exact, contains, samples, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static String lastUser(List<ChatMessage> prompt) {
+        for (int i = prompt.size() - 1; i >= 0; i--) if (prompt.get(i).role().equals(ChatMessage.USER)) return prompt.get(i).content();
+        return "";
+    }
+
+    /** Greedy decoding from a prompt until a stop token, a newline (raw) or maxTokens. */
+    private static String greedy(LlamaEngine engine, Tokenizer tok, int[] ids, int maxTokens, int imEnd, int eot, boolean raw) {
+        float[] logits = engine.prefill(ids, 0);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int pos = ids.length;
+        for (int n = 0; n < maxTokens; n++) {
+            int best = 0;
+            for (int v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+            if (best == imEnd || best == eot) break;
+            byte[] b = tok.tokenBytes(best);
+            if (raw && new String(b, java.nio.charset.StandardCharsets.UTF_8).contains("\n")) {
+                String s = new String(b, java.nio.charset.StandardCharsets.UTF_8);
+                out.writeBytes(s.substring(0, s.indexOf('\n')).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                break;
+            }
+            out.writeBytes(b);
+            if (n + 1 < maxTokens) logits = engine.forward(best, pos++, true);
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Whitespace trimmed and collapsed to single spaces, one trailing period removed; case kept. */
+    public static String normalize(String s) {
+        String x = s.strip().replaceAll("\\s+", " ");
+        if (x.endsWith(".")) x = x.substring(0, x.length() - 1).stripTrailing();
+        return x;
+    }
+}

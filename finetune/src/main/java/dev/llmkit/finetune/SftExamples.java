@@ -1,0 +1,94 @@
+package dev.llmkit.finetune;
+
+import dev.llmkit.core.DataException;
+import dev.llmkit.core.tokenizer.ChatMessage;
+import dev.llmkit.core.tokenizer.ChatTemplate;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.core.util.Text;
+import dev.llmkit.finetune.data.Conversation;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Conversations rendered through the chat template into token sequences with loss weights (1 on
+ * assistant answers and the {@code <|im_end|>} closing them), split into training and validation by
+ * a hash of their content (the same conversation lands on the same side whatever the order, the seed
+ * or the other files). A sequence longer than {@code seqLen + 1} tokens is cut to that length; if
+ * the cut removes an answer token, the example is dropped and counted instead.
+ */
+public final class SftExamples {
+    /** One rendered example: {@code tokens[i]} is predicted with weight {@code weights[i]} from tokens[0..i). */
+    public record Example(int[] tokens, float[] weights, Conversation conversation) {
+        public int answerTokens() {
+            int n = 0;
+            for (float w : weights) if (w != 0f) n++;
+            return n;
+        }
+    }
+
+    /** The split, and what was cut or dropped (with up to 10 example sources). */
+    public record Split(List<Example> train, List<Example> val, long truncated, long dropped, List<String> droppedExamples,
+                        long trainAnswerTokens, long valAnswerTokens) {}
+
+    private SftExamples() {}
+
+    public static Split build(List<Conversation> conversations, Tokenizer tok, int seqLen, double valFraction, String systemPrompt) {
+        List<Example> train = new ArrayList<>(), val = new ArrayList<>();
+        List<String> droppedEx = new ArrayList<>();
+        long truncated = 0, dropped = 0, trainAns = 0, valAns = 0;
+        for (Conversation c : conversations) {
+            List<ChatMessage> msgs = withSystem(c.messages(), systemPrompt);
+            ChatTemplate.Rendered r = ChatTemplate.render(tok, msgs, false);
+            int[] tokens = r.tokens();
+            float[] w = r.weights();
+            if (tokens.length > seqLen + 1) {
+                boolean cutsAnswer = false;
+                for (int i = seqLen + 1; i < tokens.length; i++) cutsAnswer |= w[i] != 0f;
+                if (cutsAnswer) {
+                    dropped++;
+                    if (droppedEx.size() < 10) droppedEx.add(c.source() + ": " + tokens.length + " tokens");
+                    continue;
+                }
+                truncated++;
+                tokens = java.util.Arrays.copyOf(tokens, seqLen + 1);
+                w = java.util.Arrays.copyOf(w, seqLen + 1);
+            }
+            Example e = new Example(tokens, w, c);
+            if (isValidation(msgs, valFraction)) {
+                val.add(e);
+                valAns += e.answerTokens();
+            } else {
+                train.add(e);
+                trainAns += e.answerTokens();
+            }
+        }
+        if (train.isEmpty() || trainAns == 0) {
+            throw new DataException("no training example has an answer token left: " + conversations.size() + " conversations, " + dropped
+                    + " dropped because seq_len " + seqLen + " cuts their answer" + (droppedEx.isEmpty() ? "" : " (e.g. " + droppedEx.get(0) + ")")
+                    + ", " + val.size() + " in validation", "raise finetune.seq_len (up to the model's context_length), or lower finetune.val_fraction");
+        }
+        return new Split(train, val, truncated, dropped, droppedEx, trainAns, valAns);
+    }
+
+    /** The conversation with the system prompt first, unless it has a system message or the prompt is empty. */
+    static List<ChatMessage> withSystem(List<ChatMessage> msgs, String systemPrompt) {
+        if (systemPrompt.isEmpty() || msgs.get(0).role().equals(ChatMessage.SYSTEM)) return msgs;
+        List<ChatMessage> all = new ArrayList<>(msgs.size() + 1);
+        all.add(new ChatMessage(ChatMessage.SYSTEM, systemPrompt));
+        all.addAll(msgs);
+        return all;
+    }
+
+    /** Whether a conversation is in the validation split: the first 8 bytes of the sha256 of its turns, as a fraction of 2^64. */
+    static boolean isValidation(List<ChatMessage> msgs, double fraction) {
+        if (fraction <= 0) return false;
+        StringBuilder sb = new StringBuilder();
+        for (ChatMessage m : msgs) sb.append(m.role()).append('\u0000').append(m.content()).append('\u0001');
+        byte[] h = Text.newSha256().digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+        long x = 0;
+        for (int i = 0; i < 8; i++) x = (x << 8) | (h[i] & 0xFF);
+        double u = (x >>> 11) * 0x1.0p-53;
+        return u < fraction;
+    }
+}
