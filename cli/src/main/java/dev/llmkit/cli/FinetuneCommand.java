@@ -18,7 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code llmkit finetune}: a checkpoint and conversations in, a fine-tuned checkpoint with a chat template out (04-finetune). */
-@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false, subcommands = FinetuneEvalCommand.class,
+@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false, subcommands = {FinetuneEvalCommand.class, FinetuneMergeCommand.class},
         description = "Supervised fine-tuning of a checkpoint on question/answer pairs or conversations. Records are rendered with the ChatML template "
                 + "(<|im_start|>role\\n...<|im_end|>\\n) and the loss is on assistant answers only (their closing <|im_end|> included). "
                 + "Formats (detected per record, or finetune.format): prompt/completion, question/answer, Alpaca instruction/input/output, "
@@ -26,10 +26,14 @@ import picocli.CommandLine.Option;
                 + "Bad records are skipped and counted in OUT/report.json (--strict: exit 3). Examples are packed into sequences "
                 + "(attention and positions restart at each). Every finetune.eval_interval steps: validation loss on answer tokens, greedy "
                 + "exact match on a fixed sample of validation questions, and a checkpoint (with tokenizer_config.json holding the chat "
-                + "template). Same run directory layout, metrics.jsonl, loss.png and exact --resume as pretrain.",
+                + "template). Same run directory layout, metrics.jsonl, loss.png and exact --resume as pretrain. With --lora, only low-rank "
+                + "adapters train (finetune.lora.*); checkpoints hold them alone in Hugging Face PEFT format, and OUT/merged gets the base "
+                + "with them folded in (finetune.lora.merge).",
         footer = {"", "Examples:", "  llmkit finetune --base runs/demo/03-pretrain/final --data runs/demo/raw/qa/train.jsonl --out runs/demo/04-finetune",
                 "  llmkit finetune --base runs/x/final --data gsm8k/train.jsonl --field question=prompt --field answer=completion --out runs/x/04-finetune",
-                "  llmkit finetune eval --model runs/demo/04-finetune/final --data runs/demo/raw/qa/heldout.jsonl", "", ExitCodes.HELP})
+                "  llmkit finetune --base runs/demo/03-pretrain/final --data runs/demo/raw/qa/train.jsonl --out runs/demo/04-lora --lora",
+                "  llmkit finetune eval --model runs/demo/04-finetune/final --data runs/demo/raw/qa/heldout.jsonl",
+                "  llmkit finetune merge --adapter runs/demo/04-lora/final --out runs/demo/04-lora-merged", "", ExitCodes.HELP})
 public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--base", paramLabel = "DIR", description = "Checkpoint directory to start from (e.g. 03-pretrain/final); required.")
     Path base;
@@ -45,6 +49,9 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--max-steps", paramLabel = "N", description = "Optimizer steps (finetune.steps; default: finetune.epochs over the data).")
     Integer maxSteps;
+
+    @Option(names = "--lora", description = "Train LoRA adapters (finetune.lora.*) with the base frozen instead of every weight.")
+    boolean lora;
 
     @Option(names = "--strict", description = "Any bad record is an error (exit 3) instead of a counted skip (finetune.strict).")
     boolean strict;
@@ -67,6 +74,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (maxSteps != null) flags.add("finetune.steps=" + maxSteps);
         if (threads != null) flags.add("finetune.threads=" + threads);
         if (strict) flags.add("finetune.strict=true");
+        if (lora) flags.add("finetune.lora.enabled=true");
         ConfigLoader.Resolved resolved = config.resolve(flags);
         print(train(base, data, fieldMap(fields), resolved.config().finetune(), out, resume));
         return ExitCodes.OK;
@@ -100,7 +108,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "fine-tuned %d steps%s in %.1f s on %d examples (%d answer tokens): loss %s, val loss %s (answer tokens), %,.0f tokens/s%s%n",
                 r.steps(), r.resumed() ? " (resumed)" : "", r.seconds(), e.get("train").asInt(), e.get("train_answer_tokens").asLong(),
                 f(r.trainLoss()), f(r.valLoss()), r.tokensPerSecond(), r.skippedSteps() > 0 ? ", " + r.skippedSteps() + " step(s) skipped" : "");
-        System.out.println("final checkpoint: " + r.checkpoint());
+        System.out.println("final checkpoint: " + r.checkpoint() + (fr.merged() != null ? " (adapters); merged model: " + fr.merged() : ""));
     }
 
     private static String f(double x) {

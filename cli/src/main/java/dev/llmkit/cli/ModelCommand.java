@@ -63,9 +63,10 @@ public final class ModelCommand {
     }
 
 
-    /** A checkpoint directory or a .gguf file. */
+    /** A checkpoint directory, a LoRA adapter directory (merged into its base on load) or a .gguf file. */
     static Checkpoint.Loaded load(Path model) {
         if (Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf")) return GgufModel.load(model);
+        if (Files.isDirectory(model) && dev.llmkit.trainer.Adapters.isAdapter(model)) return dev.llmkit.trainer.Adapters.loadMerged(model, null);
         if (Files.isDirectory(model)) return Checkpoint.read(model);
         throw new ConfigException(model + ": neither a checkpoint directory nor a .gguf file", "pass --model DIR or --model FILE.gguf");
     }

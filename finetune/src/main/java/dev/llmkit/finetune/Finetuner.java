@@ -17,6 +17,8 @@ import dev.llmkit.core.tokenizer.Tokenizer;
 import dev.llmkit.core.util.Text;
 import dev.llmkit.finetune.data.Conversation;
 import dev.llmkit.finetune.data.SftReader;
+import dev.llmkit.core.config.ConfigLoader;
+import dev.llmkit.trainer.Adapters;
 import dev.llmkit.trainer.Checkpoints;
 import dev.llmkit.trainer.LoopConfig;
 import dev.llmkit.trainer.ParamLayout;
@@ -43,7 +45,8 @@ import java.util.Map;
 public final class Finetuner {
     private Finetuner() {}
 
-    public record Result(TrainingLoop.Result train, ObjectNode report) {}
+    /** What the run did; {@code merged} is OUT/merged when LoRA adapters were merged into the base, else null. */
+    public record Result(TrainingLoop.Result train, ObjectNode report, Path merged) {}
 
     public static Result run(Path base, List<String> data, Map<String, String> fields, FinetuneConfig cfg, Path out, boolean resume,
                              Progress progress, TrainingLoop.Listener listener) {
@@ -56,6 +59,11 @@ public final class Finetuner {
         if (cfg.seqLen() > mc.contextLength()) {
             throw new ConfigException("finetune.seq_len " + cfg.seqLen() + " exceeds the base model's context_length " + mc.contextLength(),
                     "lower finetune.seq_len");
+        }
+        boolean lora = cfg.lora().enabled();
+        if (lora && mc.vocabSize() != loaded.weights().config().vocabSize()) {
+            throw new ConfigException(base + ": its tokenizer lacks " + ChatTemplate.missing(loaded.tokenizer())
+                    + ", and LoRA trains no embedding rows for new tokens", "fine-tune fully (without --lora), or start from a base whose tokenizer has the chat tokens (llmkit's default special tokens include them)");
         }
         ChatTemplate.writeTokenizerConfig(out.resolve("tokenizer"), tok, mc.contextLength());
         // 2. The data: conversations -> rendered examples -> train/val split -> packed rows
@@ -86,14 +94,44 @@ public final class Finetuner {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("finetune", cfg);
         config.put("fields", fields);
+        config.put("base", base.toAbsolutePath().normalize().toString());
         Checkpoints ckpts = new Checkpoints(out, tok, tokJson, loop, "finetune", inputs, config, Text.sha256(ids.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)),
                 "resume with the run's own --base, --data, --field and finetune.format/system_prompt");
-        ParamLayout layout = new ParamLayout(mc);
+        if (lora) ckpts.adapters(base);
+        ParamLayout layout = new ParamLayout(mc, cfg.lora());
         List<Conversation> emSet = new ArrayList<>();
         for (int i = 0; i < Math.min(cfg.emSamples(), split.val().size()); i++) emSet.add(split.val().get(i).conversation());
         TrainingLoop.Stage stage = new EmStage(layout, tok, emSet, cfg, ckpts);
-        TrainingLoop.Result r = TrainingLoop.run(mc, loop, tok, batches, ckpts, () -> layout.flatten(w), resume, stage, progress, listener);
-        return new Result(r, report);
+        TrainingLoop.Result r = TrainingLoop.run(layout, loop, tok, batches, ckpts, () -> init(layout, w, cfg.seed()), resume, stage, progress, listener);
+        Path merged = null;
+        if (lora && cfg.lora().merge() && r.checkpoint() != null) {
+            merged = out.resolve("merged");
+            Checkpoint.write(merged, Adapters.merge(loaded.weights(), r.checkpoint()), tokJson,
+                    new Provenance("finetune.merge", Provenance.versions(Map.of()), List.of(Provenance.InputRef.of(baseModel, baseSha),
+                            Provenance.InputRef.of(r.checkpoint().resolve(Adapters.WEIGHTS), Text.sha256(r.checkpoint().resolve(Adapters.WEIGHTS)))),
+                            config, ConfigLoader.sha256(Json.MAPPER.valueToTree(config))), true);
+            listener.log("merged the adapters of " + r.checkpoint().getFileName() + " into the base: " + merged);
+        }
+        return new Result(r, report, merged);
+    }
+
+    /**
+     * The initial parameters: the base weights, and with LoRA each A uniform in +-1/sqrt(in) (PEFT's
+     * Kaiming-uniform default) and each B zero, so the first forward pass is exactly the base model's.
+     */
+    static float[] init(ParamLayout layout, Weights w, long seed) {
+        float[] p = layout.flatten(w);
+        if (layout.lora == null) return p;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed ^ 0x5DEECE66DL);
+        for (int l = 0; l < layout.c.nLayers(); l++) {
+            for (ParamLayout.Target t : ParamLayout.Target.values()) {
+                int a = layout.loraA[l][t.ordinal()], in = t.in(layout.c);
+                if (a < 0) continue;
+                double bound = 1 / Math.sqrt(in);
+                for (int i = 0; i < layout.lora.rank() * in; i++) p[a + i] = (float) ((2 * r.nextDouble() - 1) * bound);
+            }
+        }
+        return p;
     }
 
     /** The id padding uses: {@code <|pad|>}, else {@code <|endoftext|>}, else 0 (its weight is 0 either way). */
@@ -185,7 +223,7 @@ public final class Finetuner {
         @Override
         public String evaluate(float[] params, long step, ObjectNode line, Parallel par) {
             if (set.isEmpty()) return null;
-            ExactMatch.Score s = ExactMatch.score(layout.toWeights(params), tok, set, cfg.systemPrompt(), cfg.emMaxTokens(), par.threads(), false);
+            ExactMatch.Score s = ExactMatch.score(Adapters.merge(layout, params), tok, set, cfg.systemPrompt(), cfg.emMaxTokens(), par.threads(), false);
             TrainingLoop.put(line, "val_exact_match", s.exactRate());
             for (String[] x : s.samples().subList(0, Math.min(2, s.samples().size()))) ckpts.appendSample(step, x[0], x[2]);
             return String.format(", exact match %d/%d (%.1f%%) in %.1f s%n  Q: %s%n  A: %s (reference: %s)", s.exact(), s.n(), 100 * s.exactRate(),

@@ -109,6 +109,45 @@ class FinetunerTest {
     }
 
     @Test
+    void loraSavesAdaptersAloneResumesBitwiseAndMerges() throws IOException {
+        Path base = base(true), data = qa(60);
+        FinetuneConfig c = cfg("finetune.lora.enabled=true", "finetune.lora.rank=4", "finetune.lora.dropout=0.1");
+        Finetuner.Result straight = run(base, data, c, dir.resolve("a"), false, QUIET);
+        Path ckpt = straight.train().checkpoint();
+        assertTrue(Files.exists(ckpt.resolve("adapter_model.safetensors")) && Files.exists(ckpt.resolve("adapter_config.json")));
+        assertTrue(!Files.exists(ckpt.resolve("model.safetensors")), "an adapter checkpoint holds no base weights");
+        JsonNode ac = Json.MAPPER.readTree(ckpt.resolve("adapter_config.json").toFile());
+        assertEquals(4, ac.get("r").asInt());
+        assertEquals("LORA", ac.get("peft_type").asText());
+        // the merged model: the base changed only where adapters are, and equal to merging the checkpoint again
+        Checkpoint.Loaded merged = Checkpoint.read(straight.merged());
+        Weights again = dev.llmkit.trainer.Adapters.merge(Checkpoint.read(base).weights(), ckpt);
+        assertArrayEquals(again.get(TensorNames.blk(1, "ffn_down")), merged.weights().get(TensorNames.blk(1, "ffn_down")));
+        assertArrayEquals(Checkpoint.read(base).weights().get(TensorNames.EMBED), merged.weights().get(TensorNames.EMBED));
+        assertTrue(!java.util.Arrays.equals(Checkpoint.read(base).weights().get(TensorNames.blk(0, "attn_q")), merged.weights().get(TensorNames.blk(0, "attn_q"))));
+        assertEquals(ChatTemplate.JINJA, merged.chatTemplate());
+        // crash and resume (dropout masks included) give the same adapters
+        Path b = dir.resolve("b");
+        assertThrows(IllegalStateException.class, () -> run(base, data, c, b, false, new TrainingLoop.Listener() {
+            @Override
+            public void afterStep(long step) {
+                if (step == 6) throw new IllegalStateException("simulated crash after step 6");
+            }
+        }));
+        Finetuner.Result resumed = run(base, data, c, b, true, QUIET);
+        for (String f : List.of("adapter_model.safetensors", "trainer-state/optimizer.safetensors")) {
+            assertArrayEquals(Files.readAllBytes(ckpt.resolve(f)), Files.readAllBytes(resumed.train().checkpoint().resolve(f)), f);
+        }
+    }
+
+    @Test
+    void loraOnABaseWithoutChatTokensIsRefused() throws IOException {
+        Path base = base(false);
+        ConfigException e = assertThrows(ConfigException.class, () -> run(base, qa(10), cfg("finetune.lora.enabled=true"), dir.resolve("l"), false, QUIET));
+        assertTrue(e.getMessage().contains("LoRA"), e.getMessage());
+    }
+
+    @Test
     void aBaseWithoutChatTokensGrowsItsVocabulary() throws IOException {
         Path base = base(false);
         int before = Checkpoint.read(base).weights().config().vocabSize();

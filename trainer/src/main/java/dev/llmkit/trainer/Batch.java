@@ -18,6 +18,8 @@ public final class Batch {
     public final float[] weights;
     public int b, t;
     public boolean packed;
+    /** Seed of this micro-batch's dropout masks (set by the training loop from the run's seed, step and micro-step). */
+    public long noise;
 
     public Batch(int maxB, int maxT) {
         int n = maxB * maxT;

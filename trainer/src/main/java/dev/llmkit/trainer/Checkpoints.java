@@ -41,6 +41,7 @@ public final class Checkpoints {
     private final String stage, dataSha256, dataHint;
     private final List<Provenance.InputRef> inputs;
     private final Map<String, Object> config;
+    private Path adapterBase;
 
     /**
      * The checkpoints of a run in {@code out}.
@@ -70,6 +71,15 @@ public final class Checkpoints {
         return out;
     }
 
+    /**
+     * LoRA runs: checkpoints hold the adapters alone ({@link Adapters}: adapter_model.safetensors and
+     * adapter_config.json naming {@code base}) instead of the whole model.
+     */
+    public Checkpoints adapters(Path base) {
+        this.adapterBase = base;
+        return this;
+    }
+
     /** A fresh run, or the newest checkpoint's state with {@code resume}. */
     RunState start(boolean resume, ModelConfig mc, ParamLayout layout, Supplier<float[]> init, TrainingLoop.Listener log) {
         Path newest = newestPath();
@@ -87,8 +97,8 @@ public final class Checkpoints {
         if (newest == null) {
             if (resume) log.log("no checkpoint in " + dir + " yet: starting from step 0");
             s.params = init.get();
-            s.m = new float[layout.size];
-            s.v = new float[layout.size];
+            s.m = new float[layout.size - layout.trainFrom];
+            s.v = new float[layout.size - layout.trainFrom];
             return s;
         }
         TrainerState st = TrainerState.read(newest.resolve("trainer-state/state.json"));
@@ -99,8 +109,12 @@ public final class Checkpoints {
         if (!dataSha256.equals(st.dataSha256())) {
             throw new ConfigException("the training data is not the data the run in " + out + " was trained on", dataHint);
         }
-        Checkpoint.Loaded loaded = Checkpoint.read(newest);
-        s.params = layout.flatten(loaded.weights());
+        if (layout.frozenBase()) {
+            s.params = init.get();     // the frozen base, and the adapters from the checkpoint
+            Adapters.read(newest, layout, s.params);
+        } else {
+            s.params = layout.flatten(Checkpoint.read(newest).weights());
+        }
         Map<String, Tensor> opt = Safetensors.read(newest.resolve("trainer-state/optimizer.safetensors"));
         s.m = moment(opt, "adamw.m", layout, newest);
         s.v = moment(opt, "adamw.v", layout, newest);
@@ -128,7 +142,7 @@ public final class Checkpoints {
 
     private static float[] moment(Map<String, Tensor> opt, String name, ParamLayout layout, Path ckpt) {
         Tensor t = opt.get(name);
-        if (t == null || t.data().length != layout.size) {
+        if (t == null || t.data().length != layout.size - layout.trainFrom) {
             throw new DataException(ckpt.resolve("trainer-state/optimizer.safetensors") + ": missing or wrong-sized " + name, "resume from another checkpoint");
         }
         return t.data();
@@ -140,14 +154,40 @@ public final class Checkpoints {
         TrainerState st = new TrainerState(TrainerState.VERSION, s.step, s.tokensSeen, s.elapsed, s.bestVal, s.bestStep, s.skipped,
                 s.adamSteps, dataSha256, layout.c, cfg);
         Provenance prov = new Provenance(stage, Provenance.versions(Map.of()), inputs, config, ConfigLoader.sha256(Json.MAPPER.valueToTree(config)));
-        Checkpoint.write(target, layout.toWeights(s.params), tok, tokenizerJson, prov, true, staging -> {
+        Checkpoint.Extra state = staging -> {
             Path ts = Files.createDirectories(staging.resolve("trainer-state"));
             Safetensors.write(ts.resolve("optimizer.safetensors"), List.of(
-                    new Tensor("adamw.m", new int[] {layout.size}, s.m), new Tensor("adamw.v", new int[] {layout.size}, s.v)), Map.of());
+                    new Tensor("adamw.m", new int[] {s.m.length}, s.m), new Tensor("adamw.v", new int[] {s.v.length}, s.v)), Map.of());
             Json.write(ts.resolve("state.json"), st);
-        });
+        };
+        if (layout.frozenBase()) {
+            saveAdapters(target, layout, s, prov, state);
+        } else {
+            Checkpoint.write(target, layout.toWeights(s.params), tok, tokenizerJson, prov, true, state);
+        }
         prune(s.bestStep);
         return target;
+    }
+
+    /** An adapter checkpoint, staged and renamed like a model checkpoint. */
+    private void saveAdapters(Path target, ParamLayout layout, RunState s, Provenance prov, Checkpoint.Extra state) {
+        if (adapterBase == null) throw new IllegalStateException("a LoRA run needs Checkpoints.adapters(base)");
+        Path staging = AtomicFiles.beginDir(target, true);
+        try {
+            Adapters.write(staging, layout, s.params, adapterBase);
+            Files.copy(tokenizerJson, staging.resolve("tokenizer.json"));
+            Path tc = tokenizerJson.resolveSibling(dev.llmkit.core.tokenizer.ChatTemplate.TOKENIZER_CONFIG);
+            if (Files.exists(tc)) Files.copy(tc, staging.resolve(tc.getFileName()));
+            Json.write(staging.resolve("provenance.json"), prov);
+            state.write(staging);
+            AtomicFiles.commitDir(staging, target);
+        } catch (IOException e) {
+            AtomicFiles.abortDir(staging);
+            throw new StorageException(target + ": cannot write: " + e.getMessage(), null, e);
+        } catch (RuntimeException e) {
+            AtomicFiles.abortDir(staging);
+            throw e;
+        }
     }
 
     /** Deletes all but the newest keep_checkpoints and the best; each is renamed away first, so a kill mid-delete leaves no half checkpoint. */

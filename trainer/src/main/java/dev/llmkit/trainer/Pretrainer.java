@@ -44,7 +44,7 @@ public final class Pretrainer {
                 Map.of("model", ms, "pretrain", cfg), tokensSha, "resume with the run's own --tokens (" + tokensDir + " differs: manifest.json)");
         ParamLayout layout = new ParamLayout(mc);
         Sample sample = new Sample(mc, tok, cfg, ckpts);
-        return TrainingLoop.run(mc, loop, tok, batches, ckpts, () -> layout.flatten(Weights.init(mc, ms.initStd(), ms.seed())), resume,
+        return TrainingLoop.run(layout, loop, tok, batches, ckpts, () -> layout.flatten(Weights.init(mc, ms.initStd(), ms.seed())), resume,
                 sample, progress, listener);
     }
 

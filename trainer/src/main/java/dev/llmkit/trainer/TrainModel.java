@@ -40,14 +40,29 @@ public final class TrainModel implements AutoCloseable {
     private final float[] dh13;                           // [BT, 2 hidden]
     private final float[] dqkv;                           // [BT, qkvDim]
     private final float[] normPartials;                   // [BT / ROWS, dim]
+    private final boolean frozen;                         // base weights get no gradient (LoRA)
+    private final Lora lora;                              // null without adapters
+    private boolean training;                             // a backward pass follows (dropout on)
+    private long noise;                                   // the batch's dropout seed
     private int[] tokens = new int[0], targets = new int[0], positions;
     private float[] weights;                              // [BT] loss weights; null = 1 everywhere
     private int b, t;
 
     public TrainModel(ModelConfig c, int maxB, int maxT, Parallel par, MatMul mm) {
+        this(new ParamLayout(c), maxB, maxT, par, mm);
+    }
+
+    /**
+     * A model for the parameters of {@code layout}: with LoRA adapters in the layout, the base weights
+     * are frozen (no weight-gradient products, no norm or embedding gradients) and only the adapters learn.
+     */
+    public TrainModel(ParamLayout layout, int maxB, int maxT, Parallel par, MatMul mm) {
+        ModelConfig c = layout.c;
         if (maxT > c.contextLength()) throw new IllegalArgumentException("seq_len " + maxT + " exceeds the model's context_length " + c.contextLength());
         this.c = c;
-        this.layout = new ParamLayout(c);
+        this.layout = layout;
+        this.frozen = layout.frozenBase();
+        this.lora = layout.lora == null ? null : new Lora(layout, maxB * maxT, par);
         this.maxB = maxB;
         this.maxT = maxT;
         this.par = par;
@@ -123,6 +138,7 @@ public final class TrainModel implements AutoCloseable {
                 }
             }
         }
+        noise = batch.noise;
         return run(p, batch.tokens, batch.targets, batch.weights, pos, b, t, grad, gradScale);
     }
 
@@ -133,6 +149,7 @@ public final class TrainModel implements AutoCloseable {
         this.targets = out;
         this.weights = w;
         this.positions = pos;
+        this.training = grad != null;
         forwardLayers(p);
         double loss = head(p, grad, scale, null);
         if (grad != null) backwardLayers(p, grad);
@@ -147,6 +164,7 @@ public final class TrainModel implements AutoCloseable {
         this.targets = new int[b * t];
         this.weights = null;
         this.positions = null;
+        this.training = false;
         forwardLayers(p);
         head(p, null, 0f, out);
     }
@@ -154,6 +172,7 @@ public final class TrainModel implements AutoCloseable {
     private void forwardLayers(float[] p) {
         int bt = b * t;
         mm.weightsChanged();     // p may have changed since the last pass (an optimizer step, a test)
+        if (lora != null) lora.prepare(p);
         float[] x0 = xs[0];
         for (int r = 0; r < bt; r++) {
             int tok = tokens[r];
@@ -166,19 +185,26 @@ public final class TrainModel implements AutoCloseable {
             // 1. attention: norm, fused qkv projection, rotary, causal attention, output projection
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r1[r] = TrainKernels.rmsnorm(x, r * dim, p, gNorm, xa, r * dim, dim, eps); });
             mm.xwT(xa, 0, p, layout.wqkv[l], q, 0, bt, qkvDim, dim, false);
+            adapt(l, ParamLayout.Target.Q, xa, dim, q, 0, qkvDim);
+            adapt(l, ParamLayout.Target.K, xa, dim, q, dim, qkvDim);
+            adapt(l, ParamLayout.Target.V, xa, dim, q, dim + kv, qkvDim);
             attention.forward(par, q, att[l], y[l], b, t, positions);     // rotates q and k first
             float[] xm = xmid[l];
             System.arraycopy(x, 0, xm, 0, bt * dim);
             mm.xwT(y[l], 0, p, layout.wo[l], xm, 0, bt, dim, dim, true);
+            adapt(l, ParamLayout.Target.O, y[l], dim, xm, 0, dim);
             // 2. MLP: norm, fused gate|up projection, SwiGLU, down projection
             float[] xb = xn2[l], r2 = rstd2[l], h = h13[l], g = gact[l];
             int fNorm = layout.ffnNorm[l];
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r2[r] = TrainKernels.rmsnorm(xm, r * dim, p, fNorm, xb, r * dim, dim, eps); });
             mm.xwT(xb, 0, p, layout.w13[l], h, 0, bt, 2 * hidden, dim, false);
+            adapt(l, ParamLayout.Target.GATE, xb, dim, h, 0, 2 * hidden);
+            adapt(l, ParamLayout.Target.UP, xb, dim, h, hidden, 2 * hidden);
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swiglu(h, r * 2 * hidden, g, r * hidden, hidden); });
             float[] xo = xs[l + 1];
             System.arraycopy(xm, 0, xo, 0, bt * dim);
             mm.xwT(g, 0, p, layout.w2[l], xo, 0, bt, dim, hidden, true);
+            adapt(l, ParamLayout.Target.DOWN, g, hidden, xo, 0, dim);
         }
         float[] xl = xs[nLayers];
         par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) rstdf[r] = TrainKernels.rmsnorm(xl, r * dim, p, layout.outputNorm, xf, r * dim, dim, eps); });
@@ -210,7 +236,7 @@ public final class TrainModel implements AutoCloseable {
             });
             if (grad != null) {
                 mm.xw(logits, 0, p, layout.output, dxn, c0 * dim, n, dim, vocab, false);
-                mm.aTb(logits, 0, xf, c0 * dim, grad, layout.output, vocab, dim, n, true);
+                if (!frozen) mm.aTb(logits, 0, xf, c0 * dim, grad, layout.output, vocab, dim, n, true);
             }
         }
         double sum = 0;
@@ -226,22 +252,30 @@ public final class TrainModel implements AutoCloseable {
         for (int l = nLayers - 1; l >= 0; l--) {
             // 1. down projection: xs[l+1] = xmid + g w2^T
             mm.xw(dres, 0, p, layout.w2[l], dg, 0, bt, hidden, dim, false);
-            mm.aTb(dres, 0, gact[l], 0, grad, layout.w2[l], dim, hidden, bt, true);
+            if (!frozen) mm.aTb(dres, 0, gact[l], 0, grad, layout.w2[l], dim, hidden, bt, true);
+            adaptBack(l, ParamLayout.Target.DOWN, dres, 0, dim, gact[l], hidden, dg, hidden, p, grad);
             float[] h = h13[l];
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swigluBackward(dg, r * hidden, h, r * 2 * hidden, dh13, r * 2 * hidden, hidden); });
             mm.xw(dh13, 0, p, layout.w13[l], dxn, 0, bt, dim, 2 * hidden, false);
-            mm.aTb(dh13, 0, xn2[l], 0, grad, layout.w13[l], 2 * hidden, dim, bt, true);
+            if (!frozen) mm.aTb(dh13, 0, xn2[l], 0, grad, layout.w13[l], 2 * hidden, dim, bt, true);
+            adaptBack(l, ParamLayout.Target.GATE, dh13, 0, 2 * hidden, xn2[l], dim, dxn, dim, p, grad);
+            adaptBack(l, ParamLayout.Target.UP, dh13, hidden, 2 * hidden, xn2[l], dim, dxn, dim, p, grad);
             normBackward(dxn, xmid[l], rstd2[l], p, layout.ffnNorm[l], grad);
             // 2. output projection: xmid = xs[l] + y wo^T
             mm.xw(dres, 0, p, layout.wo[l], dy, 0, bt, dim, dim, false);
-            mm.aTb(dres, 0, y[l], 0, grad, layout.wo[l], dim, dim, bt, true);
+            if (!frozen) mm.aTb(dres, 0, y[l], 0, grad, layout.wo[l], dim, dim, bt, true);
+            adaptBack(l, ParamLayout.Target.O, dres, 0, dim, y[l], dim, dy, dim, p, grad);
             // 3. attention and rotary, then the fused qkv projection
             attention.backward(par, qkv[l], att[l], dy, dqkv, b, t, positions);     // and rotates dq, dk back
             mm.xw(dqkv, 0, p, layout.wqkv[l], dxn, 0, bt, dim, qkvDim, false);
-            mm.aTb(dqkv, 0, xn1[l], 0, grad, layout.wqkv[l], qkvDim, dim, bt, true);
+            if (!frozen) mm.aTb(dqkv, 0, xn1[l], 0, grad, layout.wqkv[l], qkvDim, dim, bt, true);
+            adaptBack(l, ParamLayout.Target.Q, dqkv, 0, qkvDim, xn1[l], dim, dxn, dim, p, grad);
+            adaptBack(l, ParamLayout.Target.K, dqkv, dim, qkvDim, xn1[l], dim, dxn, dim, p, grad);
+            adaptBack(l, ParamLayout.Target.V, dqkv, dim + kv, qkvDim, xn1[l], dim, dxn, dim, p, grad);
             normBackward(dxn, xs[l], rstd1[l], p, layout.attnNorm[l], grad);
         }
         // 4. embedding rows (serial: the same token may repeat)
+        if (frozen) return;
         int e = layout.embed;
         for (int r = 0; r < bt; r++) {
             int o = e + tokens[r] * dim, s = r * dim;
@@ -260,9 +294,21 @@ public final class TrainModel implements AutoCloseable {
                 }
             }
         });
+        if (frozen) return;
         for (int k = 0; k < blocks; k++) {
             for (int i = 0; i < dim; i++) grad[gOff + i] += normPartials[k * dim + i];
         }
+    }
+
+    /** The adapter of (l, t), when it has one: out[:, slice] += its contribution. */
+    private void adapt(int l, ParamLayout.Target t, float[] x, int ldx, float[] out, int outOff, int ldo) {
+        if (lora != null && lora.has(l, t)) lora.forward(l, t, x, ldx, out, outOff, ldo, b * this.t, training, noise);
+    }
+
+    /** The adapter of (l, t), when it has one: its gradients, and dx += its input gradient. */
+    private void adaptBack(int l, ParamLayout.Target t, float[] dOut, int dOff, int ldd, float[] x, int ldx, float[] dx, int ldDx,
+                           float[] p, float[] grad) {
+        if (lora != null && lora.has(l, t)) lora.backward(l, t, dOut, dOff, ldd, x, ldx, dx, ldDx, p, grad, b * this.t);
     }
 
     @Override

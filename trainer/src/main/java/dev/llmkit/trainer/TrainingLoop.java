@@ -61,21 +61,22 @@ public final class TrainingLoop {
     /**
      * Runs (or resumes) the loop in {@code ckpts}' run directory.
      *
-     * @param init the initial parameters of a fresh run, flat in {@link ParamLayout} order
+     * @param layout the parameters (with LoRA adapters: only they train)
+     * @param init   the initial parameters of a fresh run, flat in {@code layout} order (adapters included)
      */
-    public static Result run(ModelConfig mc, LoopConfig cfg, Tokenizer tok, BatchSource data, Checkpoints ckpts, Supplier<float[]> init,
+    public static Result run(ParamLayout layout, LoopConfig cfg, Tokenizer tok, BatchSource data, Checkpoints ckpts, Supplier<float[]> init,
                              boolean resume, Stage stage, Progress progress, Listener listener) {
+        ModelConfig mc = layout.c;
         if (cfg.seqLen() > mc.contextLength()) {
             throw new ConfigException(cfg.section() + ".seq_len " + cfg.seqLen() + " exceeds model.context_length " + mc.contextLength(),
                     "lower " + cfg.section() + ".seq_len");
         }
         Path out = ckpts.out();
-        ParamLayout layout = new ParamLayout(mc);
         try (FileChannel lockFile = lockFile(out); FileLock lock = lockFile.tryLock()) {
             if (lock == null) throw new ConfigException(out + " is in use by another llmkit training process", "wait for that run to end, or stop it");
             RunState s = ckpts.start(resume, mc, layout, init, listener);
             try (Parallel par = new Parallel(cfg.effectiveThreads());
-                 TrainModel model = new TrainModel(mc, cfg.batchSize(), cfg.seqLen(), par, MatMul.create(cfg.matmul(), par));
+                 TrainModel model = new TrainModel(layout, cfg.batchSize(), cfg.seqLen(), par, MatMul.create(cfg.matmul(), par));
                  Metrics metrics = new Metrics(out, s.step)) {
                 return new Run(cfg, mc, tok, data, ckpts, layout, s, par, model, metrics, stage, progress, listener).run();
             }
@@ -142,7 +143,7 @@ public final class TrainingLoop {
                 double lr = cfg.lr(s.step);
                 long tokens = fetch();
                 double loss = microSteps();
-                double norm = Optimizer.norm(grad, par);
+                double norm = Optimizer.norm(grad, layout.trainFrom, layout.size, par);
                 update(loss, norm, lr);
                 s.step++;
                 double dt = (System.nanoTime() - t0) / 1e9;
@@ -180,6 +181,7 @@ public final class TrainingLoop {
             long tokens = 0;
             for (int m = 0; m < micro.length; m++) {
                 data.train(s.step, m, micro[m]);
+                micro[m].noise = cfg.seed() * 0x9E3779B97F4A7C15L + s.step * 1_000_003L + m;
                 tokens += (long) micro[m].b * micro[m].t;
             }
             return tokens;
@@ -187,7 +189,7 @@ public final class TrainingLoop {
 
         /** The gradient of this step's batches, accumulated into grad; returns the step's loss (weighted mean). */
         private double microSteps() {
-            Arrays.fill(grad, 0f);
+            Arrays.fill(grad, layout.trainFrom, layout.size, 0f);
             double weight = 0;
             for (Batch b : micro) weight += b.weightSum();
             if (weight == 0) return Double.NaN;     // nothing to learn in this step: update() refuses or skips it

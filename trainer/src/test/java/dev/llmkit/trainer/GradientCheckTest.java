@@ -59,7 +59,57 @@ class GradientCheckTest {
         for (int i = 0; i < p.length; i++) pd[i] = p[i];
         Loss f = q -> ref.weightedLoss(q, batch.tokens, batch.targets, batch.weights, batch.positions, b, t);
         assertEquals(f.of(pd), loss, 1e-4 * Math.abs(loss), "forward loss");
-        compare(layout, pd, grad, f, 1);
+        compare(layout, pd, grad, f, 1, layout.trainable());
+    }
+
+    @Test
+    void loraAdaptersOnEveryProjectionWithTheBaseFrozen() {
+        ModelConfig c = new ModelConfig(8, 12, 2, 2, 1, 23, 16, 1e-5f, 10000f, false);
+        dev.llmkit.core.config.LoraConfig lc = new dev.llmkit.core.config.LoraConfig(true, 3, 6, 0, dev.llmkit.core.config.LoraConfig.TARGETS, false);
+        ParamLayout layout = new ParamLayout(c, lc);
+        int b = 2, t = 7;
+        Batch batch = new Batch(b, t);
+        batch.reset(b, t, false);
+        SplittableRandom r = new SplittableRandom(4);
+        for (int i = 0; i < b * t; i++) {
+            batch.tokens[i] = r.nextInt(c.vocabSize());
+            batch.targets[i] = r.nextInt(c.vocabSize());
+            batch.weights[i] = r.nextInt(4) == 0 ? 0f : 1f;
+            batch.positions[i] = i % t;
+        }
+        float[] p = layout.flatten(Weights.init(c, 0.4f, 5));
+        for (int i = layout.baseSize; i < layout.size; i++) p[i] = (float) (r.nextGaussian() * 0.3);     // B != 0, so A has a gradient
+        float[] grad = new float[layout.size];
+        double loss;
+        try (Parallel par = new Parallel(2); TrainModel m = new TrainModel(layout, b, t, par, new JavaMatMul(par))) {
+            loss = m.step(p, batch, grad, 1f);
+        }
+        for (int i = 0; i < layout.baseSize; i++) assertEquals(0f, grad[i], "frozen base parameter " + i + " got a gradient");
+        ReferenceModel ref = new ReferenceModel(c);
+        ParamLayout base = new ParamLayout(c);
+        Loss f = q -> ref.weightedLoss(merged(layout, base, q), batch.tokens, batch.targets, batch.weights, batch.positions, b, t);
+        double[] pd = new double[p.length];
+        for (int i = 0; i < p.length; i++) pd[i] = p[i];
+        assertEquals(f.of(pd), loss, 1e-4 * Math.abs(loss), "forward loss");
+        compare(layout, pd, grad, f, 1, layout.trainable());
+    }
+
+    /** The base parameters with W + (alpha / r) B A folded in, in double precision. */
+    private static double[] merged(ParamLayout layout, ParamLayout base, double[] q) {
+        double[] w = java.util.Arrays.copyOf(q, base.size);
+        ModelConfig c = layout.c;
+        int r = layout.lora.rank();
+        double s = layout.lora.scale();
+        for (int l = 0; l < c.nLayers(); l++) {
+            for (ParamLayout.Target t : ParamLayout.Target.values()) {
+                int a = layout.loraA[l][t.ordinal()], bo = layout.loraB[l][t.ordinal()], in = t.in(c), out = t.out(c);
+                int wo = base.offset(dev.llmkit.core.model.TensorNames.blk(l, t.tensor));
+                for (int o = 0; o < out; o++) {
+                    for (int k = 0; k < r; k++) for (int i = 0; i < in; i++) w[wo + o * in + i] += s * q[bo + o * r + k] * q[a + k * in + i];
+                }
+            }
+        }
+        return w;
     }
 
     private interface Loss {
@@ -85,14 +135,14 @@ class GradientCheckTest {
         double[] pd = new double[p.length];
         for (int i = 0; i < p.length; i++) pd[i] = p[i];
         assertEquals(ref.loss(pd, in, out, b, t), loss, 2e-5, "forward loss");
-        compare(layout, pd, grad, q -> ref.loss(q, in, out, b, t), stride);
+        compare(layout, pd, grad, q -> ref.loss(q, in, out, b, t), stride, layout.trainable());
     }
 
     /** Every stride-th parameter's analytic gradient against central differences of f. */
-    private static void compare(ParamLayout layout, double[] pd, float[] grad, Loss f, int stride) {
+    private static void compare(ParamLayout layout, double[] pd, float[] grad, Loss f, int stride, java.util.List<String> names) {
         double h = 1e-5, worst = 0;
         String where = "";
-        for (String name : layout.shapes.keySet()) {
+        for (String name : names) {
             int o = layout.offset(name);
             for (int i = o; i < o + layout.length(name); i += stride) {
                 double keep = pd[i];

@@ -34,13 +34,15 @@ import java.util.Objects;
  * @param threads         compute threads; 0 = all cores
  * @param matmul          matmul backend: java or nd4j
  * @param onNonFinite     a NaN/infinite loss or gradient: stop or skip
+ * @param lora            low-rank adapters instead of full fine-tuning
  */
 public record FinetuneConfig(int steps, double epochs, int batchSize, int seqLen, int gradAccum, double lr, double minLr, int warmupSteps,
                              double weightDecay, double beta1, double beta2, double eps, double gradClip, int evalInterval,
                              int evalBatches, int keepCheckpoints, boolean packing, double valFraction, int emSamples, int emMaxTokens,
                              String format, String systemPrompt, boolean strict, int maxBadExamples, long seed, int threads,
-                             String matmul, String onNonFinite) {
+                             String matmul, String onNonFinite, LoraConfig lora) {
     public FinetuneConfig {
+        Objects.requireNonNull(lora, "lora");
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(systemPrompt, "system_prompt");
         Checks.require(steps >= 0, "steps", steps, "must be >= 0 (0 = from epochs)");
@@ -73,7 +75,7 @@ public record FinetuneConfig(int steps, double epochs, int batchSize, int seqLen
 
     public static FinetuneConfig defaults() {
         return new FinetuneConfig(0, 3, 16, 256, 1, 3e-4, 3e-5, 20, 0.0, 0.9, 0.95, 1e-8, 1.0, 100, 8, 2, true, 0.05, 64, 64,
-                "auto", "", false, 20, 1337, 0, "java", "stop");
+                "auto", "", false, 20, 1337, 0, "java", "stop", LoraConfig.defaults());
     }
 
     public int effectiveThreads() {

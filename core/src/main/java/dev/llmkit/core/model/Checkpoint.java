@@ -179,11 +179,11 @@ public final class Checkpoint {
     }
 
     /** Interleaved (GGUF/Meta) rows to Hugging Face's rotate-half rows, per head: row 2i+j -> j*hd/2 + i. */
-    static float[] toHf(float[] w, int heads, int in) {
+    public static float[] toHf(float[] w, int heads, int in) {
         return permute(w, heads, in, true);
     }
 
-    static float[] fromHf(float[] w, int heads, int in) {
+    public static float[] fromHf(float[] w, int heads, int in) {
         return permute(w, heads, in, false);
     }
 
