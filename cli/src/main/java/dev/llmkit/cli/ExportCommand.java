@@ -43,7 +43,7 @@ public final class ExportCommand implements Callable<Integer> {
             default -> throw new ConfigException("unknown --type " + type, "use f32 or f16 (Q8_0/Q4_0 come with `llmkit quantize`)");
         };
         if (Files.exists(out) && !force) throw new ConfigException(out + " already exists", "pass --force to replace it");
-        Checkpoint.Loaded m = Checkpoint.read(model);
+        Checkpoint.Loaded m = ModelCommand.load(model);     // a checkpoint or LoRA adapter directory (merged into its base)
         GgufModel.export(m.weights(), m.tokenizer(), out, t, name != null ? name : model.toAbsolutePath().normalize().getFileName().toString(),
                 m.chatTemplate());
         System.out.printf(Locale.ROOT, "exported %s (%s, %.1f MB)%n", out, type.toUpperCase(Locale.ROOT), Files.size(out) / 1e6);

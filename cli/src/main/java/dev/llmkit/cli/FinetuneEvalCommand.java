@@ -36,6 +36,9 @@ public final class FinetuneEvalCommand implements Callable<Integer> {
     @Option(names = "--raw", description = "Prompt with the plain question text instead of the chat template.")
     boolean raw;
 
+    @Option(names = "--match", paramLabel = "REGEX", description = "Also report the share of answers in which this Java regex is found, e.g. '#### -?[0-9][0-9,.]*\\s*$'.")
+    String match;
+
     @Option(names = "--max-tokens", paramLabel = "N", description = "Tokens generated at most per answer (finetune.em_max_tokens).")
     Integer maxTokens;
 
@@ -53,11 +56,18 @@ public final class FinetuneEvalCommand implements Callable<Integer> {
         List<Conversation> convs = read.conversations();
         if (limit != null && limit < convs.size()) convs = convs.subList(0, Math.max(0, limit));
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        ExactMatch.Score s = ExactMatch.score(m.weights(), m.tokenizer(), convs, cfg.systemPrompt(), maxTokens != null ? maxTokens : cfg.emMaxTokens(), t, raw);
+        java.util.regex.Pattern pattern;
+        try {
+            pattern = match == null ? null : java.util.regex.Pattern.compile(match);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new dev.llmkit.core.ConfigException("--match is not a valid regular expression: " + e.getDescription(), "see java.util.regex.Pattern");
+        }
+        ExactMatch.Score s = ExactMatch.score(m.weights(), m.tokenizer(), convs, cfg.systemPrompt(), maxTokens != null ? maxTokens : cfg.emMaxTokens(), t, raw, pattern);
         for (String[] x : s.samples()) System.out.printf("Q: %s%n  reference: %s%n  answer:    %s%n", x[0], x[1], x[2]);
         System.out.printf(Locale.ROOT, "exact match %d/%d = %.1f%%, contains %d/%d = %.1f%% (%s, %.1f s%s)%n", s.exact(), s.n(), 100 * s.exactRate(),
                 s.contains(), s.n(), 100 * s.containsRate(), raw ? "raw prompt" : "chat template", s.seconds(),
                 read.skippedTotal() > 0 ? ", " + read.skippedTotal() + " bad records skipped" : "");
+        if (pattern != null) System.out.printf(Locale.ROOT, "--match %s: %d/%d = %.1f%% of the answers%n", match, s.matched(), s.n(), 100 * s.matchRate());
         return ExitCodes.OK;
     }
 }

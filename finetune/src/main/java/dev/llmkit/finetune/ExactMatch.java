@@ -19,7 +19,7 @@ import java.util.List;
  */
 public final class ExactMatch {
     /** Scores, and the first few (question, reference, answer) triples. */
-    public record Score(int n, int exact, int contains, List<String[]> samples, double seconds) {
+    public record Score(int n, int exact, int contains, int matched, List<String[]> samples, double seconds) {
         public double exactRate() {
             return n == 0 ? Double.NaN : (double) exact / n;
         }
@@ -27,15 +27,26 @@ public final class ExactMatch {
         public double containsRate() {
             return n == 0 ? Double.NaN : (double) contains / n;
         }
+
+        /** Share of answers in which the {@code match} pattern was found (NaN without one). */
+        public double matchRate() {
+            return n == 0 || matched < 0 ? Double.NaN : (double) matched / n;
+        }
     }
 
     private ExactMatch() {}
 
     public static Score score(Weights w, Tokenizer tok, List<Conversation> convs, String systemPrompt, int maxTokens, int threads, boolean raw) {
+        return score(w, tok, convs, systemPrompt, maxTokens, threads, raw, null);
+    }
+
+    /** As {@link #score(Weights, Tokenizer, List, String, int, int, boolean)}, also counting the answers in which {@code match} is found. */
+    public static Score score(Weights w, Tokenizer tok, List<Conversation> convs, String systemPrompt, int maxTokens, int threads, boolean raw,
+                              java.util.regex.Pattern match) {
         if (!raw) ChatTemplate.require(tok);
         int imEnd = raw ? -1 : tok.addedId(ChatTemplate.IM_END);
         int eot = tok.eotId();
-        int exact = 0, contains = 0;
+        int exact = 0, contains = 0, matched = match == null ? -1 : 0;
         List<String[]> samples = new ArrayList<>();
         long t0 = System.nanoTime();
         try (LlamaEngine engine = new LlamaEngine(w, threads)) {
@@ -50,10 +61,11 @@ public final class ExactMatch {
                 String a = normalize(answer), r = normalize(reference);
                 if (a.equals(r)) exact++;
                 if (!r.isEmpty() && a.contains(r)) contains++;
+                if (match != null && match.matcher(answer).find()) matched++;
                 if (samples.size() < 5) samples.add(new String[] {prompt.isEmpty() ? "" : prompt.get(prompt.size() - 1).content(), reference, answer});
             }
         }
-        return new Score(convs.size(), exact, contains, samples, (System.nanoTime() - t0) / 1e9);
+        return new Score(convs.size(), exact, contains, matched, samples, (System.nanoTime() - t0) / 1e9);
     }
 
     private static String lastUser(List<ChatMessage> prompt) {

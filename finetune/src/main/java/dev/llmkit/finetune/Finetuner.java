@@ -210,6 +210,7 @@ public final class Finetuner {
         private final List<Conversation> set;
         private final FinetuneConfig cfg;
         private final Checkpoints ckpts;
+        private String status = "";
 
         EmStage(ParamLayout layout, Tokenizer tok, List<Conversation> set, FinetuneConfig cfg, Checkpoints ckpts) {
             this.layout = layout; this.tok = tok; this.set = set; this.cfg = cfg; this.ckpts = ckpts;
@@ -221,10 +222,16 @@ public final class Finetuner {
         }
 
         @Override
+        public String status() {
+            return status;
+        }
+
+        @Override
         public String evaluate(float[] params, long step, ObjectNode line, Parallel par) {
             if (set.isEmpty()) return null;
             ExactMatch.Score s = ExactMatch.score(Adapters.merge(layout, params), tok, set, cfg.systemPrompt(), cfg.emMaxTokens(), par.threads(), false);
             TrainingLoop.put(line, "val_exact_match", s.exactRate());
+            status = String.format(", val EM %.0f%%", 100 * s.exactRate());
             for (String[] x : s.samples().subList(0, Math.min(2, s.samples().size()))) ckpts.appendSample(step, x[0], x[2]);
             return String.format(", exact match %d/%d (%.1f%%) in %.1f s%n  Q: %s%n  A: %s (reference: %s)", s.exact(), s.n(), 100 * s.exactRate(),
                     s.seconds(), s.samples().get(0)[0], s.samples().get(0)[2], s.samples().get(0)[1]);

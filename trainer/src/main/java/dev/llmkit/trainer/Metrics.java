@@ -20,12 +20,13 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * metrics.jsonl (one JSON object per step, flushed as written) and loss.png (train and validation
- * loss against step, rendered with XChart and replaced atomically). On resume the file is cut back
+ * loss against step, and validation exact match when fine-tuning measures it, rendered with XChart
+ * and replaced atomically). On resume the file is cut back
  * to the checkpoint's step, dropping any line a crash left half-written.
  */
 final class Metrics implements AutoCloseable {
     private final Path file, plot;
-    private final List<double[]> train = new ArrayList<>(), val = new ArrayList<>();
+    private final List<double[]> train = new ArrayList<>(), val = new ArrayList<>(), exact = new ArrayList<>();
     private BufferedWriter out;
 
     Metrics(Path dir, long resumeStep) {
@@ -57,6 +58,7 @@ final class Metrics implements AutoCloseable {
         long step = n.get("step").asLong();
         if (n.hasNonNull("loss")) train.add(new double[] {step, n.get("loss").asDouble()});
         if (n.hasNonNull("val_loss")) val.add(new double[] {step, n.get("val_loss").asDouble()});
+        if (n.hasNonNull("val_exact_match")) exact.add(new double[] {step, n.get("val_exact_match").asDouble()});
     }
 
     void write(ObjectNode line) {
@@ -78,6 +80,11 @@ final class Metrics implements AutoCloseable {
         chart.getStyler().setMarkerSize(4);
         add(chart, "train", train).setMarker(SeriesMarkers.NONE);
         if (!val.isEmpty()) add(chart, "validation", val).setMarker(SeriesMarkers.CIRCLE);
+        if (!exact.isEmpty()) {     // fine-tuning: exact match (0..1) on a second axis
+            add(chart, "validation exact match (right axis)", exact).setMarker(SeriesMarkers.DIAMOND).setYAxisGroup(1);
+            chart.setYAxisGroupTitle(1, "exact match");
+            chart.getStyler().setYAxisMin(1, 0.0).setYAxisMax(1, 1.0);
+        }
         Path tmp = plot.resolveSibling(".loss.tmp.png");
         try {
             BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);

@@ -51,6 +51,11 @@ public final class TrainingLoop {
         default String evaluate(float[] params, long step, ObjectNode line, Parallel par) {
             return null;
         }
+
+        /** Appended to the progress line (the latest evaluation's figure, e.g. exact match); "" = nothing. */
+        default String status() {
+            return "";
+        }
     }
 
     public record Result(Path checkpoint, long steps, double trainLoss, double valLoss, double valBitsPerByte,
@@ -155,7 +160,7 @@ public final class TrainingLoop {
                 if (s.step == cfg.steps() || (cfg.evalInterval() > 0 && s.step % cfg.evalInterval() == 0)) evaluate(line, loss, tps);
                 else metrics.write(line);
                 progress.update(s.step - first);
-                progress.status(String.format("loss %.3f, %,.0f tok/s, MFU %.0f%%", loss, tps, 100 * mfu(tps)));
+                progress.status(String.format("loss %.3f, %,.0f tok/s, MFU %.0f%%%s", loss, tps, 100 * mfu(tps), stage.status()));
                 listener.afterStep(s.step);
             }
             progress.close();
