@@ -77,8 +77,9 @@ public final class ChatCommand implements Callable<Integer> {
         ChatTemplate.require(m.tokenizer());
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         boolean tty = System.console() != null && System.console().isTerminal();
-        try (LlamaEngine engine = new LlamaEngine(m.weights(), threads != null ? threads : Runtime.getRuntime().availableProcessors());
-             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+        // standard input stays open (not closed with the reader): the caller owns it
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (LlamaEngine engine = new LlamaEngine(m.weights(), threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             Session s = new Session(engine, m.tokenizer(), new Sampler(sp, m.weights().config().vocabSize()), maxTokens, system);
             if (prompt != null || !tty) {
                 String msg = prompt != null ? prompt : in.lines().reduce((a, b) -> a + "\n" + b).orElse("").strip();
