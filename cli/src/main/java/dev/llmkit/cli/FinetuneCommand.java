@@ -18,7 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code llmkit finetune}: a checkpoint and conversations in, a fine-tuned checkpoint with a chat template out (04-finetune). */
-@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false, subcommands = {FinetuneEvalCommand.class, FinetuneMergeCommand.class},
+@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false, subcommands = {FinetuneEvalCommand.class, FinetuneMergeCommand.class, FinetuneBenchCommand.class},
         description = "Supervised fine-tuning of a checkpoint on question/answer pairs or conversations. Records are rendered with the ChatML template "
                 + "(<|im_start|>role\\n...<|im_end|>\\n) and the loss is on assistant answers only (their closing <|im_end|> included). "
                 + "Formats (detected per record, or finetune.format): prompt/completion, question/answer, Alpaca instruction/input/output, "
@@ -105,9 +105,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     static void print(Finetuner.Result fr) {
         TrainingLoop.Result r = fr.train();
         JsonNode e = fr.report().get("examples");
-        System.out.printf(Locale.ROOT, "fine-tuned %d steps%s in %.1f s on %d examples (%d answer tokens): loss %s, val loss %s (answer tokens), %,.0f tokens/s%s%n",
+        System.out.printf(Locale.ROOT, "fine-tuned %d steps%s in %.1f s on %d examples (%d answer tokens): loss %s, val loss %s (answer tokens), %,.0f tokens/s, peak RSS %d MiB%s%n",
                 r.steps(), r.resumed() ? " (resumed)" : "", r.seconds(), e.get("train").asInt(), e.get("train_answer_tokens").asLong(),
-                f(r.trainLoss()), f(r.valLoss()), r.tokensPerSecond(), r.skippedSteps() > 0 ? ", " + r.skippedSteps() + " step(s) skipped" : "");
+                f(r.trainLoss()), f(r.valLoss()), r.tokensPerSecond(), dev.llmkit.core.util.ProcessInfo.peakRssMib(),
+                r.skippedSteps() > 0 ? ", " + r.skippedSteps() + " step(s) skipped" : "");
         System.out.println("final checkpoint: " + r.checkpoint() + (fr.merged() != null ? " (adapters); merged model: " + fr.merged() : ""));
     }
 

@@ -90,9 +90,9 @@ public final class PretrainCommand implements Callable<Integer> {
     }
 
     static void print(TrainingLoop.Result r) {
-        System.out.printf(Locale.ROOT, "pretrained %d steps%s in %.1f s: loss %s, val loss %s, val bits/byte %s, %,.0f tokens/s, MFU %.1f%%%s%n",
+        System.out.printf(Locale.ROOT, "pretrained %d steps%s in %.1f s: loss %s, val loss %s, val bits/byte %s, %,.0f tokens/s, MFU %.1f%%, peak RSS %d MiB%s%n",
                 r.steps(), r.resumed() ? " (resumed)" : "", r.seconds(), f(r.trainLoss()), f(r.valLoss()), f(r.valBitsPerByte()), r.tokensPerSecond(),
-                100 * r.mfu(), r.skippedSteps() > 0 ? ", " + r.skippedSteps() + " step(s) skipped" : "");
+                100 * r.mfu(), dev.llmkit.core.util.ProcessInfo.peakRssMib(), r.skippedSteps() > 0 ? ", " + r.skippedSteps() + " step(s) skipped" : "");
         System.out.println("final checkpoint: " + r.checkpoint());
     }
 

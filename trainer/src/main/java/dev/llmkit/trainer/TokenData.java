@@ -2,15 +2,9 @@ package dev.llmkit.trainer;
 
 import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.DataException;
-import dev.llmkit.core.StorageException;
 import dev.llmkit.core.io.TokenManifest;
 import dev.llmkit.core.io.TokenShard;
-import java.io.IOException;
-import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -22,7 +16,7 @@ import java.util.SplittableRandom;
  * and fixed validation windows spread evenly over the validation shards.
  */
 final class TokenData {
-    private record Shard(Path file, MappedByteBuffer data, int width, long count) {}
+    private record Shard(Path file, TokenShard.Body body, long count) {}
 
     private final List<Shard> train = new ArrayList<>(), val = new ArrayList<>();
     private final long[] trainCumulative;
@@ -46,18 +40,11 @@ final class TokenData {
     }
 
     private Shard map(Path file, String sha) {
-        TokenShard.Header h = TokenShard.header(file);
+        TokenShard.Body body = TokenShard.map(file);
+        TokenShard.Header h = body.header();
         if (!h.tokenizerSha256().equals(sha)) throw new DataException(file + ": tokenized with another tokenizer than manifest.json says", "re-run `llmkit data tokenize --force`");
         if (h.vocabSize() > vocab) throw new DataException(file + ": vocabulary of " + h.vocabSize() + " tokens, the model has " + vocab, "use the model's tokenizer");
-        long bytes = h.count() * h.width();
-        if (bytes > Integer.MAX_VALUE - TokenShard.HEADER) throw new DataException(file + ": shard over 2 GiB", "re-tokenize with smaller corpus shards");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, TokenShard.HEADER, bytes);
-            m.order(ByteOrder.LITTLE_ENDIAN);
-            return new Shard(file, m, h.width(), h.count());
-        } catch (IOException e) {
-            throw new StorageException(file + ": cannot map: " + e.getMessage(), null, e);
-        }
+        return new Shard(file, body, h.count());
     }
 
     long trainTokens() {
@@ -154,9 +141,7 @@ final class TokenData {
 
     private void read(Shard s, long start, int t, int[] in, int[] out, int off) {
         for (int i = 0; i <= t; i++) {
-            long pos = start + i;
-            int tok = s.width == 2 ? s.data.getShort((int) (pos * 2)) & 0xFFFF : s.data.getInt((int) (pos * 4));
-            if (tok < 0 || tok >= vocab) throw new DataException(s.file + ": token " + tok + " at position " + pos + " is outside the vocabulary of " + vocab, "re-run `llmkit data tokenize --force`");
+            int tok = s.body.get(start + i);     // checked against the shard's vocabulary, itself <= the model's
             if (i < t) in[off + i] = tok;
             if (i > 0) out[off + i - 1] = tok;
         }

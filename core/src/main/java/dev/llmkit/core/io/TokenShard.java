@@ -180,37 +180,65 @@ public final class TokenShard {
         return new Header(width, vocab, count, HexFormat.of().formatHex(sha));
     }
 
-    /** Reads all tokens of a shard (at most 2^31 - 1), checking each is below the vocab size. */
-    public static int[] readAll(Path file) {
+    /**
+     * A shard's body, memory-mapped after its header is checked: the one reader of token bodies (the
+     * trainer's batch sampler and {@link #readAll} both use it). Every token read is checked against
+     * the vocabulary size of the header.
+     */
+    public static final class Body {
+        private final Path file;
+        private final Header header;
+        private final java.nio.MappedByteBuffer data;
+
+        private Body(Path file, Header header, java.nio.MappedByteBuffer data) {
+            this.file = file;
+            this.header = header;
+            this.data = data;
+        }
+
+        public Header header() {
+            return header;
+        }
+
+        public Path file() {
+            return file;
+        }
+
+        public long count() {
+            return header.count();
+        }
+
+        /** Token {@code i} (0-based). */
+        public int get(long i) {
+            int t = header.width() == 2 ? data.getShort((int) (i * 2)) & 0xFFFF : data.getInt((int) (i * 4));
+            if (t < 0 || t >= header.vocabSize()) throw bad(file, "token " + i + " is " + (t & 0xFFFFFFFFL) + ", not below the vocab size " + header.vocabSize());
+            return t;
+        }
+    }
+
+    /** Maps a shard's body (bodies up to 2 GiB) after checking its header against the file. */
+    public static Body map(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             Header h = check(file, ch);
-            if (h.count() > Integer.MAX_VALUE - 8) throw bad(file, h.count() + " tokens are too many to read at once");
-            int n = (int) h.count();
-            int[] out = new int[n];
-            ByteBuffer b = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-            long pos = HEADER;
-            int i = 0;
-            while (i < n) {
-                b.clear();
-                b.limit((int) Math.min(b.capacity(), (long) (n - i) * h.width()));
-                while (b.hasRemaining()) {
-                    int r = ch.read(b, pos + b.position());
-                    if (r < 0) throw bad(file, "ends early");
-                }
-                b.flip();
-                while (b.hasRemaining()) {
-                    int t = h.width() == 2 ? b.getShort() & 0xFFFF : b.getInt();
-                    if (t < 0 || t >= h.vocabSize()) throw bad(file, "token " + i + " is " + (t & 0xFFFFFFFFL) + ", not below the vocab size " + h.vocabSize());
-                    out[i++] = t;
-                }
-                pos += b.limit();
-            }
-            return out;
+            long bytes = h.count() * h.width();
+            if (bytes > Integer.MAX_VALUE - HEADER) throw bad(file, "a body of " + bytes + " bytes is over 2 GiB; re-tokenize with smaller corpus shards");
+            java.nio.MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, HEADER, bytes);
+            m.order(ByteOrder.LITTLE_ENDIAN);
+            return new Body(file, h, m);
         } catch (NoSuchFileException e) {
             throw new StorageException(file + ": no such file", null, e);
         } catch (IOException e) {
             throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
         }
+    }
+
+    /** Reads all tokens of a shard (at most 2^31 - 1), checking each is below the vocab size. */
+    public static int[] readAll(Path file) {
+        Body body = map(file);
+        if (body.count() > Integer.MAX_VALUE - 8) throw bad(file, body.count() + " tokens are too many to read at once");
+        int[] out = new int[(int) body.count()];
+        for (int i = 0; i < out.length; i++) out[i] = body.get(i);
+        return out;
     }
 
     private static DataException bad(Path file, String problem) {
