@@ -100,8 +100,12 @@ public final class ChatCommand implements Callable<Integer> {
                     continue;
                 }
                 if (line.isBlank()) continue;
-                s.answer(line, out);
-                out.println();
+                try {
+                    s.answer(line, out);
+                    out.println();
+                } catch (dev.llmkit.core.LlmkitException e) {     // e.g. a message longer than the context: say so, keep chatting
+                    out.println("llmkit: " + e.getMessage() + (e.hint() == null ? "" : " (" + e.hint() + ")"));
+                }
             }
         }
         return ExitCodes.OK;
@@ -128,17 +132,21 @@ public final class ChatCommand implements Callable<Integer> {
             if (system != null && !system.isEmpty()) history.add(new ChatMessage(ChatMessage.SYSTEM, system));
         }
 
-        /** Streams the answer to {@code msg} and adds both turns to the history. */
+        /** Streams the answer to {@code msg} and adds both turns to the history (neither when the message cannot fit). */
         void answer(String msg, PrintStream out) {
             history.add(new ChatMessage(ChatMessage.USER, msg));
             int ctx = engine.positions();
             int[] ids = ChatTemplate.render(tok, history, true).tokens();
-            // 1. Drop the oldest turns (after the system message) until the prompt leaves room to answer.
-            while (ids.length + Math.min(maxTokens, ctx / 4) > ctx && history.size() > firstTurn() + 1) {
+            // 1. Drop the oldest exchanges (user + assistant, after the system message) until the prompt leaves room to answer.
+            while (ids.length + Math.min(maxTokens, ctx / 4) > ctx && history.size() > firstTurn() + 2) {
+                history.remove(firstTurn());
                 history.remove(firstTurn());
                 ids = ChatTemplate.render(tok, history, true).tokens();
             }
-            if (ids.length >= ctx) throw new ConfigException("the message is " + ids.length + " tokens with its template; the context is " + ctx, "send a shorter message");
+            if (ids.length >= ctx) {
+                history.remove(history.size() - 1);
+                throw new ConfigException("the message is " + ids.length + " tokens with its template; the context is " + ctx, "send a shorter message");
+            }
             // 2. Prefill only what the KV cache does not hold yet.
             int same = 0;
             while (same < Math.min(cached.length, ids.length - 1) && cached[same] == ids[same]) same++;

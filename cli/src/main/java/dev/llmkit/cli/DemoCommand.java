@@ -79,8 +79,10 @@ public final class DemoCommand implements Callable<Integer> {
         var held = dev.llmkit.finetune.data.SftReader.read(List.of(out.resolve("raw/qa/heldout.jsonl").toString()),
                 new dev.llmkit.finetune.data.SftReader.Options("auto", java.util.Map.of(), false, 0)).conversations();
         held = held.subList(0, Math.min(100, held.size()));
-        var model = dev.llmkit.core.model.Checkpoint.read(out.resolve("04-finetune/final"));
-        var em = dev.llmkit.finetune.ExactMatch.score(model.weights(), model.tokenizer(), held, "", 16, Runtime.getRuntime().availableProcessors(), false);
+        var model = ModelCommand.load(out.resolve("04-finetune/final"));     // a checkpoint, or LoRA adapters merged on load
+        var ft = resolved.config().finetune();
+        var em = dev.llmkit.finetune.ExactMatch.score(model.weights(), model.tokenizer(), held, ft.systemPrompt(), ft.emMaxTokens(),
+                Runtime.getRuntime().availableProcessors(), false);
         System.out.printf(java.util.Locale.ROOT, "exact match on %d questions about held-out people: %.1f%% (e.g. \"%s\" -> \"%s\", reference \"%s\")%n",
                 em.n(), 100 * em.exactRate(), em.samples().get(0)[0], em.samples().get(0)[2], em.samples().get(0)[1]);
         System.out.println("chat with it: ./llmkit chat --model " + out.resolve("04-finetune/final"));

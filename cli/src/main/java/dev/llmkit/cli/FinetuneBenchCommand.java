@@ -70,7 +70,8 @@ public final class FinetuneBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!ModelSection.PRESETS.containsKey(preset)) throw new dev.llmkit.core.ConfigException("unknown preset '" + preset + "'", "use " + ModelSection.PRESETS.keySet());
-        if (steps <= warmup) throw new dev.llmkit.core.ConfigException("--steps must exceed --warmup", null);
+        if (steps <= warmup || warmup < 0) throw new dev.llmkit.core.ConfigException("--steps must exceed --warmup (>= 0)", null);
+        if (rounds < 1 || batch < 1 || seqLen < 2 || threads < 1) throw new dev.llmkit.core.ConfigException("--rounds, --batch and --threads must be >= 1, --seq-len >= 2", null);
         Path base = prepare();
         System.out.printf(Locale.ROOT, "llmkit finetune bench: %s preset, %d x %d tokens per step, %d threads, %d steps (median of the last %d), %s%n",
                 preset, batch, seqLen, threads, steps, steps - warmup, ProcessInfo.cpuModel());

@@ -18,7 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code llmkit finetune}: a checkpoint and conversations in, a fine-tuned checkpoint with a chat template out (04-finetune). */
-@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false, subcommands = {FinetuneEvalCommand.class, FinetuneMergeCommand.class, FinetuneBenchCommand.class},
+@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false, subcommands = {FinetuneEvalCommand.class, FinetuneMergeCommand.class, FinetuneExportLoraCommand.class, FinetuneBenchCommand.class},
         description = "Supervised fine-tuning of a checkpoint on question/answer pairs or conversations. Records are rendered with the ChatML template "
                 + "(<|im_start|>role\\n...<|im_end|>\\n) and the loss is on assistant answers only (their closing <|im_end|> included). "
                 + "Formats (detected per record, or finetune.format): prompt/completion, question/answer, Alpaca instruction/input/output, "

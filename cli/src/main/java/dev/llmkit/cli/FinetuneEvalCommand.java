@@ -50,6 +50,8 @@ public final class FinetuneEvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (limit != null && limit < 1) throw new dev.llmkit.core.ConfigException("--limit must be >= 1, got " + limit, null);
+        if (maxTokens != null && maxTokens < 1) throw new dev.llmkit.core.ConfigException("--max-tokens must be >= 1, got " + maxTokens, null);
         FinetuneConfig cfg = config.resolve(List.of()).config().finetune();
         Checkpoint.Loaded m = ModelCommand.load(model);
         SftReader.Result read = SftReader.read(data, new SftReader.Options(cfg.format(), FinetuneCommand.fieldMap(fields), cfg.strict(), cfg.maxBadExamples()));

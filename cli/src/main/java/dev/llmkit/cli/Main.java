@@ -30,6 +30,7 @@ public final class Main {
     }
 
     static CommandLine commandLine() {
+        LlmkitCommand.debug = false;     // a run in this process sets it again if its line has --debug
         CommandLine cl = new CommandLine(new LlmkitCommand());
         cl.setExecutionExceptionHandler(Main::handle);
         cl.setCaseInsensitiveEnumValuesAllowed(true);

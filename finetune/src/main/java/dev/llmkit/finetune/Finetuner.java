@@ -23,6 +23,7 @@ import dev.llmkit.trainer.Checkpoints;
 import dev.llmkit.trainer.LoopConfig;
 import dev.llmkit.trainer.ParamLayout;
 import dev.llmkit.trainer.TrainingLoop;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -50,38 +51,78 @@ public final class Finetuner {
 
     public static Result run(Path base, List<String> data, Map<String, String> fields, FinetuneConfig cfg, Path out, boolean resume,
                              Progress progress, TrainingLoop.Listener listener) {
-        // 1. The base model, and its tokenizer with the chat tokens (the vocabulary grows when they are missing)
-        Checkpoint.Loaded loaded = Checkpoint.read(base);
-        Path tokJson = ChatTemplate.ensureChatTokens(base.resolve("tokenizer.json"), out.resolve("tokenizer"));
-        Tokenizer tok = Tokenizer.load(tokJson);
-        Weights w = grow(loaded.weights(), tok.vocabSize());
-        ModelConfig mc = w.config();
+        try (TrainingLoop.Lock lock = TrainingLoop.lock(out)) {     // before writing anything into OUT
+            if (!resume && Checkpoints.exist(out)) {
+                throw new ConfigException(out + " already holds checkpoints", "pass --resume to continue that run, or choose another --out");
+            }
+            // 1. The base model, and its tokenizer with the chat tokens (the vocabulary grows when they are missing)
+            Checkpoint.Loaded loaded = Checkpoint.read(base);
+            Path tokDir = out.resolve("tokenizer"), tokJson = tokDir.resolve("tokenizer.json");
+            boolean fresh = !(resume && Files.isRegularFile(tokJson) && Files.isRegularFile(tokDir.resolve(ChatTemplate.TOKENIZER_CONFIG)));
+            if (fresh) tokJson = ChatTemplate.ensureChatTokens(base.resolve("tokenizer.json"), tokDir);
+            Tokenizer tok = Tokenizer.load(tokJson);
+            Weights w = grow(loaded.weights(), tok.vocabSize());
+            ModelConfig mc = w.config();
+            check(cfg, base, loaded, mc);
+            if (fresh) ChatTemplate.writeTokenizerConfig(tokDir, tok, mc.contextLength());
+            // 2. The data: conversations -> rendered examples -> train/val split -> packed rows
+            SftReader.Result read = SftReader.read(data, new SftReader.Options(cfg.format(), fields, cfg.strict(), cfg.maxBadExamples()));
+            SftExamples.Split split = SftExamples.build(read.conversations(), tok, cfg.seqLen(), cfg.valFraction(), cfg.systemPrompt());
+            SftBatches batches = new SftBatches(split, cfg.batchSize(), cfg.seqLen(), cfg.gradAccum(), cfg.packing(), cfg.seed(), cfg.evalBatches(), padId(tok));
+            long steps = cfg.steps() > 0 ? cfg.steps() : batches.stepsFor(cfg.epochs());
+            if (steps > Integer.MAX_VALUE) throw new ConfigException("finetune.epochs gives " + steps + " steps", "lower finetune.epochs");
+            ObjectNode report = report(read, split, batches, steps, cfg, base, tok, loaded.weights().config().vocabSize());
+            if (!resume) Json.write(out.resolve("report.json"), report);
+            listener.log(summary(read, split, batches, steps));
+            // 3. The loop: full weights, or adapters on the frozen base
+            Checkpoints ckpts = checkpoints(base, read, fields, cfg, loopConfig(cfg, (int) steps), out, tok, tokJson);
+            ParamLayout layout = new ParamLayout(mc, cfg.lora());
+            List<Conversation> emSet = new ArrayList<>();
+            for (int i = 0; i < Math.min(cfg.emSamples(), split.val().size()); i++) emSet.add(split.val().get(i).conversation());
+            TrainingLoop.Result r = TrainingLoop.run(layout, loopConfig(cfg, (int) steps), tok, batches, ckpts, () -> init(layout, w, cfg.seed()), resume,
+                    new EmStage(layout, tok, emSet, cfg, ckpts), progress, listener);
+            Json.write(out.resolve("report.json"), report);
+            Path merged = cfg.lora().enabled() && cfg.lora().merge() && r.checkpoint() != null ? merge(base, r.checkpoint(), tokJson, out, listener) : null;
+            return new Result(r, report, merged);
+        }
+    }
+
+    /** What fine-tuning refuses before it starts: seq_len past the context, LoRA on a base without the chat tokens. */
+    private static void check(FinetuneConfig cfg, Path base, Checkpoint.Loaded loaded, ModelConfig mc) {
         if (cfg.seqLen() > mc.contextLength()) {
             throw new ConfigException("finetune.seq_len " + cfg.seqLen() + " exceeds the base model's context_length " + mc.contextLength(),
                     "lower finetune.seq_len");
         }
-        boolean lora = cfg.lora().enabled();
-        if (lora && mc.vocabSize() != loaded.weights().config().vocabSize()) {
+        if (cfg.lora().enabled() && mc.vocabSize() != loaded.weights().config().vocabSize()) {
             throw new ConfigException(base + ": its tokenizer lacks " + ChatTemplate.missing(loaded.tokenizer())
                     + ", and LoRA trains no embedding rows for new tokens", "fine-tune fully (without --lora), or start from a base whose tokenizer has the chat tokens (llmkit's default special tokens include them)");
         }
-        ChatTemplate.writeTokenizerConfig(out.resolve("tokenizer"), tok, mc.contextLength());
-        // 2. The data: conversations -> rendered examples -> train/val split -> packed rows
-        SftReader.Result read = SftReader.read(data, new SftReader.Options(cfg.format(), fields, cfg.strict(), cfg.maxBadExamples()));
-        SftExamples.Split split = SftExamples.build(read.conversations(), tok, cfg.seqLen(), cfg.valFraction(), cfg.systemPrompt());
-        int pad = padId(tok);
-        SftBatches batches = new SftBatches(split, cfg.batchSize(), cfg.seqLen(), cfg.gradAccum(), cfg.packing(), cfg.seed(), cfg.evalBatches(), pad);
-        long steps = cfg.steps() > 0 ? cfg.steps() : batches.stepsFor(cfg.epochs());
-        if (steps > Integer.MAX_VALUE) throw new ConfigException("finetune.epochs gives " + steps + " steps", "lower finetune.epochs");
-        LoopConfig loop = new LoopConfig("finetune", (int) steps, cfg.batchSize(), cfg.seqLen(), cfg.gradAccum(), cfg.lr(), cfg.minLr(),
+    }
+
+    /** The loop's config: finetune's keys, and those of its own that a resume must not change (LoRA, packing, the split, the rendering). */
+    static LoopConfig loopConfig(FinetuneConfig cfg, int steps) {
+        Map<String, String> keys = new LinkedHashMap<>();
+        keys.put("packing", String.valueOf(cfg.packing()));
+        keys.put("val_fraction", String.valueOf(cfg.valFraction()));
+        keys.put("format", cfg.format());
+        keys.put("system_prompt", cfg.systemPrompt());
+        keys.put("lora.enabled", String.valueOf(cfg.lora().enabled()));
+        if (cfg.lora().enabled()) {
+            keys.put("lora.rank", String.valueOf(cfg.lora().rank()));
+            keys.put("lora.alpha", String.valueOf(cfg.lora().alpha()));
+            keys.put("lora.dropout", String.valueOf(cfg.lora().dropout()));
+            keys.put("lora.targets", String.valueOf(cfg.lora().targets()));
+        }
+        return new LoopConfig("finetune", steps, cfg.batchSize(), cfg.seqLen(), cfg.gradAccum(), cfg.lr(), cfg.minLr(),
                 cfg.warmupSteps(), cfg.weightDecay(), cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.gradClip(), cfg.evalInterval(),
-                cfg.keepCheckpoints(), cfg.seed(), cfg.threads(), cfg.matmul(), cfg.onNonFinite());
-        ObjectNode report = report(read, split, batches, steps, cfg, base, tok, loaded.weights().config().vocabSize());
-        Json.write(out.resolve("report.json"), report);
-        listener.log(summary(read, split, batches, steps));
-        // 3. The loop
+                cfg.keepCheckpoints(), cfg.seed(), cfg.threads(), cfg.matmul(), cfg.onNonFinite(), keys);
+    }
+
+    /** The run's checkpoints, with provenance (data files, base model) and the data's identity for resume. */
+    private static Checkpoints checkpoints(Path base, SftReader.Result read, Map<String, String> fields, FinetuneConfig cfg, LoopConfig loop,
+                                           Path out, Tokenizer tok, Path tokJson) {
         List<Provenance.InputRef> inputs = new ArrayList<>();
-        StringBuilder ids = new StringBuilder(cfg.format()).append('\n').append(fields).append('\n').append(cfg.systemPrompt()).append('\n');
+        StringBuilder ids = new StringBuilder().append(new java.util.TreeMap<>(fields)).append('\n');
         for (Path f : read.files()) {
             String sha = Text.sha256(f);
             inputs.add(Provenance.InputRef.of(f, sha));
@@ -94,25 +135,32 @@ public final class Finetuner {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("finetune", cfg);
         config.put("fields", fields);
-        config.put("base", base.toAbsolutePath().normalize().toString());
-        Checkpoints ckpts = new Checkpoints(out, tok, tokJson, loop, "finetune", inputs, config, Text.sha256(ids.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)),
-                "resume with the run's own --base, --data, --field and finetune.format/system_prompt");
-        if (lora) ckpts.adapters(base);
-        ParamLayout layout = new ParamLayout(mc, cfg.lora());
-        List<Conversation> emSet = new ArrayList<>();
-        for (int i = 0; i < Math.min(cfg.emSamples(), split.val().size()); i++) emSet.add(split.val().get(i).conversation());
-        TrainingLoop.Stage stage = new EmStage(layout, tok, emSet, cfg, ckpts);
-        TrainingLoop.Result r = TrainingLoop.run(layout, loop, tok, batches, ckpts, () -> init(layout, w, cfg.seed()), resume, stage, progress, listener);
-        Path merged = null;
-        if (lora && cfg.lora().merge() && r.checkpoint() != null) {
-            merged = out.resolve("merged");
-            Checkpoint.write(merged, Adapters.merge(loaded.weights(), r.checkpoint()), tokJson,
-                    new Provenance("finetune.merge", Provenance.versions(Map.of()), List.of(Provenance.InputRef.of(baseModel, baseSha),
-                            Provenance.InputRef.of(r.checkpoint().resolve(Adapters.WEIGHTS), Text.sha256(r.checkpoint().resolve(Adapters.WEIGHTS)))),
-                            config, ConfigLoader.sha256(Json.MAPPER.valueToTree(config))), true);
-            listener.log("merged the adapters of " + r.checkpoint().getFileName() + " into the base: " + merged);
+        config.put("base", realPath(base).toString());
+        Checkpoints ckpts = new Checkpoints(out, tok, tokJson, loop, "finetune", inputs, config,
+                Text.sha256(ids.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), "resume with the run's own --base, --data and --field");
+        if (cfg.lora().enabled()) ckpts.adapters(realPath(base));
+        return ckpts;
+    }
+
+    /** OUT/merged: the base with the adapters of {@code adapter} folded in, a plain checkpoint. */
+    private static Path merge(Path base, Path adapter, Path tokJson, Path out, TrainingLoop.Listener listener) {
+        Path merged = out.resolve("merged");
+        Path w = adapter.resolve(Adapters.WEIGHTS), baseModel = base.resolve("model.safetensors");
+        Map<String, Object> config = Map.of("base", realPath(base).toString(), "adapter", adapter.toString());
+        Checkpoint.write(merged, Adapters.merge(Checkpoint.read(base).weights(), adapter), tokJson,
+                new Provenance("finetune.merge", Provenance.versions(Map.of()), List.of(Provenance.InputRef.of(baseModel, Text.sha256(baseModel)),
+                        Provenance.InputRef.of(w, Text.sha256(w))), config, ConfigLoader.sha256(Json.MAPPER.valueToTree(config))), true);
+        listener.log("merged the adapters of " + adapter.getFileName() + " into the base: " + merged);
+        return merged;
+    }
+
+    /** The directory with symbolic links resolved (03-pretrain/final moves when pre-training goes on). */
+    static Path realPath(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (java.io.IOException e) {
+            throw new dev.llmkit.core.StorageException(p + ": " + e.getMessage(), null, e);
         }
-        return new Result(r, report, merged);
     }
 
     /**

@@ -13,9 +13,10 @@ import java.util.List;
 /**
  * Conversations rendered through the chat template into token sequences with loss weights (1 on
  * assistant answers and the {@code <|im_end|>} closing them), split into training and validation by
- * a hash of their content (the same conversation lands on the same side whatever the order, the seed
- * or the other files). A sequence longer than {@code seqLen + 1} tokens is cut to that length; if
- * the cut removes an answer token, the example is dropped and counted instead.
+ * a hash of their turns (the same conversation lands on the same side whatever the order, the seed,
+ * the system prompt or the other files). A conversation longer than {@code seqLen + 1} tokens keeps
+ * its leading turns up to the last assistant turn that fits; when not even its first answer fits, it
+ * is dropped and counted.
  */
 public final class SftExamples {
     /** One rendered example: {@code tokens[i]} is predicted with weight {@code weights[i]} from tokens[0..i). */
@@ -40,22 +41,17 @@ public final class SftExamples {
         for (Conversation c : conversations) {
             List<ChatMessage> msgs = withSystem(c.messages(), systemPrompt);
             ChatTemplate.Rendered r = ChatTemplate.render(tok, msgs, false);
-            int[] tokens = r.tokens();
-            float[] w = r.weights();
-            if (tokens.length > seqLen + 1) {
-                boolean cutsAnswer = false;
-                for (int i = seqLen + 1; i < tokens.length; i++) cutsAnswer |= w[i] != 0f;
-                if (cutsAnswer) {
+            if (r.tokens().length > seqLen + 1) {
+                r = unweightedTailCut(r, seqLen + 1) != null ? unweightedTailCut(r, seqLen + 1) : leadingTurns(tok, msgs, seqLen + 1);
+                if (r == null) {
                     dropped++;
-                    if (droppedEx.size() < 10) droppedEx.add(c.source() + ": " + tokens.length + " tokens");
+                    if (droppedEx.size() < 10) droppedEx.add(c.source() + ": " + ChatTemplate.render(tok, msgs, false).tokens().length + " tokens");
                     continue;
                 }
                 truncated++;
-                tokens = java.util.Arrays.copyOf(tokens, seqLen + 1);
-                w = java.util.Arrays.copyOf(w, seqLen + 1);
             }
-            Example e = new Example(tokens, w, c);
-            if (isValidation(msgs, valFraction)) {
+            Example e = new Example(r.tokens(), r.weights(), c);
+            if (isValidation(c.messages(), valFraction)) {
                 val.add(e);
                 valAns += e.answerTokens();
             } else {
@@ -69,6 +65,26 @@ public final class SftExamples {
                     + ", " + val.size() + " in validation", "raise finetune.seq_len (up to the model's context_length), or lower finetune.val_fraction");
         }
         return new Split(train, val, truncated, dropped, droppedEx, trainAns, valAns);
+    }
+
+    /** The rendering cut to max tokens when nothing it loses carries a loss weight (the newline after the last turn), else null. */
+    private static ChatTemplate.Rendered unweightedTailCut(ChatTemplate.Rendered r, int max) {
+        for (int i = max; i < r.tokens().length; i++) if (r.weights()[i] != 0f) return null;
+        return new ChatTemplate.Rendered(java.util.Arrays.copyOf(r.tokens(), max), java.util.Arrays.copyOf(r.weights(), max));
+    }
+
+    /**
+     * A conversation too long for a row, cut at a turn boundary: its longest prefix that ends with an
+     * assistant turn and fits in {@code max} tokens (the later turns are left out); null when not even
+     * the first answer fits.
+     */
+    private static ChatTemplate.Rendered leadingTurns(Tokenizer tok, List<ChatMessage> msgs, int max) {
+        for (int k = msgs.size() - 2; k >= 1; k--) {
+            if (!msgs.get(k).role().equals(ChatMessage.ASSISTANT)) continue;
+            ChatTemplate.Rendered r = ChatTemplate.render(tok, msgs.subList(0, k + 1), false);
+            if (r.tokens().length <= max) return r;
+        }
+        return null;
     }
 
     /** The conversation with the system prompt first, unless it has a system message or the prompt is empty. */

@@ -134,10 +134,26 @@ class FinetunerTest {
                 if (step == 6) throw new IllegalStateException("simulated crash after step 6");
             }
         }));
+        ConfigException other = assertThrows(ConfigException.class, () -> run(base, data, cfg("finetune.lora.enabled=true", "finetune.lora.rank=8",
+                "finetune.lora.dropout=0.1"), b, true, QUIET));
+        assertTrue(other.getMessage().contains("finetune.lora.rank"), other.getMessage());
         Finetuner.Result resumed = run(base, data, c, b, true, QUIET);
         for (String f : List.of("adapter_model.safetensors", "trainer-state/optimizer.safetensors")) {
             assertArrayEquals(Files.readAllBytes(ckpt.resolve(f)), Files.readAllBytes(resumed.train().checkpoint().resolve(f)), f);
         }
+    }
+
+    @Test
+    void aLongConversationKeepsItsLeadingTurns() throws IOException {
+        Path base = base(true);
+        Tokenizer tok = Checkpoint.read(base).tokenizer();
+        dev.llmkit.core.tokenizer.ChatMessage u = new dev.llmkit.core.tokenizer.ChatMessage("user", "Hi?"),
+                a = new dev.llmkit.core.tokenizer.ChatMessage("assistant", "Yes."),
+                longer = new dev.llmkit.core.tokenizer.ChatMessage("user", "word ".repeat(60));
+        dev.llmkit.finetune.data.Conversation conv = new dev.llmkit.finetune.data.Conversation(List.of(u, a, longer, a), "x:1");
+        SftExamples.Split split = SftExamples.build(List.of(conv), tok, 64, 0, "");
+        assertEquals(1, split.truncated());
+        assertArrayEquals(ChatTemplate.render(tok, List.of(u, a), false).tokens(), split.train().get(0).tokens());
     }
 
     @Test

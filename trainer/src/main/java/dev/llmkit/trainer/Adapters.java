@@ -111,6 +111,17 @@ public final class Adapters {
         try {
             JsonNode n = Json.MAPPER.readTree(f.toFile());
             if (!"LORA".equals(n.path("peft_type").asText())) throw new DataException(f + ": peft_type is not LORA", null);
+            // PEFT options that change the maths llmkit does not apply: refuse rather than merge wrongly
+            for (String k : List.of("use_rslora", "use_dora", "fan_in_fan_out")) {
+                if (n.path(k).asBoolean(false)) throw new DataException(f + ": " + k + " is not supported", "use a plain LoRA adapter");
+            }
+            for (String k : List.of("rank_pattern", "alpha_pattern")) {
+                if (n.path(k).size() > 0) throw new DataException(f + ": " + k + " (per-module ranks or alphas) is not supported", "use one rank and alpha");
+            }
+            if (!n.path("layers_to_transform").isMissingNode() && !n.path("layers_to_transform").isNull()) {
+                throw new DataException(f + ": layers_to_transform is not supported", "adapt every layer");
+            }
+            if (!n.path("target_modules").isArray()) throw new DataException(f + ": target_modules must be a list of module names", null);
             List<String> targets = new ArrayList<>();
             for (JsonNode x : n.path("target_modules")) {
                 String name = x.asText();
@@ -139,15 +150,66 @@ public final class Adapters {
         }
     }
 
-    /** An adapter directory as a model: its base with the adapters merged in, with the adapter directory's tokenizer and chat template. */
+    /**
+     * An adapter directory as a model: its base with the adapters merged in, with the adapter directory's
+     * tokenizer and chat template. When the adapter's provenance.json records the sha256 of the base's
+     * model.safetensors (llmkit's do), a base with other weights is refused.
+     */
     public static Checkpoint.Loaded loadMerged(Path dir, Path base) {
-        Checkpoint.Loaded b = Checkpoint.read(base(dir, base));
+        Path b0 = base(dir, base);
+        checkBase(dir, b0);
+        Checkpoint.Loaded b = Checkpoint.read(b0);
         Tokenizer tok = Tokenizer.load(dir.resolve("tokenizer.json"));
         if (tok.vocabSize() != b.weights().config().vocabSize()) {
             throw new DataException(dir + ": its tokenizer has " + tok.vocabSize() + " tokens, the base model " + b.weights().config().vocabSize(),
                     "merge the adapter into the base it was trained on (--base)");
         }
         return new Checkpoint.Loaded(merge(b.weights(), dir), tok, ChatTemplate.readChatTemplate(dir));
+    }
+
+    private static void checkBase(Path dir, Path base) {
+        Path prov = dir.resolve("provenance.json");
+        if (!Files.isRegularFile(prov)) return;
+        try {
+            for (JsonNode in : Json.MAPPER.readTree(prov.toFile()).path("inputs")) {
+                String path = in.path("path").asText("");
+                if (!path.endsWith("model.safetensors") || path.endsWith(WEIGHTS)) continue;
+                Path model = base.resolve("model.safetensors");
+                String sha = dev.llmkit.core.util.Text.sha256(model);
+                if (!sha.equals(in.path("sha256").asText())) {
+                    throw new DataException(model + " is not the base " + dir + " was trained on (" + path + ", sha256 " + in.path("sha256").asText() + ")",
+                            "pass the adapter's own base with --base, or merge with the base it was trained on");
+                }
+            }
+        } catch (IOException e) {
+            throw new DataException(prov + ": unreadable: " + e.getMessage(), null, e);
+        }
+    }
+
+    /**
+     * The adapter as a GGUF LoRA file that llama.cpp loads with {@code --lora}: general.type "adapter",
+     * adapter.type "lora", adapter.lora.alpha, and F32 tensors {@code blk.N.attn_q.weight.lora_a}
+     * [rank, in] and {@code .lora_b} [out, rank] beside the base tensor they adapt (q/k rows of B in
+     * GGUF's interleaved rotary order, as the base GGUF's q/k weights are). {@code baseConfig} is the
+     * base's config.json (for the projections' sizes).
+     */
+    public static void exportGguf(Path dir, Path baseConfig, Path file, String name) {
+        ModelConfig c = Checkpoint.readConfig(baseConfig);
+        ParamLayout layout = new ParamLayout(c, config(dir));
+        float[] p = new float[layout.size];
+        read(dir, layout, p);
+        Map<String, dev.llmkit.core.io.Gguf.Value> m = new LinkedHashMap<>();
+        m.put("general.architecture", dev.llmkit.core.io.Gguf.Value.str("llama"));
+        m.put("general.type", dev.llmkit.core.io.Gguf.Value.str("adapter"));
+        m.put("general.name", dev.llmkit.core.io.Gguf.Value.str(name));
+        m.put("adapter.type", dev.llmkit.core.io.Gguf.Value.str("lora"));
+        m.put("adapter.lora.alpha", dev.llmkit.core.io.Gguf.Value.f32((float) layout.lora.alpha()));
+        List<dev.llmkit.core.io.Gguf.OutTensor> tensors = new ArrayList<>();
+        for (String t : layout.loraShapes.keySet()) {
+            Tensor x = layout.tensor(p, t);
+            tensors.add(new dev.llmkit.core.io.Gguf.OutTensor(t, x.shape(), x.data(), dev.llmkit.core.io.Gguf.F32));
+        }
+        dev.llmkit.core.io.Gguf.write(file, m, tensors);
     }
 
     /** W' = W + (alpha / r) B A for every adapted projection, the adapters read from dir. */

@@ -29,7 +29,7 @@ public final class Batch {
         weights = new float[n];
     }
 
-    /** Sets the shape and clears weights (the source fills what it uses). */
+    /** Sets the shape; the source then fills tokens, targets, weights (and positions when packed) for all b * t positions. */
     public void reset(int b, int t, boolean packed) {
         if ((long) b * t > tokens.length) throw new IllegalArgumentException("batch " + b + " x " + t + " exceeds its buffers of " + tokens.length);
         this.b = b;

@@ -131,11 +131,13 @@ public final class Checkpoints {
 
     /** Resuming with other values of keys that change the arithmetic would not continue the same run. */
     private void checkSameMath(Path ckpt, LoopConfig was) {
-        Object[][] before = was.arithmetic(), now = cfg.arithmetic();
-        for (int i = 0; i < now.length; i++) {
-            if (!Objects.equals(before[i][1], now[i][1])) {
-                throw new ConfigException(cfg.section() + "." + now[i][0] + " is " + now[i][1] + " but the run in " + ckpt.getParent() + " used " + before[i][1],
-                        "resume with the run's own config (steps may change)");
+        java.util.Map<String, Object> before = was.arithmetic(), now = cfg.arithmetic();
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>(now.keySet());
+        keys.addAll(before.keySet());
+        for (String k : keys) {
+            if (!Objects.equals(before.get(k), now.get(k))) {
+                throw new ConfigException(cfg.section() + "." + k + " is " + now.get(k) + " but the run in " + ckpt.getParent() + " used " + before.get(k),
+                        "resume with the run's own config and flags (steps may change)");
             }
         }
     }
@@ -211,6 +213,17 @@ public final class Checkpoints {
             for (Path p : st.filter(p -> p.getFileName().toString().endsWith(".deleting")).toList()) AtomicFiles.deleteRecursively(p);
         } catch (IOException e) {
             throw new StorageException(dir + ": cannot clean up: " + e.getMessage(), null, e);
+        }
+    }
+
+    /** Whether the run directory {@code out} holds a complete checkpoint. */
+    public static boolean exist(Path out) {
+        Path dir = out.resolve("checkpoints");
+        if (!Files.isDirectory(dir)) return false;
+        try (Stream<Path> st = Files.list(dir)) {
+            return st.anyMatch(p -> NAME.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p.resolve("trainer-state/state.json")));
+        } catch (IOException e) {
+            throw new StorageException(dir + ": cannot list: " + e.getMessage(), null, e);
         }
     }
 

@@ -9,15 +9,20 @@ import dev.llmkit.core.config.PretrainConfig;
  */
 public record LoopConfig(String section, int steps, int batchSize, int seqLen, int gradAccum, double lr, double minLr, int warmupSteps,
                          double weightDecay, double beta1, double beta2, double eps, double gradClip, int evalInterval,
-                         int keepCheckpoints, long seed, int threads, String matmul, String onNonFinite) {
+                         int keepCheckpoints, long seed, int threads, String matmul, String onNonFinite, java.util.Map<String, String> stageKeys) {
+    /**
+     * @param stageKeys the stage's own keys that shape the arithmetic or the batches (e.g. finetune's
+     *                  lora.rank, packing), by name under the section: a resume must not change them
+     */
     public LoopConfig {
         if (steps < 1 || batchSize < 1 || seqLen < 2 || gradAccum < 1) throw new IllegalArgumentException("steps, batch_size, seq_len and grad_accum must be positive");
+        stageKeys = stageKeys == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(stageKeys));
     }
 
     public static LoopConfig of(PretrainConfig c) {
         return new LoopConfig("pretrain", c.steps(), c.batchSize(), c.seqLen(), c.gradAccum(), c.lr(), c.minLr(), c.warmupSteps(),
                 c.weightDecay(), c.beta1(), c.beta2(), c.eps(), c.gradClip(), c.evalInterval(), c.keepCheckpoints(), c.seed(),
-                c.threads(), c.matmul(), c.onNonFinite());
+                c.threads(), c.matmul(), c.onNonFinite(), java.util.Map.of());
     }
 
     public int effectiveThreads() {
@@ -33,10 +38,14 @@ public record LoopConfig(String section, int steps, int batchSize, int seqLen, i
     }
 
     /** The keys whose change would make a resumed run differ from the uninterrupted one: name, value. */
-    Object[][] arithmetic() {
-        return new Object[][] {
+    java.util.Map<String, Object> arithmetic() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        Object[][] keys = {
             {"batch_size", batchSize}, {"seq_len", seqLen}, {"grad_accum", gradAccum}, {"lr", lr}, {"min_lr", minLr},
             {"warmup_steps", warmupSteps}, {"weight_decay", weightDecay}, {"beta1", beta1}, {"beta2", beta2}, {"eps", eps},
             {"grad_clip", gradClip}, {"seed", seed}, {"matmul", matmul}};
+        for (Object[] k : keys) m.put((String) k[0], k[1]);
+        m.putAll(stageKeys);
+        return m;
     }
 }

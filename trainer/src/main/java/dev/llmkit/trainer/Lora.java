@@ -18,7 +18,7 @@ final class Lora {
     private final ParamLayout layout;
     private final ModelConfig c;
     private final Parallel par;
-    private final int r;
+    private final int r, shift;                           // grad[i - shift] is parameter i's gradient (the trainable range)
     private final float s, dropout;
     private final float[][][] h, mask;                    // [L][target][BT, r]; [L][target][BT, in] (dropout only)
     private final float[][][] at, bt;                     // [L][target] A^T [in, r]; s * B^T [r, out], refreshed per pass
@@ -30,6 +30,7 @@ final class Lora {
         this.c = layout.c;
         this.par = par;
         this.r = layout.lora.rank();
+        this.shift = layout.trainFrom;
         this.s = (float) layout.lora.scale();
         this.dropout = (float) layout.lora.dropout();
         int n = c.nLayers(), nt = ParamLayout.Target.values().length, maxIn = Math.max(c.dim(), c.hiddenDim());
@@ -81,7 +82,13 @@ final class Lora {
             float[] m = mask[l][k];
             SplittableRandom rnd = new SplittableRandom(noise ^ (0x9E3779B97F4A7C15L * (l * 16L + k + 1)));
             float keep = 1f / (1f - dropout);
-            for (int i = 0; i < rows * in; i++) m[i] = rnd.nextDouble() < dropout ? 0f : keep;
+            int drop = (int) Math.round(dropout * 65536.0);     // p in steps of 1/65536: four draws per random long
+            long bits = 0;
+            for (int i = 0; i < rows * in; i++) {
+                if ((i & 3) == 0) bits = rnd.nextLong();
+                m[i] = (int) (bits & 0xFFFF) < drop ? 0f : keep;
+                bits >>>= 16;
+            }
             for (int row = 0; row < rows; row++) for (int j = 0; j < in; j++) xd[row * in + j] = x[row * ldx + j] * m[row * in + j];
             input = xd;
             ld = in;
@@ -92,7 +99,8 @@ final class Lora {
     }
 
     /**
-     * Gradients of the adapter of (l, t) into grad, and dx[rows, in] += its input gradient. {@code dy} is the
+     * Gradients of the adapter of (l, t) into grad (the trainable range: parameter i at grad[i - trainFrom]),
+     * and dx[rows, in] += its input gradient. {@code dy} is the
      * gradient of the layer's output slice, {@code x} the input the forward pass saw.
      */
     void backward(int l, ParamLayout.Target t, float[] dy, int dyOff, int ldy, float[] x, int ldx, float[] dx, int ldDx,
@@ -101,7 +109,7 @@ final class Lora {
         float[] hl = h[l][k], m = mask[l][k];
         // 1. dB += s * dy^T h
         gemm(out, r, rows, dy, dyOff, 1, ldy, hl, 0, r, tmpB, 0, r, false);
-        for (int i = 0; i < out * r; i++) grad[b + i] += s * tmpB[i];
+        for (int i = 0; i < out * r; i++) grad[b - shift + i] += s * tmpB[i];
         // 2. dh = s * dy B
         gemm(rows, r, out, dy, dyOff, ldy, 1, p, b, r, dh, 0, r, false);
         for (int i = 0; i < rows * r; i++) dh[i] *= s;
@@ -114,7 +122,7 @@ final class Lora {
             ld = in;
         }
         gemm(r, in, rows, dh, 0, 1, r, input, 0, ld, tmpA, 0, in, false);
-        for (int i = 0; i < r * in; i++) grad[a + i] += tmpA[i];
+        for (int i = 0; i < r * in; i++) grad[a - shift + i] += tmpA[i];
         // 4. dx += (dh A) * mask
         if (m == null) {
             gemm(rows, in, r, dh, 0, r, 1, p, a, in, dx, 0, ldDx, true);

@@ -33,7 +33,7 @@ final class Optimizer {
 
     /**
      * One AdamW update of the trainable tensors (the s.adamSteps + 1-th, for the bias corrections) with the
-     * gradient scaled by clip; s.m and s.v hold the trainable range [layout.trainFrom, layout.size) only.
+     * gradient scaled by clip; g, s.m and s.v hold the trainable range [layout.trainFrom, layout.size) only.
      */
     static void adamw(ParamLayout layout, RunState s, float[] g, float clip, float lr, LoopConfig c, Parallel par) {
         long t = ++s.adamSteps;

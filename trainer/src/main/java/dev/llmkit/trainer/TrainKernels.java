@@ -181,7 +181,7 @@ final class TrainKernels {
     }
 
     /**
-     * AdamW on [from, to) with gradient g * gs (gs: the clipping factor): m, v moments (indexed i - shift); p -= lr * (mhat / (sqrt(vhat) + eps) + wd * p), with the bias
+     * AdamW on p[from, to) with gradient g * gs (gs: the clipping factor); g, m and v are indexed i - shift; p -= lr * (mhat / (sqrt(vhat) + eps) + wd * p), with the bias
      * corrections c1 = 1 - beta1^t and c2 = 1 - beta2^t.
      */
     static void adamw(float[] p, float[] g, float gs, float[] m, float[] v, int shift, int from, int to, float lr, float wd,
@@ -190,7 +190,7 @@ final class TrainKernels {
         if (!SCALAR) {
             float ib1 = 1f - b1, ib2 = 1f - b2, ic1 = 1f / c1, ic2 = 1f / c2;
             for (; i <= to - L; i += L) {
-                FloatVector gv = FloatVector.fromArray(S, g, i).mul(gs), pv = FloatVector.fromArray(S, p, i);
+                FloatVector gv = FloatVector.fromArray(S, g, i - shift).mul(gs), pv = FloatVector.fromArray(S, p, i);
                 FloatVector mv = FloatVector.fromArray(S, m, i - shift).mul(b1).add(gv.mul(ib1));
                 FloatVector vv = FloatVector.fromArray(S, v, i - shift).mul(b2).add(gv.mul(gv).mul(ib2));
                 mv.intoArray(m, i - shift);
@@ -200,8 +200,8 @@ final class TrainKernels {
             }
         }
         for (; i < to; i++) {
-            float gi = g[i] * gs;
             int j = i - shift;
+            float gi = g[j] * gs;
             m[j] = b1 * m[j] + (1f - b1) * gi;
             v[j] = b2 * v[j] + (1f - b2) * (gi * gi);
             float upd = (m[j] * (1f / c1)) / ((float) Math.sqrt(v[j] * (1f / c2)) + eps) + wd * p[i];

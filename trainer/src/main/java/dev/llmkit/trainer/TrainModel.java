@@ -74,7 +74,7 @@ public final class TrainModel implements AutoCloseable {
         for (long size : new long[] {(long) maxB * c.nHeads() * maxT * maxT, tokens * 2 * hidden, tokens * qkvDim, (long) HEAD_CHUNK * vocab}) {
             if (size > Integer.MAX_VALUE - 16) {
                 throw new ConfigException("a batch of " + maxB + " x " + maxT + " tokens needs activation buffers over 2^31 values",
-                        "lower pretrain.batch_size or pretrain.seq_len (use grad_accum for larger batches)");
+                        "lower batch_size or seq_len (use grad_accum for larger batches)");
             }
         }
         int bt = maxB * maxT, n = nLayers;
@@ -121,7 +121,8 @@ public final class TrainModel implements AutoCloseable {
     /**
      * Forward pass over a batch; returns the weighted loss sum, sum_i weights[i] * loss_i (masked
      * positions cost nothing in the head). With {@code grad != null}, also the backward pass: adds
-     * d(gradScale * weighted loss sum)/d(params) into grad. A training step passes gradScale = 1 / (the
+     * d(gradScale * weighted loss sum)/d(params) into grad, which covers the layout's trainable range
+     * (all parameters; with LoRA the adapters alone, parameter i at grad[i - trainFrom]). A training step passes gradScale = 1 / (the
      * weight sum of all its micro-batches), so its loss is the mean over the step's unmasked tokens
      * whatever the accumulation.
      */

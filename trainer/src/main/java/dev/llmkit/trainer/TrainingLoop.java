@@ -77,25 +77,91 @@ public final class TrainingLoop {
                     "lower " + cfg.section() + ".seq_len");
         }
         Path out = ckpts.out();
-        try (FileChannel lockFile = lockFile(out); FileLock lock = lockFile.tryLock()) {
-            if (lock == null) throw new ConfigException(out + " is in use by another llmkit training process", "wait for that run to end, or stop it");
+        try (Lock l = lock(out)) {
             RunState s = ckpts.start(resume, mc, layout, init, listener);
             try (Parallel par = new Parallel(cfg.effectiveThreads());
                  TrainModel model = new TrainModel(layout, cfg.batchSize(), cfg.seqLen(), par, MatMul.create(cfg.matmul(), par));
                  Metrics metrics = new Metrics(out, s.step)) {
                 return new Run(cfg, mc, tok, data, ckpts, layout, s, par, model, metrics, stage, progress, listener).run();
             }
-        } catch (java.nio.channels.OverlappingFileLockException e) {
-            throw new ConfigException(out + " is in use by another training run in this process", "wait for that run to end");
-        } catch (IOException e) {
-            throw new StorageException(out + ": " + e.getMessage(), null, e);
         }
     }
 
-    /** OUT/.lock: one training process per run directory. */
-    private static FileChannel lockFile(Path out) throws IOException {
-        Files.createDirectories(out);
-        return FileChannel.open(out.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    /** OUT/.lock held by this process: the thread that holds it and how often (a stage may lock before the loop does). */
+    private static final class Held {
+        final FileChannel channel;
+        final FileLock lock;
+        final Thread owner = Thread.currentThread();
+        int count = 1;
+
+        Held(FileChannel channel, FileLock lock) {
+            this.channel = channel;
+            this.lock = lock;
+        }
+    }
+
+    private static final java.util.Map<Path, Held> HELD = new java.util.HashMap<>();
+
+    /** The run directory's lock; {@link #close} releases it. */
+    public interface Lock extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Takes OUT/.lock: one training process per run directory. Re-entrant for the thread that holds it
+     * (a stage locks before writing its own files, then the loop locks again); refused for any other.
+     */
+    public static Lock lock(Path out) {
+        Path key;
+        try {
+            Files.createDirectories(out);
+            key = out.toRealPath();
+        } catch (IOException e) {
+            throw new StorageException(out + ": " + e.getMessage(), null, e);
+        }
+        synchronized (HELD) {
+            Held h = HELD.get(key);
+            if (h != null) {
+                if (h.owner != Thread.currentThread()) throw new ConfigException(out + " is in use by another training run in this process", "wait for that run to end");
+                h.count++;
+            } else {
+                FileChannel ch = null;
+                try {
+                    ch = FileChannel.open(out.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    FileLock fl = ch.tryLock();
+                    if (fl == null) throw new ConfigException(out + " is in use by another llmkit training process", "wait for that run to end, or stop it");
+                    HELD.put(key, new Held(ch, fl));
+                } catch (java.nio.channels.OverlappingFileLockException e) {
+                    closeQuietly(ch);
+                    throw new ConfigException(out + " is in use by another training run in this process", "wait for that run to end");
+                } catch (IOException e) {
+                    closeQuietly(ch);
+                    throw new StorageException(out + ": cannot lock: " + e.getMessage(), null, e);
+                } catch (RuntimeException e) {
+                    closeQuietly(ch);
+                    throw e;
+                }
+            }
+        }
+        return () -> {
+            synchronized (HELD) {
+                Held h = HELD.get(key);
+                if (h != null && --h.count == 0) {
+                    HELD.remove(key);
+                    closeQuietly(h.channel);     // releases the lock
+                }
+            }
+        };
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch == null) return;
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // the lock goes with the process anyway
+        }
     }
 
     /** Byte length of every token's text (0 for special tokens): the bits-per-byte denominator. */
@@ -133,7 +199,7 @@ public final class TrainingLoop {
             this.cfg = cfg; this.mc = mc; this.data = data; this.ckpts = ckpts; this.layout = layout; this.s = s;
             this.par = par; this.model = model; this.metrics = metrics; this.stage = stage; this.progress = progress; this.listener = listener;
             desc = describe(mc);
-            grad = new float[layout.size];
+            grad = new float[layout.size - layout.trainFrom];     // the trainable range only (LoRA: the adapters)
             micro = new Batch[cfg.gradAccum()];
             for (int i = 0; i < micro.length; i++) micro[i] = new Batch(cfg.batchSize(), cfg.seqLen());
             byteLength = byteLengths(tok, mc.vocabSize());
@@ -148,7 +214,7 @@ public final class TrainingLoop {
                 double lr = cfg.lr(s.step);
                 long tokens = fetch();
                 double loss = microSteps();
-                double norm = Optimizer.norm(grad, layout.trainFrom, layout.size, par);
+                double norm = Optimizer.norm(grad, par);
                 update(loss, norm, lr);
                 s.step++;
                 double dt = (System.nanoTime() - t0) / 1e9;
@@ -194,10 +260,10 @@ public final class TrainingLoop {
 
         /** The gradient of this step's batches, accumulated into grad; returns the step's loss (weighted mean). */
         private double microSteps() {
-            Arrays.fill(grad, layout.trainFrom, layout.size, 0f);
+            Arrays.fill(grad, 0f);
             double weight = 0;
             for (Batch b : micro) weight += b.weightSum();
-            if (weight == 0) return Double.NaN;     // nothing to learn in this step: update() refuses or skips it
+            if (weight == 0) return Double.NaN;     // nothing to learn in this step: update() leaves the weights as they are
             double loss = 0;
             for (Batch b : micro) loss += model.step(s.params, b, grad, (float) (1 / weight));
             return loss / weight;
@@ -205,7 +271,11 @@ public final class TrainingLoop {
 
         /** Clips and applies the update, or refuses a non-finite one (stop, or skip the batch). */
         private void update(double loss, double norm, double lr) {
-            if (Double.isFinite(loss) && Double.isFinite(norm)) {
+            double weight = 0;
+            for (Batch b : micro) weight += b.weightSum();
+            if (weight == 0) {
+                listener.log("step " + (s.step + 1) + ": no token of its batches carries a loss weight; nothing to learn, no update");
+            } else if (Double.isFinite(loss) && Double.isFinite(norm)) {
                 float clip = cfg.gradClip() > 0 && norm > cfg.gradClip() ? (float) (cfg.gradClip() / norm) : 1f;
                 Optimizer.adamw(layout, s, grad, clip, (float) lr, cfg, par);
             } else if (cfg.onNonFinite().equals("skip")) {
@@ -275,6 +345,7 @@ public final class TrainingLoop {
                     bytes += b.weights[r] * byteLength[b.targets[r]];
                 }
             }
+            if (weight == 0) return new double[] {Double.NaN, Double.NaN};     // validation batches with every position masked
             return new double[] {nll / weight, bytes == 0 ? Double.NaN : nll / bytes / Math.log(2)};
         }
     }

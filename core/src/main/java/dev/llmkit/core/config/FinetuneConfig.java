@@ -77,8 +77,4 @@ public record FinetuneConfig(int steps, double epochs, int batchSize, int seqLen
         return new FinetuneConfig(0, 3, 16, 256, 1, 3e-4, 3e-5, 20, 0.0, 0.9, 0.95, 1e-8, 1.0, 100, 8, 2, true, 0.05, 64, 64,
                 "auto", "", false, 20, 1337, 0, "java", "stop", LoraConfig.defaults());
     }
-
-    public int effectiveThreads() {
-        return threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
-    }
 }
