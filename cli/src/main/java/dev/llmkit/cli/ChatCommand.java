@@ -42,32 +42,15 @@ public final class ChatCommand implements Callable<Integer> {
     @Option(names = {"-n", "--max-tokens"}, paramLabel = "N", defaultValue = "256", description = "Tokens per answer at most (default ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.7", description = "0 = greedy (default ${DEFAULT-VALUE}).")
-    float temperature;
-
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Keep the K most likely tokens, 0 = off (default).")
-    int topK;
-
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95", description = "Nucleus sampling threshold, 1 = off (default ${DEFAULT-VALUE}).")
-    float topP;
-
-    @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1.0", description = "Penalty on tokens already present, 1 = off (default).")
-    float repetitionPenalty;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Sampling seed (default ${DEFAULT-VALUE}).")
-    long seed;
+    @picocli.CommandLine.Mixin
+    SamplerOptions sampling;
 
     @Option(names = "--threads", paramLabel = "N", description = "Engine threads (default: all cores).")
     Integer threads;
 
     @Override
     public Integer call() throws Exception {
-        Sampler.Params sp;
-        try {
-            sp = new Sampler.Params(temperature, topK, topP, repetitionPenalty, seed);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(e.getMessage(), "see llmkit chat --help");
-        }
+        Sampler.Params sp = sampling.params("chat");
         if (maxTokens < 1) throw new ConfigException("--max-tokens must be >= 1, got " + maxTokens, null);
         Checkpoint.Loaded m = ModelCommand.load(model);
         if (m.chatTemplate() == null || !m.chatTemplate().contains(ChatTemplate.IM_START)) {

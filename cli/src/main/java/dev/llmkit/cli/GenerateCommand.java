@@ -29,38 +29,21 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-n", "--max-tokens"}, paramLabel = "N", defaultValue = "128", description = "Tokens to generate at most (default ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.8", description = "0 = greedy (default ${DEFAULT-VALUE}).")
-    float temperature;
-
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Keep the K most likely tokens, 0 = off (default).")
-    int topK;
-
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95", description = "Nucleus sampling threshold, 1 = off (default ${DEFAULT-VALUE}).")
-    float topP;
-
-    @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1.0", description = "Penalty on tokens already present, 1 = off (default).")
-    float repetitionPenalty;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Sampling seed (default ${DEFAULT-VALUE}).")
-    long seed;
-
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when this text appears (repeatable); it is not printed.")
     List<String> stop = new ArrayList<>();
 
     @Option(names = "--ignore-eot", description = "Do not stop at <|endoftext|>.")
     boolean ignoreEot;
 
+    @picocli.CommandLine.Mixin
+    SamplerOptions sampling;
+
     @Option(names = "--threads", paramLabel = "N", description = "Engine threads (default: all cores).")
     Integer threads;
 
     @Override
     public Integer call() {
-        Sampler.Params sp;
-        try {
-            sp = new Sampler.Params(temperature, topK, topP, repetitionPenalty, seed);
-        } catch (IllegalArgumentException e) {
-            throw new dev.llmkit.core.ConfigException(e.getMessage(), "see llmkit generate --help");
-        }
+        Sampler.Params sp = sampling.params("generate");
         if (maxTokens < 0) throw new dev.llmkit.core.ConfigException("--max-tokens must be >= 0, got " + maxTokens, null);
         Checkpoint.Loaded m = ModelCommand.load(model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);

@@ -47,30 +47,14 @@ public record FinetuneConfig(int steps, double epochs, int batchSize, int seqLen
         Objects.requireNonNull(systemPrompt, "system_prompt");
         Checks.require(steps >= 0, "steps", steps, "must be >= 0 (0 = from epochs)");
         Checks.require(epochs > 0 && epochs <= 1000, "epochs", epochs, "must be in (0, 1000]");
-        Checks.require(batchSize >= 1 && batchSize <= 4096, "batch_size", batchSize, "must be in [1, 4096]");
-        Checks.require(seqLen >= 2 && seqLen <= 1 << 16, "seq_len", seqLen, "must be in [2, 65536]");
-        Checks.require((long) batchSize * seqLen <= 1 << 20, "batch_size", batchSize, "times seq_len must be at most 1048576 tokens");
-        Checks.require(gradAccum >= 1, "grad_accum", gradAccum, "must be >= 1");
-        Checks.require(lr > 0 && lr < 1, "lr", lr, "must be in (0, 1)");
-        Checks.require(minLr >= 0 && minLr <= lr, "min_lr", minLr, "must be in [0, lr]");
-        Checks.require(warmupSteps >= 0, "warmup_steps", warmupSteps, "must be >= 0");
-        Checks.require(weightDecay >= 0 && weightDecay < 1, "weight_decay", weightDecay, "must be in [0, 1)");
-        Checks.require(beta1 >= 0 && beta1 < 1, "beta1", beta1, "must be in [0, 1)");
-        Checks.require(beta2 >= 0 && beta2 < 1, "beta2", beta2, "must be in [0, 1)");
-        Checks.require(eps > 0 && eps < 1, "eps", eps, "must be in (0, 1)");
-        Checks.require(gradClip >= 0, "grad_clip", gradClip, "must be >= 0 (0 = off)");
-        Checks.require(evalInterval >= 0, "eval_interval", evalInterval, "must be >= 0 (0 = only at the end)");
-        Checks.require(evalBatches >= 1, "eval_batches", evalBatches, "must be >= 1");
-        Checks.require(keepCheckpoints >= 1, "keep_checkpoints", keepCheckpoints, "must be >= 1");
+        Checks.loop(batchSize, seqLen, gradAccum, lr, minLr, warmupSteps, weightDecay, beta1, beta2, eps, gradClip, evalInterval, evalBatches,
+                keepCheckpoints, threads, matmul, onNonFinite);
         Checks.require(valFraction >= 0 && valFraction < 1, "val_fraction", valFraction, "must be in [0, 1)");
         Checks.require(emSamples >= 0 && emSamples <= 100_000, "em_samples", emSamples, "must be in [0, 100000]");
         Checks.require(emMaxTokens >= 1 && emMaxTokens <= 4096, "em_max_tokens", emMaxTokens, "must be in [1, 4096]");
         Checks.require(java.util.Set.of("auto", "prompt_completion", "question_answer", "alpaca", "messages", "sharegpt").contains(format),
                 "format", format, "must be auto, prompt_completion, question_answer, alpaca, messages or sharegpt");
         Checks.require(maxBadExamples >= 0, "max_bad_examples", maxBadExamples, "must be >= 0");
-        Checks.require(threads >= 0 && threads <= 1024, "threads", threads, "must be in [0, 1024] (0 = all cores)");
-        Checks.require("java".equals(matmul) || "nd4j".equals(matmul), "matmul", matmul, "must be java or nd4j");
-        Checks.require("stop".equals(onNonFinite) || "skip".equals(onNonFinite), "on_non_finite", onNonFinite, "must be stop or skip");
     }
 
     public static FinetuneConfig defaults() {
