@@ -84,6 +84,7 @@ final class Metrics implements AutoCloseable {
             add(chart, "validation exact match (right axis)", exact).setMarker(SeriesMarkers.DIAMOND).setYAxisGroup(1);
             chart.setYAxisGroupTitle(1, "exact match");
             chart.getStyler().setYAxisMin(1, 0.0).setYAxisMax(1, 1.0);
+            chart.getStyler().setYAxisGroupPosition(1, org.knowm.xchart.style.Styler.YAxisPosition.Right);
         }
         Path tmp = plot.resolveSibling(".loss.tmp.png");
         try {
