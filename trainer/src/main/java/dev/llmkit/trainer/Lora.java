@@ -20,9 +20,10 @@ final class Lora {
     private final Parallel par;
     private final int r, shift;                           // grad[i - shift] is parameter i's gradient (the trainable range)
     private final float s, dropout;
-    private final float[][][] h, mask;                    // [L][target][BT, r]; [L][target][BT, in] (dropout only)
-    private final float[][][] at, bt;                     // [L][target] A^T [in, r]; s * B^T [r, out], refreshed per pass
-    private final float[] dh, xd, tmpB, tmpA, dxs;        // scratch: [BT, r], [BT, maxIn], [maxOut, r], [r, maxIn], [BT, maxIn]
+    private final float[][][] h;                          // [L][target][BT, r]
+    private final long[][][] kept;                        // [L][target] dropout's mask, one bit per input element (dropout only)
+    private final float[][][] bt;                         // [L][target] s * B^T [r, out], refreshed per pass
+    private final float[] dh, xd, tmpB, tmpA, dxs;        // scratch: [BT, r], [BT, maxIn], [r, maxOut], [r, maxIn], [BT, maxIn]
     private final float[][] scratch;
 
     Lora(ParamLayout layout, int maxRows, Parallel par) {
@@ -35,15 +36,13 @@ final class Lora {
         this.dropout = (float) layout.lora.dropout();
         int n = c.nLayers(), nt = ParamLayout.Target.values().length, maxIn = Math.max(c.dim(), c.hiddenDim());
         h = new float[n][nt][];
-        mask = new float[n][nt][];
-        at = new float[n][nt][];
+        kept = new long[n][nt][];
         bt = new float[n][nt][];
         for (int l = 0; l < n; l++) {
             for (ParamLayout.Target t : ParamLayout.Target.values()) {
                 if (layout.loraA[l][t.ordinal()] < 0) continue;
                 h[l][t.ordinal()] = new float[maxRows * r];
-                if (dropout > 0) mask[l][t.ordinal()] = new float[maxRows * t.in(c)];
-                at[l][t.ordinal()] = new float[t.in(c) * r];
+                if (dropout > 0) kept[l][t.ordinal()] = new long[(int) (((long) maxRows * t.in(c) + 63) / 64)];
                 bt[l][t.ordinal()] = new float[r * t.out(c)];
             }
         }
@@ -60,41 +59,40 @@ final class Lora {
         return layout.loraA[l][t.ordinal()] >= 0;
     }
 
-    /** Transposed copies of every A and of s * B (the weights changed since the last pass). */
+    /** s * B^T of every adapter (the weights changed since the last pass). */
     void prepare(float[] p) {
         for (int l = 0; l < c.nLayers(); l++) {
             for (ParamLayout.Target t : ParamLayout.Target.values()) {
                 if (!has(l, t)) continue;
-                int in = t.in(c), out = t.out(c), a = layout.loraA[l][t.ordinal()], b = layout.loraB[l][t.ordinal()];
-                float[] ta = at[l][t.ordinal()], tb = bt[l][t.ordinal()];
-                for (int i = 0; i < r; i++) for (int j = 0; j < in; j++) ta[j * r + i] = p[a + i * in + j];
+                int out = t.out(c), b = layout.loraB[l][t.ordinal()];
+                float[] tb = bt[l][t.ordinal()];
                 for (int o = 0; o < out; o++) for (int i = 0; i < r; i++) tb[i * out + o] = s * p[b + o * r + i];
             }
         }
     }
 
     /** y[rows, slice] += s * (x * mask) A^T B^T; draws the dropout mask when training. */
-    void forward(int l, ParamLayout.Target t, float[] x, int ldx, float[] y, int yOff, int ldy, int rows, boolean training, long noise) {
+    void forward(int l, ParamLayout.Target t, float[] x, int ldx, float[] y, int yOff, int ldy, int rows, boolean training, long noise, float[] p) {
         int in = t.in(c), out = t.out(c), k = t.ordinal();
         float[] input = x;
         int ld = ldx;
         if (training && dropout > 0) {
-            float[] m = mask[l][k];
+            long[] m = kept[l][k];
+            java.util.Arrays.fill(m, 0L);
             SplittableRandom rnd = new SplittableRandom(noise ^ (0x9E3779B97F4A7C15L * (l * 16L + k + 1)));
-            float keep = 1f / (1f - dropout);
             int drop = (int) Math.round(dropout * 65536.0);     // p in steps of 1/65536: four draws per random long
             long bits = 0;
             for (int i = 0; i < rows * in; i++) {
                 if ((i & 3) == 0) bits = rnd.nextLong();
-                m[i] = (int) (bits & 0xFFFF) < drop ? 0f : keep;
+                if ((int) (bits & 0xFFFF) >= drop) m[i >>> 6] |= 1L << i;
                 bits >>>= 16;
             }
-            for (int row = 0; row < rows; row++) for (int j = 0; j < in; j++) xd[row * in + j] = x[row * ldx + j] * m[row * in + j];
+            masked(x, ldx, m, rows, in, xd);
             input = xd;
             ld = in;
         }
         float[] hl = h[l][k];
-        gemm(rows, r, in, input, 0, ld, 1, at[l][k], 0, r, hl, 0, r, false);
+        rank(rows, in, input, 0, ld, p, layout.loraA[l][k], hl);     // h = x A^T
         gemm(rows, out, r, hl, 0, r, 1, bt[l][k], 0, out, y, yOff, ldy, true);
     }
 
@@ -106,18 +104,18 @@ final class Lora {
     void backward(int l, ParamLayout.Target t, float[] dy, int dyOff, int ldy, float[] x, int ldx, float[] dx, int ldDx,
                   float[] p, float[] grad, int rows) {
         int in = t.in(c), out = t.out(c), k = t.ordinal(), a = layout.loraA[l][k], b = layout.loraB[l][k];
-        float[] hl = h[l][k], m = mask[l][k];
-        // 1. dB += s * dy^T h
-        gemm(out, r, rows, dy, dyOff, 1, ldy, hl, 0, r, tmpB, 0, r, false);
-        for (int i = 0; i < out * r; i++) grad[b - shift + i] += s * tmpB[i];
-        // 2. dh = s * dy B
-        gemm(rows, r, out, dy, dyOff, ldy, 1, p, b, r, dh, 0, r, false);
-        for (int i = 0; i < rows * r; i++) dh[i] *= s;
+        float[] hl = h[l][k];
+        long[] m = kept[l][k];
+        // 1. dB += s * dy^T h, as (dB)^T [r, out] = h^T dy: r rows against wide columns
+        gemm(r, out, rows, hl, 0, 1, r, dy, dyOff, ldy, tmpB, 0, out, false);
+        for (int o = 0; o < out; o++) for (int i = 0; i < r; i++) grad[b - shift + o * r + i] += s * tmpB[i * out + o];
+        // 2. dh = dy (s B), with s B^T [r, out] from prepare()
+        rank(rows, out, dy, dyOff, ldy, bt[l][k], 0, dh);
         // 3. dA += dh^T (x * mask)
         float[] input = x;
         int ld = ldx;
         if (m != null) {
-            for (int row = 0; row < rows; row++) for (int j = 0; j < in; j++) xd[row * in + j] = x[row * ldx + j] * m[row * in + j];
+            masked(x, ldx, m, rows, in, xd);
             input = xd;
             ld = in;
         }
@@ -128,8 +126,49 @@ final class Lora {
             gemm(rows, in, r, dh, 0, r, 1, p, a, in, dx, 0, ldDx, true);
         } else {
             gemm(rows, in, r, dh, 0, r, 1, p, a, in, dxs, 0, in, false);
-            for (int row = 0; row < rows; row++) for (int j = 0; j < in; j++) dx[row * ldDx + j] += dxs[row * in + j] * m[row * in + j];
+            float keep = 1f / (1f - dropout);
+            for (int row = 0; row < rows; row++) {
+                for (int j = 0, i = row * in; j < in; j++, i++) if ((m[i >>> 6] >>> i & 1L) != 0) dx[row * ldDx + j] += dxs[i] * keep;
+            }
         }
+    }
+
+    /** out[row, j] = x[row, j] / (1 - p) where the mask keeps it, else 0. */
+    private void masked(float[] x, int ldx, long[] m, int rows, int in, float[] out) {
+        float keep = 1f / (1f - dropout);
+        for (int row = 0; row < rows; row++) {
+            for (int j = 0, i = row * in; j < in; j++, i++) out[i] = (m[i >>> 6] >>> i & 1L) != 0 ? x[row * ldx + j] * keep : 0f;
+        }
+    }
+
+    /**
+     * out[row, i] = sum_j x[xOff + row ldx + j] m[mOff + i n + j] for rows x r: the rank-r products (x A^T, dy (s B))
+     * whose r output columns are too few for {@link Sgemm}'s 32-column panels. Rows split over threads; each sum
+     * runs in a fixed order (vector lanes, then the lanes in index order), so results do not depend on the threads.
+     */
+    private void rank(int rows, int n, float[] x, int xOff, int ldx, float[] m, int mOff, float[] out) {
+        par.range(rows, (r0, r1) -> {
+            for (int row = r0; row < r1; row++) {
+                for (int i = 0; i < r; i++) out[row * r + i] = dot(x, xOff + row * ldx, m, mOff + i * n, n);
+            }
+        });
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> S = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+
+    /** sum_j a[ao + j] b[bo + j] over n: lane-wise FMAs, then the lanes and the tail in index order (no reduceLanes). */
+    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int j = 0, len = S.length();
+        float sum = 0;
+        if (!TrainKernels.SCALAR && n >= len) {
+            jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(S);
+            for (; j <= n - len; j += len) {
+                acc = jdk.incubator.vector.FloatVector.fromArray(S, a, ao + j).fma(jdk.incubator.vector.FloatVector.fromArray(S, b, bo + j), acc);
+            }
+            for (int lane = 0; lane < len; lane++) sum += acc.lane(lane);
+        }
+        for (; j < n; j++) sum += a[ao + j] * b[bo + j];
+        return sum;
     }
 
     /** C[m, n] (+)= A B with A(i, p) = a[aOff + i aRow + p aCol] and B row-major with row stride ldb. */

@@ -186,26 +186,26 @@ public final class TrainModel implements AutoCloseable {
             // 1. attention: norm, fused qkv projection, rotary, causal attention, output projection
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r1[r] = TrainKernels.rmsnorm(x, r * dim, p, gNorm, xa, r * dim, dim, eps); });
             mm.xwT(xa, 0, p, layout.wqkv[l], q, 0, bt, qkvDim, dim, false);
-            adapt(l, ParamLayout.Target.Q, xa, dim, q, 0, qkvDim);
-            adapt(l, ParamLayout.Target.K, xa, dim, q, dim, qkvDim);
-            adapt(l, ParamLayout.Target.V, xa, dim, q, dim + kv, qkvDim);
+            adapt(p, l, ParamLayout.Target.Q, xa, dim, q, 0, qkvDim);
+            adapt(p, l, ParamLayout.Target.K, xa, dim, q, dim, qkvDim);
+            adapt(p, l, ParamLayout.Target.V, xa, dim, q, dim + kv, qkvDim);
             attention.forward(par, q, att[l], y[l], b, t, positions);     // rotates q and k first
             float[] xm = xmid[l];
             System.arraycopy(x, 0, xm, 0, bt * dim);
             mm.xwT(y[l], 0, p, layout.wo[l], xm, 0, bt, dim, dim, true);
-            adapt(l, ParamLayout.Target.O, y[l], dim, xm, 0, dim);
+            adapt(p, l, ParamLayout.Target.O, y[l], dim, xm, 0, dim);
             // 2. MLP: norm, fused gate|up projection, SwiGLU, down projection
             float[] xb = xn2[l], r2 = rstd2[l], h = h13[l], g = gact[l];
             int fNorm = layout.ffnNorm[l];
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r2[r] = TrainKernels.rmsnorm(xm, r * dim, p, fNorm, xb, r * dim, dim, eps); });
             mm.xwT(xb, 0, p, layout.w13[l], h, 0, bt, 2 * hidden, dim, false);
-            adapt(l, ParamLayout.Target.GATE, xb, dim, h, 0, 2 * hidden);
-            adapt(l, ParamLayout.Target.UP, xb, dim, h, hidden, 2 * hidden);
+            adapt(p, l, ParamLayout.Target.GATE, xb, dim, h, 0, 2 * hidden);
+            adapt(p, l, ParamLayout.Target.UP, xb, dim, h, hidden, 2 * hidden);
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swiglu(h, r * 2 * hidden, g, r * hidden, hidden); });
             float[] xo = xs[l + 1];
             System.arraycopy(xm, 0, xo, 0, bt * dim);
             mm.xwT(g, 0, p, layout.w2[l], xo, 0, bt, dim, hidden, true);
-            adapt(l, ParamLayout.Target.DOWN, g, hidden, xo, 0, dim);
+            adapt(p, l, ParamLayout.Target.DOWN, g, hidden, xo, 0, dim);
         }
         float[] xl = xs[nLayers];
         par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) rstdf[r] = TrainKernels.rmsnorm(xl, r * dim, p, layout.outputNorm, xf, r * dim, dim, eps); });
@@ -302,8 +302,8 @@ public final class TrainModel implements AutoCloseable {
     }
 
     /** The adapter of (l, t), when it has one: out[:, slice] += its contribution. */
-    private void adapt(int l, ParamLayout.Target t, float[] x, int ldx, float[] out, int outOff, int ldo) {
-        if (lora != null && lora.has(l, t)) lora.forward(l, t, x, ldx, out, outOff, ldo, b * this.t, training, noise);
+    private void adapt(float[] params, int l, ParamLayout.Target t, float[] x, int ldx, float[] out, int outOff, int ldo) {
+        if (lora != null && lora.has(l, t)) lora.forward(l, t, x, ldx, out, outOff, ldo, b * this.t, training, noise, params);
     }
 
     /** The adapter of (l, t), when it has one: its gradients, and dx += its input gradient. */
