@@ -21,7 +21,7 @@ final class Lora {
     private final int r, shift;                           // grad[i - shift] is parameter i's gradient (the trainable range)
     private final float s, dropout;
     private final float[][][] h;                          // [L][target][BT, r]
-    private final long[][][] kept;                        // [L][target] dropout's mask, one bit per input element (dropout only)
+    private final long[][][] kept;                        // [L][target] dropout's mask, one bit per input element, rows on whole words (dropout only)
     private final float[][][] bt;                         // [L][target] s * B^T [r, out], refreshed per pass
     private final float[] dh, xd, tmpB, tmpA, dxs;        // scratch: [BT, r], [BT, maxIn], [r, maxOut], [r, maxIn], [BT, maxIn]
     private final float[][] scratch;
@@ -42,7 +42,7 @@ final class Lora {
             for (ParamLayout.Target t : ParamLayout.Target.values()) {
                 if (layout.loraA[l][t.ordinal()] < 0) continue;
                 h[l][t.ordinal()] = new float[maxRows * r];
-                if (dropout > 0) kept[l][t.ordinal()] = new long[(int) (((long) maxRows * t.in(c) + 63) / 64)];
+                if (dropout > 0) kept[l][t.ordinal()] = new long[maxRows * words(t.in(c))];
                 bt[l][t.ordinal()] = new float[r * t.out(c)];
             }
         }
@@ -78,15 +78,21 @@ final class Lora {
         int ld = ldx;
         if (training && dropout > 0) {
             long[] m = kept[l][k];
-            java.util.Arrays.fill(m, 0L);
-            SplittableRandom rnd = new SplittableRandom(noise ^ (0x9E3779B97F4A7C15L * (l * 16L + k + 1)));
+            long seed = noise ^ (0x9E3779B97F4A7C15L * (l * 16L + k + 1));
             int drop = (int) Math.round(dropout * 65536.0);     // p in steps of 1/65536: four draws per random long
-            long bits = 0;
-            for (int i = 0; i < rows * in; i++) {
-                if ((i & 3) == 0) bits = rnd.nextLong();
-                if ((int) (bits & 0xFFFF) >= drop) m[i >>> 6] |= 1L << i;
-                bits >>>= 16;
-            }
+            par.range(rows, (r0, r1) -> {
+                for (int row = r0; row < r1; row++) {     // each row's mask from its own generator: the same bits on any thread count
+                    SplittableRandom rnd = new SplittableRandom(seed + row * 0xBF58476D1CE4E5B9L);
+                    int w0 = row * words(in);
+                    java.util.Arrays.fill(m, w0, w0 + words(in), 0L);
+                    long bits = 0;
+                    for (int j = 0; j < in; j++) {
+                        if ((j & 3) == 0) bits = rnd.nextLong();
+                        if ((int) (bits & 0xFFFF) >= drop) m[w0 + (j >>> 6)] |= 1L << j;
+                        bits >>>= 16;
+                    }
+                }
+            });
             masked(x, ldx, m, rows, in, xd);
             input = xd;
             ld = in;
@@ -107,7 +113,7 @@ final class Lora {
         float[] hl = h[l][k];
         long[] m = kept[l][k];
         // 1. dB += s * dy^T h, as (dB)^T [r, out] = h^T dy: r rows against wide columns
-        gemm(r, out, rows, hl, 0, 1, r, dy, dyOff, ldy, tmpB, 0, out, false);
+        wide(out, rows, hl, dy, dyOff, ldy, tmpB);
         for (int o = 0; o < out; o++) for (int i = 0; i < r; i++) grad[b - shift + o * r + i] += s * tmpB[i * out + o];
         // 2. dh = dy (s B), with s B^T [r, out] from prepare()
         rank(rows, out, dy, dyOff, ldy, bt[l][k], 0, dh);
@@ -119,7 +125,7 @@ final class Lora {
             input = xd;
             ld = in;
         }
-        gemm(r, in, rows, dh, 0, 1, r, input, 0, ld, tmpA, 0, in, false);
+        wide(in, rows, dh, input, 0, ld, tmpA);
         for (int i = 0; i < r * in; i++) grad[a - shift + i] += tmpA[i];
         // 4. dx += (dh A) * mask
         if (m == null) {
@@ -127,18 +133,34 @@ final class Lora {
         } else {
             gemm(rows, in, r, dh, 0, r, 1, p, a, in, dxs, 0, in, false);
             float keep = 1f / (1f - dropout);
-            for (int row = 0; row < rows; row++) {
-                for (int j = 0, i = row * in; j < in; j++, i++) if ((m[i >>> 6] >>> i & 1L) != 0) dx[row * ldDx + j] += dxs[i] * keep;
-            }
+            par.range(rows, (r0, r1) -> {
+                for (int row = r0; row < r1; row++) {
+                    int w0 = row * words(in);
+                    for (int j = 0; j < in; j++) if (kept(m, w0, j)) dx[row * ldDx + j] += dxs[row * in + j] * keep;
+                }
+            });
         }
     }
 
     /** out[row, j] = x[row, j] / (1 - p) where the mask keeps it, else 0. */
     private void masked(float[] x, int ldx, long[] m, int rows, int in, float[] out) {
         float keep = 1f / (1f - dropout);
-        for (int row = 0; row < rows; row++) {
-            for (int j = 0, i = row * in; j < in; j++, i++) out[i] = (m[i >>> 6] >>> i & 1L) != 0 ? x[row * ldx + j] * keep : 0f;
-        }
+        par.range(rows, (r0, r1) -> {
+            for (int row = r0; row < r1; row++) {
+                int w0 = row * words(in);
+                for (int j = 0; j < in; j++) out[row * in + j] = kept(m, w0, j) ? x[row * ldx + j] * keep : 0f;
+            }
+        });
+    }
+
+    /** Words of a mask row of n bits (rows start on whole words, so threads never share a word). */
+    private static int words(int n) {
+        return (n + 63) >>> 6;
+    }
+
+    /** Whether the mask keeps element j of a row whose words start at w0. */
+    private static boolean kept(long[] m, int w0, int j) {
+        return (m[w0 + (j >>> 6)] >>> j & 1L) != 0;
     }
 
     /**
@@ -169,6 +191,18 @@ final class Lora {
         }
         for (; j < n; j++) sum += a[ao + j] * b[bo + j];
         return sum;
+    }
+
+    /**
+     * C[r, n] = H^T X for H [rows, r] and X [rows, n] (row stride ldx): r rows of output against wide columns,
+     * the columns split over threads in whole panels (each element computed by one thread, in a fixed order).
+     */
+    private void wide(int n, int rows, float[] hm, float[] x, int xOff, int ldx, float[] cm) {
+        int panels = Sgemm.panels(n);
+        par.parts(panels, (part, p0, p1) -> {
+            int c0 = p0 * Sgemm.NR, c1 = Math.min(n, p1 * Sgemm.NR);
+            if (c1 > c0) Sgemm.rows(0, r, c1 - c0, rows, hm, 0, 1, r, x, xOff + c0, ldx, Sgemm.NR, cm, c0, n, false, scratch[part]);
+        });
     }
 
     /** C[m, n] (+)= A B with A(i, p) = a[aOff + i aRow + p aCol] and B row-major with row stride ldb. */
