@@ -11,8 +11,9 @@ import java.util.SplittableRandom;
  * {@code dB += s * dy^T h}, {@code dA += (s * dy B)^T (x * mask)}, {@code dx += (s * dy B) A * mask},
  * where h = (x * mask) A^T is kept from the forward pass and mask is dropout's (0 or 1 / (1 - p),
  * drawn from the batch's noise seed, so a resumed run draws the same masks). Outputs and inputs are
- * column slices of the layer's activations (row strides given). Every product runs on {@link Sgemm}
- * with each element computed by one thread in a fixed order.
+ * column slices of the layer's activations (row strides given). The products with wide outputs run on
+ * {@link Sgemm}, the rank-r ones (x A^T, dy s B) as row dot products; each element is computed by one
+ * thread in a fixed order, so results do not depend on the thread count.
  */
 final class Lora {
     private final ParamLayout layout;
@@ -23,7 +24,7 @@ final class Lora {
     private final float[][][] h;                          // [L][target][BT, r]
     private final long[][][] kept;                        // [L][target] dropout's mask, one bit per input element, rows on whole words (dropout only)
     private final float[][][] bt;                         // [L][target] s * B^T [r, out], refreshed per pass
-    private final float[] dh, xd, tmpB, tmpA, dxs;        // scratch: [BT, r], [BT, maxIn], [r, maxOut], [r, maxIn], [BT, maxIn]
+    private final float[] dh, xd, tmpB, tmpA, dxs;        // scratch: [BT, r], [BT, maxIn] (dropout), [r, maxOut], [r, maxIn], [BT, maxIn] (dropout)
     private final float[][] scratch;
 
     Lora(ParamLayout layout, int maxRows, Parallel par) {
@@ -47,8 +48,8 @@ final class Lora {
             }
         }
         dh = new float[maxRows * r];
-        xd = new float[maxRows * maxIn];
-        dxs = new float[maxRows * maxIn];
+        xd = dropout > 0 ? new float[maxRows * maxIn] : null;     // the dropped-out input, only with dropout
+        dxs = dropout > 0 ? new float[maxRows * maxIn] : null;
         tmpB = new float[maxIn * r];
         tmpA = new float[r * maxIn];
         scratch = new float[par.threads()][];
