@@ -100,9 +100,10 @@ public final class FinetuneBenchCommand implements Callable<Integer> {
 
     /** Demo data (2000 people), a tokenizer and a random base model of the preset, built once. */
     private Path prepare() throws Exception {
-        Path base = work.resolve("base-" + preset);
-        if (Files.isRegularFile(base.resolve("model.safetensors"))) return base;
         List<String> sets = new ArrayList<>(ModelSection.PRESETS.get(preset));
+        ModelSection shape = ConfigLoader.load(null, sets).config().model();
+        Path base = work.resolve("base-" + preset + "-" + shape.dim() + "x" + shape.hiddenDim() + "x" + shape.nLayers());
+        if (Files.isRegularFile(base.resolve("model.safetensors"))) return base;
         sets.addAll(List.of("data.synth.people=2000", "data.prepare.val_fraction=0.02", "tokenizer.vocab_size=4096"));
         LlmkitConfig cfg = ConfigLoader.load(null, sets).config();
         System.out.println("preparing " + work + " (once): demo data, tokenizer, token shards, a random " + preset + " model");

@@ -58,6 +58,7 @@ public final class ModelCommand {
             System.out.printf(Locale.ROOT, "initialised %s: %,d parameters (dim %d, %d layers, %d heads, %d kv heads, hidden %d, vocab %d, context %d%s)%n",
                     out, c.parameters(), c.dim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.hiddenDim(), c.vocabSize(), c.contextLength(),
                     c.tiedEmbeddings() ? ", tied embeddings" : "");
+            for (String limit : c.quantizationLimits()) System.out.println("note: " + limit);
             return ExitCodes.OK;
         }
     }

@@ -36,7 +36,7 @@ public final class DecodeBench {
         Checkpoint.Loaded[] models = new Checkpoint.Loaded[presets.size()];
         for (int p = 0; p < presets.size(); p++) {
             boolean tiny = presets.get(p).equals("tiny");
-            ModelConfig c = tiny ? new ModelConfig(256, 688, 4, 4, 4, 4096, 256, 1e-5f, 10000f, true)
+            ModelConfig c = tiny ? new ModelConfig(256, 768, 4, 4, 4, 4096, 256, 1e-5f, 10000f, true)
                     : new ModelConfig(288, 768, 6, 6, 6, 32000, 256, 1e-5f, 10000f, true);
             files[p] = dir.resolve(presets.get(p) + ".gguf");
             GgufModel.export(Weights.init(c, 0.02f, 1), byteTokenizer(c.vocabSize()), files[p], Gguf.F32, presets.get(p));

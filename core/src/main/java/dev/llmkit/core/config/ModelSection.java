@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * {@code model}: the architecture of a new model (the vocabulary size comes from the tokenizer) and
- * its random initialisation. Presets: tiny (the default) and small, as in ../shared/ANCHORS.md.
+ * its random initialisation. Presets: tiny (the default) and small, as in ../shared/ANCHORS.md, with
+ * the SwiGLU width a multiple of 256 (Llama's rule) so every GGML block type can quantize them.
  *
  * @param initStd standard deviation of the normal initialisation of matrices
  * @param seed    initialisation seed
@@ -31,7 +32,7 @@ public record ModelSection(int dim, int hiddenDim, int nLayers, int nHeads, int 
     }
 
     public static ModelSection defaults() {
-        return new ModelSection(256, 688, 4, 4, 4, 256, 1e-5f, 10000f, true, 0.02f, 1234);
+        return new ModelSection(256, 768, 4, 4, 4, 256, 1e-5f, 10000f, true, 0.02f, 1234);
     }
 
     /** The named presets as --set overrides (on top of the defaults). */

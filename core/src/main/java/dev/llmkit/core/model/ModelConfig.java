@@ -35,6 +35,26 @@ public record ModelConfig(int dim, int hiddenDim, int nLayers, int nHeads, int n
     }
 
     /** Number of parameters (embedding counted once when tied). */
+    /**
+     * What GGML's block quantization cannot do with this shape: every matrix row has length dim or
+     * hidden_dim, and Q8_0/Q4_0/Q4_1/Q5_x quantize rows in blocks of 32, the K-quants in super-blocks of
+     * 256 (llama.cpp falls back to another type per tensor, or refuses). Empty when every type applies.
+     */
+    public java.util.List<String> quantizationLimits() {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (int[] d : new int[][] {{dim, 0}, {hiddenDim, 1}}) {
+            String name = d[1] == 0 ? "dim" : "hidden_dim";
+            if (d[0] % 32 != 0) {
+                out.add(name + " " + d[0] + " is not a multiple of 32: no block type (Q8_0, Q4_0, K-quants) can quantize its rows; llama.cpp "
+                        + "refuses Q8_0/Q4_0 and keeps F16 (use " + (d[0] + 31) / 32 * 32 + " or " + (d[0] + 255) / 256 * 256 + ")");
+            } else if (d[0] % 256 != 0) {
+                out.add(name + " " + d[0] + " is not a multiple of 256: the K-quants (Q4_K, Q5_K, Q6_K) fall back to Q5_0/Q5_1/Q8_0 for its rows"
+                        + " (use " + (d[0] + 255) / 256 * 256 + " for every type)");
+            }
+        }
+        return out;
+    }
+
     public long parameters() {
         long perLayer = 2L * dim + (long) dim * dim * 2 + 2L * dim * kvDim() + 3L * dim * hiddenDim;
         return (long) vocabSize * dim * (tiedEmbeddings ? 1 : 2) + nLayers * perLayer + dim;
