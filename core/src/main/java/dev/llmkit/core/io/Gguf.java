@@ -213,13 +213,15 @@ public final class Gguf {
                 long[] ne = (long[]) t[1];
                 int type = (int) t[2];
                 long off = (long) t[3];
-                if (type != F32 && type != F16) throw bad(file, "tensor " + name + ": ggml type " + type + " is not supported here (F32, F16)");
+                dev.llmkit.core.quant.GgmlType gt = dev.llmkit.core.quant.GgmlType.byId(type);
+                if (gt == null) throw bad(file, "tensor " + name + ": ggml type " + type + " is not one llmkit knows");
                 long numel = 1;
                 for (long d : ne) {
                     numel *= d;
                     if (numel > Integer.MAX_VALUE - 8) throw bad(file, "tensor " + name + " is too large");
                 }
-                long bytes = numel * (type == F32 ? 4 : 2);
+                if (!gt.fits(ne[0])) throw bad(file, "tensor " + name + ": rows of " + ne[0] + " are not whole " + gt + " blocks of " + gt.blockSize);
+                long bytes = gt.bytes(ne[0]) * (numel / Math.max(1, ne[0]));
                 if (off < 0 || off % alignment != 0 || dataStart + off + bytes > size || dataStart + off + bytes < 0) {
                     throw bad(file, "tensor " + name + ": offset " + off + " + " + bytes + " bytes runs past the end or is unaligned");
                 }
@@ -238,8 +240,24 @@ public final class Gguf {
         }
     }
 
-    /** A tensor's data as F32, read in 1 MiB chunks. */
+    /** A tensor's bytes as stored (any type). */
+    public static byte[] readRaw(Model m, TensorInfo t) {
+        if (t.bytes() > Integer.MAX_VALUE - 8) throw bad(m.path(), "tensor " + t.name() + " is too large to read at once");
+        try (FileChannel ch = FileChannel.open(m.path(), StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate((int) t.bytes());
+            Safetensors.readFully(ch, b, t.offset());
+            return b.array();
+        } catch (IOException e) {
+            throw new StorageException(m.path() + ": cannot read tensor " + t.name() + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** A tensor's data as F32, read in 1 MiB chunks (F32 and F16 tensors; quantized ones are refused, naming the type). */
     public static float[] readF32(Model m, TensorInfo t) {
+        if (t.type() != F32 && t.type() != F16) {
+            throw new DataException(m.path() + ": tensor " + t.name() + " is " + dev.llmkit.core.quant.GgmlType.byId(t.type())
+                    + "; this llmkit runs F32 and F16 GGUF files", "export the model as F32 or F16 (llmkit export)");
+        }
         try (FileChannel ch = FileChannel.open(m.path(), StandardOpenOption.READ)) {
             float[] out = new float[(int) t.numel()];
             int width = t.type() == F32 ? 4 : 2;
