@@ -161,16 +161,7 @@ public final class ChatCommand implements Callable<Integer> {
 
         /** Prints the complete UTF-8 characters past {@code shown}; returns the new count of bytes shown. */
         private static int emit(byte[] b, int shown, PrintStream out) {
-            int end = b.length;
-            int i = end - 1, back = 0;
-            while (i >= shown && back < 3 && (b[i] & 0xC0) == 0x80) {
-                i--;
-                back++;
-            }
-            if (i >= shown) {
-                int lead = b[i] & 0xFF, need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-                if (end - i < need) end = i;
-            }
+            int end = dev.llmkit.eval.engine.Generator.completePrefix(b);
             if (end > shown) {
                 out.print(new String(b, shown, end - shown, StandardCharsets.UTF_8));
                 out.flush();

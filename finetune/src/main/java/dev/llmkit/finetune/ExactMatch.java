@@ -83,15 +83,20 @@ public final class ExactMatch {
             for (int v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
             if (best == imEnd || best == eot) break;
             byte[] b = tok.tokenBytes(best);
-            if (raw && new String(b, java.nio.charset.StandardCharsets.UTF_8).contains("\n")) {
-                String s = new String(b, java.nio.charset.StandardCharsets.UTF_8);
-                out.writeBytes(s.substring(0, s.indexOf('\n')).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            int nl = raw ? indexOf(b, (byte) '\n') : -1;     // a raw answer ends at its line
+            if (nl >= 0) {
+                out.write(b, 0, nl);
                 break;
             }
             out.writeBytes(b);
             if (n + 1 < maxTokens) logits = engine.forward(best, pos++, true);
         }
         return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static int indexOf(byte[] b, byte v) {
+        for (int i = 0; i < b.length; i++) if (b[i] == v) return i;
+        return -1;
     }
 
     /** Whitespace trimmed and collapsed to single spaces, one trailing period removed; case kept. */

@@ -75,11 +75,12 @@ public final class Finetuner {
             if (!resume) Json.write(out.resolve("report.json"), report);
             listener.log(summary(read, split, batches, steps));
             // 3. The loop: full weights, or adapters on the frozen base
-            Checkpoints ckpts = checkpoints(base, read, fields, cfg, loopConfig(cfg, (int) steps), out, tok, tokJson);
+            LoopConfig loop = loopConfig(cfg, (int) steps);
+            Checkpoints ckpts = checkpoints(base, read, fields, cfg, loop, out, tok, tokJson);
             ParamLayout layout = new ParamLayout(mc, cfg.lora());
             List<Conversation> emSet = new ArrayList<>();
             for (int i = 0; i < Math.min(cfg.emSamples(), split.val().size()); i++) emSet.add(split.val().get(i).conversation());
-            TrainingLoop.Result r = TrainingLoop.run(layout, loopConfig(cfg, (int) steps), tok, batches, ckpts, () -> init(layout, w, cfg.seed()), resume,
+            TrainingLoop.Result r = TrainingLoop.run(layout, loop, tok, batches, ckpts, () -> init(layout, w, cfg.seed()), resume,
                     new EmStage(layout, tok, emSet, cfg, ckpts), progress, listener);
             Json.write(out.resolve("report.json"), report);
             Path merged = cfg.lora().enabled() && cfg.lora().merge() && r.checkpoint() != null ? merge(base, r.checkpoint(), tokJson, out, listener) : null;

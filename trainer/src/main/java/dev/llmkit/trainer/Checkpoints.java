@@ -218,17 +218,16 @@ public final class Checkpoints {
 
     /** Whether the run directory {@code out} holds a complete checkpoint. */
     public static boolean exist(Path out) {
-        Path dir = out.resolve("checkpoints");
-        if (!Files.isDirectory(dir)) return false;
-        try (Stream<Path> st = Files.list(dir)) {
-            return st.anyMatch(p -> NAME.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p.resolve("trainer-state/state.json")));
-        } catch (IOException e) {
-            throw new StorageException(dir + ": cannot list: " + e.getMessage(), null, e);
-        }
+        return !complete(out.resolve("checkpoints")).isEmpty();
     }
 
     /** Complete checkpoints, oldest first. */
     List<Path> list() {
+        return complete(dir);
+    }
+
+    /** The complete checkpoints in {@code dir} (step-NNNNNN with trainer-state/state.json), oldest first. */
+    private static List<Path> complete(Path dir) {
         List<Path> r = new ArrayList<>();
         if (!Files.isDirectory(dir)) return r;
         try (Stream<Path> st = Files.list(dir)) {

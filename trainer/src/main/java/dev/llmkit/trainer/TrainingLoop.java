@@ -191,6 +191,7 @@ public final class TrainingLoop {
         final Batch[] micro;
         final int[] byteLength;
         private double lastVal = Double.NaN, lastBpb = Double.NaN, elapsedBefore;
+        private double stepWeight;     // the loss weight of the current step's micro-batches
         private long first;
         private Path last;
 
@@ -261,19 +262,17 @@ public final class TrainingLoop {
         /** The gradient of this step's batches, accumulated into grad; returns the step's loss (weighted mean). */
         private double microSteps() {
             Arrays.fill(grad, 0f);
-            double weight = 0;
-            for (Batch b : micro) weight += b.weightSum();
-            if (weight == 0) return Double.NaN;     // nothing to learn in this step: update() leaves the weights as they are
+            stepWeight = 0;
+            for (Batch b : micro) stepWeight += b.weightSum();
+            if (stepWeight == 0) return Double.NaN;     // nothing to learn in this step: update() leaves the weights as they are
             double loss = 0;
-            for (Batch b : micro) loss += model.step(s.params, b, grad, (float) (1 / weight));
-            return loss / weight;
+            for (Batch b : micro) loss += model.step(s.params, b, grad, (float) (1 / stepWeight));
+            return loss / stepWeight;
         }
 
         /** Clips and applies the update, or refuses a non-finite one (stop, or skip the batch). */
         private void update(double loss, double norm, double lr) {
-            double weight = 0;
-            for (Batch b : micro) weight += b.weightSum();
-            if (weight == 0) {
+            if (stepWeight == 0) {
                 listener.log("step " + (s.step + 1) + ": no token of its batches carries a loss weight; nothing to learn, no update");
             } else if (Double.isFinite(loss) && Double.isFinite(norm)) {
                 float clip = cfg.gradClip() > 0 && norm > cfg.gradClip() ? (float) (cfg.gradClip() / norm) : 1f;

@@ -51,14 +51,7 @@ final class GgmlCodecs {
 
     /** Q4_0: max = the value of largest magnitude, d = max / -8, q = min(15, (int8) (x / d + 8.5)). */
     private static void q4_0(float[] x, int xo, byte[] out, int oo) {
-        float amax = 0, max = 0;
-        for (int j = 0; j < 32; j++) {
-            float v = x[xo + j];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
+        float max = signedMax(x, xo);
         float d = max / -8f, id = d != 0f ? 1f / d : 0f;
         putU16(out, oo, Float.floatToFloat16(d));
         for (int j = 0; j < 16; j++) {
@@ -85,14 +78,7 @@ final class GgmlCodecs {
 
     /** Q5_0: as Q4_0 with d = max / -16 and q = min(31, (int8) (x / d + 16.5)); the 5th bits in qh. */
     private static void q5_0(float[] x, int xo, byte[] out, int oo) {
-        float amax = 0, max = 0;
-        for (int j = 0; j < 32; j++) {
-            float v = x[xo + j];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
+        float max = signedMax(x, xo);
         float d = max / -16f, id = d != 0f ? 1f / d : 0f;
         putU16(out, oo, Float.floatToFloat16(d));
         int qh = 0;
@@ -123,6 +109,19 @@ final class GgmlCodecs {
             qh |= ((x1 & 0x10) >>> 4) << (j + 16);
         }
         putU32(out, oo + 4, qh);
+    }
+
+    /** The value of largest magnitude of a block of 32 (the first of equals), sign kept: the _0 types' scale. */
+    private static float signedMax(float[] x, int xo) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < 32; j++) {
+            float v = x[xo + j];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        return max;
     }
 
     /** Q4_0/Q4_1/Q5_0/Q5_1 blocks back to floats: x = d * q (+ m), with q centred at 8 or 16 for the _0 types. */

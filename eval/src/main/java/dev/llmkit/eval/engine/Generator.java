@@ -118,17 +118,17 @@ public final class Generator {
         String text() {
             return all.toString();
         }
+    }
 
-        /** Length of the longest prefix that does not end inside a UTF-8 sequence. */
-        static int completePrefix(byte[] b) {
-            int n = b.length, i = n - 1, back = 0;
-            while (i >= 0 && back < 3 && (b[i] & 0xC0) == 0x80) {
-                i--;
-                back++;
-            }
-            if (i < 0) return n;
-            int lead = b[i] & 0xFF, need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-            return n - i >= need ? n : i;
+    /** Length of the longest prefix of b that does not end inside a UTF-8 sequence (what can be printed now). */
+    public static int completePrefix(byte[] b) {
+        int n = b.length, i = n - 1, back = 0;
+        while (i >= 0 && back < 3 && (b[i] & 0xC0) == 0x80) {
+            i--;
+            back++;
         }
+        if (i < 0) return n;
+        int lead = b[i] & 0xFF, need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        return n - i >= need ? n : i;
     }
 }
