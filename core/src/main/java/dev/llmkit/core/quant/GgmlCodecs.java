@@ -19,6 +19,9 @@ final class GgmlCodecs {
             case Q4_1 -> { for (int b = 0; b < n / 32; b++) q4_1(x, xo + 32 * b, out, oo + 20 * b); }
             case Q5_0 -> { for (int b = 0; b < n / 32; b++) q5_0(x, xo + 32 * b, out, oo + 22 * b); }
             case Q5_1 -> { for (int b = 0; b < n / 32; b++) q5_1(x, xo + 32 * b, out, oo + 24 * b); }
+            case Q4_K -> { for (int b = 0; b < n / 256; b++) KQuants.quantizeQ45K(4, x, xo + 256 * b, out, oo + 144 * b); }
+            case Q5_K -> { for (int b = 0; b < n / 256; b++) KQuants.quantizeQ45K(5, x, xo + 256 * b, out, oo + 176 * b); }
+            case Q6_K -> { for (int b = 0; b < n / 256; b++) KQuants.quantizeQ6K(x, xo + 256 * b, out, oo + 210 * b); }
             default -> throw new UnsupportedOperationException(t + " has no codec in this llmkit");
         }
     }
@@ -36,6 +39,9 @@ final class GgmlCodecs {
                 }
             }
             case Q4_0, Q4_1, Q5_0, Q5_1 -> { for (int b = 0; b < n / 32; b++) dequantize4or5(t, in, io + t.blockBytes * b, out, oo + 32 * b); }
+            case Q4_K -> { for (int b = 0; b < n / 256; b++) KQuants.dequantizeQ45K(4, in, io + 144 * b, out, oo + 256 * b); }
+            case Q5_K -> { for (int b = 0; b < n / 256; b++) KQuants.dequantizeQ45K(5, in, io + 176 * b, out, oo + 256 * b); }
+            case Q6_K -> { for (int b = 0; b < n / 256; b++) KQuants.dequantizeQ6K(in, io + 210 * b, out, oo + 256 * b); }
             default -> throw new UnsupportedOperationException(t + " has no codec in this llmkit");
         }
     }

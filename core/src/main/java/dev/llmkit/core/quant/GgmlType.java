@@ -2,9 +2,8 @@ package dev.llmkit.core.quant;
 
 /**
  * The GGML tensor types as data: id (as GGUF stores it), elements per block and bytes per block.
- * The types with a scalar reference codec ({@link #hasCodec()}) quantize and dequantize here, exactly
- * as llama.cpp's reference quantizers (ggml-quants.c) do; the K-quants are known by layout (so files
- * holding them are read and sized correctly) and get their codecs later.
+ * Every type quantizes and dequantizes here with a scalar reference codec, exactly as llama.cpp's
+ * reference quantizers (ggml-quants.c) do ({@link KQuants} for the super-block types).
  *
  * <pre>
  * F32   1 x 4 bytes          F16  1 x 2 (IEEE half)    BF16 1 x 2 (upper half of F32, round to nearest even)
@@ -13,12 +12,12 @@ package dev.llmkit.core.quant;
  * Q5_0  32: d f16, qh u32 (5th bits), 16 nibbles                                               22 bytes
  * Q5_1  32: d f16, m f16, qh u32, 16 nibbles                                                   24 bytes
  * Q8_0  32: d f16, 32 int8                                                                     34 bytes
- * Q4_K 256: 144 bytes   Q5_K 256: 176 bytes   Q6_K 256: 210 bytes
+ * Q4_K 256: 144 bytes   Q5_K 256: 176 bytes   Q6_K 256: 210 bytes (layouts in KQuants)
  * </pre>
  */
 public enum GgmlType {
     F32(0, 1, 4, true), F16(1, 1, 2, true), Q4_0(2, 32, 18, true), Q4_1(3, 32, 20, true), Q5_0(6, 32, 22, true),
-    Q5_1(7, 32, 24, true), Q8_0(8, 32, 34, true), Q4_K(12, 256, 144, false), Q5_K(13, 256, 176, false), Q6_K(14, 256, 210, false),
+    Q5_1(7, 32, 24, true), Q8_0(8, 32, 34, true), Q4_K(12, 256, 144, true), Q5_K(13, 256, 176, true), Q6_K(14, 256, 210, true),
     BF16(30, 1, 2, true);
 
     public final int id, blockSize, blockBytes;

@@ -23,7 +23,8 @@ class GgmlTypeTest {
         assumeTrue(Files.isRegularFile(GOLDEN.resolve("m-f32.gguf")), "no ../shared/golden/quant here");
         Gguf.Model src = Gguf.read(GOLDEN.resolve("m-f32.gguf"));
         String[][] files = {{"m-f16.gguf", "F16"}, {"m-q8_0.gguf", "Q8_0"}, {"m-q4_0.gguf", "Q4_0"}, {"m-q4_1.gguf", "Q4_1"},
-            {"m-q5_0.gguf", "Q5_0"}, {"m-q5_1.gguf", "Q5_1"}};
+            {"m-q5_0.gguf", "Q5_0"}, {"m-q5_1.gguf", "Q5_1"},
+            {"m-q6_k-pure.gguf", "Q6_K"}, {"m-q4_k_m-pure.gguf", "Q4_K"}, {"m-q5_k_m.gguf", "Q5_K"}};
         for (String[] f : files) {
             Gguf.Model q = Gguf.read(GOLDEN.resolve(f[0]));
             GgmlType type = GgmlType.valueOf(f[1]);
@@ -66,12 +67,16 @@ class GgmlTypeTest {
                     case Q5_0 -> amax / 16.0;
                     case Q4_1 -> (hi - lo) / 15.0;
                     case Q5_1 -> (hi - lo) / 31.0;
+                    case Q4_K -> (hi - Math.min(lo, 0)) / 15.0;     // sub-blocks of 32 with a 6-bit scale and min
+                    case Q5_K -> (hi - Math.min(lo, 0)) / 31.0;
+                    case Q6_K -> amax / 32.0;                       // sub-blocks of 16 with an 8-bit scale
                     default -> amax * 0.01;     // F32, F16, BF16: relative rounding
                 };
                 for (int j = 0; j < 32; j++) {
                     int i = 32 * b + j;
-                    // _0 types: the side opposite the largest value ends one step short (q clamps at 15 or 31)
-                    double bound = (t == GgmlType.Q4_0 || t == GgmlType.Q5_0 ? 1.01 : 0.51) * step + 1e-3 * amax + 1e-30;
+                    // _0 types: the side opposite the largest value ends one step short (q clamps at 15 or 31);
+                    // K-quants: the 6- or 8-bit sub-block scales move the step itself
+                    double bound = (t == GgmlType.Q4_0 || t == GgmlType.Q5_0 ? 1.01 : t.blockSize == 256 ? 1.5 : 0.51) * step + 1e-3 * amax + 1e-30;
                     assertEquals(x[i], y[i], bound, t + " element " + i);
                 }
             }
