@@ -53,8 +53,24 @@ public final class Gguf {
         public static Value bool(boolean v) { return new Value(T_BOOL, -1, v ? 1L : 0L); }
     }
 
-    /** A tensor to write: F32 data in PyTorch shape order, stored as {@code type}. */
-    public record OutTensor(String name, int[] shape, float[] data, int type) {}
+    /**
+     * A tensor to write, shape in PyTorch order: F32 {@code data} stored as {@code type} (F32 or F16),
+     * or, when {@code raw} is not null, bytes already in the block type {@code type}.
+     */
+    public record OutTensor(String name, int[] shape, float[] data, int type, byte[] raw) {
+        public OutTensor(String name, int[] shape, float[] data, int type) {
+            this(name, shape, data, type, null);
+        }
+
+        /** Bytes already encoded as {@code type}. */
+        public static OutTensor raw(String name, int[] shape, dev.llmkit.core.quant.GgmlType type, byte[] bytes) {
+            return new OutTensor(name, shape, null, type.id, bytes);
+        }
+
+        long bytes() {
+            return raw != null ? raw.length : (long) data.length * (type == F32 ? 4 : 2);
+        }
+    }
 
     /** A tensor in a file: dims in PyTorch order (reversed from the file's ne), data offset absolute. */
     public record TensorInfo(String name, int[] shape, int type, long offset, long bytes) {
@@ -94,13 +110,17 @@ public final class Gguf {
                 le.u32(t.type());
                 le.u64(offset);
                 offsets.add(offset);
-                offset = align(offset + (long) t.data().length * (t.type() == F32 ? 4 : 2));
+                offset = align(offset + t.bytes());
             }
             le.pad();
             long start = le.pos;
             for (int k = 0; k < tensors.size(); k++) {
                 OutTensor t = tensors.get(k);
                 while (le.pos - start < offsets.get(k)) le.u8(0);
+                if (t.raw() != null) {
+                    le.bytes(t.raw());
+                    continue;
+                }
                 for (float v : t.data()) {
                     if (t.type() == F32) le.u32(Float.floatToRawIntBits(v));
                     else le.u16(Float.floatToFloat16(v));
@@ -159,6 +179,16 @@ public final class Gguf {
             byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
             u64(bytes.length);
             for (byte x : bytes) u8(x);
+        }
+        void bytes(byte[] a) throws IOException {
+            for (int i = 0; i < a.length; ) {
+                if (n == b.length) flush();
+                int c = Math.min(b.length - n, a.length - i);
+                System.arraycopy(a, i, b, n, c);
+                n += c;
+                i += c;
+                pos += c;
+            }
         }
         void pad() throws IOException { while (pos % ALIGNMENT != 0) u8(0); }
         void flush() throws IOException {
@@ -252,11 +282,12 @@ public final class Gguf {
         }
     }
 
-    /** A tensor's data as F32, read in 1 MiB chunks (F32 and F16 tensors; quantized ones are refused, naming the type). */
+    /** A tensor's data as F32: F32 and F16 read in 1 MiB chunks, any other block type read whole and dequantized. */
     public static float[] readF32(Model m, TensorInfo t) {
         if (t.type() != F32 && t.type() != F16) {
-            throw new DataException(m.path() + ": tensor " + t.name() + " is " + dev.llmkit.core.quant.GgmlType.byId(t.type())
-                    + "; this llmkit runs F32 and F16 GGUF files", "export the model as F32 or F16 (llmkit export)");
+            float[] out = new float[(int) t.numel()];
+            dev.llmkit.core.quant.GgmlType.byId(t.type()).dequantize(readRaw(m, t), 0, out.length, out, 0);
+            return out;
         }
         try (FileChannel ch = FileChannel.open(m.path(), StandardOpenOption.READ)) {
             float[] out = new float[(int) t.numel()];

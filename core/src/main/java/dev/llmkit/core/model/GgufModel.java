@@ -37,11 +37,27 @@ public final class GgufModel {
      * not null, is written as {@code tokenizer.chat_template} (the Jinja text llama.cpp applies).
      */
     public static void export(Weights w, Tokenizer tok, Path file, int type, String name, String chatTemplate) {
-        ModelConfig c = w.config();
+        List<Gguf.OutTensor> tensors = new ArrayList<>();
+        for (Tensor t : w.tensors().values()) tensors.add(new Gguf.OutTensor(t.name(), t.shape(), t.data(), t.shape().length == 1 ? Gguf.F32 : type));
+        Gguf.write(file, metadata(w.config(), tok, name, type == Gguf.F32 ? 0 : 1, chatTemplate), tensors);
+    }
+
+    /**
+     * Writes tensors already encoded (a quantized model) with the same metadata as {@link #export};
+     * {@code fileType} is llama.cpp's {@code general.file_type} (a llama_ftype) and
+     * {@code general.quantization_version} is 2, as llama-quantize writes them.
+     */
+    public static void write(ModelConfig c, Tokenizer tok, Path file, String name, String chatTemplate, int fileType, List<Gguf.OutTensor> tensors) {
+        Map<String, Gguf.Value> m = metadata(c, tok, name, fileType, chatTemplate);
+        m.put("general.quantization_version", Gguf.Value.u32(2));
+        Gguf.write(file, m, tensors);
+    }
+
+    private static Map<String, Gguf.Value> metadata(ModelConfig c, Tokenizer tok, String name, int fileType, String chatTemplate) {
         Map<String, Gguf.Value> m = new LinkedHashMap<>();
         m.put("general.architecture", Gguf.Value.str("llama"));
         m.put("general.name", Gguf.Value.str(name));
-        m.put("general.file_type", Gguf.Value.u32(type == Gguf.F32 ? 0 : 1));
+        m.put("general.file_type", Gguf.Value.u32(fileType));
         m.put("llama.context_length", Gguf.Value.u32(c.contextLength()));
         m.put("llama.embedding_length", Gguf.Value.u32(c.dim()));
         m.put("llama.block_count", Gguf.Value.u32(c.nLayers()));
@@ -77,13 +93,26 @@ public final class GgufModel {
         int pad = tok.addedId("<|pad|>");
         if (pad >= 0) m.put("tokenizer.ggml.padding_token_id", Gguf.Value.u32(pad));
         if (chatTemplate != null) m.put(CHAT_TEMPLATE, Gguf.Value.str(chatTemplate));
-        List<Gguf.OutTensor> tensors = new ArrayList<>();
-        for (Tensor t : w.tensors().values()) tensors.add(new Gguf.OutTensor(t.name(), t.shape(), t.data(), t.shape().length == 1 ? Gguf.F32 : type));
-        Gguf.write(file, m, tensors);
+        return m;
     }
 
-    /** Loads weights and tokenizer from a GGUF file written by llmkit or by llama.cpp's converter (F32/F16). */
+    /**
+     * Loads weights and tokenizer from a GGUF file written by llmkit, llama.cpp's converter or
+     * llama-quantize, every tensor as F32 (quantized tensors dequantized): for training and export.
+     */
     public static Checkpoint.Loaded load(Path file) {
+        return load(file, false);
+    }
+
+    /**
+     * The same, with tensors stored in a block type other than F32 kept as stored ({@link Weights#stored}):
+     * for the inference engine, which runs them as they are.
+     */
+    public static Checkpoint.Loaded loadQuantized(Path file) {
+        return load(file, true);
+    }
+
+    private static Checkpoint.Loaded load(Path file, boolean keepQuantized) {
         Gguf.Model g = Gguf.read(file);
         String arch = string(g, "general.architecture");
         if (!arch.equals("llama")) throw bad(file, "general.architecture \"" + arch + "\" is not supported (llama)");
@@ -101,16 +130,21 @@ public final class GgufModel {
             throw bad(file, e.getMessage());
         }
         Map<String, Tensor> ts = new LinkedHashMap<>();
+        Map<String, QuantTensor> qs = new LinkedHashMap<>();
         for (Map.Entry<String, int[]> e : TensorNames.shapes(c).entrySet()) {
             Gguf.TensorInfo t = g.tensors().get(e.getKey());
             if (t == null) throw bad(file, "missing tensor " + e.getKey());
             if (!java.util.Arrays.equals(t.shape(), e.getValue())) {
                 throw bad(file, "tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(t.shape()) + ", expected " + java.util.Arrays.toString(e.getValue()));
             }
-            ts.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), Gguf.readF32(g, t)));
+            if (keepQuantized && t.type() != Gguf.F32) {
+                qs.put(e.getKey(), new QuantTensor(e.getKey(), e.getValue(), dev.llmkit.core.quant.GgmlType.byId(t.type()), Gguf.readRaw(g, t)));
+            } else {
+                ts.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), Gguf.readF32(g, t)));
+            }
         }
         String chatTemplate = g.get(CHAT_TEMPLATE) == null ? null : string(g, CHAT_TEMPLATE);
-        return new Checkpoint.Loaded(new Weights(c, ts), tok, chatTemplate);
+        return new Checkpoint.Loaded(new Weights(c, ts, qs), tok, chatTemplate);
     }
 
     static Tokenizer tokenizer(Gguf.Model g) {

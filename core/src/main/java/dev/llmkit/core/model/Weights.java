@@ -6,26 +6,55 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * All parameters of a model under their GGUF names ({@link TensorNames}), F32, PyTorch shape order,
- * with q/k rows in the interleaved rotary layout that GGUF and llama.cpp use (Meta's layout).
+ * All parameters of a model under their GGUF names ({@link TensorNames}), PyTorch shape order, with
+ * q/k rows in the interleaved rotary layout that GGUF and llama.cpp use (Meta's layout). Each tensor
+ * is either F32 ({@code tensors}) or kept in its stored block type ({@code quantized}: a quantized
+ * GGUF loaded for inference); training and export see only all-F32 weights.
  */
-public record Weights(ModelConfig config, Map<String, Tensor> tensors) {
+public record Weights(ModelConfig config, Map<String, Tensor> tensors, Map<String, QuantTensor> quantized) {
     public Weights {
         tensors = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
+        quantized = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(quantized));
         for (Map.Entry<String, int[]> e : TensorNames.shapes(config).entrySet()) {
             Tensor t = tensors.get(e.getKey());
-            if (t == null) throw new DataException("missing tensor " + e.getKey(), "the checkpoint is incomplete");
-            if (!java.util.Arrays.equals(t.shape(), e.getValue())) {
-                throw new DataException("tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(t.shape())
+            QuantTensor q = quantized.get(e.getKey());
+            if (t == null && q == null) throw new DataException("missing tensor " + e.getKey(), "the checkpoint is incomplete");
+            int[] shape = t != null ? t.shape() : q.shape();
+            if (!java.util.Arrays.equals(shape, e.getValue())) {
+                throw new DataException("tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(shape)
                         + ", expected " + java.util.Arrays.toString(e.getValue()), "the checkpoint does not match its config");
             }
         }
     }
 
+    /** All-F32 weights. */
+    public Weights(ModelConfig config, Map<String, Tensor> tensors) {
+        this(config, tensors, Map.of());
+    }
+
+    /** A tensor's values as F32 (a quantized tensor is dequantized, a new copy on each call). */
     public float[] get(String name) {
         Tensor t = tensors.get(name);
-        if (t == null) throw new IllegalArgumentException("no tensor " + name);
-        return t.data();
+        if (t != null) return t.data();
+        QuantTensor q = quantized.get(name);
+        if (q == null) throw new IllegalArgumentException("no tensor " + name);
+        return q.dequantize();
+    }
+
+    /** The tensor in its stored block type, or null when it is F32. */
+    public QuantTensor stored(String name) {
+        return quantized.get(name);
+    }
+
+    /** These weights with every tensor F32 (itself when nothing is quantized). */
+    public Weights dequantized() {
+        if (quantized.isEmpty()) return this;
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (String name : TensorNames.shapes(config).keySet()) {
+            Tensor t = tensors.get(name);
+            m.put(name, t != null ? t : new Tensor(name, quantized.get(name).shape(), quantized.get(name).dequantize()));
+        }
+        return new Weights(config, m);
     }
 
     /**
