@@ -8,7 +8,9 @@ import dev.llmkit.core.quant.GgmlType;
  */
 public record QuantTensor(String name, int[] shape, GgmlType type, byte[] data) {
     public QuantTensor {
-        long bytes = type.bytes(cols()) * rows();
+        long rows = 1;
+        for (int i = 0; i < shape.length - 1; i++) rows *= shape[i];
+        long bytes = type.bytes(shape[shape.length - 1]) * rows;
         if (bytes != data.length) throw new IllegalArgumentException(name + ": " + type + " " + java.util.Arrays.toString(shape) + " needs " + bytes + " bytes, got " + data.length);
     }
 

@@ -17,8 +17,17 @@ final class Kernels {
 
     /** out[r] = w[r, :] . x for rows [r0, r1) of a row-major [rows, in] matrix. */
     static void matvec(float[] w, float[] x, float[] out, int in, int r0, int r1) {
+        matvec(w, x, 0, out, 0, in, r0, r1);
+    }
+
+    /** out[oo + r] = w[r, :] . x[xo, xo + in) for rows [r0, r1). */
+    static void matvec(float[] w, float[] x, int xo, float[] out, int oo, int in, int r0, int r1) {
         if (SCALAR) {
-            matvecScalar(w, x, out, in, r0, r1);
+            for (int r = r0; r < r1; r++) {
+                float sum = 0;
+                for (int i = 0; i < in; i++) sum += w[r * in + i] * x[xo + i];
+                out[oo + r] = sum;
+            }
             return;
         }
         int bound = S.loopBound(in);
@@ -27,13 +36,13 @@ final class Kernels {
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
             int i = 0;
             for (; i + 2 * L <= bound; i += 2 * L) {
-                a0 = FloatVector.fromArray(S, w, base + i).fma(FloatVector.fromArray(S, x, i), a0);
-                a1 = FloatVector.fromArray(S, w, base + i + L).fma(FloatVector.fromArray(S, x, i + L), a1);
+                a0 = FloatVector.fromArray(S, w, base + i).fma(FloatVector.fromArray(S, x, xo + i), a0);
+                a1 = FloatVector.fromArray(S, w, base + i + L).fma(FloatVector.fromArray(S, x, xo + i + L), a1);
             }
-            for (; i < bound; i += L) a0 = FloatVector.fromArray(S, w, base + i).fma(FloatVector.fromArray(S, x, i), a0);
+            for (; i < bound; i += L) a0 = FloatVector.fromArray(S, w, base + i).fma(FloatVector.fromArray(S, x, xo + i), a0);
             float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
-            for (; i < in; i++) sum += w[base + i] * x[i];
-            out[r] = sum;
+            for (; i < in; i++) sum += w[base + i] * x[xo + i];
+            out[oo + r] = sum;
         }
     }
 

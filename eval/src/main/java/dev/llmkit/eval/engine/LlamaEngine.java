@@ -8,21 +8,25 @@ import dev.llmkit.core.model.TensorNames;
 import dev.llmkit.core.model.Weights;
 
 /**
- * Batch-1 inference for the Llama architecture, llama2.c style: F32 weights, a KV cache, every buffer
- * allocated once, matvecs split over output rows on {@code threads} threads. Rotary embeddings rotate
- * interleaved pairs (x[2i], x[2i+1]) as GGUF/llama.cpp do. Not thread-safe: one sequence at a time.
+ * Batch-1 inference for the Llama architecture, llama2.c style: weights behind {@link WeightMatrix}
+ * (F32 or any GGML block type, run as stored), a KV cache, every buffer allocated once, matvecs split
+ * over output rows on {@code threads} threads; q|k|v and gate|up each one stacked matrix. Rotary
+ * embeddings rotate interleaved pairs (x[2i], x[2i+1]) as GGUF/llama.cpp do. Not thread-safe: one
+ * sequence at a time.
  */
 public final class LlamaEngine implements AutoCloseable {
     private final ModelConfig c;
     private final int positions;                                  // KV cache capacity (<= context length)
     private final Parallel par;
 
-    // Weights, row-major [out, in].
-    private final float[] embed, outputNorm, output;              // [vocab, dim], [dim], [vocab, dim]
-    private final float[][] attnNorm, wq, wk, wv, wo, ffnNorm, w1, w2, w3;
+    // Weights [out, in]; norms F32.
+    private final WeightMatrix embed, output;                     // [vocab, dim] each (the same matrix when tied)
+    private final float[] outputNorm;
+    private final float[][] attnNorm, ffnNorm;
+    private final WeightMatrix[] wqkv, wo, w13, w2;                // q|k|v [dim + 2 kvDim, dim], [dim, dim], gate|up [2 hidden, dim], [dim, hidden]
 
     // State.
-    private final float[] x, xb, xb2, q, k, v, hb, hb2, att, logits;  // [dim] x3, [dim], [kvDim] x2, [hidden] x2, [heads * ctx], [vocab]
+    private final float[] x, xb, xb2, qkv, h, att, logits;         // [dim] x3, [dim + 2 kvDim], [2 hidden], [heads * ctx], [vocab]
     private final float[][] keyCache, valueCache;                 // [layer][ctx * kvDim]
     private final float[] cos, sin;                               // [ctx * headDim / 2]
 
@@ -54,26 +58,23 @@ public final class LlamaEngine implements AutoCloseable {
                     "use fewer tokens (--max-tokens) or more heap (LLMKIT_JAVA_OPTS=-Xmx...)");
         }
         this.par = new Parallel(threads);
-        embed = w.get(TensorNames.EMBED);
+        embed = WeightMatrix.of(w, TensorNames.EMBED);
         outputNorm = w.get(TensorNames.OUTPUT_NORM);
-        output = c.tiedEmbeddings() ? embed : w.get(TensorNames.OUTPUT);
+        output = c.tiedEmbeddings() ? embed : WeightMatrix.of(w, TensorNames.OUTPUT);
         int n = c.nLayers();
-        attnNorm = new float[n][]; wq = new float[n][]; wk = new float[n][]; wv = new float[n][]; wo = new float[n][];
-        ffnNorm = new float[n][]; w1 = new float[n][]; w2 = new float[n][]; w3 = new float[n][];
+        attnNorm = new float[n][]; ffnNorm = new float[n][];
+        wqkv = new WeightMatrix[n]; wo = new WeightMatrix[n]; w13 = new WeightMatrix[n]; w2 = new WeightMatrix[n];
         for (int l = 0; l < n; l++) {
             attnNorm[l] = w.get(TensorNames.blk(l, "attn_norm"));
-            wq[l] = w.get(TensorNames.blk(l, "attn_q"));
-            wk[l] = w.get(TensorNames.blk(l, "attn_k"));
-            wv[l] = w.get(TensorNames.blk(l, "attn_v"));
-            wo[l] = w.get(TensorNames.blk(l, "attn_output"));
             ffnNorm[l] = w.get(TensorNames.blk(l, "ffn_norm"));
-            w1[l] = w.get(TensorNames.blk(l, "ffn_gate"));
-            w3[l] = w.get(TensorNames.blk(l, "ffn_up"));
-            w2[l] = w.get(TensorNames.blk(l, "ffn_down"));
+            wqkv[l] = WeightMatrix.stack(WeightMatrix.of(w, TensorNames.blk(l, "attn_q")), WeightMatrix.of(w, TensorNames.blk(l, "attn_k")),
+                    WeightMatrix.of(w, TensorNames.blk(l, "attn_v")));
+            wo[l] = WeightMatrix.of(w, TensorNames.blk(l, "attn_output"));
+            w13[l] = WeightMatrix.stack(WeightMatrix.of(w, TensorNames.blk(l, "ffn_gate")), WeightMatrix.of(w, TensorNames.blk(l, "ffn_up")));
+            w2[l] = WeightMatrix.of(w, TensorNames.blk(l, "ffn_down"));
         }
         int dim = c.dim(), kv = c.kvDim(), ctx = positions;
-        x = new float[dim]; xb = new float[dim]; xb2 = new float[dim]; q = new float[dim];
-        k = new float[kv]; v = new float[kv]; hb = new float[c.hiddenDim()]; hb2 = new float[c.hiddenDim()];
+        x = new float[dim]; xb = new float[dim]; xb2 = new float[dim]; qkv = new float[dim + 2 * kv]; h = new float[2 * c.hiddenDim()];
         att = new float[c.nHeads() * ctx]; logits = new float[c.vocabSize()];
         keyCache = new float[n][ctx * kv];
         valueCache = new float[n][ctx * kv];
@@ -93,6 +94,13 @@ public final class LlamaEngine implements AutoCloseable {
         return c;
     }
 
+    /** Bytes the weight matrices hold as the engine runs them. */
+    public long weightBytes() {
+        long b = embed.bytes() + (output != embed ? output.bytes() : 0);
+        for (int l = 0; l < c.nLayers(); l++) b += wqkv[l].bytes() + wo[l].bytes() + w13[l].bytes() + w2[l].bytes();
+        return b;
+    }
+
     /** Positions the KV cache holds. */
     public int positions() {
         return positions;
@@ -109,24 +117,24 @@ public final class LlamaEngine implements AutoCloseable {
         }
         if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
         int dim = c.dim(), kvDim = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim();
-        System.arraycopy(embed, token * dim, x, 0, dim);
+        embed.row(token, x, 0);
         this.pos = pos;
         for (int l = 0; l < c.nLayers(); l++) {
             layer = l;
-            // 1. Attention: norm, q/k/v, rotary, cache, scores, weighted values, output projection.
+            // 1. Attention: norm, q|k|v, rotary, cache, scores, weighted values, output projection.
             Kernels.rmsnorm(xb, x, attnNorm[l], dim, c.normEps());
             par.range(dim + 2 * kvDim, qkvBody);
-            rope(q, c.nHeads(), pos, hd);
-            rope(k, c.nKvHeads(), pos, hd);
-            System.arraycopy(k, 0, keyCache[l], pos * kvDim, kvDim);
-            System.arraycopy(v, 0, valueCache[l], pos * kvDim, kvDim);
+            rope(qkv, 0, c.nHeads(), pos, hd);
+            rope(qkv, dim, c.nKvHeads(), pos, hd);
+            System.arraycopy(qkv, dim, keyCache[l], pos * kvDim, kvDim);
+            System.arraycopy(qkv, dim + kvDim, valueCache[l], pos * kvDim, kvDim);
             par.range(c.nHeads(), attentionBody);
             par.range(dim, woBody);
             for (int i = 0; i < dim; i++) x[i] += xb[i];
-            // 2. SwiGLU MLP.
+            // 2. SwiGLU MLP: gate|up, then silu(gate) * up into the first half.
             Kernels.rmsnorm(xb, x, ffnNorm[l], dim, c.normEps());
             par.range(2 * hidden, gateUpBody);
-            Kernels.swiglu(hb, 0, hb, 0, hb2, 0, hidden);
+            Kernels.swiglu(h, 0, h, 0, h, hidden, hidden);
             par.range(dim, w2Body);
             for (int i = 0; i < dim; i++) x[i] += xb[i];
         }
@@ -137,33 +145,24 @@ public final class LlamaEngine implements AutoCloseable {
     }
 
     private void woRows(int a, int b) {
-        Kernels.matvec(wo[layer], xb2, xb, c.dim(), a, b);
+        wo[layer].matvec(xb2, 0, xb, 0, a, b);
     }
 
     private void w2Rows(int a, int b) {
-        Kernels.matvec(w2[layer], hb, xb, c.hiddenDim(), a, b);
+        w2[layer].matvec(h, 0, xb, 0, a, b);
     }
 
     private void classifierRows(int a, int b) {
-        Kernels.matvec(output, xb, logits, c.dim(), a, b);
+        output.matvec(xb, 0, logits, 0, a, b);
     }
 
-    /** Rows [a, b) of the stacked q, k, v projections. */
+    /** Rows [a, b) of the stacked q|k|v projection. */
     private void qkv(int l, int a, int b) {
-        int dim = c.dim(), kv = c.kvDim();
-        if (a < dim) Kernels.matvec(wq[l], xb, q, dim, a, Math.min(b, dim));
-        if (b > dim && a < dim + kv) Kernels.matvec(wk[l], xb, k, dim, Math.max(a, dim) - dim, Math.min(b, dim + kv) - dim);
-        if (b > dim + kv) Kernels.matvec(wv[l], xb, v, dim, Math.max(a, dim + kv) - dim - kv, b - dim - kv);
+        wqkv[l].matvec(xb, 0, qkv, 0, a, b);
     }
 
     private void gateUp(int l, int a, int b) {
-        int h = c.hiddenDim();
-        if (a < h) Kernels.matvec(w1[l], xb, hb, c.dim(), a, Math.min(b, h));
-        if (b > h) Kernels.matvec(w3[l], xb, hb2, c.dim(), Math.max(a, h) - h, b - h);
-    }
-
-    private void rope(float[] vec, int heads, int pos, int hd) {
-        rope(vec, 0, heads, pos, hd);
+        w13[l].matvec(xb, 0, h, 0, a, b);
     }
 
     private void rope(float[] vec, int off, int heads, int pos, int hd) {
@@ -180,7 +179,7 @@ public final class LlamaEngine implements AutoCloseable {
 
     /** Heads [h0, h1): causal softmax attention over positions 0..pos, into xb2. */
     private void attention(int l, int pos, int h0, int h1) {
-        for (int h = h0; h < h1; h++) attendHead(l, pos, h, q, 0, xb2, 0);
+        for (int hh = h0; hh < h1; hh++) attendHead(l, pos, hh, qkv, 0, xb2, 0);
     }
 
     /** One head of one query (qs[qOff..]) over the cached positions 0..pos, into out[oOff + h * hd ..]. */
@@ -199,15 +198,13 @@ public final class LlamaEngine implements AutoCloseable {
     /** Prompt tokens per prefill block: the weights are streamed once per block. */
     static final int BLOCK = 128;
     private float[] bx, bxb, bxb2, bqkv, bh;               // [BLOCK * width] each, allocated on first prefill
-    private float[] aPacked;                               // the GEMM's activations packed once for all threads
+    private WeightMatrix.BatchScratch batch;               // the products' packed activations and decoded rows
     private float[][] packScratch;                         // per thread: Sgemm's packed activations (attention)
     private float[][] keyPanels, scores;                   // per thread: K^T panels [positions, hd]; block scores [BLOCK, positions]
-    private float[][] wqkvP, woP, w13P, w2P;               // weights packed into Sgemm panels (built on first prefill):
-                                                           // q|k|v and gate|up stacked, so each is one GEMM
 
     /**
      * Runs {@code tokens} at positions {@code start..} in blocks of {@link #BLOCK} with matrix-matrix
-     * kernels (each weight row is read once per block instead of once per token) and returns the
+     * products (each weight row is read once per block instead of once per token) and returns the
      * logits after the last token. Equal to calling {@link #forward} token by token, up to float rounding.
      */
     public float[] prefill(int[] tokens, int start) {
@@ -217,10 +214,10 @@ public final class LlamaEngine implements AutoCloseable {
                     "shorten the prompt or --max-tokens");
         }
         if (bx == null) {
-            int d = c.dim(), kv = c.kvDim(), h = c.hiddenDim();
+            int d = c.dim(), kv = c.kvDim(), hid = c.hiddenDim();
             bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d];
-            bqkv = new float[BLOCK * (d + 2 * kv)]; bh = new float[BLOCK * 2 * h];
-            aPacked = new float[Sgemm.packedRowsSize(BLOCK, Math.max(d, h))];
+            bqkv = new float[BLOCK * (d + 2 * kv)]; bh = new float[BLOCK * 2 * hid];
+            batch = new WeightMatrix.BatchScratch(par.threads(), BLOCK, Math.max(d, hid));
             packScratch = new float[par.threads()][];
             keyPanels = new float[par.threads()][];
             scores = new float[par.threads()][];
@@ -228,14 +225,6 @@ public final class LlamaEngine implements AutoCloseable {
                 packScratch[i] = Sgemm.packScratch();
                 keyPanels[i] = new float[Sgemm.packedSize(positions, c.headDim())];
                 scores[i] = new float[BLOCK * positions];
-            }
-            int n = c.nLayers();
-            wqkvP = new float[n][]; woP = new float[n][]; w13P = new float[n][]; w2P = new float[n][];
-            for (int l = 0; l < n; l++) {
-                wqkvP[l] = pack(d, wq[l], wk[l], wv[l]);
-                woP[l] = pack(d, wo[l]);
-                w13P[l] = pack(d, w1[l], w3[l]);
-                w2P[l] = pack(h, w2[l]);
             }
         }
         int nt = 0;
@@ -249,94 +238,52 @@ public final class LlamaEngine implements AutoCloseable {
         return logits;
     }
 
-    /** Weights [out_i, in] stacked by rows and packed as {@link Sgemm} B panels of W^T. */
-    private static float[] pack(int in, float[]... ws) {
-        int out = 0;
-        for (float[] w : ws) out += w.length / in;
-        float[] stacked = ws[0];
-        if (ws.length > 1) {
-            stacked = new float[out * in];
-            int o = 0;
-            for (float[] w : ws) {
-                System.arraycopy(w, 0, stacked, o, w.length);
-                o += w.length;
-            }
-        }
-        float[] bp = new float[Sgemm.packedSize(out, in)];
-        Sgemm.packTransposed(stacked, 0, in, out, in, bp, 0, Sgemm.panels(out));
-        return bp;
-    }
-
-    /**
-     * out[nt, outDim] (row stride ldo) = x[nt, in] (row stride ldx) times a packed weight on
-     * {@link Sgemm}: x is packed once (row blocks over threads), then the weight's column panels are
-     * split over threads (each weight is read once per block).
-     */
-    private void mm(float[] packedW, float[] x, int ldx, float[] out, int ldo, int in, int outDim, int nt) {
-        int nr = Sgemm.NR, mr = Sgemm.MR;
-        par.range(nt / mr, (b0, b1) -> Sgemm.packRows(x, 0, ldx, 1, nt, in, b0 * mr, b1 * mr, aPacked));
-        par.range(Sgemm.panels(outDim), (p0, p1) -> Sgemm.rowsPrepacked(nt, Math.min(outDim, p1 * nr) - p0 * nr, in, x, 0, ldx, 1, aPacked,
-                packedW, p0 * in * nr, nr, in * nr, out, p0 * nr, ldo, false));
-    }
-
-    /** The scalar switch's reference for {@link #mm}: out[t, oOff + r] = w[r, :] . x[t, :] for a row-major weight. */
-    private void mmScalar(float[] w, float[] x, int ldx, float[] out, int oOff, int ldo, int in, int outDim, int nt) {
-        par.range(outDim, (r0, r1) -> Kernels.matmulScalar(w, x, ldx, out, oOff, ldo, in, nt, r0, r1));
-    }
-
     private void block(int[] tokens, int off, int nt, int pos0) {
-        int dim = c.dim(), kv = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim(), wqkv = dim + 2 * kv;
+        int dim = c.dim(), kv = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim(), wqkvRows = dim + 2 * kv;
         for (int t = 0; t < nt; t++) {
             int token = tokens[off + t];
             if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
-            System.arraycopy(embed, token * dim, bx, t * dim, dim);
+            embed.row(token, bx, t * dim);
         }
         for (int l = 0; l < c.nLayers(); l++) {
             int layer = l;
-            // 1. Attention: one GEMM for q|k|v (rows of bqkv), rotary, cache, attention per head, output projection.
+            // 1. Attention: one product for q|k|v (rows of bqkv), rotary, cache, attention per head, output projection.
             rmsnormRows(attnNorm[l], nt);
-            if (Kernels.SCALAR) {
-                mmScalar(wq[l], bxb, dim, bqkv, 0, wqkv, dim, dim, nt);
-                mmScalar(wk[l], bxb, dim, bqkv, dim, wqkv, dim, kv, nt);
-                mmScalar(wv[l], bxb, dim, bqkv, dim + kv, wqkv, dim, kv, nt);
-            } else {
-                mm(wqkvP[l], bxb, dim, bqkv, wqkv, dim, wqkv, nt);
-            }
+            wqkv[l].matmul(par, bxb, dim, nt, bqkv, 0, wqkvRows, batch);
             par.range(nt, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
-                    int row = t * wqkv;
+                    int row = t * wqkvRows;
                     rope(bqkv, row, c.nHeads(), pos0 + t, hd);
                     rope(bqkv, row + dim, c.nKvHeads(), pos0 + t, hd);
                     System.arraycopy(bqkv, row + dim, keyCache[layer], (pos0 + t) * kv, kv);
                     System.arraycopy(bqkv, row + dim + kv, valueCache[layer], (pos0 + t) * kv, kv);
                 }
             });
-            if (Kernels.SCALAR) {
-                par.range(c.nHeads(), (h0, h1) -> {
-                    for (int h = h0; h < h1; h++) for (int t = 0; t < nt; t++) attendHead(layer, pos0 + t, h, bqkv, t * wqkv, bxb2, t * dim);
-                });
-                mmScalar(wo[l], bxb2, dim, bxb, 0, dim, dim, dim, nt);
-            } else {
-                par.parts(c.nHeads(), (part, h0, h1) -> {
-                    for (int h = h0; h < h1; h++) attendBlock(layer, h, pos0, nt, part);
-                });
-                mm(woP[l], bxb2, dim, bxb, dim, dim, dim, nt);
-            }
+            attendAll(layer, pos0, nt);
+            wo[l].matmul(par, bxb2, dim, nt, bxb, 0, dim, batch);
             addRows(nt);
-            // 2. SwiGLU MLP: one GEMM for gate|up (rows of bh), SwiGLU into each row's first half, down projection.
+            // 2. SwiGLU MLP: one product for gate|up (rows of bh), SwiGLU into each row's first half, down projection.
             rmsnormRows(ffnNorm[l], nt);
-            if (Kernels.SCALAR) {
-                mmScalar(w1[l], bxb, dim, bh, 0, 2 * hidden, dim, hidden, nt);
-                mmScalar(w3[l], bxb, dim, bh, hidden, 2 * hidden, dim, hidden, nt);
-            } else {
-                mm(w13P[l], bxb, dim, bh, 2 * hidden, dim, 2 * hidden, nt);
-            }
+            w13[l].matmul(par, bxb, dim, nt, bh, 0, 2 * hidden, batch);
             par.range(nt, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) Kernels.swiglu(bh, t * 2 * hidden, bh, t * 2 * hidden, bh, t * 2 * hidden + hidden, hidden);
             });
-            if (Kernels.SCALAR) mmScalar(w2[l], bh, 2 * hidden, bxb, 0, dim, hidden, dim, nt);
-            else mm(w2P[l], bh, 2 * hidden, bxb, dim, hidden, dim, nt);
+            w2[l].matmul(par, bh, 2 * hidden, nt, bxb, 0, dim, batch);
             addRows(nt);
+        }
+    }
+
+    /** Attention of the block's nt queries into bxb2: per head as GEMMs, or position by position under the scalar switch. */
+    private void attendAll(int layer, int pos0, int nt) {
+        int dim = c.dim(), wqkvRows = dim + 2 * c.kvDim();
+        if (Kernels.SCALAR) {
+            par.range(c.nHeads(), (h0, h1) -> {
+                for (int hh = h0; hh < h1; hh++) for (int t = 0; t < nt; t++) attendHead(layer, pos0 + t, hh, bqkv, t * wqkvRows, bxb2, t * dim);
+            });
+        } else {
+            par.parts(c.nHeads(), (part, h0, h1) -> {
+                for (int hh = h0; hh < h1; hh++) attendBlock(layer, hh, pos0, nt, part);
+            });
         }
     }
 

@@ -1,0 +1,77 @@
+package dev.llmkit.eval.engine;
+
+import dev.llmkit.core.kernels.Parallel;
+import dev.llmkit.core.kernels.Sgemm;
+import dev.llmkit.core.quant.GgmlType;
+import java.util.List;
+
+/** An F32 matrix: Vector API matvec, and for batches {@link Sgemm} on panels packed on first use. */
+final class F32Matrix implements WeightMatrix {
+    private final float[] w;
+    private final int rows, cols;
+    private volatile float[] packed;
+
+    F32Matrix(float[] w, int rows, int cols) {
+        if ((long) rows * cols != w.length) throw new IllegalArgumentException(rows + " x " + cols + " != " + w.length);
+        this.w = w;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    static F32Matrix concat(List<WeightMatrix> parts) {
+        int rows = 0, cols = parts.get(0).cols();
+        for (WeightMatrix p : parts) rows += p.rows();
+        float[] all = new float[rows * cols];
+        int o = 0;
+        for (WeightMatrix p : parts) {
+            float[] d = ((F32Matrix) p).w;
+            System.arraycopy(d, 0, all, o, d.length);
+            o += d.length;
+        }
+        return new F32Matrix(all, rows, cols);
+    }
+
+    @Override public int rows() { return rows; }
+    @Override public int cols() { return cols; }
+    @Override public GgmlType type() { return GgmlType.F32; }
+    @Override public long bytes() { return 4L * w.length; }
+
+    @Override
+    public void matvec(float[] x, int xo, float[] out, int oo, int r0, int r1) {
+        Kernels.matvec(w, x, xo, out, oo, cols, r0, r1);
+    }
+
+    @Override
+    public void row(int r, float[] out, int oo) {
+        System.arraycopy(w, r * cols, out, oo, cols);
+    }
+
+    @Override
+    public void matmul(Parallel par, float[] x, int ldx, int nt, float[] out, int oOff, int ldo, BatchScratch s) {
+        if (Kernels.SCALAR) {
+            par.range(rows, (r0, r1) -> Kernels.matmulScalar(w, x, ldx, out, oOff, ldo, cols, nt, r0, r1));
+            return;
+        }
+        float[] bp = packed();
+        int nr = Sgemm.NR, mr = Sgemm.MR;
+        par.range(nt / mr, (b0, b1) -> Sgemm.packRows(x, 0, ldx, 1, nt, cols, b0 * mr, b1 * mr, s.packedX));
+        par.range(Sgemm.panels(rows), (p0, p1) -> Sgemm.rowsPrepacked(nt, Math.min(rows, p1 * nr) - p0 * nr, cols, x, 0, ldx, 1, s.packedX,
+                bp, p0 * cols * nr, nr, cols * nr, out, oOff + p0 * nr, ldo, false));
+    }
+
+    /** The weights as Sgemm B panels of W^T, built once. */
+    private float[] packed() {
+        float[] p = packed;
+        if (p == null) {
+            synchronized (this) {
+                p = packed;
+                if (p == null) {
+                    p = new float[Sgemm.packedSize(rows, cols)];
+                    Sgemm.packTransposed(w, 0, cols, rows, cols, p, 0, Sgemm.panels(rows));
+                    packed = p;
+                }
+            }
+        }
+        return p;
+    }
+}

@@ -1,0 +1,74 @@
+package dev.llmkit.eval.engine;
+
+import dev.llmkit.core.kernels.Parallel;
+import dev.llmkit.core.model.QuantTensor;
+import dev.llmkit.core.model.Weights;
+import dev.llmkit.core.quant.GgmlType;
+import java.util.List;
+
+/**
+ * A weight matrix [rows, cols] as the engine runs it, whatever its storage: F32 or a GGML block type
+ * (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) run on its blocks as stored. The model code calls
+ * these products and never asks for the type. F16 and BF16 tensors are widened to F32 when loaded.
+ */
+public interface WeightMatrix {
+    int rows();
+
+    int cols();
+
+    /** The storage type (of the first part, for a stack of several). */
+    GgmlType type();
+
+    /** Bytes the matrix holds. */
+    long bytes();
+
+    /** out[oo + r] = row r . x[xo, xo + cols) for rows [r0, r1) (callers split rows over threads). */
+    void matvec(float[] x, int xo, float[] out, int oo, int r0, int r1);
+
+    /**
+     * For the nt rows of x (row stride ldx): out[t * ldo + oOff + r] = row r . x_t, for every row r,
+     * split over the threads of {@code par} ({@code scratch} sized by the engine for its largest product).
+     */
+    void matmul(Parallel par, float[] x, int ldx, int nt, float[] out, int oOff, int ldo, BatchScratch scratch);
+
+    /** Row r as F32 into out[oo, oo + cols) (the embedding lookup). */
+    void row(int r, float[] out, int oo);
+
+    /** Per-thread buffers of a batched product: packed activations and one decoded row per thread. */
+    final class BatchScratch {
+        final float[] packedX;
+        final float[][] rowBuf;
+
+        BatchScratch(int threads, int maxTokens, int maxCols) {
+            packedX = new float[dev.llmkit.core.kernels.Sgemm.packedRowsSize(maxTokens, maxCols)];
+            rowBuf = new float[threads][maxCols];
+        }
+    }
+
+    /** The matrix {@code name} of {@code w}, kept in its stored type. */
+    static WeightMatrix of(Weights w, String name) {
+        QuantTensor q = w.stored(name);
+        if (q == null || q.type() == GgmlType.F16 || q.type() == GgmlType.BF16 || q.type() == GgmlType.F32) {
+            float[] data = w.get(name);
+            int cols = q != null ? q.cols() : w.tensors().get(name).shape()[w.tensors().get(name).shape().length - 1];
+            return new F32Matrix(data, data.length / cols, cols);
+        }
+        return new QuantMatrix(q.type(), q.data(), q.rows(), q.cols());
+    }
+
+    /**
+     * The rows of several matrices with the same cols, stacked (q|k|v, gate|up), so one product covers
+     * them: one matrix when all have the same storage type, else a view over the parts.
+     */
+    static WeightMatrix stack(WeightMatrix... parts) {
+        if (parts.length == 1) return parts[0];
+        boolean allF32 = true, sameQuant = true;
+        for (WeightMatrix p : parts) {
+            allF32 &= p instanceof F32Matrix;
+            sameQuant &= p instanceof QuantMatrix q && q.type() == parts[0].type();
+        }
+        if (allF32) return F32Matrix.concat(List.of(parts));
+        if (sameQuant) return QuantMatrix.concat(List.of(parts));
+        return new StackedMatrix(parts);
+    }
+}
