@@ -29,7 +29,8 @@ public record TrainerState(int version, long step, long tokensSeen, double elaps
                            long skippedSteps, long adamSteps, String dataSha256, ModelConfig model, LoopConfig loop) {
     public static final int VERSION = 2;
 
-    static TrainerState read(Path f) {
+    /** Reads a checkpoint's trainer-state/state.json (versions 1 and 2). */
+    public static TrainerState read(Path f) {
         try {
             JsonNode n = Json.MAPPER.readTree(f.toFile());
             int version = n.path("version").asInt(-1);

@@ -8,6 +8,7 @@ import dev.llmkit.core.AtomicFiles;
 import dev.llmkit.core.DataException;
 import dev.llmkit.core.StorageException;
 import dev.llmkit.core.model.Tensor;
+import dev.llmkit.core.quant.GgmlType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,8 +27,9 @@ import java.util.Map;
 /**
  * The safetensors format: {@code u64 LE n}, n bytes of JSON header
  * {@code {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {...}}},
- * then the raw little-endian data (offsets relative to the end of the header). We write F32 with the
- * header padded by spaces to a multiple of 8; we read F32, F16 and BF16 (converted to F32). The reader
+ * then the raw little-endian data (offsets relative to the end of the header). We write F32, F16
+ * (IEEE half, {@link Float#floatToFloat16}) or BF16 (the upper half of F32, rounded to nearest even)
+ * with the header padded by spaces to a multiple of 8; we read the same three (converted to F32). The reader
  * checks the header size, every dtype, shape and offset against the file before allocating, and that
  * tensors neither overlap nor run past the end.
  */
@@ -37,7 +39,25 @@ public final class Safetensors {
     static final long MAX_HEADER = 100L << 20;
     private static final ObjectMapper PLAIN = new ObjectMapper();
 
+    /** Writes every tensor as F32. */
     public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) {
+        write(file, tensors, metadata, GgmlType.F32);
+    }
+
+    /** The safetensors dtype of a type this class writes: F32, F16 or BF16. */
+    public static String dtype(GgmlType type) {
+        return switch (type) {
+            case F32 -> "F32";
+            case F16 -> "F16";
+            case BF16 -> "BF16";
+            default -> throw new IllegalArgumentException("safetensors holds no " + type + " tensors here (F32, F16, BF16)");
+        };
+    }
+
+    /** Writes every tensor as {@code type} (F32, F16 or BF16), converting from F32 as {@link GgmlType#quantize} does. */
+    public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata, GgmlType type) {
+        String dtype = dtype(type);
+        int width = type.blockBytes;
         ByteArrayOutputStream hb = new ByteArrayOutputStream();
         long offset = 0;
         try (JsonGenerator g = new JsonFactory().createGenerator(hb)) {
@@ -47,16 +67,16 @@ public final class Safetensors {
             g.writeEndObject();
             for (Tensor t : tensors) {
                 g.writeObjectFieldStart(t.name());
-                g.writeStringField("dtype", "F32");
+                g.writeStringField("dtype", dtype);
                 g.writeArrayFieldStart("shape");
                 for (int d : t.shape()) g.writeNumber(d);
                 g.writeEndArray();
                 g.writeArrayFieldStart("data_offsets");
                 g.writeNumber(offset);
-                g.writeNumber(offset + 4L * t.size());
+                g.writeNumber(offset + (long) width * t.size());
                 g.writeEndArray();
                 g.writeEndObject();
-                offset += 4L * t.size();
+                offset += (long) width * t.size();
             }
             g.writeEndObject();
         } catch (IOException e) {
@@ -70,17 +90,16 @@ public final class Safetensors {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
             out.write(len.array());
             out.write(h);
-            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            int chunk = 1 << 14;
+            byte[] buf = new byte[chunk * width];
             for (Tensor t : tensors) {
-                for (float v : t.data()) {
-                    if (!buf.hasRemaining()) {
-                        out.write(buf.array(), 0, buf.position());
-                        buf.clear();
-                    }
-                    buf.putFloat(v);
+                float[] data = t.data();
+                for (int i = 0; i < data.length; i += chunk) {
+                    int n = Math.min(chunk, data.length - i);
+                    type.quantize(data, i, n, buf, 0);      // little-endian F32, F16 or BF16
+                    out.write(buf, 0, n * width);
                 }
             }
-            out.write(buf.array(), 0, buf.position());
         });
     }
 

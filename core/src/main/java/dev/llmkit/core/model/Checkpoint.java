@@ -66,15 +66,8 @@ public final class Checkpoint {
         }
         Path staging = AtomicFiles.beginDir(dir, overwrite);
         try {
-            Json.write(staging.resolve("config.json"), hfConfig(w.config(), tok));
-            List<Tensor> hf = new ArrayList<>();
-            for (Tensor t : w.tensors().values()) {
-                float[] data = t.data();
-                if (t.name().endsWith("attn_q.weight")) data = toHf(data, w.config().nHeads(), w.config().dim());
-                if (t.name().endsWith("attn_k.weight")) data = toHf(data, w.config().nKvHeads(), w.config().dim());
-                hf.add(new Tensor(TensorNames.toHf(t.name()), t.shape(), data));
-            }
-            Safetensors.write(staging.resolve("model.safetensors"), hf, Map.of("format", "pt"));
+            Json.write(staging.resolve("config.json"), hfConfig(w.config(), tok, "float32"));
+            Safetensors.write(staging.resolve("model.safetensors"), hfTensors(w), Map.of("format", "pt"));
             Files.copy(tokenizerJson, staging.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
             Path tokenizerConfig = tokenizerJson.resolveSibling(ChatTemplate.TOKENIZER_CONFIG);
             if (Files.isRegularFile(tokenizerConfig)) {
@@ -117,7 +110,23 @@ public final class Checkpoint {
         return new Loaded(new Weights(c, ours), tok, ChatTemplate.readChatTemplate(dir));
     }
 
-    static ObjectNode hfConfig(ModelConfig c, Tokenizer tok) {
+    /**
+     * The tensors as Hugging Face's LlamaForCausalLM holds them: its names, q/k rows permuted to the
+     * rotate-half layout (the other tensors shared, not copied).
+     */
+    static List<Tensor> hfTensors(Weights w) {
+        List<Tensor> hf = new ArrayList<>();
+        for (Tensor t : w.tensors().values()) {
+            float[] data = t.data();
+            if (t.name().endsWith("attn_q.weight")) data = toHf(data, w.config().nHeads(), w.config().dim());
+            if (t.name().endsWith("attn_k.weight")) data = toHf(data, w.config().nKvHeads(), w.config().dim());
+            hf.add(new Tensor(TensorNames.toHf(t.name()), t.shape(), data));
+        }
+        return hf;
+    }
+
+    /** config.json of LlamaForCausalLM; {@code torchDtype} names the type of model.safetensors (float32, float16, bfloat16). */
+    static ObjectNode hfConfig(ModelConfig c, Tokenizer tok, String torchDtype) {
         ObjectNode n = new ObjectMapper().createObjectNode();
         n.putArray("architectures").add("LlamaForCausalLM");
         n.put("model_type", "llama");
@@ -141,7 +150,7 @@ public final class Checkpoint {
             n.put("bos_token_id", eot);
             n.put("eos_token_id", eot);
         }
-        n.put("torch_dtype", "float32");
+        n.put("torch_dtype", torchDtype);
         n.put("use_cache", true);
         return n;
     }

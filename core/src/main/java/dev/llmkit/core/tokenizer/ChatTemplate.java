@@ -165,32 +165,66 @@ public final class ChatTemplate {
      */
     public static Path writeTokenizerConfig(Path dir, Tokenizer tok, int contextLength) {
         require(tok);
-        ObjectMapper om = new ObjectMapper();
-        ObjectNode n = om.createObjectNode();
+        return writeTokenizerConfig(dir, tok, contextLength, JINJA);
+    }
+
+    /** Writes {@code dir/tokenizer_config.json}: {@link #tokenizerConfig} with this template (null: none). */
+    public static Path writeTokenizerConfig(Path dir, Tokenizer tok, int contextLength, String chatTemplate) {
+        Path file = dir.resolve(TOKENIZER_CONFIG);
+        AtomicFiles.write(file, pretty(tokenizerConfig(tok, contextLength, chatTemplate)));
+        return file;
+    }
+
+    /**
+     * tokenizer_config.json as Hugging Face writes it (sorted keys): every added token in
+     * {@code added_tokens_decoder}, {@code PreTrainedTokenizerFast}, {@code model_max_length}, and the
+     * special tokens. With a chat template (a chat model): the template, no bos, {@code <|im_end|>} as
+     * eos when the tokenizer has it (else {@code <|endoftext|>}) and the ChatML tokens it has as
+     * additional special tokens. Without (a base model): {@code <|endoftext|>} as bos and eos, as GPT-2
+     * has it. Pad is {@code <|pad|>}, else {@code <|endoftext|>}; a token the tokenizer lacks is null.
+     */
+    public static ObjectNode tokenizerConfig(Tokenizer tok, int contextLength, String chatTemplate) {
+        ObjectNode n = new ObjectMapper().createObjectNode();
         ObjectNode decoder = n.putObject("added_tokens_decoder");
         for (Tokenizer.AddedToken a : tok.addedTokens()) {
             decoder.putObject(Integer.toString(a.id())).put("content", a.content()).put("lstrip", false)
                     .put("normalized", false).put("rstrip", false).put("single_word", false).put("special", a.special());
         }
-        n.putArray("additional_special_tokens").add(IM_START).add(IM_END);
-        n.putNull("bos_token");
-        n.put("chat_template", JINJA);
+        String eot = tok.eotId() >= 0 ? Tokenizer.EOT : null;
+        if (chatTemplate != null) {
+            com.fasterxml.jackson.databind.node.ArrayNode extra = n.putArray("additional_special_tokens");
+            for (String s : new String[] {IM_START, IM_END}) if (tok.addedId(s) >= 0) extra.add(s);
+            n.putNull("bos_token");
+            n.put("chat_template", chatTemplate);
+        } else {
+            n.put("bos_token", eot);
+        }
         n.put("clean_up_tokenization_spaces", false);
-        n.put("eos_token", IM_END);
+        n.put("eos_token", chatTemplate != null && tok.addedId(IM_END) >= 0 ? IM_END : eot);
         n.put("model_max_length", contextLength);
-        String pad = tok.addedId("<|pad|>") >= 0 ? "<|pad|>" : tok.eotId() >= 0 ? Tokenizer.EOT : null;
-        if (pad != null) n.put("pad_token", pad);
-        else n.putNull("pad_token");
+        n.put("pad_token", tok.addedId("<|pad|>") >= 0 ? "<|pad|>" : eot);
         n.put("tokenizer_class", "PreTrainedTokenizerFast");
         n.putNull("unk_token");
-        Path file = dir.resolve(TOKENIZER_CONFIG);
+        return n;
+    }
+
+    /** special_tokens_map.json of a {@link #tokenizerConfig}: its special tokens that are set. */
+    public static ObjectNode specialTokensMap(ObjectNode tokenizerConfig) {
+        ObjectNode m = new ObjectMapper().createObjectNode();
+        for (String k : new String[] {"additional_special_tokens", "bos_token", "eos_token", "pad_token", "unk_token"}) {
+            JsonNode v = tokenizerConfig.get(k);
+            if (v != null && !v.isNull()) m.set(k, v.deepCopy());
+        }
+        return m;
+    }
+
+    /** Pretty JSON with a trailing newline, as Hugging Face writes its tokenizer files. */
+    public static byte[] pretty(JsonNode n) {
         try {
-            byte[] bytes = (om.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n").getBytes(StandardCharsets.UTF_8);
-            AtomicFiles.write(file, bytes);
+            return (new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        return file;
     }
 
     /**
