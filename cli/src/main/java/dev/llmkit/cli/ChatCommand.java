@@ -52,7 +52,7 @@ public final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Sampler.Params sp = sampling.params("chat");
         if (maxTokens < 1) throw new ConfigException("--max-tokens must be >= 1, got " + maxTokens, null);
-        Checkpoint.Loaded m = ModelCommand.load(model);
+        Checkpoint.Loaded m = ModelCommand.loadForInference(model);
         if (m.chatTemplate() == null || !m.chatTemplate().contains(ChatTemplate.IM_START)) {
             throw new ConfigException(model + " has " + (m.chatTemplate() == null ? "no chat template (it was not fine-tuned)" : "a chat template other than ChatML"),
                     "fine-tune it with `llmkit finetune`, or use `llmkit generate` for plain text");

@@ -53,7 +53,7 @@ public final class FinetuneEvalCommand implements Callable<Integer> {
         if (limit != null && limit < 1) throw new dev.llmkit.core.ConfigException("--limit must be >= 1, got " + limit, null);
         if (maxTokens != null && maxTokens < 1) throw new dev.llmkit.core.ConfigException("--max-tokens must be >= 1, got " + maxTokens, null);
         FinetuneConfig cfg = config.resolve(List.of()).config().finetune();
-        Checkpoint.Loaded m = ModelCommand.load(model);
+        Checkpoint.Loaded m = ModelCommand.loadForInference(model);
         SftReader.Result read = SftReader.read(data, new SftReader.Options(cfg.format(), FinetuneCommand.fieldMap(fields), cfg.strict(), cfg.maxBadExamples()));
         List<Conversation> convs = read.conversations();
         if (limit != null && limit < convs.size()) convs = convs.subList(0, Math.max(0, limit));

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 /** {@code llmkit generate}: text from a prompt, streamed. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Generate text with the pure-Java engine from a checkpoint directory or a GGUF file (F32/F16). Streams the text to standard output as it is produced and prints prompt and generation tokens/s to standard error at the end.",
+        description = "Generate text with the pure-Java engine from a checkpoint directory or a GGUF file (F32, F16, BF16 or any of the quantized types llmkit quantize writes, run as stored). Streams the text to standard output as it is produced and prints prompt and generation tokens/s to standard error at the end.",
         footer = {"", "Examples:", "  llmkit generate --model runs/demo/model-init --prompt \"Alice was born\" --max-tokens 40",
                 "  llmkit generate --model model.gguf --prompt \"Once\" --temperature 0.8 --top-p 0.9 --seed 7", "", ExitCodes.HELP})
 public final class GenerateCommand implements Callable<Integer> {
@@ -45,7 +45,7 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         Sampler.Params sp = sampling.params("generate");
         if (maxTokens < 0) throw new dev.llmkit.core.ConfigException("--max-tokens must be >= 0, got " + maxTokens, null);
-        Checkpoint.Loaded m = ModelCommand.load(model);
+        Checkpoint.Loaded m = ModelCommand.loadForInference(model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Generator.Result r;

@@ -64,7 +64,16 @@ public final class ModelCommand {
     }
 
 
-    /** A checkpoint directory, a LoRA adapter directory (merged into its base on load) or a .gguf file. */
+    /**
+     * {@link #load} for the engine: a quantized .gguf file keeps its tensors in their block types
+     * (run as stored); everything else loads as F32.
+     */
+    static Checkpoint.Loaded loadForInference(Path model) {
+        if (Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf")) return GgufModel.loadQuantized(model);
+        return load(model);
+    }
+
+    /** A checkpoint directory, a LoRA adapter directory (merged into its base on load) or a .gguf file, every tensor F32. */
     static Checkpoint.Loaded load(Path model) {
         if (Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf")) return GgufModel.load(model);
         if (Files.isDirectory(model) && dev.llmkit.trainer.Adapters.isAdapter(model)) return dev.llmkit.trainer.Adapters.loadMerged(model, null);

@@ -208,25 +208,8 @@ public final class LlamaEngine implements AutoCloseable {
      * logits after the last token. Equal to calling {@link #forward} token by token, up to float rounding.
      */
     public float[] prefill(int[] tokens, int start) {
-        if (tokens.length == 0) throw new IllegalArgumentException("no tokens");
-        if (start < 0 || start + (long) tokens.length > positions) {
-            throw new ConfigException(tokens.length + " tokens from position " + start + " exceed the " + positions + " positions of this engine (context length " + c.contextLength() + ")",
-                    "shorten the prompt or --max-tokens");
-        }
-        if (bx == null) {
-            int d = c.dim(), kv = c.kvDim(), hid = c.hiddenDim();
-            bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d];
-            bqkv = new float[BLOCK * (d + 2 * kv)]; bh = new float[BLOCK * 2 * hid];
-            batch = new WeightMatrix.BatchScratch(par.threads(), BLOCK, Math.max(d, hid));
-            packScratch = new float[par.threads()][];
-            keyPanels = new float[par.threads()][];
-            scores = new float[par.threads()][];
-            for (int i = 0; i < packScratch.length; i++) {
-                packScratch[i] = Sgemm.packScratch();
-                keyPanels[i] = new float[Sgemm.packedSize(positions, c.headDim())];
-                scores[i] = new float[BLOCK * positions];
-            }
-        }
+        checkRange(tokens, start);
+        ensureBatch();
         int nt = 0;
         for (int b0 = 0; b0 < tokens.length; b0 += BLOCK) {
             nt = Math.min(BLOCK, tokens.length - b0);
@@ -236,6 +219,64 @@ public final class LlamaEngine implements AutoCloseable {
         Kernels.rmsnorm(xb, x, outputNorm, c.dim(), c.normEps());
         par.range(c.vocabSize(), classifierBody);
         return logits;
+    }
+
+    private float[] blogits;                               // [BLOCK * vocab], allocated on first scoring
+
+    /**
+     * Runs {@code tokens} at positions {@code start..} as {@link #prefill} does (the KV cache holds
+     * them afterwards) and writes, for every i < tokens.length - 1, the natural-log probability of
+     * tokens[i + 1] after tokens[..i] into {@code logProbs[i]}: the classifier runs on every position
+     * of a block as one batched product.
+     */
+    public void score(int[] tokens, int start, double[] logProbs) {
+        if (tokens.length < 2) throw new IllegalArgumentException("scoring needs at least 2 tokens");
+        checkRange(tokens, start);
+        ensureBatch();
+        if (blogits == null) blogits = new float[BLOCK * c.vocabSize()];
+        int dim = c.dim(), vocab = c.vocabSize();
+        for (int b0 = 0; b0 < tokens.length - 1; b0 += BLOCK) {
+            int nt = Math.min(BLOCK, tokens.length - b0), base = b0, rows = Math.min(nt, tokens.length - 1 - b0);
+            block(tokens, b0, nt, start + b0);
+            par.range(rows, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, outputNorm, dim, c.normEps());
+            });
+            output.matmul(par, bxb, dim, rows, blogits, 0, vocab, batch);
+            par.range(rows, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) {
+                    int o = t * vocab;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int i = 0; i < vocab; i++) max = Math.max(max, blogits[o + i]);
+                    double z = 0;
+                    for (int i = 0; i < vocab; i++) z += Math.exp(blogits[o + i] - max);
+                    logProbs[base + t] = blogits[o + tokens[base + t + 1]] - max - Math.log(z);
+                }
+            });
+        }
+    }
+
+    private void checkRange(int[] tokens, int start) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens");
+        if (start < 0 || start + (long) tokens.length > positions) {
+            throw new ConfigException(tokens.length + " tokens from position " + start + " exceed the " + positions + " positions of this engine (context length " + c.contextLength() + ")",
+                    "shorten the prompt or --max-tokens");
+        }
+    }
+
+    private void ensureBatch() {
+        if (bx != null) return;
+        int d = c.dim(), kv = c.kvDim(), hid = c.hiddenDim();
+        bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d];
+        bqkv = new float[BLOCK * (d + 2 * kv)]; bh = new float[BLOCK * 2 * hid];
+        batch = new WeightMatrix.BatchScratch(par.threads(), BLOCK, Math.max(d, hid));
+        packScratch = new float[par.threads()][];
+        keyPanels = new float[par.threads()][];
+        scores = new float[par.threads()][];
+        for (int i = 0; i < packScratch.length; i++) {
+            packScratch[i] = Sgemm.packScratch();
+            keyPanels[i] = new float[Sgemm.packedSize(positions, c.headDim())];
+            scores[i] = new float[BLOCK * positions];
+        }
     }
 
     private void block(int[] tokens, int off, int nt, int pos0) {

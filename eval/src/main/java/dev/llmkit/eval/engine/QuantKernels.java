@@ -89,6 +89,15 @@ final class QuantKernels {
         return (FloatVector) v.convertShape(VectorOperators.B2F, S, 0);
     }
 
+    /** L bytes from w[p..] sign-extended to int lanes: the nibble and bit work then runs on native 32-bit lanes. */
+    private static IntVector ints(byte[] w, int p) {
+        return (IntVector) ByteVector.fromArray(B, w, p).convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    private static FloatVector floats(IntVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.I2F, S, 0);
+    }
+
     // ---------------------------------------------------------------- Q8_0: d f16, 32 x int8
 
     private static float dotQ8_0(byte[] w, int off, float[] x, int xo, int cols) {
@@ -118,9 +127,9 @@ final class QuantKernels {
             int p = off + 18 * b, xb = xo + 32 * b;
             FloatVector s = FloatVector.zero(S);
             for (int k = 0; k < 16; k += L) {
-                ByteVector v = ByteVector.fromArray(B, w, p + 2 + k);
-                s = widen(v.and((byte) 0x0F).sub((byte) 8)).fma(FloatVector.fromArray(S, x, xb + k), s);
-                s = widen(v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8)).fma(FloatVector.fromArray(S, x, xb + 16 + k), s);
+                IntVector v = ints(w, p + 2 + k);
+                s = floats(v.and(0x0F).sub(8)).fma(FloatVector.fromArray(S, x, xb + k), s);
+                s = floats(v.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8)).fma(FloatVector.fromArray(S, x, xb + 16 + k), s);
             }
             acc = s.fma(FloatVector.broadcast(S, f16(w, p)), acc);
         }
@@ -129,14 +138,14 @@ final class QuantKernels {
 
     private static void decodeQ4(boolean hasMin, byte[] w, int off, float[] out, int oo, int cols) {
         int bytes = hasMin ? 20 : 18, qs = hasMin ? 4 : 2;
-        byte centre = (byte) (hasMin ? 0 : 8);
+        int centre = hasMin ? 0 : 8;
         for (int b = 0, nb = cols / 32; b < nb; b++) {
             int p = off + bytes * b, o = oo + 32 * b;
             float d = f16(w, p), m = hasMin ? f16(w, p + 2) : 0f;
             for (int k = 0; k < 16; k += L) {
-                ByteVector v = ByteVector.fromArray(B, w, p + qs + k);
-                widen(v.and((byte) 0x0F).sub(centre)).fma(d, m).intoArray(out, o + k);
-                widen(v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub(centre)).fma(d, m).intoArray(out, o + 16 + k);
+                IntVector v = ints(w, p + qs + k);
+                floats(v.and(0x0F).sub(centre)).fma(d, m).intoArray(out, o + k);
+                floats(v.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(centre)).fma(d, m).intoArray(out, o + 16 + k);
             }
         }
     }
@@ -152,13 +161,11 @@ final class QuantKernels {
             int qh = (w[p + qhAt] & 0xFF) | (w[p + qhAt + 1] & 0xFF) << 8 | (w[p + qhAt + 2] & 0xFF) << 16 | (w[p + qhAt + 3] & 0xFF) << 24;
             IntVector bits = IntVector.broadcast(I, qh);
             for (int k = 0; k < 16; k += L) {
-                ByteVector v = ByteVector.fromArray(B, w, p + qs + k);
+                IntVector v = ints(w, p + qs + k);
                 IntVector hiLo = bits.lanewise(VectorOperators.LSHR, IOTA.add(k)).and(1).lanewise(VectorOperators.LSHL, 4);
                 IntVector hiHi = bits.lanewise(VectorOperators.LSHR, IOTA.add(k + 16)).and(1).lanewise(VectorOperators.LSHL, 4);
-                IntVector lo = ((IntVector) v.and((byte) 0x0F).convertShape(VectorOperators.B2I, I, 0)).or(hiLo).sub(centre);
-                IntVector hi = ((IntVector) v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).convertShape(VectorOperators.B2I, I, 0)).or(hiHi).sub(centre);
-                ((FloatVector) lo.convertShape(VectorOperators.I2F, S, 0)).fma(d, m).intoArray(out, o + k);
-                ((FloatVector) hi.convertShape(VectorOperators.I2F, S, 0)).fma(d, m).intoArray(out, o + 16 + k);
+                floats(v.and(0x0F).or(hiLo).sub(centre)).fma(d, m).intoArray(out, o + k);
+                floats(v.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hiHi).sub(centre)).fma(d, m).intoArray(out, o + 16 + k);
             }
         }
     }
@@ -194,16 +201,16 @@ final class QuantKernels {
             for (int j = 0; j < 4; j++) {
                 FloatVector sLo = FloatVector.zero(S), sHi = FloatVector.zero(S), xs = FloatVector.zero(S), xs2 = FloatVector.zero(S);
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector v = ByteVector.fromArray(B, w, ql + 32 * j + k);
-                    ByteVector lo = v.and((byte) 0x0F), hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F);
+                    IntVector v = ints(w, ql + 32 * j + k);
+                    IntVector lo = v.and(0x0F), hi = v.lanewise(VectorOperators.LSHR, 4).and(0x0F);
                     if (five) {
-                        ByteVector h = ByteVector.fromArray(B, w, qh + k);
-                        lo = lo.or(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                        hi = hi.or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                        IntVector h = ints(w, qh + k);
+                        lo = lo.or(h.lanewise(VectorOperators.LSHR, 2 * j).and(1).lanewise(VectorOperators.LSHL, 4));
+                        hi = hi.or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and(1).lanewise(VectorOperators.LSHL, 4));
                     }
                     FloatVector x0 = FloatVector.fromArray(S, x, xb + 64 * j + k), x1 = FloatVector.fromArray(S, x, xb + 64 * j + 32 + k);
-                    sLo = widen(lo).fma(x0, sLo);
-                    sHi = widen(hi).fma(x1, sHi);
+                    sLo = floats(lo).fma(x0, sLo);
+                    sHi = floats(hi).fma(x1, sHi);
                     xs = xs.add(x0);
                     xs2 = xs2.add(x1);
                 }
@@ -224,15 +231,15 @@ final class QuantKernels {
             scalesK(w, p, f16(w, p), f16(w, p + 2), sm);
             for (int j = 0; j < 4; j++) {
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector v = ByteVector.fromArray(B, w, ql + 32 * j + k);
-                    ByteVector lo = v.and((byte) 0x0F), hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F);
+                    IntVector v = ints(w, ql + 32 * j + k);
+                    IntVector lo = v.and(0x0F), hi = v.lanewise(VectorOperators.LSHR, 4).and(0x0F);
                     if (five) {
-                        ByteVector h = ByteVector.fromArray(B, w, qh + k);
-                        lo = lo.or(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                        hi = hi.or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                        IntVector h = ints(w, qh + k);
+                        lo = lo.or(h.lanewise(VectorOperators.LSHR, 2 * j).and(1).lanewise(VectorOperators.LSHL, 4));
+                        hi = hi.or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and(1).lanewise(VectorOperators.LSHL, 4));
                     }
-                    widen(lo).fma(sm[2 * j], -sm[8 + 2 * j]).intoArray(out, o + 64 * j + k);
-                    widen(hi).fma(sm[2 * j + 1], -sm[9 + 2 * j]).intoArray(out, o + 64 * j + 32 + k);
+                    floats(lo).fma(sm[2 * j], -sm[8 + 2 * j]).intoArray(out, o + 64 * j + k);
+                    floats(hi).fma(sm[2 * j + 1], -sm[9 + 2 * j]).intoArray(out, o + 64 * j + 32 + k);
                 }
             }
         }
@@ -249,15 +256,15 @@ final class QuantKernels {
                 int ql = p + 64 * h, qh = p + 128 + 32 * h, sc = p + 192 + 8 * h, xb = xo + 256 * b + 128 * h;
                 for (int l = 0; l < 32; l += L) {
                     int is = l / 16;
-                    ByteVector a = ByteVector.fromArray(B, w, ql + l), c = ByteVector.fromArray(B, w, ql + 32 + l), hq = ByteVector.fromArray(B, w, qh + l);
-                    ByteVector q1 = a.and((byte) 0x0F).or(hq.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 0x0F).or(hq.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hq.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hq.lanewise(VectorOperators.LSHR, 6).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    acc = widen(q1).mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, d * w[sc + is]), acc);
-                    acc = widen(q2).mul(FloatVector.fromArray(S, x, xb + 32 + l)).fma(FloatVector.broadcast(S, d * w[sc + is + 2]), acc);
-                    acc = widen(q3).mul(FloatVector.fromArray(S, x, xb + 64 + l)).fma(FloatVector.broadcast(S, d * w[sc + is + 4]), acc);
-                    acc = widen(q4).mul(FloatVector.fromArray(S, x, xb + 96 + l)).fma(FloatVector.broadcast(S, d * w[sc + is + 6]), acc);
+                    IntVector a = ints(w, ql + l), c = ints(w, ql + 32 + l), hq = ints(w, qh + l);
+                    FloatVector q1 = floats(a.and(0x0F).or(hq.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32));
+                    FloatVector q2 = floats(c.and(0x0F).or(hq.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32));
+                    FloatVector q3 = floats(a.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hq.and(0x30)).sub(32));
+                    FloatVector q4 = floats(c.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hq.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32));
+                    acc = q1.mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, d * w[sc + is]), acc);
+                    acc = q2.mul(FloatVector.fromArray(S, x, xb + 32 + l)).fma(FloatVector.broadcast(S, d * w[sc + is + 2]), acc);
+                    acc = q3.mul(FloatVector.fromArray(S, x, xb + 64 + l)).fma(FloatVector.broadcast(S, d * w[sc + is + 4]), acc);
+                    acc = q4.mul(FloatVector.fromArray(S, x, xb + 96 + l)).fma(FloatVector.broadcast(S, d * w[sc + is + 6]), acc);
                 }
             }
         }
@@ -272,15 +279,15 @@ final class QuantKernels {
                 int ql = p + 64 * h, qh = p + 128 + 32 * h, sc = p + 192 + 8 * h, o = oo + 256 * b + 128 * h;
                 for (int l = 0; l < 32; l += L) {
                     int is = l / 16;
-                    ByteVector a = ByteVector.fromArray(B, w, ql + l), c = ByteVector.fromArray(B, w, ql + 32 + l), hq = ByteVector.fromArray(B, w, qh + l);
-                    ByteVector q1 = a.and((byte) 0x0F).or(hq.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 0x0F).or(hq.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hq.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hq.lanewise(VectorOperators.LSHR, 6).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    widen(q1).mul(d * w[sc + is]).intoArray(out, o + l);
-                    widen(q2).mul(d * w[sc + is + 2]).intoArray(out, o + 32 + l);
-                    widen(q3).mul(d * w[sc + is + 4]).intoArray(out, o + 64 + l);
-                    widen(q4).mul(d * w[sc + is + 6]).intoArray(out, o + 96 + l);
+                    IntVector a = ints(w, ql + l), c = ints(w, ql + 32 + l), hq = ints(w, qh + l);
+                    FloatVector q1 = floats(a.and(0x0F).or(hq.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32));
+                    FloatVector q2 = floats(c.and(0x0F).or(hq.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32));
+                    FloatVector q3 = floats(a.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hq.and(0x30)).sub(32));
+                    FloatVector q4 = floats(c.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hq.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32));
+                    q1.mul(d * w[sc + is]).intoArray(out, o + l);
+                    q2.mul(d * w[sc + is + 2]).intoArray(out, o + 32 + l);
+                    q3.mul(d * w[sc + is + 4]).intoArray(out, o + 64 + l);
+                    q4.mul(d * w[sc + is + 6]).intoArray(out, o + 96 + l);
                 }
             }
         }

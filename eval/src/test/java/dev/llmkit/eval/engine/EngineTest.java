@@ -75,6 +75,23 @@ class EngineTest {
     }
 
     @Test
+    void scoreGivesTheLogSoftmaxOfTokenByTokenLogits() {
+        Weights w = model(300);
+        int[] tokens = new SplittableRandom(8).ints(260, 0, 300).toArray();     // three prefill blocks
+        double[] lp = new double[tokens.length - 1];
+        try (LlamaEngine a = new LlamaEngine(w, 2); LlamaEngine b = new LlamaEngine(w, 1)) {
+            a.score(tokens, 0, lp);
+            for (int i = 0; i < tokens.length - 1; i++) {
+                float[] logits = b.forward(tokens[i], i, true);
+                double max = Double.NEGATIVE_INFINITY, z = 0;
+                for (float v : logits) max = Math.max(max, v);
+                for (float v : logits) z += Math.exp(v - max);
+                assertEquals(logits[tokens[i + 1]] - max - Math.log(z), lp[i], 1e-3, "position " + i);
+            }
+        }
+    }
+
+    @Test
     void prefillEqualsTokenByTokenAndThreadsDoNotChangeResults() {
         Weights w = model(200);
         int[] prompt = new SplittableRandom(2).ints(150, 0, 300).toArray();     // crosses the 128-token prefill block
