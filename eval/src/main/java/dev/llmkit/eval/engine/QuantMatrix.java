@@ -1,13 +1,15 @@
 package dev.llmkit.eval.engine;
 
 import dev.llmkit.core.kernels.Parallel;
+import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.quant.GgmlType;
 import java.util.List;
 
 /**
  * A matrix in a GGML block type, rows of whole blocks as stored: matvec on the blocks in registers
- * ({@link QuantKernels#dot}); a batch decodes each row once into a per-thread F32 row and takes its
- * dot product with every token of the batch from there.
+ * ({@link QuantKernels#dot}); a batch decodes {@link Sgemm#NR} rows at a time into a per-thread F32
+ * tile, packs it as one Sgemm panel and multiplies every token of the batch with it there, so a
+ * decoded row is used by the whole batch and never stored beyond its tile.
  */
 final class QuantMatrix implements WeightMatrix {
     private final GgmlType type;
@@ -46,7 +48,7 @@ final class QuantMatrix implements WeightMatrix {
 
     @Override
     public void matvec(float[] x, int xo, float[] out, int oo, int r0, int r1) {
-        for (int r = r0; r < r1; r++) out[oo + r] = QuantKernels.dot(type, data, r * rowBytes, x, xo, cols);
+        QuantKernels.dotRows(type, data, r0 * rowBytes, rowBytes, r1 - r0, x, xo, cols, out, oo + r0);
     }
 
     @Override
@@ -56,11 +58,29 @@ final class QuantMatrix implements WeightMatrix {
 
     @Override
     public void matmul(Parallel par, float[] x, int ldx, int nt, float[] out, int oOff, int ldo, BatchScratch s) {
-        par.parts(rows, (part, r0, r1) -> {
-            float[] row = s.rowBuf[part];
-            for (int r = r0; r < r1; r++) {
-                QuantKernels.decode(type, data, r * rowBytes, row, 0, cols);
-                for (int t = 0; t < nt; t++) out[t * ldo + oOff + r] = Kernels.dot(row, 0, x, t * ldx, cols);
+        if (Kernels.SCALAR) {
+            par.parts(rows, (part, r0, r1) -> {
+                float[] row = s.tile[part];
+                for (int r = r0; r < r1; r++) {
+                    type.dequantize(data, r * rowBytes, cols, row, 0);
+                    for (int t = 0; t < nt; t++) {
+                        float sum = 0;
+                        for (int i = 0; i < cols; i++) sum += row[i] * x[t * ldx + i];
+                        out[t * ldo + oOff + r] = sum;
+                    }
+                }
+            });
+            return;
+        }
+        int nr = Sgemm.NR, mr = Sgemm.MR;
+        par.range(nt / mr, (b0, b1) -> Sgemm.packRows(x, 0, ldx, 1, nt, cols, b0 * mr, b1 * mr, s.packedX));
+        par.parts(Sgemm.panels(rows), (part, p0, p1) -> {
+            float[] tile = s.tile[part], panel = s.panel[part];
+            for (int p = p0; p < p1; p++) {
+                int r0 = p * nr, n = Math.min(nr, rows - r0);
+                for (int i = 0; i < n; i++) QuantKernels.decode(type, data, (r0 + i) * rowBytes, tile, i * cols, cols);
+                Sgemm.packTransposed(tile, 0, cols, n, cols, panel, 0, 1);
+                Sgemm.rowsPrepacked(nt, n, cols, x, 0, ldx, 1, s.packedX, panel, 0, nr, cols * nr, out, oOff + r0, ldo, false);
             }
         });
     }

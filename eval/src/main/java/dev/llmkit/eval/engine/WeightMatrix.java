@@ -34,14 +34,19 @@ public interface WeightMatrix {
     /** Row r as F32 into out[oo, oo + cols) (the embedding lookup). */
     void row(int r, float[] out, int oo);
 
-    /** Per-thread buffers of a batched product: packed activations and one decoded row per thread. */
+    /**
+     * Buffers of a batched product: the activations packed once for all threads, and per thread a tile
+     * of decoded weight rows and the same rows packed as one Sgemm panel.
+     */
     final class BatchScratch {
         final float[] packedX;
-        final float[][] rowBuf;
+        final float[][] tile, panel;
 
         BatchScratch(int threads, int maxTokens, int maxCols) {
+            int nr = dev.llmkit.core.kernels.Sgemm.NR;
             packedX = new float[dev.llmkit.core.kernels.Sgemm.packedRowsSize(maxTokens, maxCols)];
-            rowBuf = new float[threads][maxCols];
+            tile = new float[threads][nr * maxCols];
+            panel = new float[threads][nr * maxCols];
         }
     }
 
