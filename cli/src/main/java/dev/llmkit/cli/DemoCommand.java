@@ -43,13 +43,13 @@ public final class DemoCommand implements Callable<Integer> {
         if (people != null) flags.add("data.synth.people=" + people);
         ConfigLoader.Resolved resolved = config.resolve(flags);
         AtomicFiles.write(out.resolve("pipeline.yaml"), resolved.toYaml().getBytes(StandardCharsets.UTF_8));
-        System.out.println("[1/6] data synth -> " + out.resolve("raw"));
+        System.out.println("[1/7] data synth -> " + out.resolve("raw"));
         Synth.Result s;
         try (ConsoleProgress progress = ConsoleProgress.create()) {
             s = Synth.generate(resolved.config().data().synth(), out.resolve("raw"), true, progress);
         }
         SynthCommand.print(s, out.resolve("raw"));
-        System.out.println("[2/6] data prepare -> " + out.resolve("00-corpus"));
+        System.out.println("[2/7] data prepare -> " + out.resolve("00-corpus"));
         long t0 = System.nanoTime();
         Corpus.Manifest m;
         try (ConsoleProgress progress = ConsoleProgress.create()) {
@@ -57,22 +57,22 @@ public final class DemoCommand implements Callable<Integer> {
                     InputFiles.resolve(List.of(out.resolve("raw/corpus").toString())), out.resolve("00-corpus"), true, progress);
         }
         PrepareCommand.printSummary(m.report(), out.resolve("00-corpus"), (System.nanoTime() - t0) / 1e9);
-        System.out.println("[3/6] tokenizer train -> " + out.resolve("01-tokenizer"));
+        System.out.println("[3/7] tokenizer train -> " + out.resolve("01-tokenizer"));
         TokenizerStage.Output tok = TokenizerTrainCommand.train(CorpusTexts.open(List.of(out.resolve("00-corpus")), List.of()),
                 resolved.config().tokenizer(), out.resolve("01-tokenizer"), true);
         TokenizerTrainCommand.print(tok, out.resolve("01-tokenizer"));
-        System.out.println("[4/6] data tokenize -> " + out.resolve("02-tokens"));
+        System.out.println("[4/7] data tokenize -> " + out.resolve("02-tokens"));
         Pretokenizer.Result tokens;
         try (ConsoleProgress progress = ConsoleProgress.create()) {
             tokens = Pretokenizer.run(out.resolve("00-corpus"), out.resolve("01-tokenizer/tokenizer.json"),
                     resolved.config().data().tokenize(), out.resolve("02-tokens"), true, progress);
         }
         TokenizeCommand.print(tokens, out.resolve("02-tokens"));
-        System.out.println("[5/6] pretrain -> " + out.resolve("03-pretrain"));
+        System.out.println("[5/7] pretrain -> " + out.resolve("03-pretrain"));
         replace(out.resolve("03-pretrain"));
         PretrainCommand.print(PretrainCommand.train(out.resolve("02-tokens"), out.resolve("01-tokenizer/tokenizer.json"), resolved.config(),
                 out.resolve("03-pretrain"), false));
-        System.out.println("[6/6] finetune -> " + out.resolve("04-finetune"));
+        System.out.println("[6/7] finetune -> " + out.resolve("04-finetune"));
         replace(out.resolve("04-finetune"));
         FinetuneCommand.print(FinetuneCommand.train(out.resolve("03-pretrain/final"), List.of(out.resolve("raw/qa/train.jsonl").toString()), java.util.Map.of(),
                 resolved.config().finetune(), out.resolve("04-finetune"), false));
@@ -85,7 +85,20 @@ public final class DemoCommand implements Callable<Integer> {
                 Runtime.getRuntime().availableProcessors(), false);
         System.out.printf(java.util.Locale.ROOT, "exact match on %d questions about held-out people: %.1f%% (e.g. \"%s\" -> \"%s\", reference \"%s\")%n",
                 em.n(), 100 * em.exactRate(), em.samples().get(0)[0], em.samples().get(0)[2], em.samples().get(0)[1]);
-        System.out.println("chat with it: ./llmkit chat --model " + out.resolve("04-finetune/final"));
+        System.out.println("[7/7] quantize -> " + out.resolve("05-quantize"));
+        for (String type : List.of("q8_0", "q4_k_m")) {
+            QuantizeCommand q = new QuantizeCommand();
+            q.model = out.resolve("04-finetune/final");
+            q.type = type;
+            q.out = out.resolve("05-quantize/model-" + type + ".gguf");
+            q.force = true;
+            q.table = false;
+            q.evalTokens = 8192;
+            q.benchTokens = 64;
+            q.call();
+        }
+        System.out.println("chat with it: ./llmkit chat --model " + out.resolve("04-finetune/final") + "   (or a quantized file: --model "
+                + out.resolve("05-quantize/model-q4_k_m.gguf") + ")");
         System.out.println("demo done: " + out + " (config: " + out.resolve("pipeline.yaml") + ")");
         return ExitCodes.OK;
     }

@@ -74,8 +74,11 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace the output file if it exists.")
     boolean force;
 
+    /** Whether to print the per-tensor table (the demo prints only the summary). */
+    boolean table = true;
+
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         QuantPlan.Preset preset = QuantPlan.Preset.parse(type);
         if (evalTokens < 0 || benchTokens < 0) throw new ConfigException("--eval-tokens and --bench-tokens must be >= 0", null);
         if (Files.exists(out) && !force) throw new ConfigException(out + " already exists", "pass --force to replace it");
@@ -105,14 +108,14 @@ public final class QuantizeCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         // The table.
-        System.out.printf(Locale.ROOT, "%-28s %-14s %-5s %10s %10s  %s%n", "tensor", "shape", "type", "rmse", "max err", "note");
+        if (table) System.out.printf(Locale.ROOT, "%-28s %-14s %-5s %10s %10s  %s%n", "tensor", "shape", "type", "rmse", "max err", "note");
         long f32Bytes = 0;
         for (Quantizer.TensorReport tr : r.tensors()) {
             f32Bytes += 4L * Arrays.stream(tr.shape()).asLongStream().reduce(1, (a, b) -> a * b);
-            System.out.printf(Locale.ROOT, "%-28s %-14s %-5s %10.3g %10.3g  %s%n", tr.name(), shape(tr.shape()), tr.type(), tr.rmse(), tr.maxError(),
+            if (table) System.out.printf(Locale.ROOT, "%-28s %-14s %-5s %10.3g %10.3g  %s%n", tr.name(), shape(tr.shape()), tr.type(), tr.rmse(), tr.maxError(),
                     tr.reason() == null ? "" : tr.reason());
         }
-        System.out.printf(Locale.ROOT, "%nwrote %s: %s, %.2f MB (F32 tensors %.2f MB), %.2f bits per weight, %d fallback%s, %.1f s%n",
+        System.out.printf(Locale.ROOT, (table ? "%n" : "") + "wrote %s: %s, %.2f MB (F32 tensors %.2f MB), %.2f bits per weight, %d fallback%s, %.1f s%n",
                 out, preset.label, r.fileBytes() / 1e6, f32Bytes / 1e6, r.bitsPerWeight(), r.fallbacks(), r.fallbacks() == 1 ? "" : "s", seconds);
 
         ObjectNode rep = Json.MAPPER.createObjectNode();
