@@ -36,7 +36,7 @@ final class QuantKernels {
         if (FAST) {
             switch (t) {
                 case Q8_0: return dotQ8_0(w, off, x, xo, cols);
-                case Q4_0: return dotQ4_0(w, off, x, xo, cols);
+                case Q4_0: return dotQ4_0(w, off, x, xo, cols, blockSums(x, xo, cols));
                 case Q4_1: return dotQ4_1(w, off, x, xo, cols);
                 case Q5_0: return dotQ5(false, w, off, x, xo, cols);
                 case Q5_1: return dotQ5(true, w, off, x, xo, cols);
@@ -62,9 +62,10 @@ final class QuantKernels {
         if (FAST && t == GgmlType.Q8_0) {
             for (; i + 4 <= n; i += 4) dot4Q8_0(w, off + i * rowBytes, rowBytes, x, xo, cols, out, oo + i);
         }
-        if (FAST && (t == GgmlType.Q4_K || t == GgmlType.Q5_K) && n > 0) {
+        if (FAST && (t == GgmlType.Q4_K || t == GgmlType.Q5_K || t == GgmlType.Q4_0) && n > 0) {
             float[] sums = blockSums(x, xo, cols);     // once for all rows
-            for (; i < n; i++) out[oo + i] = dotQ4K(w, off + i * rowBytes, x, xo, cols, t == GgmlType.Q5_K, sums);
+            if (t == GgmlType.Q4_0) for (; i < n; i++) out[oo + i] = dotQ4_0(w, off + i * rowBytes, x, xo, cols, sums);
+            else for (; i < n; i++) out[oo + i] = dotQ4K(w, off + i * rowBytes, x, xo, cols, t == GgmlType.Q5_K, sums);
         }
         for (; i < n; i++) out[oo + i] = dot(t, w, off + i * rowBytes, x, xo, cols);
     }
@@ -177,19 +178,23 @@ final class QuantKernels {
 
     // ---------------------------------------------------------------- Q4_0 / Q4_1: d (m) f16, 16 bytes of nibbles
 
-    private static float dotQ4_0(byte[] w, int off, float[] x, int xo, int cols) {
+    /** A Q4_0 row: sum over blocks of d (sum(q x) - 8 sum(x)), q the stored nibbles, x's block sums given. */
+    private static float dotQ4_0(byte[] w, int off, float[] x, int xo, int cols, float[] xsums) {
         FloatVector acc = FloatVector.zero(S);
+        float centre = 0;
         for (int b = 0, nb = cols / 32; b < nb; b++) {
             int p = off + 18 * b, xb = xo + 32 * b;
+            float d = f16(w, p);
             FloatVector s = FloatVector.zero(S);
             for (int k = 0; k < 16; k += L) {
                 IntVector v = ints(w, p + 2 + k);
-                s = floats(v.and(0x0F).sub(8)).fma(FloatVector.fromArray(S, x, xb + k), s);
-                s = floats(v.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8)).fma(FloatVector.fromArray(S, x, xb + 16 + k), s);
+                s = floats(v.and(0x0F)).fma(FloatVector.fromArray(S, x, xb + k), s);
+                s = floats(v.lanewise(VectorOperators.LSHR, 4).and(0x0F)).fma(FloatVector.fromArray(S, x, xb + 16 + k), s);
             }
-            acc = s.fma(FloatVector.broadcast(S, f16(w, p)), acc);
+            acc = s.fma(FloatVector.broadcast(S, d), acc);
+            centre += d * xsums[b];
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD) - 8 * centre;
     }
 
     private static void decodeQ4(boolean hasMin, byte[] w, int off, float[] out, int oo, int cols) {
