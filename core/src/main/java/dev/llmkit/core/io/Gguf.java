@@ -30,7 +30,8 @@ import java.util.Map;
  * padding to general.alignment (32), then the data; offsets are relative to it and aligned.
  * string = u64 length + UTF-8 bytes
  * </pre>
- * Tensor types here: 0 F32, 1 F16. The reader checks every count, length and offset against the file
+ * Tensor types: every {@link dev.llmkit.core.quant.GgmlType} (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0,
+ * Q5_1, Q4_K, Q5_K, Q6_K); F32 data is written as F32 or F16, other types as bytes already encoded. The reader checks every count, length and offset against the file
  * size before allocating, so a hostile file gets a DataException naming it, never an OOM or a hang.
  */
 public final class Gguf {

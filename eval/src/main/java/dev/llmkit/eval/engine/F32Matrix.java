@@ -3,7 +3,6 @@ package dev.llmkit.eval.engine;
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.quant.GgmlType;
-import java.util.List;
 
 /** An F32 matrix: Vector API matvec, and for batches {@link Sgemm} on panels packed on first use. */
 final class F32Matrix implements WeightMatrix {
@@ -16,19 +15,6 @@ final class F32Matrix implements WeightMatrix {
         this.w = w;
         this.rows = rows;
         this.cols = cols;
-    }
-
-    static F32Matrix concat(List<WeightMatrix> parts) {
-        int rows = 0, cols = parts.get(0).cols();
-        for (WeightMatrix p : parts) rows += p.rows();
-        float[] all = new float[rows * cols];
-        int o = 0;
-        for (WeightMatrix p : parts) {
-            float[] d = ((F32Matrix) p).w;
-            System.arraycopy(d, 0, all, o, d.length);
-            o += d.length;
-        }
-        return new F32Matrix(all, rows, cols);
     }
 
     @Override public int rows() { return rows; }

@@ -3,7 +3,6 @@ package dev.llmkit.eval.engine;
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.quant.GgmlType;
-import java.util.List;
 
 /**
  * A matrix in a GGML block type, rows of whole blocks as stored: matvec on the blocks in registers
@@ -23,22 +22,6 @@ final class QuantMatrix implements WeightMatrix {
         this.cols = cols;
         this.rowBytes = (int) type.bytes(cols);
         if ((long) rowBytes * rows != data.length) throw new IllegalArgumentException(type + " " + rows + " x " + cols + " needs " + (long) rowBytes * rows + " bytes, got " + data.length);
-    }
-
-    static QuantMatrix concat(List<WeightMatrix> parts) {
-        int rows = 0, bytes = 0;
-        for (WeightMatrix p : parts) {
-            rows += p.rows();
-            bytes += ((QuantMatrix) p).data.length;
-        }
-        byte[] all = new byte[bytes];
-        int o = 0;
-        for (WeightMatrix p : parts) {
-            byte[] d = ((QuantMatrix) p).data;
-            System.arraycopy(d, 0, all, o, d.length);
-            o += d.length;
-        }
-        return new QuantMatrix(parts.get(0).type(), all, rows, parts.get(0).cols());
     }
 
     @Override public int rows() { return rows; }

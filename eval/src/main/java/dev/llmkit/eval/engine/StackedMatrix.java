@@ -3,7 +3,7 @@ package dev.llmkit.eval.engine;
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.quant.GgmlType;
 
-/** Matrices of different storage types stacked by rows (a mixture's q|k|v with a Q6_K attn_v). */
+/** Matrices stacked by rows, any storage types (a mixture's q|k|v with a Q6_K attn_v): each product runs on each part in turn. */
 final class StackedMatrix implements WeightMatrix {
     private final WeightMatrix[] parts;
     private final int[] start;

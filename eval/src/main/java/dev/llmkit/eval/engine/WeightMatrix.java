@@ -4,7 +4,6 @@ import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.model.QuantTensor;
 import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.quant.GgmlType;
-import java.util.List;
 
 /**
  * A weight matrix [rows, cols] as the engine runs it, whatever its storage: F32 or a GGML block type
@@ -62,18 +61,10 @@ public interface WeightMatrix {
     }
 
     /**
-     * The rows of several matrices with the same cols, stacked (q|k|v, gate|up), so one product covers
-     * them: one matrix when all have the same storage type, else a view over the parts.
+     * The rows of several matrices with the same cols, stacked (q|k|v, gate|up) so that one call covers
+     * them: a view over the parts, which keeps their storage (nothing is copied).
      */
     static WeightMatrix stack(WeightMatrix... parts) {
-        if (parts.length == 1) return parts[0];
-        boolean allF32 = true, sameQuant = true;
-        for (WeightMatrix p : parts) {
-            allF32 &= p instanceof F32Matrix;
-            sameQuant &= p instanceof QuantMatrix q && q.type() == parts[0].type();
-        }
-        if (allF32) return F32Matrix.concat(List.of(parts));
-        if (sameQuant) return QuantMatrix.concat(List.of(parts));
-        return new StackedMatrix(parts);
+        return parts.length == 1 ? parts[0] : new StackedMatrix(parts);
     }
 }
