@@ -19,8 +19,6 @@ import dev.llmkit.core.tokenizer.Tokenizer;
 import dev.llmkit.trainer.LoopConfig;
 import dev.llmkit.trainer.TrainerState;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -46,17 +44,12 @@ class HfExportTest {
     /** A trained tokenizer (with llmkit's default special tokens) and an untied GQA model initialised for it. */
     static Path model;
 
-    private record Run(int code, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter err = new StringWriter();
-        int code = Main.run(new PrintWriter(err, true), args);
-        return new Run(code, err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.run(args);
     }
 
     private static void ok(String... args) {
-        Run r = run(args);
-        assertEquals(0, r.code(), r.err());
+        CliRun.ok(args);
     }
 
     @BeforeAll
@@ -230,7 +223,7 @@ class HfExportTest {
         Path out = dir.resolve("hf-errors");
         Files.createDirectories(out);
         ok("export", "--model", model.toString(), "--format", "hf", "--out", out.toString());      // an empty directory is fine
-        Run r = run("export", "--model", model.toString(), "--format", "hf", "--out", out.toString());
+        CliRun r = run("export", "--model", model.toString(), "--format", "hf", "--out", out.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("not empty") && r.err().contains("--force"), r.err());
         Path file = dir.resolve("some-file");

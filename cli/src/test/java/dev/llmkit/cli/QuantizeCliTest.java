@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmkit.core.Json;
 import dev.llmkit.core.io.Gguf;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,17 +22,12 @@ class QuantizeCliTest {
 
     static Path model, text;
 
-    private record Run(int code, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter err = new StringWriter();
-        int code = Main.run(new PrintWriter(err, true), args);
-        return new Run(code, err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.run(args);
     }
 
     private static void ok(String... args) {
-        Run r = run(args);
-        assertEquals(0, r.code(), r.err());
+        CliRun.ok(args);
     }
 
     /** A model whose rows of 64 fit no K-quant (fallbacks) and whose ffn_down rows of 256 fit them all. */
@@ -81,14 +74,14 @@ class QuantizeCliTest {
         assertEquals(2, run("quantize", "--model", model.toString(), "--type", "q3_k", "--out", out.toString()).code());
         assertEquals(2, run("quantize", "--model", model.toString(), "--type", "q8_0", "--tensor-type", "attn_v", "--out", out.toString()).code());
         assertEquals(2, run("quantize", "--model", model.toString(), "--type", "q8_0", "--tensor-type", "attn_v=q9", "--out", out.toString()).code());
-        Run missing = run("quantize", "--model", model.toString(), "--type", "q8_0", "--eval-text", dir.resolve("none.txt").toString(), "--out", out.toString());
+        CliRun missing = run("quantize", "--model", model.toString(), "--type", "q8_0", "--eval-text", dir.resolve("none.txt").toString(), "--out", out.toString());
         assertEquals(4, missing.code(), missing.err());
         assertTrue(missing.err().contains("none.txt"), missing.err());
         assertFalse(Files.exists(out), "nothing written when the evaluation text is missing");
         Path q = dir.resolve("q.gguf");
         ok("quantize", "--model", model.toString(), "--type", "q4_0", "--out", q.toString(), "--eval-tokens", "0", "--bench-tokens", "0");
         assertEquals(2, run("quantize", "--model", model.toString(), "--type", "q4_0", "--out", q.toString()).code());     // exists, no --force
-        Run re = run("quantize", "--model", q.toString(), "--type", "q8_0", "--out", dir.resolve("re.gguf").toString());
+        CliRun re = run("quantize", "--model", q.toString(), "--type", "q8_0", "--out", dir.resolve("re.gguf").toString());
         assertEquals(2, re.code(), re.err());
         assertTrue(re.err().contains("--allow-requantize"), re.err());
         ok("quantize", "--model", q.toString(), "--type", "q8_0", "--allow-requantize", "--out", dir.resolve("re.gguf").toString(), "--eval-tokens", "0", "--bench-tokens", "0");

@@ -369,6 +369,16 @@ final class QuantKernels {
 
     // ---------------------------------------------------------------- Q6_K: ql[128] qh[64] scales[16] d
 
+    /**
+     * One Q6_K quarter as floats: the nibble of {@code low} at bit {@code nibble} (0 or 4), with bits
+     * {@code high}..{@code high}+1 of {@code hq} above it, minus 32 (constant shifts fold after inlining).
+     */
+    private static FloatVector six(ShortVector low, int nibble, ShortVector hq, int high) {
+        ShortVector lo = (nibble == 0 ? low : low.lanewise(VectorOperators.LSHR, nibble)).and((short) 0x0F);
+        ShortVector hi = (high <= 4 ? hq.lanewise(VectorOperators.LSHL, 4 - high) : hq.lanewise(VectorOperators.LSHR, high - 4)).and((short) 0x30);
+        return floats(lo.or(hi).sub((short) 32));
+    }
+
     private static float dotQ6K(byte[] w, int off, float[] x, int xo, int cols) {
         FloatVector acc = FloatVector.zero(S), acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S), acc4 = FloatVector.zero(S);
         for (int b = 0, nb = cols / 256; b < nb; b++) {
@@ -379,10 +389,7 @@ final class QuantKernels {
                 for (int l = 0; l < 32; l += L) {
                     int is = l / 16;
                     ShortVector a = shorts(w, ql + l), c = shorts(w, ql + 32 + l), hq = shorts(w, qh + l);
-                    FloatVector q1 = floats(a.and((short) 0x0F).or(hq.lanewise(VectorOperators.LSHL, 4).and((short) 0x30)).sub((short) 32));
-                    FloatVector q2 = floats(c.and((short) 0x0F).or(hq.lanewise(VectorOperators.LSHL, 2).and((short) 0x30)).sub((short) 32));
-                    FloatVector q3 = floats(a.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).or(hq.and((short) 0x30)).sub((short) 32));
-                    FloatVector q4 = floats(c.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).or(hq.lanewise(VectorOperators.LSHR, 2).and((short) 0x30)).sub((short) 32));
+                    FloatVector q1 = six(a, 0, hq, 0), q2 = six(c, 0, hq, 2), q3 = six(a, 4, hq, 4), q4 = six(c, 4, hq, 6);
                     acc = q1.mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, d * w[sc + is]), acc);
                     acc2 = q2.mul(FloatVector.fromArray(S, x, xb + 32 + l)).fma(FloatVector.broadcast(S, d * w[sc + is + 2]), acc2);
                     acc3 = q3.mul(FloatVector.fromArray(S, x, xb + 64 + l)).fma(FloatVector.broadcast(S, d * w[sc + is + 4]), acc3);
@@ -401,11 +408,8 @@ final class QuantKernels {
                 int ql = p + 64 * h, qh = p + 128 + 32 * h, sc = p + 192 + 8 * h, o = oo + 256 * b + 128 * h;
                 for (int l = 0; l < 32; l += L) {
                     int is = l / 16;
-                    IntVector a = ints(w, ql + l), c = ints(w, ql + 32 + l), hq = ints(w, qh + l);
-                    FloatVector q1 = floats(a.and(0x0F).or(hq.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32));
-                    FloatVector q2 = floats(c.and(0x0F).or(hq.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32));
-                    FloatVector q3 = floats(a.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hq.and(0x30)).sub(32));
-                    FloatVector q4 = floats(c.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hq.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32));
+                    ShortVector a = shorts(w, ql + l), c = shorts(w, ql + 32 + l), hq = shorts(w, qh + l);
+                    FloatVector q1 = six(a, 0, hq, 0), q2 = six(c, 0, hq, 2), q3 = six(a, 4, hq, 4), q4 = six(c, 4, hq, 6);
                     q1.mul(d * w[sc + is]).intoArray(out, o + l);
                     q2.mul(d * w[sc + is + 2]).intoArray(out, o + 32 + l);
                     q3.mul(d * w[sc + is + 4]).intoArray(out, o + 64 + l);
