@@ -280,20 +280,20 @@ final class QuantKernels {
 
     /** The 8 scales and 8 mins of a super-block's 12 packed bytes (get_scale_min_k4), times d and dmin, into sm[0..8) and sm[8..16). */
     private static void scalesK(byte[] w, int p, float d, float dmin, float[] sm) {
-        int s = p + 4;
-        for (int j = 0; j < 8; j++) {
-            int a, m;
-            if (j < 4) {
-                a = w[s + j] & 63;
-                m = w[s + j + 4] & 63;
-            } else {
-                a = (w[s + j + 4] & 0xF) | (((w[s + j - 4] & 0xFF) >> 6) << 4);
-                m = ((w[s + j + 4] & 0xFF) >> 4) | (((w[s + j] & 0xFF) >> 6) << 4);
-            }
-            sm[j] = d * a;
-            sm[8 + j] = dmin * m;
+        // the 12 bytes as three little-endian words: 6-bit scales of sub-blocks 0-3 in word 0, their mins in
+        // word 1; sub-blocks 4-7 take their low 4 bits from word 2 and their top 2 bits from bits 6-7 of words 0 and 1
+        int w0 = (int) LE_INT.get(w, p + 4), w1 = (int) LE_INT.get(w, p + 8), w2 = (int) LE_INT.get(w, p + 12);
+        int sc0 = w0 & 0x3f3f3f3f, mn0 = w1 & 0x3f3f3f3f;
+        int sc1 = (w2 & 0x0f0f0f0f) | (((w0 >>> 6) & 0x03030303) << 4), mn1 = ((w2 >>> 4) & 0x0f0f0f0f) | (((w1 >>> 6) & 0x03030303) << 4);
+        for (int j = 0; j < 4; j++) {
+            sm[j] = d * ((sc0 >>> (8 * j)) & 0xFF);
+            sm[4 + j] = d * ((sc1 >>> (8 * j)) & 0xFF);
+            sm[8 + j] = dmin * ((mn0 >>> (8 * j)) & 0xFF);
+            sm[12 + j] = dmin * ((mn1 >>> (8 * j)) & 0xFF);
         }
     }
+
+    private static final java.lang.invoke.VarHandle LE_INT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[16]);
 
