@@ -5,7 +5,8 @@ import dev.llmkit.core.model.Checkpoint;
 import dev.llmkit.core.tokenizer.ChatMessage;
 import dev.llmkit.core.tokenizer.ChatTemplate;
 import dev.llmkit.core.tokenizer.Tokenizer;
-import dev.llmkit.eval.engine.LlamaEngine;
+import dev.llmkit.eval.engine.LanguageModel;
+import dev.llmkit.eval.engine.State;
 import dev.llmkit.eval.engine.Sampler;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -62,8 +63,8 @@ public final class ChatCommand implements Callable<Integer> {
         boolean tty = System.console() != null && System.console().isTerminal();
         // standard input stays open (not closed with the reader): the caller owns it
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (LlamaEngine engine = new LlamaEngine(m.weights(), threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
-            Session s = new Session(engine, m.tokenizer(), new Sampler(sp, m.weights().config().vocabSize()), maxTokens, system);
+        try (State state = LanguageModel.of(m).newState(m.weights().config().contextLength(), threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            Session s = new Session(state, m.tokenizer(), new Sampler(sp, m.weights().config().vocabSize()), maxTokens, system);
             if (prompt != null || !tty) {
                 String msg = prompt != null ? prompt : in.lines().reduce((a, b) -> a + "\n" + b).orElse("").strip();
                 if (msg.isEmpty()) throw new ConfigException("no message: pass --prompt TEXT or write one to standard input", null);
@@ -71,7 +72,7 @@ public final class ChatCommand implements Callable<Integer> {
                 out.println();
                 return ExitCodes.OK;
             }
-            out.println("llmkit chat: " + model + " (" + engine.positions() + " tokens of context). /reset starts over, /exit quits.");
+            out.println("llmkit chat: " + model + " (" + state.capacity() + " tokens of context). /reset starts over, /exit quits.");
             while (true) {
                 out.print("> ");
                 out.flush();
@@ -96,7 +97,7 @@ public final class ChatCommand implements Callable<Integer> {
 
     /** The conversation, the tokens in the KV cache, and answering one message. */
     static final class Session {
-        private final LlamaEngine engine;
+        private final State state;
         private final Tokenizer tok;
         private final Sampler sampler;
         private final int maxTokens, imEnd;
@@ -104,8 +105,8 @@ public final class ChatCommand implements Callable<Integer> {
         private final List<ChatMessage> history = new ArrayList<>();
         private int[] cached = new int[0];
 
-        Session(LlamaEngine engine, Tokenizer tok, Sampler sampler, int maxTokens, String system) {
-            this.engine = engine; this.tok = tok; this.sampler = sampler; this.maxTokens = maxTokens; this.system = system;
+        Session(State state, Tokenizer tok, Sampler sampler, int maxTokens, String system) {
+            this.state = state; this.tok = tok; this.sampler = sampler; this.maxTokens = maxTokens; this.system = system;
             this.imEnd = tok.addedId(ChatTemplate.IM_END);
             reset();
         }
@@ -118,7 +119,7 @@ public final class ChatCommand implements Callable<Integer> {
         /** Streams the answer to {@code msg} and adds both turns to the history (neither when the message cannot fit). */
         void answer(String msg, PrintStream out) {
             history.add(new ChatMessage(ChatMessage.USER, msg));
-            int ctx = engine.positions();
+            int ctx = state.capacity();
             int[] ids = ChatTemplate.render(tok, history, true).tokens();
             // 1. Drop the oldest exchanges (user + assistant, after the system message) until the prompt leaves room to answer.
             while (ids.length + Math.min(maxTokens, ctx / 4) > ctx && history.size() > firstTurn() + 2) {
@@ -133,7 +134,8 @@ public final class ChatCommand implements Callable<Integer> {
             // 2. Prefill only what the KV cache does not hold yet.
             int same = 0;
             while (same < Math.min(cached.length, ids.length - 1) && cached[same] == ids[same]) same++;
-            float[] logits = engine.prefill(Arrays.copyOfRange(ids, same, ids.length), same);
+            state.rewind(Math.min(same, state.position()));
+            float[] logits = state.prefill(ids, same, ids.length);
             // 3. Sample until <|im_end|>, <|endoftext|>, max tokens or the context's end.
             int[] all = Arrays.copyOf(ids, ctx);
             int pos = ids.length;
@@ -145,7 +147,7 @@ public final class ChatCommand implements Callable<Integer> {
                 all[pos] = next;
                 text.writeBytes(tok.tokenBytes(next));
                 shown = emit(text.toByteArray(), shown, out);
-                if (pos + 1 < ctx) logits = engine.forward(next, pos, true);
+                if (pos + 1 < ctx) logits = state.decode(next);
                 pos++;
             }
             String answer = text.toString(StandardCharsets.UTF_8);

@@ -2,7 +2,8 @@ package dev.llmkit.cli;
 
 import dev.llmkit.core.model.Checkpoint;
 import dev.llmkit.eval.engine.Generator;
-import dev.llmkit.eval.engine.LlamaEngine;
+import dev.llmkit.eval.engine.LanguageModel;
+import dev.llmkit.eval.engine.State;
 import dev.llmkit.eval.engine.Sampler;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -51,9 +52,9 @@ public final class GenerateCommand implements Callable<Integer> {
         Generator.Result r;
         long needed = m.tokenizer().encode(prompt, true).length + (long) maxTokens;
         int positions = (int) Math.min(m.weights().config().contextLength(), Math.max(1, needed));
-        try (LlamaEngine engine = new LlamaEngine(m.weights(), t, positions)) {
+        try (State state = LanguageModel.of(m).newState(positions, t)) {
             out.print(prompt);
-            r = Generator.generate(engine, m.tokenizer(), prompt, new Generator.Options(maxTokens, sp, stop, !ignoreEot), s -> {
+            r = Generator.generate(state, m.tokenizer(), prompt, new Generator.Options(maxTokens, sp, stop, !ignoreEot), s -> {
                 out.print(s);
                 out.flush();
             });

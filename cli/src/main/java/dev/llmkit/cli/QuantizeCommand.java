@@ -11,7 +11,8 @@ import dev.llmkit.core.model.GgufModel;
 import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.quant.QuantPlan;
 import dev.llmkit.core.tokenizer.Tokenizer;
-import dev.llmkit.eval.engine.LlamaEngine;
+import dev.llmkit.eval.engine.LanguageModel;
+import dev.llmkit.eval.engine.State;
 import dev.llmkit.eval.engine.Measures;
 import dev.llmkit.quantize.Quantizer;
 import java.io.IOException;
@@ -154,7 +155,8 @@ public final class QuantizeCommand implements Callable<Integer> {
             long bytes = m.tokenizer().decodeBytes(evalIds, 0, evalIds.length).length;
             int bos = Math.max(0, m.tokenizer().eotId());
             Measures.Likelihood a, b;
-            try (LlamaEngine ef = new LlamaEngine(f32, t); LlamaEngine eq = new LlamaEngine(q.weights(), t)) {
+            int ctx = f32.config().contextLength();
+            try (State ef = LanguageModel.of(f32, m.tokenizer(), null).newState(ctx, t); State eq = LanguageModel.of(q).newState(ctx, t)) {
                 a = Measures.rolling(ef, bos, evalIds);
                 b = Measures.rolling(eq, bos, evalIds);
             }
@@ -176,7 +178,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             if (prompt.length == 0) prompt = new int[] {Math.max(0, m.tokenizer().eotId())};
             int positions = Math.min(f32.config().contextLength(), prompt.length + 32 + benchTokens);
             double sf = 0, sq = 0;
-            try (LlamaEngine ef = new LlamaEngine(f32, t, positions); LlamaEngine eq = new LlamaEngine(q.weights(), t, positions)) {
+            try (State ef = LanguageModel.of(f32, m.tokenizer(), null).newState(positions, t); State eq = LanguageModel.of(q).newState(positions, t)) {
                 for (int round = 0; round < 3; round++) {      // alternating, best of each: a noisy machine
                     sf = Math.max(sf, Measures.decodeTokensPerSecond(ef, prompt, 32, benchTokens, 1));
                     sq = Math.max(sq, Measures.decodeTokensPerSecond(eq, prompt, 32, benchTokens, 1));

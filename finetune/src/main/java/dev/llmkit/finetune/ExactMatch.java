@@ -4,7 +4,8 @@ import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.tokenizer.ChatMessage;
 import dev.llmkit.core.tokenizer.ChatTemplate;
 import dev.llmkit.core.tokenizer.Tokenizer;
-import dev.llmkit.eval.engine.LlamaEngine;
+import dev.llmkit.eval.engine.LanguageModel;
+import dev.llmkit.eval.engine.State;
 import dev.llmkit.finetune.data.Conversation;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,8 +50,8 @@ public final class ExactMatch {
         int exact = 0, contains = 0, matched = match == null ? -1 : 0;
         List<String[]> samples = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (LlamaEngine engine = new LlamaEngine(w, threads)) {
-            int ctx = engine.positions();
+        try (State engine = LanguageModel.of(w, tok, null).newState(w.config().contextLength(), threads)) {
+            int ctx = engine.capacity();
             for (Conversation c : convs) {
                 List<ChatMessage> msgs = SftExamples.withSystem(c.messages(), systemPrompt);
                 String reference = msgs.get(msgs.size() - 1).content();
@@ -74,10 +75,10 @@ public final class ExactMatch {
     }
 
     /** Greedy decoding from a prompt until a stop token, a newline (raw) or maxTokens. */
-    private static String greedy(LlamaEngine engine, Tokenizer tok, int[] ids, int maxTokens, int imEnd, int eot, boolean raw) {
-        float[] logits = engine.prefill(ids, 0);
+    private static String greedy(State engine, Tokenizer tok, int[] ids, int maxTokens, int imEnd, int eot, boolean raw) {
+        engine.rewind(0);
+        float[] logits = engine.prefill(ids, 0, ids.length);
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        int pos = ids.length;
         for (int n = 0; n < maxTokens; n++) {
             int best = 0;
             for (int v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
@@ -89,7 +90,7 @@ public final class ExactMatch {
                 break;
             }
             out.writeBytes(b);
-            if (n + 1 < maxTokens) logits = engine.forward(best, pos++, true);
+            if (n + 1 < maxTokens) logits = engine.decode(best);
         }
         return out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }

@@ -22,11 +22,15 @@ public final class Generator {
 
     private Generator() {}
 
-    /** Runs {@code prompt} (with special tokens recognised) and streams decoded text to {@code out}. */
-    public static Result generate(LlamaEngine engine, Tokenizer tok, String prompt, Options o, Consumer<String> out) {
+    /**
+     * Runs {@code prompt} (with special tokens recognised) from the start of {@code state} (rewound to
+     * position 0) and streams decoded text to {@code out}.
+     */
+    public static Result generate(State state, Tokenizer tok, String prompt, Options o, Consumer<String> out) {
         int[] promptIds = tok.encode(prompt, true);
         if (promptIds.length == 0) promptIds = new int[] {Math.max(0, tok.eotId())};
-        int ctx = engine.positions();
+        int ctx = state.capacity();
+        state.rewind(0);
         if (promptIds.length >= ctx) {
             throw new dev.llmkit.core.ConfigException("the prompt has " + promptIds.length + " tokens; the context length is " + ctx,
                     "shorten the prompt");
@@ -34,10 +38,10 @@ public final class Generator {
         int[] history = Arrays.copyOf(promptIds, (int) Math.min(ctx, promptIds.length + (long) Math.max(0, o.maxTokens())));
         // 1. Prefill: every prompt token through the model; logits only for the last.
         long t0 = System.nanoTime();
-        float[] logits = engine.prefill(promptIds, 0);
+        float[] logits = state.prefill(promptIds, 0, promptIds.length);
         long t1 = System.nanoTime();
         // 2. Decode.
-        Sampler sampler = new Sampler(o.sampling(), engine.config().vocabSize());
+        Sampler sampler = new Sampler(o.sampling(), logits.length);
         StreamText text = new StreamText(tok, out);
         int pos = promptIds.length, n = 0;
         String reason = "max_tokens";
@@ -57,7 +61,7 @@ public final class Generator {
                 reason = "stop_string";
                 break;
             }
-            if (n < o.maxTokens() && pos + 1 < ctx) logits = engine.forward(next, pos, true);
+            if (n < o.maxTokens() && pos + 1 < ctx) logits = state.decode(next);
             pos++;
         }
         text.flush();

@@ -14,7 +14,7 @@ import dev.llmkit.core.model.Weights;
  * embeddings rotate interleaved pairs (x[2i], x[2i+1]) as GGUF/llama.cpp do. Not thread-safe: one
  * sequence at a time.
  */
-public final class LlamaEngine implements AutoCloseable {
+public final class LlamaEngine implements State {
     private final ModelConfig c;
     private final int positions;                                  // KV cache capacity (<= context length)
     private final Parallel par;
@@ -104,6 +104,48 @@ public final class LlamaEngine implements AutoCloseable {
     /** Positions the KV cache holds. */
     public int positions() {
         return positions;
+    }
+
+    // ---------------------------------------------------------------- State: the sequence so far
+
+    private int length;                                    // positions appended through the State methods
+
+    @Override
+    public int position() {
+        return length;
+    }
+
+    @Override
+    public int capacity() {
+        return positions;
+    }
+
+    @Override
+    public void rewind(int position) {
+        if (position < 0 || position > length) throw new IllegalArgumentException("rewind to " + position + " of " + length + " positions");
+        length = position;
+    }
+
+    @Override
+    public float[] prefill(int[] tokens, int from, int to) {
+        float[] l = prefill(from == 0 && to == tokens.length ? tokens : java.util.Arrays.copyOfRange(tokens, from, to), length);
+        length += to - from;
+        return l;
+    }
+
+    @Override
+    public void score(int[] tokens, int from, int to, double[] logProbs, int off) {
+        double[] lp = off == 0 ? logProbs : new double[to - from];
+        score(from == 0 && to == tokens.length ? tokens : java.util.Arrays.copyOfRange(tokens, from, to), length, lp);
+        if (lp != logProbs) System.arraycopy(lp, 0, logProbs, off, to - from - 1);
+        length += to - from;
+    }
+
+    @Override
+    public float[] decode(int token) {
+        float[] l = forward(token, length, true);
+        length++;
+        return l;
     }
 
     /**

@@ -24,19 +24,19 @@ public final class Measures {
      * the engine's positions, each starting fresh at position 0 and overlapping the previous window by
      * one token (its first input), as lm-evaluation-harness's rolling log-likelihood does.
      */
-    public static Likelihood rolling(LlamaEngine e, int bos, int[] tokens) {
+    public static Likelihood rolling(State e, int bos, int[] tokens) {
         int[] seq = new int[tokens.length + 1];
         seq[0] = bos;
         System.arraycopy(tokens, 0, seq, 1, tokens.length);
-        int window = Math.min(e.positions(), e.config().contextLength());
+        int window = e.capacity();
         if (window < 2) throw new IllegalArgumentException("windows of at least 2 positions are needed");
         double nats = 0;
         long n = 0;
         double[] lp = new double[window];
         for (int from = 0; from < seq.length - 1; from += window - 1) {
             int len = Math.min(window, seq.length - from);
-            int[] w = java.util.Arrays.copyOfRange(seq, from, from + len);
-            e.score(w, 0, lp);
+            e.rewind(0);
+            e.score(seq, from, from + len, lp, 0);
             for (int i = 0; i < len - 1; i++) nats -= lp[i];
             n += len - 1;
         }
@@ -47,17 +47,19 @@ public final class Measures {
      * Greedy decode tokens/s: {@code prompt} prefilled, then {@code warmup} tokens untimed and
      * {@code tokens} timed (each a forward step and an argmax), the best of {@code rounds}.
      */
-    public static double decodeTokensPerSecond(LlamaEngine e, int[] prompt, int warmup, int tokens, int rounds) {
+    public static double decodeTokensPerSecond(State e, int[] prompt, int warmup, int tokens, int rounds) {
         double best = 0;
         for (int round = 0; round < rounds; round++) {
-            float[] logits = e.prefill(prompt, 0);
+            e.rewind(0);
+            float[] logits = e.prefill(prompt, 0, prompt.length);
             int pos = prompt.length;
             long t0 = 0;
-            for (int i = 0; i < warmup + tokens && pos < e.positions(); i++) {
+            for (int i = 0; i < warmup + tokens && pos < e.capacity(); i++) {
                 if (i == warmup) t0 = System.nanoTime();
                 int next = 0;
                 for (int v = 1; v < logits.length; v++) if (logits[v] > logits[next]) next = v;
-                logits = e.forward(next, pos++, true);
+                logits = e.decode(next);
+                pos++;
             }
             int timed = pos - prompt.length - warmup;
             if (timed > 0) best = Math.max(best, timed / ((System.nanoTime() - t0) / 1e9));
