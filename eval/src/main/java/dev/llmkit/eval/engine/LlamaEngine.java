@@ -134,10 +134,10 @@ public final class LlamaEngine implements State {
     }
 
     @Override
-    public void score(int[] tokens, int from, int to, double[] logProbs, int off) {
+    public void score(int[] tokens, int from, int to, int next, double[] logProbs, int off) {
         double[] lp = off == 0 ? logProbs : new double[to - from];
-        score(from == 0 && to == tokens.length ? tokens : java.util.Arrays.copyOfRange(tokens, from, to), length, lp);
-        if (lp != logProbs) System.arraycopy(lp, 0, logProbs, off, to - from - 1);
+        score(from == 0 && to == tokens.length ? tokens : java.util.Arrays.copyOfRange(tokens, from, to), length, lp, next);
+        if (lp != logProbs) System.arraycopy(lp, 0, logProbs, off, to - from - (next >= 0 ? 0 : 1));
         length += to - from;
     }
 
@@ -272,13 +272,23 @@ public final class LlamaEngine implements State {
      * of a block as one batched product.
      */
     public void score(int[] tokens, int start, double[] logProbs) {
-        if (tokens.length < 2) throw new IllegalArgumentException("scoring needs at least 2 tokens");
+        score(tokens, start, logProbs, -1);
+    }
+
+    /**
+     * {@link #score(int[], int, double[])}, and when {@code next >= 0} also the log-probability of
+     * {@code next} after the last token, into {@code logProbs[tokens.length - 1]}.
+     */
+    public void score(int[] tokens, int start, double[] logProbs, int next) {
+        if (tokens.length < (next >= 0 ? 1 : 2)) throw new IllegalArgumentException("scoring needs at least 2 tokens");
+        if (next >= c.vocabSize()) throw new IllegalArgumentException("token " + next + " out of range");
         checkRange(tokens, start);
         ensureBatch();
         if (blogits == null) blogits = new float[BLOCK * c.vocabSize()];
         int dim = c.dim(), vocab = c.vocabSize();
-        for (int b0 = 0; b0 < tokens.length - 1; b0 += BLOCK) {
-            int nt = Math.min(BLOCK, tokens.length - b0), base = b0, rows = Math.min(nt, tokens.length - 1 - b0);
+        int predicted = next >= 0 ? tokens.length : tokens.length - 1;
+        for (int b0 = 0; b0 < predicted; b0 += BLOCK) {
+            int nt = Math.min(BLOCK, tokens.length - b0), base = b0, rows = Math.min(nt, predicted - b0);
             block(tokens, b0, nt, start + b0);
             par.range(rows, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, outputNorm, dim, c.normEps());
@@ -291,7 +301,8 @@ public final class LlamaEngine implements State {
                     for (int i = 0; i < vocab; i++) max = Math.max(max, blogits[o + i]);
                     double z = 0;
                     for (int i = 0; i < vocab; i++) z += Math.exp(blogits[o + i] - max);
-                    logProbs[base + t] = blogits[o + tokens[base + t + 1]] - max - Math.log(z);
+                    int target = base + t + 1 < tokens.length ? tokens[base + t + 1] : next;
+                    logProbs[base + t] = blogits[o + target] - max - Math.log(z);
                 }
             });
         }

@@ -20,25 +20,37 @@ public final class Measures {
     }
 
     /**
-     * Every token of {@code tokens} predicted once: the sequence [bos] + tokens is cut into windows of
-     * the engine's positions, each starting fresh at position 0 and overlapping the previous window by
-     * one token (its first input), as lm-evaluation-harness's rolling log-likelihood does.
+     * Every token of {@code tokens} predicted once, as lm-evaluation-harness's rolling log-likelihood
+     * does: the sequence [bos] + tokens in disjoint windows of the state's capacity, each window predicting
+     * as many tokens as it holds inputs, the first starting at bos, later ones with the previous window's
+     * last token as their only context.
      */
     public static Likelihood rolling(State e, int bos, int[] tokens) {
-        int[] seq = new int[tokens.length + 1];
+        return sliding(e, bos, tokens, 0);
+    }
+
+    /**
+     * With {@code stride > 0}, windows of the state's capacity advancing {@code stride} tokens, each
+     * counting only the predictions not made by an earlier window (every token after the first window
+     * then sees at least capacity - stride tokens of context: a tighter figure, for capacity / stride
+     * times the work); {@code stride == 0}: {@link #rolling}.
+     */
+    public static Likelihood sliding(State e, int bos, int[] tokens, int stride) {
+        int n = tokens.length, w = e.capacity();
+        if (w < 1) throw new IllegalArgumentException("no positions");
+        stride = Math.min(stride, w);
+        int[] seq = new int[n + 1];
         seq[0] = bos;
-        System.arraycopy(tokens, 0, seq, 1, tokens.length);
-        int window = e.capacity();
-        if (window < 2) throw new IllegalArgumentException("windows of at least 2 positions are needed");
+        System.arraycopy(tokens, 0, seq, 1, n);
         double nats = 0;
-        long n = 0;
-        double[] lp = new double[window];
-        for (int from = 0; from < seq.length - 1; from += window - 1) {
-            int len = Math.min(window, seq.length - from);
+        double[] lp = new double[w];
+        int done = 0;     // tokens[0, done) are predicted
+        for (int begin = 0; done < n; begin = stride > 0 ? begin + stride : done) {
+            int end = Math.min(begin + w, n);     // this window predicts tokens[begin, end) from seq[begin, end)
             e.rewind(0);
-            e.score(seq, from, from + len, lp, 0);
-            for (int i = 0; i < len - 1; i++) nats -= lp[i];
-            n += len - 1;
+            e.score(seq, begin, end, seq[end], lp, 0);     // lp[i]: tokens[begin + i] = seq[begin + i + 1]
+            for (int i = done - begin; i < end - begin; i++) nats -= lp[i];
+            done = end;
         }
         return new Likelihood(nats, n);
     }

@@ -23,9 +23,10 @@ public interface State extends AutoCloseable {
 
     /**
      * Appends tokens[from, to) and writes, for each i in [0, to - from - 1), the natural-log probability
-     * of tokens[from + i + 1] given every position before it into {@code logProbs[off + i]}.
+     * of tokens[from + i + 1] given every position before it into {@code logProbs[off + i]}; when
+     * {@code next >= 0}, also that of {@code next} after the last of them into {@code logProbs[off + to - from - 1]}.
      */
-    void score(int[] tokens, int from, int to, double[] logProbs, int off);
+    void score(int[] tokens, int from, int to, int next, double[] logProbs, int off);
 
     /** Appends one token and returns the logits after it (a view, valid until the next call). */
     float[] decode(int token);
