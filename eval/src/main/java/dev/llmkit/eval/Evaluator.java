@@ -239,8 +239,9 @@ public final class Evaluator {
     /**
      * The log-likelihood of {@code delimiter + choice} after {@code context} for every choice, lm-eval's
      * way: trailing whitespace of the context moved onto each continuation, continuation tokens =
-     * tokens(context + continuation) minus tokens(context), the context left-truncated to fit. The
-     * context but its last token is run once; each choice then rewinds to there.
+     * tokens(context + continuation) minus tokens(context). The context but its last token is run once
+     * and each choice rewinds to there; when context and a choice do not fit the state together, each
+     * choice keeps the context's tail that fits with it (lm-eval's left truncation of every request).
      */
     static double[] loglikelihoods(State s, Tokenizer tok, String context, List<String> choices, String delimiter) {
         String ctx = context.stripTrailing(), moved = context.substring(ctx.length());
@@ -253,21 +254,28 @@ public final class Evaluator {
             conts[c] = Arrays.copyOfRange(whole, Math.min(ctxEnc.length, whole.length), whole.length);
             longest = Math.max(longest, conts[c].length);
         }
-        int cap = s.capacity(), keep = Math.max(1, Math.min(ctxEnc.length, cap + 1 - longest));
-        int[] kept = Arrays.copyOfRange(ctxEnc, ctxEnc.length - keep, ctxEnc.length);
-        s.rewind(0);
-        if (keep > 1) s.prefill(kept, 0, keep - 1);
+        int cap = s.capacity();
+        boolean shared = ctxEnc.length + longest <= cap + 1;     // else each choice keeps the context's tail that fits with it, as lm-eval does
         double[] ll = new double[choices.size()];
+        if (shared) {
+            s.rewind(0);
+            if (ctxEnc.length > 1) s.prefill(ctxEnc, 0, ctxEnc.length - 1);
+        }
         for (int c = 0; c < choices.size(); c++) {
             int[] cont = conts[c];
             if (cont.length == 0) continue;     // the choice added no token: log-likelihood 0
-            int k = Math.min(cont.length, cap - (keep - 1));     // a continuation longer than the context is cut
-            int[] in = new int[k];
-            in[0] = kept[keep - 1];
-            System.arraycopy(cont, 0, in, 1, k - 1);
+            int k = Math.min(cont.length, cap), keep = Math.min(ctxEnc.length, cap + 1 - k);
+            if (shared) {
+                s.rewind(ctxEnc.length - 1);
+            } else {
+                s.rewind(0);
+                if (keep > 1) s.prefill(ctxEnc, ctxEnc.length - keep, ctxEnc.length - 1);
+            }
+            int[] in = new int[k];     // the context's last token, then the continuation but its last token (the next to predict)
+            in[0] = ctxEnc[ctxEnc.length - 1];
+            System.arraycopy(cont, cont.length - k, in, 1, k - 1);
             double[] lp = new double[k];
-            s.rewind(keep - 1);
-            s.score(in, 0, k, cont[k - 1], lp, 0);
+            s.score(in, 0, k, cont[cont.length - 1], lp, 0);
             for (double v : lp) ll[c] += v;
         }
         return ll;
