@@ -15,13 +15,13 @@ import java.util.regex.Pattern;
  * inserted as text. A string that is a Python list literal ({@code ['a', "b"]}, as MMLU-Redux's CSV
  * stores its choices) counts as a list.
  */
-final class Template {
+public final class Template {
     private Template() {}
 
     private static final Pattern REF = Pattern.compile("\\{\\{\\s*([^}]+?)\\s*}}");
 
     /** The template as text. */
-    static String text(String template, JsonNode doc, String where) {
+    public static String text(String template, JsonNode doc, String where) {
         Matcher m = REF.matcher(template);
         StringBuilder b = new StringBuilder();
         while (m.find()) {
@@ -33,7 +33,7 @@ final class Template {
     }
 
     /** The template as a list: a single reference to a list (or a Python list literal), else one text. */
-    static List<String> list(String template, JsonNode doc, String where) {
+    public static List<String> list(String template, JsonNode doc, String where) {
         Matcher m = REF.matcher(template.strip());
         if (m.matches()) {
             Object v = resolve(doc, m.group(1), where);
