@@ -74,6 +74,7 @@ public final class Evaluator {
             n.put("storage", m.storage());
             n.put("parameters", m.parameters());
             n.put("bytes", m.bytes());
+            if (java.nio.file.Files.isRegularFile(m.path())) n.put("sha256", dev.llmkit.core.util.Text.sha256(m.path()));
             if (m.metricsJsonl() != null) n.put("metrics_jsonl", m.metricsJsonl().toString());
             else n.putNull("metrics_jsonl");
         }
@@ -86,6 +87,8 @@ public final class Evaluator {
             t.put("type", spec.type());
             t.put("description", spec.description());
             t.put("data", spec.data().toString());
+            ObjectNode sums = t.putObject("data_sha256");
+            for (Path f : spec.files()) sums.put(f.toString(), dev.llmkit.core.util.Text.sha256(f));
             t.put("fewshot", spec.fewshot());
             ObjectNode results = Json.MAPPER.createObjectNode();
             if (spec.type().equals(TaskSpec.PERPLEXITY)) {

@@ -1,0 +1,90 @@
+package dev.llmkit.cli;
+
+import dev.llmkit.core.Progress;
+import dev.llmkit.core.io.Gguf;
+import dev.llmkit.core.model.GgufModel;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.Weights;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.eval.Evaluator;
+import dev.llmkit.eval.TaskSpec;
+import dev.llmkit.eval.engine.LanguageModel;
+import dev.llmkit.eval.engine.State;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Evaluation speed: examples/s of `llmkit eval`'s scorer on PIQA and MMLU (100 examples each, 1 thread)
+ * with the tiny and small presets (random init, F32), and the tokens/s it runs (every position
+ * prefilled or scored) against llama.cpp's prompt processing (llama-bench pp128, 1 thread) on the same
+ * GGUF in the same run. Not a test: bench/eval-bench.sh runs it (../shared is needed for the data and
+ * the anchor).
+ */
+public final class EvalBench {
+    private static final Path SHARED = Path.of(System.getProperty("llmkit.shared.dir", "../shared"));
+
+    /** A State that counts the positions it runs. */
+    static final class Counting implements State {
+        final State s;
+        long positions;
+
+        Counting(State s) {
+            this.s = s;
+        }
+
+        @Override public int position() { return s.position(); }
+        @Override public int capacity() { return s.capacity(); }
+        @Override public void rewind(int p) { s.rewind(p); }
+        @Override public float[] prefill(int[] t, int from, int to) { positions += to - from; return s.prefill(t, from, to); }
+        @Override public void score(int[] t, int from, int to, int next, double[] lp, int off) { positions += to - from; s.score(t, from, to, next, lp, off); }
+        @Override public float[] decode(int token) { positions++; return s.decode(token); }
+        @Override public void close() { s.close(); }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        Path data = SHARED.resolve("data");
+        if (!Files.isDirectory(data.resolve("eval_piqa"))) throw new IllegalStateException("no " + data + ": the benchmark needs ../shared/data");
+        Path dir = Files.createTempDirectory("llmkit-eval-bench");
+        System.out.printf(Locale.ROOT, "| model | task | examples/s | scored tokens/s | llama.cpp pp128 tokens/s | ratio |%n|---|---|---|---|---|---|%n");
+        for (String preset : List.of("tiny", "small")) {
+            ModelConfig c = preset.equals("tiny") ? new ModelConfig(256, 768, 4, 4, 4, 4096, 256, 1e-5f, 10000f, true)
+                    : new ModelConfig(288, 768, 6, 6, 6, 32000, 256, 1e-5f, 10000f, true);
+            Weights w = Weights.init(c, 0.02f, 1);
+            Tokenizer tok = DecodeBench.byteTokenizer(c.vocabSize());
+            Path f = dir.resolve(preset + ".gguf");
+            GgufModel.export(w, tok, f, Gguf.F32, preset);
+            List<Counting> states = new ArrayList<>();
+            LanguageModel base = LanguageModel.of(w, tok, null), lm = new LanguageModel() {
+                @Override public ModelConfig config() { return base.config(); }
+                @Override public Tokenizer tokenizer() { return tok; }
+                @Override public String chatTemplate() { return null; }
+                @Override public State newState(int capacity, int threads) {
+                    Counting s = new Counting(base.newState(capacity, threads));
+                    states.add(s);
+                    return s;
+                }
+            };
+            for (String task : List.of("piqa", "mmlu")) {
+                TaskSpec spec = TaskSpec.resolve(task, data);
+                double bestEx = 0, bestTok = 0, bestLlama = 0;
+                for (int r = 0; r < rounds; r++) {
+                    states.clear();
+                    long t0 = System.nanoTime();
+                    Evaluator.run(List.of(new Evaluator.Model(preset, f, lm, "F32", c.parameters(), 0, null)), List.of(spec),
+                            new Evaluator.Options(100, 0, 1, 1, Progress.NONE), dir.resolve("out-" + preset + "-" + task));
+                    double sec = (System.nanoTime() - t0) / 1e9;
+                    long pos = states.stream().mapToLong(s -> s.positions).sum();
+                    bestEx = Math.max(bestEx, 100 / sec);
+                    bestTok = Math.max(bestTok, pos / sec);
+                    bestLlama = Math.max(bestLlama, QuantBench.llamaBench(f, 1, 128)[1]);
+                }
+                System.out.printf(Locale.ROOT, "| %s F32 | %s | %.1f | %,.0f | %,.0f | %.2fx |%n", preset, task, bestEx, bestTok, bestLlama, bestTok / bestLlama);
+            }
+        }
+        System.out.println("best of " + rounds + " rounds each (the first includes JIT warm-up); 1 thread; 100 examples per task");
+    }
+}
