@@ -138,6 +138,27 @@ final class Kernels {
         for (; i < n; i++) out[oo + i] = x[xo + i] * scale * g[i];
     }
 
+    /** log(sum(exp(x[off..off+n)))), with the max taken out first. */
+    static double logSumExp(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        int i = 0, bound = SCALAR ? 0 : S.loopBound(n);
+        if (bound > 0) {
+            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; i < bound; i += L) m = m.max(FloatVector.fromArray(S, x, off + i));
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        double z = 0;
+        i = 0;
+        if (bound > 0) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP));
+            z = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) z += Math.exp(x[off + i] - max);
+        return max + Math.log(z);
+    }
+
     /** In-place softmax of x[off..off+n). */
     static void softmax(float[] x, int off, int n) {
         softmax(x, off, n, 1f);

@@ -296,13 +296,8 @@ public final class LlamaEngine implements State {
             output.matmul(par, bxb, dim, rows, blogits, 0, vocab, batch);
             par.range(rows, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
-                    int o = t * vocab;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int i = 0; i < vocab; i++) max = Math.max(max, blogits[o + i]);
-                    double z = 0;
-                    for (int i = 0; i < vocab; i++) z += Math.exp(blogits[o + i] - max);
-                    int target = base + t + 1 < tokens.length ? tokens[base + t + 1] : next;
-                    logProbs[base + t] = blogits[o + target] - max - Math.log(z);
+                    int o = t * vocab, target = base + t + 1 < tokens.length ? tokens[base + t + 1] : next;
+                    logProbs[base + t] = blogits[o + target] - Kernels.logSumExp(blogits, o, vocab);
                 }
             });
         }
