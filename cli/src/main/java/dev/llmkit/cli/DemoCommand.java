@@ -1,15 +1,7 @@
 package dev.llmkit.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.llmkit.core.AtomicFiles;
 import dev.llmkit.core.config.ConfigLoader;
-import dev.llmkit.data.corpus.CorpusTexts;
-import dev.llmkit.data.prepare.Corpus;
-import dev.llmkit.data.prepare.InputFiles;
-import dev.llmkit.data.synth.Synth;
-import dev.llmkit.data.tokenize.Pretokenizer;
-import dev.llmkit.tokenizertrainer.TokenizerStage;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,13 +11,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code llmkit demo}: the whole pipeline, as far as it exists, on the built-in demo data.
- * Today: synthesise the biographies (raw/), prepare them (00-corpus/), train a tokenizer
- * (01-tokenizer/), tokenize the corpus (02-tokens/), pre-train the tiny model (03-pretrain/) and
- * fine-tune it on the Q&amp;A pairs (04-finetune/), with exact match on held-out people's questions.
+ * {@code llmkit demo}: {@link Pipeline} on the built-in demo data (configs/demo.yaml): biographies,
+ * corpus, tokenizer, token shards, pre-training, fine-tuning, quantization and evaluation, each stage
+ * skipped when done and resumed when interrupted, ending with the evaluation report.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Run the pipeline on built-in demo data: generate fictional biographies and Q&A pairs (OUT/raw), prepare the corpus (OUT/00-corpus), train a BPE tokenizer (OUT/01-tokenizer), write token shards (OUT/02-tokens), pre-train a model on them (OUT/03-pretrain; configs/demo.yaml runs 150 steps of the tiny preset) and fine-tune it on the Q&A pairs of the fine-tuning people (OUT/04-finetune), then print exact match on questions about held-out people. Writes the resolved config to OUT/pipeline.yaml. Stages replace their own earlier output.",
+        description = "Run the pipeline (llmkit pipeline run configs/demo.yaml) on built-in demo data: generate fictional biographies and Q&A pairs (OUT/raw), prepare the corpus (OUT/00-corpus), train a BPE tokenizer (OUT/01-tokenizer), write token shards (OUT/02-tokens), pre-train the tiny model (OUT/03-pretrain), fine-tune it on the Q&A pairs of the fine-tuning people (OUT/04-finetune), quantize it to Q8_0 and Q4_K_M (OUT/05-quantize) and evaluate the four models on the biography questions (OUT/06-eval/report.html). A finished stage is skipped when run again; an interrupted one resumes. Writes the resolved config to OUT/pipeline.yaml.",
         footer = {"", "Example:", "  llmkit demo --out runs/demo", "", ExitCodes.HELP})
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", defaultValue = "runs/demo", description = "Run directory (default: ${DEFAULT-VALUE}).")
@@ -58,15 +49,6 @@ public final class DemoCommand implements Callable<Integer> {
                 + out.resolve("05-quantize/model-q4_k_m.gguf") + ")");
         System.out.println("demo done: " + out + " (config: " + out.resolve("pipeline.yaml") + ")");
         return ExitCodes.OK;
-    }
-
-    /** Removes a training stage's earlier output (the demo reruns stages from scratch). */
-    private static void replace(Path dir) {
-        try {
-            if (java.nio.file.Files.exists(dir)) AtomicFiles.deleteRecursively(dir);
-        } catch (java.io.IOException e) {
-            throw new dev.llmkit.core.StorageException(dir + ": cannot replace: " + e.getMessage(), null, e);
-        }
     }
 
     /** configs/demo.yaml of the llmkit checkout, when the launcher says where that is. */

@@ -94,7 +94,8 @@ class CliTest {
         assertEquals(4, Files.readAllLines(out.resolve("03-pretrain/metrics.jsonl")).size());
         String text = stdout(0, "generate", "--model", out.resolve("03-pretrain/final").toString(), "--prompt", "He was born", "--max-tokens", "5");
         assertTrue(text.startsWith("He was born"), text);
-        assertEquals(0, run(demoArgs(out)).code(), "a second run replaces the stages");
+        assertEquals(0, run(demoArgs(out)).code(), "a second run skips the finished stages");
+        assertTrue(Files.isRegularFile(out.resolve("06-eval/report.html")));
     }
 
     /** The demo with a small, quick model. */
@@ -102,7 +103,8 @@ class CliTest {
         return new String[] {"demo", "--out", out.toString(), "--people", "60", "--set", "model.dim=64", "--set", "model.hidden_dim=96",
             "--set", "model.n_layers=2", "--set", "model.n_heads=2", "--set", "model.n_kv_heads=2", "--set", "pretrain.steps=4",
             "--set", "pretrain.batch_size=2", "--set", "pretrain.seq_len=64", "--set", "pretrain.eval_interval=2",
-            "--set", "pretrain.eval_batches=1", "--set", "pretrain.sample_tokens=4", "--set", "tokenizer.vocab_size=512"};
+            "--set", "pretrain.eval_batches=1", "--set", "pretrain.sample_tokens=4", "--set", "tokenizer.vocab_size=512",
+            "--set", "finetune.steps=2", "--set", "finetune.eval_interval=2", "--set", "finetune.em_samples=4", "--set", "finetune.batch_size=4"};
     }
 
     @Test
