@@ -254,6 +254,14 @@ final class Pipeline {
                 e.call();
                 JsonNode rep = read(dir.resolve("report.json"));
                 if (rep != null) {
+                    // the run's stages (times, key figures) into the report, rendered again with them
+                    com.fasterxml.jackson.databind.node.ArrayNode stages = ((ObjectNode) rep).putObject("pipeline").putArray("stages");
+                    for (Stage st : STAGES) {
+                        JsonNode d = read(done(run, st));
+                        if (d != null) stages.addObject().put("stage", st.name).put("seconds", d.path("seconds").asDouble()).set("summary", d.path("summary"));
+                    }
+                    Json.write(dir.resolve("report.json"), rep);
+                    dev.llmkit.eval.EvalReport.write(rep, dir);
                     for (JsonNode t : rep.get("tasks")) {
                         ObjectNode em = summary.putObject(t.get("name").asText());
                         t.get("results").fields().forEachRemaining(f -> em.put(f.getKey(), f.getValue().at("/metrics/exact_match/value").asDouble()));

@@ -68,6 +68,10 @@ class EvalCliTest {
         assertEquals(ppl.at("/results/model/metrics/bits_per_byte/value").asDouble(), ppl.at("/results/m-q8_0/metrics/bits_per_byte/value").asDouble(), 0.02);
         assertEquals(2 * (10 + 10 + 1), Files.readAllLines(out.resolve("samples.jsonl")).size());
         assertTrue(Files.readString(out.resolve("report.md")).contains("| acc"));
+        JsonNode shown = qa.at("/examples_shown/0");
+        assertEquals("on the mat", shown.get("target").asText());
+        assertTrue(shown.at("/outputs").has("model") && shown.at("/outputs").has("m-q8_0"), shown.toString());
+        assertEquals(5, mc.get("examples_shown").size());
         assertTrue(Files.readString(out.resolve("report.html")).contains("data:image/png;base64,"));
     }
 

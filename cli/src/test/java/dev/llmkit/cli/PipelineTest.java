@@ -47,6 +47,13 @@ class PipelineTest {
         String first = run(pipeline(out, List.of()));
         for (Pipeline.Stage s : Pipeline.STAGES) assertTrue(Files.isRegularFile(Pipeline.done(out, s)), s.name() + " done:\n" + first);
         assertTrue(Files.isRegularFile(out.resolve("06-eval/report.html")));
+        String md;
+        try {
+            md = Files.readString(out.resolve("06-eval/report.md"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertTrue(md.contains("## Pipeline") && md.contains("| pretrain |") && md.contains("Examples:"), md);
         assertTrue(Files.isRegularFile(out.resolve("05-quantize/model-q4_k_m.gguf")));
         String again = run(pipeline(out, List.of()));
         assertEquals(Pipeline.STAGES.size(), again.lines().filter(l -> l.contains("skipped")).count(), again);

@@ -233,6 +233,26 @@ public final class EvalReport {
             List<String> row = new ArrayList<>(List.of("examples/s"));
             for (String model : models) row.add(examplesPerSecond(task, model));
             mdRow(sb, row);
+            List<JsonNode> examples = list(task.get("examples_shown"));
+            if (!examples.isEmpty()) {
+                sb.append("\nExamples:\n\n");
+                List<String> h = new ArrayList<>(List.of("prompt", "target"));
+                models.forEach(m -> h.add(md(m)));
+                mdRow(sb, h);
+                sb.append("|---|---").append("|---".repeat(models.size())).append("|\n");
+                for (JsonNode e : examples) {
+                    List<String> cells = new ArrayList<>(List.of(md(text(e, "prompt")), md(text(e, "target"))));
+                    for (String model : models) cells.add(md(orNone(e.path("outputs").path(model).asText(""))));
+                    mdRow(sb, cells);
+                }
+            }
+        }
+        List<JsonNode> stages = list(report.path("pipeline").get("stages"));
+        if (!stages.isEmpty()) {
+            sb.append("\n## Pipeline\n\n");
+            mdRow(sb, List.of("stage", "seconds", "figures"));
+            sb.append("|---|---:|---|\n");
+            for (JsonNode st : stages) mdRow(sb, List.of(md(text(st, "stage")), String.format(java.util.Locale.ROOT, "%.1f", st.path("seconds").asDouble()), md(st.path("summary").toString())));
         }
         return sb.toString();
     }
@@ -327,6 +347,29 @@ public final class EvalReport {
             sb.append("</table>\n");
             byte[] png = taskChart(task, name, models, metrics);
             if (png != null) image(sb, png, name + ": metrics per model");
+            List<JsonNode> examples = list(task.get("examples_shown"));
+            if (!examples.isEmpty()) {
+                sb.append("<table>\n");
+                List<String> h = new ArrayList<>(List.of("prompt", "target"));
+                models.forEach(m -> h.add(escape(m)));
+                htmlRow(sb, "th", h, false, null);
+                for (JsonNode e : examples) {
+                    List<String> cells = new ArrayList<>(List.of(escape(text(e, "prompt")), escape(text(e, "target"))));
+                    for (String model : models) cells.add(escape(orNone(e.path("outputs").path(model).asText(""))));
+                    htmlRow(sb, "td", cells, false, null);
+                }
+                sb.append("</table>\n");
+            }
+        }
+        List<JsonNode> stages = list(report.path("pipeline").get("stages"));
+        if (!stages.isEmpty()) {
+            sb.append("<h2>Pipeline</h2>\n<table>\n");
+            htmlRow(sb, "th", List.of("stage", "seconds", "figures"), false, null);
+            for (JsonNode st : stages) {
+                htmlRow(sb, "td", List.of(escape(text(st, "stage")), String.format(java.util.Locale.ROOT, "%.1f", st.path("seconds").asDouble()),
+                        escape(st.path("summary").toString())), false, null);
+            }
+            sb.append("</table>\n");
         }
 
         List<LossCurve> curves = lossCurves(report, dir);

@@ -113,11 +113,40 @@ public final class Evaluator {
                 }
             }
             t.set("results", results);
+            shown(t, samples, spec.name());
         }
         AtomicFiles.write(out.resolve("samples.jsonl"), samples.toString().getBytes(StandardCharsets.UTF_8));
         Json.write(out.resolve("report.json"), report);
         EvalReport.write(report, out);
         return report;
+    }
+
+    /** The first documents of a task with every model's answer beside the target (the report's examples table). */
+    private static void shown(ObjectNode t, StringBuilder samples, String task) {
+        Map<String, ObjectNode> byDoc = new LinkedHashMap<>();
+        for (String line : samples.toString().split("\n")) {
+            if (line.isEmpty()) continue;
+            JsonNode s;
+            try {
+                s = Json.MAPPER.readTree(line);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+            if (!s.path("task").asText().equals(task) || !s.has("prompt")) continue;
+            String doc = s.get("doc").asText();
+            if (!byDoc.containsKey(doc) && byDoc.size() >= 5) continue;
+            ObjectNode e = byDoc.computeIfAbsent(doc, k -> {
+                ObjectNode n = Json.MAPPER.createObjectNode().put("doc", k).put("prompt", s.get("prompt").asText());
+                if (s.has("target")) n.put("target", s.get("target").asText());
+                else n.put("target", s.at("/choices/" + s.get("gold").asInt() + "/text").asText());
+                n.putObject("outputs");
+                return n;
+            });
+            String out = s.has("answer") ? s.get("answer").asText() : s.at("/choices/" + s.get("pred").asInt() + "/text").asText();
+            ((ObjectNode) e.get("outputs")).put(s.get("model").asText(), out);
+        }
+        ArrayNode a = t.putArray("examples_shown");
+        byDoc.values().forEach(a::add);
     }
 
     private static void putMetrics(ObjectNode t, List<String> names) {
