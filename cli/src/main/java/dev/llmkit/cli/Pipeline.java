@@ -251,6 +251,8 @@ final class Pipeline {
                 e.tasks = List.of("bios:" + run.resolve("raw/qa/train.jsonl"), "bios:" + run.resolve("raw/qa/heldout.jsonl"));
                 e.out = dir;
                 e.limit = EVAL_LIMIT;
+                e.fewshot = -1;
+                e.seed = 1234;
                 e.call();
                 JsonNode rep = read(dir.resolve("report.json"));
                 if (rep != null) {
