@@ -49,10 +49,86 @@ public final class PipelineCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             if (!Files.isRegularFile(file)) throw new ConfigException(file + ": no such pipeline config", "see configs/ for presets");
-            ConfigLoader.Resolved resolved = ConfigLoader.load(file, sets);
             Path run = out != null ? out : Path.of("runs", file.getFileName().toString().replaceFirst("\\.ya?ml$", ""));
-            Pipeline.run(run, resolved, from, until);
+            Arms arms = Arms.read(file);
+            if (arms == null) {
+                Pipeline.run(run, ConfigLoader.load(file, sets), from, until);
+                return ExitCodes.OK;
+            }
+            // an experiment: the same pipeline once per arm, each in RUN/ARM, then the arms' exact match side by side
+            for (Arms.Arm a : arms.arms()) {
+                List<String> all = new java.util.ArrayList<>(sets);
+                all.addAll(a.sets());
+                System.out.println("== arm " + a.name() + " (" + String.join(", ", a.sets()) + ")");
+                Pipeline.run(run.resolve(a.name()), ConfigLoader.load(arms.base(), all), from, until);
+            }
+            String table = Arms.table(run, arms.arms());
+            dev.llmkit.core.AtomicFiles.write(run.resolve("arms.md"), table.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            System.out.print(table);
+            System.out.println("table: " + run.resolve("arms.md"));
             return ExitCodes.OK;
+        }
+    }
+
+    /**
+     * A pipeline config with an {@code arms:} list (each {@code name} and {@code set: [KEY=VALUE...]}):
+     * the rest of the file is the pipeline every arm runs with its own overrides.
+     */
+    record Arms(Path base, List<Arm> arms) {
+        record Arm(String name, List<String> sets) {}
+
+        /** The arms of {@code file}, or null when it has none; {@code base} is the file without them. */
+        static Arms read(Path file) {
+            JsonNode tree;
+            try {
+                tree = dev.llmkit.core.Json.YAML.readTree(file.toFile());
+            } catch (java.io.IOException e) {
+                return null;     // ConfigLoader reports what is wrong with the file
+            }
+            if (tree == null || !tree.isObject() || !tree.has("arms")) return null;
+            JsonNode list = tree.get("arms");
+            if (!list.isArray() || list.isEmpty()) throw new ConfigException(file + ": arms must be a list of {name, set}", null);
+            List<Arm> arms = new java.util.ArrayList<>();
+            for (JsonNode a : list) {
+                String name = a.path("name").asText("");
+                if (!name.matches("[A-Za-z0-9._-]+")) throw new ConfigException(file + ": every arm needs a name of letters, digits, '.', '_' or '-'", null);
+                List<String> sets = new java.util.ArrayList<>();
+                a.path("set").forEach(v -> sets.add(v.asText()));
+                arms.add(new Arm(name, sets));
+            }
+            ((com.fasterxml.jackson.databind.node.ObjectNode) tree).remove("arms");
+            try {
+                Path base = Files.createTempFile("llmkit-pipeline-", ".yaml");
+                base.toFile().deleteOnExit();
+                Files.writeString(base, dev.llmkit.core.Json.YAML.writeValueAsString(tree));
+                return new Arms(base, arms);
+            } catch (java.io.IOException e) {
+                throw new dev.llmkit.core.StorageException("cannot write a temporary file: " + e.getMessage(), null, e);
+            }
+        }
+
+        /** Exact match per arm (fine-tuned F32) on each biography task, from each arm's 06-eval/report.json. */
+        static String table(Path run, List<Arm> arms) {
+            StringBuilder b = new StringBuilder("| arm | overrides | " );
+            List<String> tasks = new java.util.ArrayList<>();
+            for (Arm a : arms) {
+                JsonNode rep = Pipeline.read(run.resolve(a.name()).resolve("06-eval/report.json"));
+                if (rep != null) rep.get("tasks").forEach(t -> { if (!tasks.contains(t.get("name").asText())) tasks.add(t.get("name").asText()); });
+            }
+            for (String t : tasks) b.append("exact match, ").append(t).append(" | ");
+            b.append("\n|---|---|").append("---|".repeat(tasks.size())).append("\n");
+            for (Arm a : arms) {
+                JsonNode rep = Pipeline.read(run.resolve(a.name()).resolve("06-eval/report.json"));
+                b.append("| ").append(a.name()).append(" | ").append(String.join(", ", a.sets())).append(" | ");
+                for (String t : tasks) {
+                    JsonNode v = null;
+                    if (rep != null) for (JsonNode task : rep.get("tasks")) if (task.get("name").asText().equals(t)) v = task.at("/results/fine-tuned/metrics/exact_match");
+                    b.append(v == null || v.isMissingNode() ? "-" : String.format(Locale.ROOT, "%.1f%% ± %.1f", 100 * v.path("value").asDouble(), 100 * v.path("stderr").asDouble()))
+                            .append(" | ");
+                }
+                b.append("\n");
+            }
+            return b.toString();
         }
     }
 

@@ -68,4 +68,18 @@ class PipelineTest {
         assertTrue(from.contains("eval -> ") && from.contains("re-running (--from)"), from);
         assertEquals(2, CliRun.run("pipeline", "run", DEMO.toString(), "--out", out.toString(), "--from", "nope").code());
     }
+
+    @Test
+    void armsRunThePipelineOncePerArmAndPutTheirExactMatchSideBySide(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("exp.yaml");
+        Files.writeString(cfg, Files.readString(DEMO) + "arms:\n  - name: one\n    set: [data.synth.augment=1]\n  - name: two\n    set: [data.synth.augment=2]\n");
+        List<String> a = new ArrayList<>(List.of("pipeline", "run", cfg.toString(), "--out", dir.resolve("exp").toString()));
+        for (String s : SMALL) a.addAll(List.of("--set", s));
+        String out = run(a.toArray(new String[0]));
+        assertTrue(out.contains("== arm one") && out.contains("== arm two"), out);
+        String table = Files.readString(dir.resolve("exp/arms.md"));
+        assertTrue(table.contains("| one | data.synth.augment=1 |") && table.contains("| two | data.synth.augment=2 |") && table.contains("bios:heldout"), table);
+        assertTrue(Files.readString(dir.resolve("exp/one/pipeline.yaml")).contains("augment: 1"));
+        assertTrue(Files.readString(dir.resolve("exp/two/pipeline.yaml")).contains("augment: 2"));
+    }
 }
