@@ -100,11 +100,25 @@ class ConfigLoaderTest {
         assertEquals(LlmkitConfig.defaults(), ConfigLoader.load(yaml("# nothing\n"), List.of()).config());
     }
 
+    /** Every configs/*.yaml loads; an experiment's arms (llmkit pipeline) load as the rest of the file with each arm's overrides. */
     @Test
     void shippedPresetsLoad() throws IOException {
         Path configs = Path.of(System.getProperty("user.dir")).resolveSibling("configs");
         try (var s = Files.list(configs)) {
-            for (Path p : s.filter(x -> x.toString().endsWith(".yaml")).toList()) ConfigLoader.load(p, List.of());
+            for (Path p : s.filter(x -> x.toString().endsWith(".yaml")).toList()) {
+                var tree = dev.llmkit.core.Json.YAML.readTree(p.toFile());
+                if (tree == null || !tree.has("arms")) {
+                    ConfigLoader.load(p, List.of());
+                    continue;
+                }
+                var arms = ((com.fasterxml.jackson.databind.node.ObjectNode) tree).remove("arms");
+                Path base = yaml(dev.llmkit.core.Json.YAML.writeValueAsString(tree));
+                for (var arm : arms) {
+                    List<String> sets = new java.util.ArrayList<>();
+                    arm.path("set").forEach(v -> sets.add(v.asText()));
+                    ConfigLoader.load(base, sets);
+                }
+            }
         }
     }
 }
