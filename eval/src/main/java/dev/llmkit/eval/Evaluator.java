@@ -79,7 +79,7 @@ public final class Evaluator {
             else n.putNull("metrics_jsonl");
         }
         ArrayNode ts = report.putArray("tasks");
-        StringBuilder samples = new StringBuilder();
+        List<ObjectNode> samples = new ArrayList<>();     // samples.jsonl, one node per model and document
         for (TaskSpec spec0 : tasks) {
             TaskSpec spec = spec0.withFewshot(o.fewshot());
             ObjectNode t = ts.addObject();
@@ -115,23 +115,18 @@ public final class Evaluator {
             t.set("results", results);
             shown(t, samples, spec.name());
         }
-        AtomicFiles.write(out.resolve("samples.jsonl"), samples.toString().getBytes(StandardCharsets.UTF_8));
+        StringBuilder jsonl = new StringBuilder();
+        for (ObjectNode sm : samples) jsonl.append(line(sm)).append('\n');
+        AtomicFiles.write(out.resolve("samples.jsonl"), jsonl.toString().getBytes(StandardCharsets.UTF_8));
         Json.write(out.resolve("report.json"), report);
         EvalReport.write(report, out);
         return report;
     }
 
     /** The first documents of a task with every model's answer beside the target (the report's examples table). */
-    private static void shown(ObjectNode t, StringBuilder samples, String task) {
+    private static void shown(ObjectNode t, List<ObjectNode> samples, String task) {
         Map<String, ObjectNode> byDoc = new LinkedHashMap<>();
-        for (String line : samples.toString().split("\n")) {
-            if (line.isEmpty()) continue;
-            JsonNode s;
-            try {
-                s = Json.MAPPER.readTree(line);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalStateException(e);
-            }
+        for (ObjectNode s : samples) {
             if (!s.path("task").asText().equals(task) || !s.has("prompt")) continue;
             String doc = s.get("doc").asText();
             if (!byDoc.containsKey(doc) && byDoc.size() >= 5) continue;
@@ -231,7 +226,7 @@ public final class Evaluator {
 
     // ---------------------------------------------------------------- multiple choice
 
-    private static ObjectNode multipleChoice(TaskSpec spec, Prepared p, Model m, Options o, StringBuilder samples) {
+    private static ObjectNode multipleChoice(TaskSpec spec, Prepared p, Model m, Options o, List<ObjectNode> samples) {
         Tokenizer tok = m.lm().tokenizer();
         int n = p.docs.size();
         double[] acc = new double[n], accNorm = new double[n];
@@ -254,7 +249,7 @@ public final class Evaluator {
                 ArrayNode cs = sm.putArray("choices");
                 for (int c = 0; c < choices.size(); c++) cs.addObject().put("text", choices.get(c)).put("loglikelihood", ll[c]);
                 sm.put("pred", best).put("pred_norm", bestNorm).put("gold", gold).put("acc", acc[i] == 1).put("acc_norm", accNorm[i] == 1);
-                samples.append(line(sm)).append('\n');
+                samples.add(sm);
                 o.progress().update(i + 1);
             }
         } finally {
@@ -317,7 +312,7 @@ public final class Evaluator {
 
     private static final Pattern NUMBER = Pattern.compile("-?[$0-9.,]*[0-9]");
 
-    private static ObjectNode generate(TaskSpec spec, Prepared p, Model m, Options o, StringBuilder samples) {
+    private static ObjectNode generate(TaskSpec spec, Prepared p, Model m, Options o, List<ObjectNode> samples) {
         Tokenizer tok = m.lm().tokenizer();
         int n = p.docs.size();
         double[] em = new double[n], f1 = new double[n];
@@ -346,7 +341,7 @@ public final class Evaluator {
                     groups.computeIfAbsent(g, k -> new ArrayList<>()).add(em[i]);
                     sm.put("group", g);
                 }
-                samples.append(line(sm)).append('\n');
+                samples.add(sm);
                 o.progress().update(i + 1);
             }
         } finally {
@@ -454,7 +449,7 @@ public final class Evaluator {
         return text.split("\\s+", -1).length;
     }
 
-    private static ObjectNode perplexity(TaskSpec spec, List<Text> texts, Model m, Options o, StringBuilder samples) {
+    private static ObjectNode perplexity(TaskSpec spec, List<Text> texts, Model m, Options o, List<ObjectNode> samples) {
         long t0 = System.nanoTime(), tokens = 0, bytes = 0, words = 0;
         double nll = 0;
         o.progress().start(spec.name() + " / " + m.name(), texts.size(), "documents");
@@ -466,7 +461,7 @@ public final class Evaluator {
                     nll += l.nats();
                     ObjectNode sm = Json.MAPPER.createObjectNode().put("model", m.name()).put("task", spec.name()).put("doc", t.where())
                             .put("tokens", t.tokens().length).put("bytes", t.bytes()).put("nll", l.nats());
-                    samples.append(line(sm)).append('\n');
+                    samples.add(sm);
                 }
                 tokens += t.tokens().length;
                 bytes += t.bytes();

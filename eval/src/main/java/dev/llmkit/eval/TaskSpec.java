@@ -77,6 +77,12 @@ public record TaskSpec(String name, String type, String description, List<Path> 
                 targetDelimiter, fewshotDelimiter, k, fewshotData, until, maxTokens, answerRegex, targetRegex, normalize, groupBy, chat, textField, stride);
     }
 
+    /** The same task under another name. */
+    public TaskSpec withName(String n) {
+        return new TaskSpec(n, type, description, data, labels, docToText, docToChoice, docToTarget, choiceLabels, targetDelimiter,
+                fewshotDelimiter, fewshot, fewshotData, until, maxTokens, answerRegex, targetRegex, normalize, groupBy, chat, textField, stride);
+    }
+
     /** The data files: directories expanded to the data files in them, sorted. */
     public List<Path> files() {
         List<Path> out = new ArrayList<>();
@@ -214,10 +220,7 @@ public record TaskSpec(String name, String type, String description, List<Path> 
             default -> throw new IllegalStateException(preset);
         };
         // a preset pointed at another file is named after it too, so that bios:train and bios:heldout are two tasks
-        return path == null ? t : new TaskSpec(preset + ":" + path.getFileName().toString().replaceFirst("\\.(jsonl|json|csv|txt)(\\.gz|\\.zst)?$", ""),
-                t.type(), t.description(), t.data(), t.labels(), t.docToText(), t.docToChoice(), t.docToTarget(), t.choiceLabels(), t.targetDelimiter(),
-                t.fewshotDelimiter(), t.fewshot(), t.fewshotData(), t.until(), t.maxTokens(), t.answerRegex(), t.targetRegex(), t.normalize(),
-                t.groupBy(), t.chat(), t.textField(), t.stride());
+        return path == null ? t : t.withName(preset + ":" + path.getFileName().toString().replaceFirst("\\.(jsonl|json|csv|txt)(\\.gz|\\.zst)?$", ""));
     }
 
     private static Path required(String preset, Path path) {
