@@ -118,11 +118,17 @@ public final class Synth {
         return bios;
     }
 
-    /** The Q&amp;A pairs about one person, one per attribute. */
+    /**
+     * The Q&amp;A pairs about one person, one per attribute. Each answer starts with a space (" Lagos"):
+     * in the biographies every value follows a space, so the tokenizer's tokens for values carry one,
+     * and an answer without it would open the assistant turn with tokens pre-training never tied to the
+     * value ("L", "agos"). Measured on the demo's 400 people: questions about held-out people answered
+     * at 1.5% without the space, 43% with it. Exact match compares answers without surrounding spaces.
+     */
     public static List<QaPair> questions(Person p) {
         List<QaPair> qa = new ArrayList<>();
         for (Attribute a : Attribute.values()) {
-            qa.add(new QaPair(Templates.QUESTIONS.get(a).replace("{N}", p.name()), p.value(a), p.id(),
+            qa.add(new QaPair(Templates.QUESTIONS.get(a).replace("{N}", p.name()), " " + p.value(a), p.id(),
                     a.name().toLowerCase(java.util.Locale.ROOT)));
         }
         return qa;
