@@ -110,6 +110,12 @@ public final class EvalReport {
         return new Stat(num(m.get("value")), num(m.get("stderr")));
     }
 
+    /** The chance level of a metric (exact match and its groups), "-" for others. */
+    private static String chanceCell(JsonNode task, String metric) {
+        JsonNode v = task.path("chance").get(metric);
+        return v == null || !v.isNumber() ? "-" : String.format(Locale.ROOT, "%.4f", v.asDouble());
+    }
+
     static boolean lowerIsBetter(String metric) {
         String m = metric.toLowerCase(Locale.ROOT);
         return m.contains("perplexity") || m.contains("bits_per_byte") || m.contains("bpb") || m.contains("loss");
@@ -221,18 +227,23 @@ public final class EvalReport {
             if (!info.isEmpty()) sb.append(md(info)).append("\n\n");
             String description = text(task, "description");
             if (!description.isEmpty()) sb.append(md(description)).append("\n\n");
+            boolean chance = task.has("chance");
             List<String> header = new ArrayList<>(List.of("metric"));
             models.forEach(m -> header.add(md(m)));
+            if (chance) header.add("chance");
             mdRow(sb, header);
-            sb.append("|---").append("|---:".repeat(models.size())).append("|\n");
+            sb.append("|---").append("|---:".repeat(models.size() + (chance ? 1 : 0))).append("|\n");
             for (String metric : metricNames(task)) {
                 List<String> row = new ArrayList<>(List.of(md(label(metric))));
                 for (String model : models) row.add(cell(stat(task, model, metric), metric));
+                if (chance) row.add(chanceCell(task, metric));
                 mdRow(sb, row);
             }
             List<String> row = new ArrayList<>(List.of("examples/s"));
             for (String model : models) row.add(examplesPerSecond(task, model));
+            if (chance) row.add("");
             mdRow(sb, row);
+            if (chance) sb.append("\nChance: ").append(md(text(task.get("chance"), "rule"))).append(", given to every question.\n");
             List<JsonNode> examples = list(task.get("examples_shown"));
             if (!examples.isEmpty()) {
                 sb.append("\nExamples:\n\n");
@@ -332,19 +343,24 @@ public final class EvalReport {
             String description = text(task, "description");
             if (!description.isEmpty()) sb.append("<p class=\"desc\">").append(escape(description)).append("</p>\n");
             sb.append("<table>\n");
+            boolean chance = task.has("chance");
             List<String> header = new ArrayList<>(List.of("metric"));
             models.forEach(m -> header.add(escape(m)));
+            if (chance) header.add("chance");
             htmlRow(sb, "th", header, false, null);
             List<String> metrics = metricNames(task);
             for (String metric : metrics) {
                 List<String> row = new ArrayList<>(List.of(escape(label(metric))));
                 for (String model : models) row.add(escape(cell(stat(task, model, metric), metric)));
+                if (chance) row.add(escape(chanceCell(task, metric)));
                 htmlRow(sb, "td", row, true, null);
             }
             List<String> row = new ArrayList<>(List.of("examples/s"));
             for (String model : models) row.add(escape(examplesPerSecond(task, model)));
+            if (chance) row.add("");
             htmlRow(sb, "td", row, true, "speed");
             sb.append("</table>\n");
+            if (chance) sb.append("<p class=\"meta\">chance: ").append(escape(text(task.get("chance"), "rule"))).append(", given to every question</p>\n");
             byte[] png = taskChart(task, name, models, metrics);
             if (png != null) image(sb, png, name + ": metrics per model");
             List<JsonNode> examples = list(task.get("examples_shown"));

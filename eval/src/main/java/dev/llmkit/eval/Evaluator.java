@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -108,6 +109,7 @@ public final class Evaluator {
                     }
                 }
                 putMetrics(t, names);
+                if (spec.type().equals(TaskSpec.GENERATE)) t.set("chance", chance(spec, p));
                 for (Model m : models) {
                     results.set(m.name(), spec.type().equals(TaskSpec.MULTIPLE_CHOICE) ? multipleChoice(spec, p, m, o, samples) : generate(spec, p, m, o, samples));
                 }
@@ -354,6 +356,30 @@ public final class Evaluator {
         for (Map.Entry<String, List<Double>> g : groups.entrySet()) putMean(mt, "exact_match/" + g.getKey(), g.getValue().stream().mapToDouble(x -> x).toArray());
         timing(r, n, t0);
         return r;
+    }
+
+    /**
+     * What answering every question with the most frequent target of its group (of the whole task
+     * without group_by) scores: the chance level a model's exact match is read against.
+     */
+    static ObjectNode chance(TaskSpec spec, Prepared p) {
+        Pattern targetRe = spec.targetRegex() == null ? null : Pattern.compile(spec.targetRegex());
+        Map<String, Map<String, Integer>> counts = new TreeMap<>();
+        for (Docs.Doc d : p.docs) {
+            String g = spec.groupBy() == null ? "" : Template.text("{{" + spec.groupBy() + "}}", d.fields(), d.where());
+            String target = clean(extract(targetRe, Template.text(spec.docToTarget(), d.fields(), d.where())), spec.normalize(), targetRe != null);
+            counts.computeIfAbsent(g, k -> new HashMap<>()).merge(target, 1, Integer::sum);
+        }
+        ObjectNode c = Json.MAPPER.createObjectNode();
+        c.put("rule", spec.groupBy() == null ? "the most frequent answer" : "the most frequent answer of each " + spec.groupBy());
+        int hits = 0;
+        for (Map.Entry<String, Map<String, Integer>> g : counts.entrySet()) {
+            int best = java.util.Collections.max(g.getValue().values()), n = g.getValue().values().stream().mapToInt(Integer::intValue).sum();
+            hits += best;
+            if (spec.groupBy() != null) c.put("exact_match/" + g.getKey(), (double) best / n);
+        }
+        c.put("exact_match", p.docs.isEmpty() ? 0 : (double) hits / p.docs.size());
+        return c;
     }
 
     /** Greedy tokens after {@code ids} until a stop string (cut before it), end of text, {@code <|im_end|>} or max tokens. */
