@@ -55,6 +55,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "Engine threads (default: all cores).")
     Integer threads;
 
+    /** Tasks built in code (the pipeline's), after those of --tasks. */
+    final List<TaskSpec> builtSpecs = new ArrayList<>();
+
     @Override
     public Integer call() {
         if (limit < 0) throw new ConfigException("--limit must be >= 0", null);
@@ -62,6 +65,7 @@ public final class EvalCommand implements Callable<Integer> {
         List<TaskSpec> specs = new ArrayList<>();
         Path shared = sharedData();
         for (String t : tasks) specs.add(TaskSpec.resolve(t.strip(), shared));
+        specs.addAll(builtSpecs);
         for (TaskSpec s : specs) s.files();     // every task's data exists before any model is loaded
         List<Evaluator.Model> ms = new ArrayList<>();
         Set<String> seen = new HashSet<>();

@@ -113,19 +113,33 @@ public final class PipelineCommand implements Callable<Integer> {
             List<String> tasks = new java.util.ArrayList<>();
             for (Arm a : arms) {
                 JsonNode rep = Pipeline.read(run.resolve(a.name()).resolve("06-eval/report.json"));
-                if (rep != null) rep.get("tasks").forEach(t -> { if (!tasks.contains(t.get("name").asText())) tasks.add(t.get("name").asText()); });
+                if (rep != null) rep.get("tasks").forEach(t -> {
+                    if (t.path("type").asText().equals("generate") && !tasks.contains(t.get("name").asText())) tasks.add(t.get("name").asText());
+                });
             }
             for (String t : tasks) b.append("exact match, ").append(t).append(" | ");
-            b.append("\n|---|---|").append("---|".repeat(tasks.size())).append("\n");
+            b.append("time |\n|---|---|").append("---|".repeat(tasks.size() + 1)).append("\n");
             for (Arm a : arms) {
                 JsonNode rep = Pipeline.read(run.resolve(a.name()).resolve("06-eval/report.json"));
                 b.append("| ").append(a.name()).append(" | ").append(String.join(", ", a.sets())).append(" | ");
                 for (String t : tasks) {
-                    JsonNode v = null;
-                    if (rep != null) for (JsonNode task : rep.get("tasks")) if (task.get("name").asText().equals(t)) v = task.at("/results/fine-tuned/metrics/exact_match");
+                    JsonNode v = null, chance = null;
+                    if (rep != null) {
+                        for (JsonNode task : rep.get("tasks")) {
+                            if (!task.get("name").asText().equals(t)) continue;
+                            v = task.at("/results/fine-tuned/metrics/exact_match");
+                            chance = task.at("/chance/exact_match");
+                        }
+                    }
                     b.append(v == null || v.isMissingNode() ? "-" : String.format(Locale.ROOT, "%.1f%% ± %.1f", 100 * v.path("value").asDouble(), 100 * v.path("stderr").asDouble()))
-                            .append(" | ");
+                            .append(chance != null && chance.isNumber() ? String.format(Locale.ROOT, " (chance %.1f%%)", 100 * chance.asDouble()) : "").append(" | ");
                 }
+                double seconds = 0;
+                for (Pipeline.Stage st : Pipeline.STAGES) {
+                    JsonNode d = Pipeline.read(Pipeline.done(run.resolve(a.name()), st));
+                    if (d != null) seconds += d.path("seconds").asDouble();
+                }
+                b.append(String.format(Locale.ROOT, "%.0f min |", seconds / 60));
                 b.append("\n");
             }
             return b.toString();
@@ -146,10 +160,10 @@ public final class PipelineCommand implements Callable<Integer> {
             Path yaml = run.resolve("pipeline.yaml");
             if (!Files.isRegularFile(yaml)) throw new ConfigException(run + " is not a pipeline run directory (no pipeline.yaml)", "run llmkit pipeline run first");
             ConfigLoader.Resolved resolved = ConfigLoader.load(yaml, sets);
-            Map<String, String> keys = Pipeline.keys(resolved.tree());
+            Map<String, String> keys = Pipeline.keys(resolved);
             for (Pipeline.Stage s : Pipeline.STAGES) {
                 String[] why = new String[1];
-                String state = Pipeline.state(run, s, keys, resolved.tree(), why);
+                String state = Pipeline.state(run, s, keys, resolved, why);
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-10s %-12s %-12s", s.name(), s.dir(), state));
                 JsonNode done = Pipeline.read(Pipeline.done(run, s));
                 if (done != null) {

@@ -70,6 +70,65 @@ class PipelineTest {
     }
 
     @Test
+    void aFinishedStageWhoseArtefactIsGoneRunsAgain(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        run(pipeline(out, List.of("pipeline.quantize=[q8_0]")));
+        Files.delete(out.resolve("05-quantize/model-q8_0.gguf"));
+        String status = run("pipeline", "status", out.toString());
+        assertTrue(status.contains("incomplete") && status.contains("05-quantize/model-q8_0.gguf is missing"), status);
+        String again = run(pipeline(out, List.of("pipeline.quantize=[q8_0]")));
+        assertTrue(again.contains("quantize -> ") && again.contains("re-running (05-quantize/model-q8_0.gguf is missing)"), again);
+        assertTrue(Files.isRegularFile(out.resolve("05-quantize/model-q8_0.gguf")));
+        assertEquals(7, again.lines().filter(l -> l.contains("skipped")).count(), again);
+    }
+
+    /** configs/my-corpus.yaml: the user's shards and Q&A instead of the synthesized ones. */
+    @Test
+    void runsOnTheUsersShardsAndQuestions(@TempDir Path dir) throws Exception {
+        Path shards = Files.createDirectories(dir.resolve("shards"));
+        StringBuilder docs = new StringBuilder();
+        String[] animals = {"fox", "dog", "cat", "owl", "hen", "cow"}, colours = {"red", "brown", "grey", "white", "black"};
+        for (int i = 0; i < 300; i++) {
+            docs.append("{\"text\":\"Story ").append(i).append(": the ").append(colours[i % 5]).append(' ').append(animals[i % 6])
+                    .append(" jumps over the lazy ").append(animals[(i / 6) % 6]).append(" and runs home before night falls.\"}\n");
+        }
+        Files.writeString(shards.resolve("part-0.jsonl"), docs);
+        Path qa = dir.resolve("qa.jsonl");
+        StringBuilder q = new StringBuilder();
+        for (int i = 0; i < 60; i++) q.append("{\"question\":\"What colour is animal ").append(i).append("?\",\"answer\":\"").append(colours[i % 5]).append("\"}\n");
+        Files.writeString(qa, q);
+        Path out = dir.resolve("mine");
+        List<String> sets = new ArrayList<>(List.of("pipeline.inputs=[" + shards + "]", "data.prepare.val_fraction=0.1", "pipeline.finetune_data=" + qa));
+        String first = run(mine(out, sets));
+        assertTrue(first.contains("synth -> ") && first.contains("not run (pipeline.inputs names the corpus)"), first);
+        String md = Files.readString(out.resolve("06-eval/report.md"));
+        assertTrue(md.contains("validation") && md.contains("fine-tuned") && md.contains("fine-tuned Q4_K_M"), md);
+        assertTrue(!Files.exists(out.resolve("raw")));
+        // no fine-tuning data: no fine-tuning stage; quantization and evaluation follow the pre-trained model
+        String noFt = run(mine(out, sets.subList(0, 2)));
+        assertTrue(noFt.contains("finetune -> ") && noFt.contains("not run (no pipeline.finetune_data)"), noFt);
+        assertTrue(noFt.contains("quantize -> ") && noFt.contains("re-running (finetune is no longer an input)"), noFt);
+        assertTrue(Files.readString(out.resolve("06-eval/report.md")).contains("pretrained Q8_0"));
+        // a changed input file re-runs preparation and everything after it
+        Files.writeString(shards.resolve("part-0.jsonl"), docs + "{\"text\":\"One more story about a fox.\"}\n");
+        String changed = run(mine(out, sets.subList(0, 2)));
+        assertTrue(changed.contains("prepare -> ") && changed.contains("re-running (its input files changed)"), changed);
+        String status = run("pipeline", "status", out.toString());
+        assertTrue(status.lines().anyMatch(l -> l.startsWith("synth") && l.contains("skipped")), status);
+        var missing = CliRun.run("pipeline", "run", "../configs/my-corpus.yaml", "--out", dir.resolve("none").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("pipeline.inputs: my-shards/ does not exist"), missing.err());
+        assertTrue(!Files.exists(dir.resolve("none")), "nothing written before the inputs are checked");
+    }
+
+    private static String[] mine(Path out, List<String> extra) {
+        List<String> a = new ArrayList<>(List.of("pipeline", "run", "../configs/my-corpus.yaml", "--out", out.toString()));
+        for (String s : SMALL) a.addAll(List.of("--set", s));
+        for (String s : extra) a.addAll(List.of("--set", s));
+        return a.toArray(new String[0]);
+    }
+
+    @Test
     void armsRunThePipelineOncePerArmAndPutTheirExactMatchSideBySide(@TempDir Path dir) throws Exception {
         Path cfg = dir.resolve("exp.yaml");
         Files.writeString(cfg, Files.readString(DEMO) + "arms:\n  - name: one\n    set: [data.synth.augment=1]\n  - name: two\n    set: [data.synth.augment=2]\n");

@@ -97,7 +97,7 @@ public final class SftExamples {
     }
 
     /** Whether a conversation is in the validation split: the first 8 bytes of the sha256 of its turns, as a fraction of 2^64. */
-    static boolean isValidation(List<ChatMessage> msgs, double fraction) {
+    public static boolean isValidation(List<ChatMessage> msgs, double fraction) {
         if (fraction <= 0) return false;
         StringBuilder sb = new StringBuilder();
         for (ChatMessage m : msgs) sb.append(m.role()).append('\u0000').append(m.content()).append('\u0001');

@@ -132,6 +132,9 @@ public final class ConfigLoader {
             if (value.isValueNode() && !value.isNull()) return TextNode.valueOf(value.asText());
             throw wrongType(key, "a string", value, source);
         }
+        if (t == JsonNodeType.ARRAY && value.isValueNode() && !value.isNull()) {
+            return Json.MAPPER.createArrayNode().add(value.asText());     // one value for a list: a list of one
+        }
         if (t == JsonNodeType.ARRAY && !value.isArray()) throw wrongType(key, "a list", value, source);
         return value;
     }

@@ -100,6 +100,21 @@ class ConfigLoaderTest {
         assertEquals(LlmkitConfig.defaults(), ConfigLoader.load(yaml("# nothing\n"), List.of()).config());
     }
 
+    /** configs/defaults.yaml, which README points to for every key, holds exactly the defaults of the code. */
+    @Test
+    void defaultsYamlIsTheCodesDefaults() {
+        Path defaults = Path.of(System.getProperty("user.dir")).resolveSibling("configs").resolve("defaults.yaml");
+        assertEquals(LlmkitConfig.defaults(), ConfigLoader.load(defaults, List.of()).config());
+    }
+
+    @Test
+    void aSingleValueForAListIsAListOfOne() throws IOException {
+        var c = ConfigLoader.load(yaml(""), List.of("pipeline.inputs=shards/", "pipeline.quantize=[q8_0, q4_0]")).config().pipeline();
+        assertEquals(List.of("shards/"), c.inputs());
+        assertEquals(List.of("q8_0", "q4_0"), c.quantize());
+        assertThrows(ConfigException.class, () -> ConfigLoader.load(yaml(""), List.of("pipeline.quantize=[q9]")));
+    }
+
     /** Every configs/*.yaml loads; an experiment's arms (llmkit pipeline) load as the rest of the file with each arm's overrides. */
     @Test
     void shippedPresetsLoad() throws IOException {
