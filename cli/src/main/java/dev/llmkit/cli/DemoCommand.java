@@ -38,9 +38,13 @@ public final class DemoCommand implements Callable<Integer> {
         JsonNode rep = Pipeline.read(out.resolve("06-eval/report.json"));
         if (rep != null) {
             for (JsonNode t : rep.get("tasks")) {
-                StringBuilder line = new StringBuilder("exact match, " + t.get("name").asText() + ":");
-                t.get("results").fields().forEachRemaining(f -> line.append(String.format(java.util.Locale.ROOT, "  %s %.1f%%", f.getKey(),
-                        100 * f.getValue().at("/metrics/exact_match/value").asDouble())));
+                boolean ppl = t.path("type").asText().equals("perplexity");
+                StringBuilder line = new StringBuilder((ppl ? "bits per byte, " : "exact match, ") + t.get("name").asText());
+                if (t.at("/chance/exact_match").isNumber()) line.append(String.format(java.util.Locale.ROOT, " (chance %.1f%%)", 100 * t.at("/chance/exact_match").asDouble()));
+                line.append(":");
+                t.get("results").fields().forEachRemaining(f -> line.append(ppl
+                        ? String.format(java.util.Locale.ROOT, "  %s %.3f", f.getKey(), f.getValue().at("/metrics/bits_per_byte/value").asDouble())
+                        : String.format(java.util.Locale.ROOT, "  %s %.1f%%", f.getKey(), 100 * f.getValue().at("/metrics/exact_match/value").asDouble())));
                 System.out.println(line);
             }
         }

@@ -459,6 +459,8 @@ final class Pipeline {
             case "tokenizer" -> {
                 var o = TokenizerTrainCommand.train(CorpusTexts.open(List.of(out.corpus.dir()), List.of()), cfg.tokenizer(), dir, true);
                 TokenizerTrainCommand.print(o, dir);
+                summary.put("vocab_size", o.report().vocabSize());
+                if (o.report().validation() != null) summary.put("tokens_per_byte", o.report().validation().tokensPerByte());
                 out.tokenizer = new Outputs.Tokenizer(dir.resolve("tokenizer.json"));
             }
             case "tokenize" -> {
@@ -467,6 +469,7 @@ final class Pipeline {
                     t = Pretokenizer.run(out.corpus.dir(), out.tokenizer.json(), cfg.data().tokenize(), dir, true, progress);
                 }
                 TokenizeCommand.print(t, dir);
+                summary.put("train_tokens", t.manifest().train().tokens()).put("val_tokens", t.manifest().val().tokens());
                 out.tokens = new Outputs.Tokens(dir, Outputs.validationShards(dir));
             }
             case "pretrain" -> {
