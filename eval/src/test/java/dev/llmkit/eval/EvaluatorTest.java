@@ -119,6 +119,24 @@ class EvaluatorTest {
         assertEquals(DOCS.length, Files.readAllLines(dir.resolve("out/samples.jsonl")).size());
     }
 
+    /** A generate task's chance level: the most frequent (cleaned) answer of each group, given to every question of it. */
+    @Test
+    void chanceIsTheMostFrequentAnswerOfEachGroup(@TempDir Path dir) throws Exception {
+        String[][] rows = {{"a", " Paris"}, {"a", "Paris "}, {"a", "Rome"}, {"b", "x"}, {"b", "y"}, {"b", "z"}, {"b", "z"}, {"b", "w"}};
+        StringBuilder jsonl = new StringBuilder();
+        for (String[] r : rows) jsonl.append(dev.llmkit.core.Json.COMPACT.writeValueAsString(java.util.Map.of("q", "question", "a", r[1], "g", r[0]))).append('\n');
+        Files.writeString(dir.resolve("g.jsonl"), jsonl);
+        TaskSpec spec = new TaskSpec("g", TaskSpec.GENERATE, "", List.of(dir.resolve("g.jsonl")), null, "{{q}}", null, "{{a}}",
+                null, " ", "\n\n", 0, null, List.of("\n"), 2, null, null, false, "g", "never", "text", 0);
+        Evaluator.Model m = new Evaluator.Model("m", dir, LanguageModel.of(W, TOK, null), "F32", W.config().parameters(), 0, null);
+        JsonNode r = Evaluator.run(List.of(m), List.of(spec), new Evaluator.Options(0, -1, 1, 1, Progress.NONE), dir.resolve("out"));
+        JsonNode chance = r.at("/tasks/0/chance");
+        assertEquals(2.0 / 3, chance.get("exact_match/a").asDouble(), 1e-12, "' Paris' and 'Paris ' are one answer");
+        assertEquals(2.0 / 5, chance.get("exact_match/b").asDouble(), 1e-12);
+        assertEquals(4.0 / 8, chance.get("exact_match").asDouble(), 1e-12);
+        assertTrue(Files.readString(dir.resolve("out/report.md")).contains("| chance |"));
+    }
+
     static double mean(double[] x) {
         return Arrays.stream(x).average().orElse(0);
     }
