@@ -27,8 +27,6 @@ public final class Pretrainer {
     /** Hooks for the CLI (log lines) and tests (a simulated crash after a step). */
     public interface Listener extends TrainingLoop.Listener {}
 
-    /** @see TrainingLoop#PEAK_FLOPS */
-    public static final double PEAK_FLOPS = TrainingLoop.PEAK_FLOPS;
 
     public static TrainingLoop.Result run(Path tokensDir, Path tokenizerJson, ModelSection ms, PretrainConfig cfg, Path out, boolean resume,
                                           Progress progress, TrainingLoop.Listener listener) {

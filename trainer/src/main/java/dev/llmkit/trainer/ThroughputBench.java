@@ -14,7 +14,7 @@ public final class ThroughputBench {
     private ThroughputBench() {}
 
     public record Result(String matmul, int threads, long params, double tokensPerSecond, double mfu, double firstLoss, double lastLoss,
-                         double secondsPerStep) {}
+                         double secondsPerStep, double fmaPeakGflops) {}
 
     public static Result run(ModelConfig c, String matmul, int threads, int batch, int seq, int warmup, int steps) {
         ParamLayout layout = new ParamLayout(c);
@@ -32,7 +32,9 @@ public final class ThroughputBench {
         LoopConfig cfg = LoopConfig.of(PretrainConfig.defaults());
         double first = Double.NaN, last = Double.NaN;
         long t0 = 0;
+        double peak;
         try (Parallel par = new Parallel(threads); TrainModel m = new TrainModel(c, batch, seq, par, MatMul.create(matmul, par))) {
+            peak = dev.llmkit.core.kernels.FmaPeak.cached(par);     // MFU's denominator, on this machine now
             for (int step = 0; step < warmup + steps; step++) {
                 if (step == warmup) t0 = System.nanoTime();
                 java.util.Arrays.fill(grad, 0f);
@@ -46,6 +48,6 @@ public final class ThroughputBench {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         double tps = (double) steps * batch * seq / secs;
-        return new Result(matmul, threads, c.parameters(), tps, 6.0 * c.parameters() * tps / TrainingLoop.PEAK_FLOPS, first, last, secs / steps);
+        return new Result(matmul, threads, c.parameters(), tps, 6.0 * c.parameters() * tps / (peak * 1e9), first, last, secs / steps, peak);
     }
 }

@@ -29,8 +29,6 @@ import java.util.function.Supplier;
  * their weight sum, so gradient accumulation does not change it.
  */
 public final class TrainingLoop {
-    /** Practical fp32 matmul peak of the reference machine (2 cores), the MFU denominator of ../shared/ANCHORS.md. */
-    public static final double PEAK_FLOPS = 400e9;
 
     /** Hooks for the CLI (log lines) and tests (a simulated crash after a step). */
     public interface Listener {
@@ -59,7 +57,7 @@ public final class TrainingLoop {
     }
 
     public record Result(Path checkpoint, long steps, double trainLoss, double valLoss, double valBitsPerByte,
-                         double tokensPerSecond, double mfu, double seconds, long skippedSteps, boolean resumed) {}
+                         double tokensPerSecond, double mfu, double seconds, long skippedSteps, boolean resumed, double fmaPeakGflops) {}
 
     private TrainingLoop() {}
 
@@ -191,6 +189,7 @@ public final class TrainingLoop {
         final Batch[] micro;
         final int[] byteLength;
         private double lastVal = Double.NaN, lastBpb = Double.NaN, elapsedBefore;
+        private final double peakFlops;     // MFU's denominator, measured here
         private double stepWeight;     // the loss weight of the current step's micro-batches
         private long first;
         private Path last;
@@ -204,6 +203,7 @@ public final class TrainingLoop {
             micro = new Batch[cfg.gradAccum()];
             for (int i = 0; i < micro.length; i++) micro[i] = new Batch(cfg.batchSize(), cfg.seqLen());
             byteLength = byteLengths(tok, mc.vocabSize());
+            peakFlops = dev.llmkit.core.kernels.FmaPeak.cached(par) * 1e9;
         }
 
         /** The loop: lr -> micro-steps -> clip -> step -> log -> (evaluate, checkpoint). */
@@ -233,7 +233,7 @@ public final class TrainingLoop {
             progress.close();
             if (last == null) last = ckpts.newestPath();
             double meanTps = s.elapsed > 0 ? s.tokensSeen / s.elapsed : tps;
-            return new Result(last, s.step, lastLoss, lastVal, lastBpb, meanTps, mfu(meanTps), s.elapsed, s.skipped, s.resumed);
+            return new Result(last, s.step, lastLoss, lastVal, lastBpb, meanTps, mfu(meanTps), s.elapsed, s.skipped, s.resumed, peakFlops / 1e9);
         }
 
         private void start() {
@@ -287,8 +287,9 @@ public final class TrainingLoop {
             }
         }
 
+        /** Model FLOPs (6 x parameters x tokens/s) over the FMA peak this process measured on this machine. */
         private double mfu(double tokensPerSecond) {
-            return 6.0 * mc.parameters() * tokensPerSecond / PEAK_FLOPS;
+            return 6.0 * mc.parameters() * tokensPerSecond / peakFlops;
         }
 
         private ObjectNode metricsLine(double loss, double norm, double lr, double tps) {
@@ -299,6 +300,7 @@ public final class TrainingLoop {
             put(line, "grad_norm", norm);
             line.put("tokens_per_s", Math.round(tps));
             put(line, "mfu", mfu(tps));
+            put(line, "fma_peak_gflops", Math.round(peakFlops / 1e8) / 10.0);
             put(line, "elapsed_s", s.elapsed);
             line.put("eta_s", Math.round((s.elapsed - elapsedBefore) / (s.step - first) * (cfg.steps() - s.step)));
             return line;

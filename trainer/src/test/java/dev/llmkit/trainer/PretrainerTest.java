@@ -89,6 +89,13 @@ class PretrainerTest {
         // one byte per token here, and <|endoftext|> counts no bytes: bits/byte a little above loss / ln 2
         double perToken = r.valLoss() / Math.log(2);
         assertTrue(r.valBitsPerByte() >= perToken && r.valBitsPerByte() < 1.1 * perToken, "bits per byte " + r.valBitsPerByte() + " vs " + perToken);
+        // MFU is model FLOPs over the FMA peak this process measured, which every line records
+        JsonNode last = Json.MAPPER.readTree(lines.get(lines.size() - 1));
+        double peak = last.get("fma_peak_gflops").asDouble();
+        assertTrue(peak > 1 && Math.abs(peak - r.fmaPeakGflops()) < 0.1, "peak " + peak + " vs " + r.fmaPeakGflops());
+        long params = Checkpoint.read(r.checkpoint()).weights().config().parameters();
+        assertEquals(6.0 * params * last.get("tokens_per_s").asDouble() / (r.fmaPeakGflops() * 1e9), last.get("mfu").asDouble(),
+                0.01 * last.get("mfu").asDouble() + 1e-6);     // tokens_per_s and mfu are rounded in the file
         Checkpoint.Loaded loaded = Checkpoint.read(r.checkpoint());
         assertEquals(32, loaded.weights().config().dim());
         // provenance: the run's model and pretrain config with its sha256, as every stage records it

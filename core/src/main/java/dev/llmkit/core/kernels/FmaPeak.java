@@ -10,7 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * (ours, OpenBLAS's) on these cores. Measured with the preferred vectors (what our kernels use,
  * 512-bit with AVX-512) and with 256-bit ones (what AVX2 code such as OpenBLAS's Haswell kernels
  * uses): on cores that split 512-bit operations in two halves both give the same figure.
- * Benchmarks print it beside MFU, whose denominator is fixed.
+ * It is MFU's denominator: training measures it once per process and thread count ({@link #cached})
+ * on the machine it runs on, so MFU reads the same on a Zen 4 that splits 512-bit operations as on a
+ * Zen 5 with twice its peak.
  */
 public final class FmaPeak {
     private FmaPeak() {}
@@ -18,6 +20,16 @@ public final class FmaPeak {
     private static final VectorSpecies<Float> WIDE = FloatVector.SPECIES_PREFERRED, NARROW = FloatVector.SPECIES_256;
     private static final long STEPS = 4_000_000;     // 16 FMAs each: about 0.1-0.2 s per thread
     private static volatile float sink;
+
+    private static final java.util.Map<Integer, Double> CACHED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * GFLOP/s of {@link #gflops} with three rounds, measured on the first call for {@code par}'s thread
+     * count and kept for the process (about half a second).
+     */
+    public static double cached(Parallel par) {
+        return CACHED.computeIfAbsent(par.threads(), t -> gflops(par, 3));
+    }
 
     /** GFLOP/s of all of {@code par}'s threads at once with the preferred vectors: the best of {@code rounds} rounds. */
     public static double gflops(Parallel par, int rounds) {
