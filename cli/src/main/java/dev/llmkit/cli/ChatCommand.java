@@ -63,7 +63,7 @@ public final class ChatCommand implements Callable<Integer> {
         boolean tty = System.console() != null && System.console().isTerminal();
         // standard input stays open (not closed with the reader): the caller owns it
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (State state = LanguageModel.of(m).newState(m.weights().config().contextLength(), threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        try (State state = LanguageModel.of(m).newState(m.weights().config().contextLength(), ModelCommand.engineThreads(threads))) {
             Session s = new Session(state, m.tokenizer(), new Sampler(sp, m.weights().config().vocabSize()), maxTokens, system);
             if (prompt != null || !tty) {
                 String msg = prompt != null ? prompt : in.lines().reduce((a, b) -> a + "\n" + b).orElse("").strip();

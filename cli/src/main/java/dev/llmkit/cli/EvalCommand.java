@@ -76,7 +76,7 @@ public final class EvalCommand implements Callable<Integer> {
             for (int k = 2; !seen.add(name); k++) name = (names.isEmpty() ? defaultName(p) : names.get(i)) + "-" + k;
             ms.add(new Evaluator.Model(name, p, LanguageModel.of(m), storage(m), m.weights().config().parameters(), size(p), metrics(p)));
         }
-        int t = threads != null ? Math.max(1, threads) : Runtime.getRuntime().availableProcessors();
+        int t = ModelCommand.engineThreads(threads);
         ConsoleProgress progress = ConsoleProgress.create();
         long t0 = System.nanoTime();
         var report = Evaluator.run(ms, specs, new Evaluator.Options(limit, fewshot, seed, t, progress), out);

@@ -57,7 +57,7 @@ public final class FinetuneEvalCommand implements Callable<Integer> {
         SftReader.Result read = SftReader.read(data, new SftReader.Options(cfg.format(), FinetuneCommand.fieldMap(fields), cfg.strict(), cfg.maxBadExamples()));
         List<Conversation> convs = read.conversations();
         if (limit != null && limit < convs.size()) convs = convs.subList(0, Math.max(0, limit));
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int t = ModelCommand.engineThreads(threads);
         java.util.regex.Pattern pattern;
         try {
             pattern = match == null ? null : java.util.regex.Pattern.compile(match);

@@ -48,7 +48,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 0) throw new dev.llmkit.core.ConfigException("--max-tokens must be >= 0, got " + maxTokens, null);
         Checkpoint.Loaded m = ModelCommand.loadForInference(model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int t = ModelCommand.engineThreads(threads);
         Generator.Result r;
         long needed = m.tokenizer().encode(prompt, true).length + (long) maxTokens;
         int positions = (int) Math.min(m.weights().config().contextLength(), Math.max(1, needed));

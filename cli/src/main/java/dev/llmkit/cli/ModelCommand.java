@@ -68,6 +68,13 @@ public final class ModelCommand {
      * {@link #load} for the engine: a quantized .gguf file keeps its tensors in their block types
      * (run as stored); everything else loads as F32.
      */
+    /** An inference command's --threads: all cores when not given, else 1..1024 (0 or a negative count is a usage error). */
+    static int engineThreads(Integer threads) {
+        if (threads == null) return Runtime.getRuntime().availableProcessors();
+        if (threads < 1 || threads > 1024) throw new ConfigException("--threads must be in [1, 1024], got " + threads, "omit --threads to use every core");
+        return threads;
+    }
+
     static Checkpoint.Loaded loadForInference(Path model) {
         if (Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf")) return GgufModel.loadQuantized(model);
         return load(model);

@@ -85,7 +85,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (Files.exists(out) && !force) throw new ConfigException(out + " already exists", "pass --force to replace it");
         String stem = out.getFileName().toString().replaceFirst("\\.gguf$", "");
         Path reportFile = report != null ? report : out.resolveSibling(stem + ".report.json");
-        int t = threads != null ? Math.max(1, threads) : Runtime.getRuntime().availableProcessors();
+        int t = ModelCommand.engineThreads(threads);
 
         Checkpoint.Loaded m = ModelCommand.loadForInference(model);
         Weights stored = m.weights();

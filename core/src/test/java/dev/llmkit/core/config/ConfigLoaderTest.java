@@ -108,6 +108,12 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aKeyGivenTwiceIsRefused() throws IOException {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(yaml("pretrain:\n  steps: 10\n  steps: 20\n"), List.of()));
+        assertTrue(e.getMessage().contains("Duplicate field 'steps'"), e.getMessage());
+    }
+
+    @Test
     void aSingleValueForAListIsAListOfOne() throws IOException {
         var c = ConfigLoader.load(yaml(""), List.of("pipeline.inputs=shards/", "pipeline.quantize=[q8_0, q4_0]")).config().pipeline();
         assertEquals(List.of("shards/"), c.inputs());
