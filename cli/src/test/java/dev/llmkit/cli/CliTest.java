@@ -184,9 +184,9 @@ class CliTest {
         assertEquals(2, run("model", "init", "--tokenizer", tok, "--out", dir.resolve("m3").toString(), "--set", "model.n_heads=5").code());
         assertEquals(2, run("generate", "--model", model.toString(), "--prompt", "x", "--top-p", "0").code());
         for (String t : java.util.List.of("0", "-3")) {
-            Run bad = run("generate", "--model", model.toString(), "--prompt", "x", "--threads", t);
-            assertEquals(2, bad.code(), bad.err());
-            assertTrue(bad.err().contains("--threads must be in [1, 1024], got " + t) && bad.err().contains("hint:"), bad.err());
+            Run threads = run("generate", "--model", model.toString(), "--prompt", "x", "--threads", t);
+            assertEquals(2, threads.code(), threads.err());
+            assertTrue(threads.err().contains("--threads must be in [1, 1024], got " + t) && threads.err().contains("hint:"), threads.err());
         }
         assertEquals(2, run("export", "--model", model.toString(), "--out", gguf.toString()).code(), "exists without --force");
         Path broken = dir.resolve("broken.gguf");
