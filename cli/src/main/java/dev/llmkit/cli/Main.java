@@ -33,6 +33,7 @@ public final class Main {
         LlmkitCommand.debug = false;     // a run in this process sets it again if its line has --debug
         CommandLine cl = new CommandLine(new LlmkitCommand());
         cl.setExecutionExceptionHandler(Main::handle);
+        cl.setParameterExceptionHandler(Main::usageError);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setUsageHelpAutoWidth(true);
         return cl;
@@ -51,6 +52,22 @@ public final class Main {
         if (LlmkitCommand.debug) e.printStackTrace(err);
         err.flush();
         return code;
+    }
+
+    /**
+     * A command line picocli cannot parse (unknown option or command, a value of the wrong type, a
+     * missing required option): the same one-line error and hint as every other error, not the usage
+     * text, which --help shows.
+     */
+    private static int usageError(CommandLine.ParameterException ex, String[] args) {
+        PrintWriter err = ex.getCommandLine().getErr();
+        err.println("llmkit: error: " + ex.getMessage());
+        java.util.List<String> similar = ex instanceof CommandLine.UnmatchedArgumentException u ? u.getSuggestions() : java.util.List.of();
+        err.println("hint: " + (similar.isEmpty() ? "" : "did you mean " + String.join(" or ", similar.subList(0, Math.min(2, similar.size()))) + "? ")
+                + "see " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help");
+        if (LlmkitCommand.debug) ex.printStackTrace(err);
+        err.flush();
+        return ExitCodes.USAGE;
     }
 
     static int exitCode(Throwable e) {

@@ -120,6 +120,13 @@ class CliTest {
         r = run("pretrain", "--tokens", dir.toString(), "--out", dir.resolve("o").toString(), "--set", "pretrain.matmul=cuda");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("pretrain") && r.err().contains("matmul must be java or nd4j"), r.err());
+        // picocli's own parse errors: one error line and a hint, not the usage text
+        for (String[] line : new String[][] {{"pretrain", "--tokenz", "x"}, {"generate", "--model", "m", "--prompt", "p", "--max-tokens", "abc"}, {"pretrian"}}) {
+            r = run(line);
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith("llmkit: error: ") && r.err().contains("\nhint: ") && r.err().contains("--help") && !r.err().contains("Usage:"), r.err());
+        }
+        assertTrue(run("pretrian").err().contains("did you mean pretrain"));
     }
 
     /** Runs with standard output captured. */
