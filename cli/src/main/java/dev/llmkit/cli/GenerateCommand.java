@@ -50,7 +50,8 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         int t = ModelCommand.engineThreads(threads);
         Generator.Result r;
-        long needed = m.tokenizer().encode(prompt, true).length + (long) maxTokens;
+        // an empty prompt starts from <|endoftext|> (Generator), which takes a position too
+        long needed = Math.max(1, m.tokenizer().encode(prompt, true).length) + (long) maxTokens;
         int positions = (int) Math.min(m.weights().config().contextLength(), Math.max(1, needed));
         try (State state = LanguageModel.of(m).newState(positions, t)) {
             out.print(prompt);
