@@ -190,9 +190,17 @@ class CliTest {
         assertEquals(2, run("model", "init", "--preset", "huge", "--tokenizer", tok, "--out", dir.resolve("m2").toString()).code());
         assertEquals(2, run("model", "init", "--tokenizer", tok, "--out", dir.resolve("m3").toString(), "--set", "model.n_heads=5").code());
         assertEquals(2, run("generate", "--model", model.toString(), "--prompt", "x", "--top-p", "0").code());
-        Run empty = run("generate", "--model", model.toString(), "--prompt", "", "--max-tokens", "7", "--temperature", "0", "--ignore-eot");
-        assertEquals(0, empty.code(), empty.err());
-        assertTrue(empty.err().contains("generated: 7 tokens") && empty.err().contains("stopped: max_tokens"), empty.err());
+        // an empty prompt: the tokens asked for (generate's status line goes to System.err)
+        java.io.PrintStream oldErr = System.err;
+        java.io.ByteArrayOutputStream status = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(status, true, StandardCharsets.UTF_8));
+        try {
+            stdout(0, "generate", "--model", model.toString(), "--prompt", "", "--max-tokens", "7", "--temperature", "0", "--ignore-eot");
+        } finally {
+            System.setErr(oldErr);
+        }
+        String line = status.toString(StandardCharsets.UTF_8);
+        assertTrue(line.contains("generated: 7 tokens") && line.contains("stopped: max_tokens"), line);
         for (String t : java.util.List.of("0", "-3")) {
             Run threads = run("generate", "--model", model.toString(), "--prompt", "x", "--threads", t);
             assertEquals(2, threads.code(), threads.err());
