@@ -45,7 +45,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Sampler.Params sp = sampling.params("generate");
-        if (maxTokens < 0) throw new dev.llmkit.core.ConfigException("--max-tokens must be >= 0, got " + maxTokens, null);
+        if (maxTokens < 0) throw new dev.llmkit.core.ConfigException("--max-tokens must be >= 0, got " + maxTokens, "give the number of tokens to generate (0: the prompt alone)");
         Checkpoint.Loaded m = ModelCommand.loadForInference(model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         int t = ModelCommand.engineThreads(threads);

@@ -207,7 +207,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             try {
                 text = Files.readString(evalText);
             } catch (java.nio.file.NoSuchFileException e) {
-                throw new StorageException(evalText + ": no such file", null, e);
+                throw new dev.llmkit.core.ConfigException(evalText + ": no such file", "pass an existing UTF-8 text file to --eval-text", e);
             } catch (java.nio.charset.MalformedInputException e) {
                 throw new dev.llmkit.core.DataException(evalText + ": not UTF-8 text", "pass a UTF-8 text file to --eval-text");
             } catch (IOException e) {

@@ -171,7 +171,10 @@ class CliTest {
         Run r = run("tokenizer", "encode", "--tokenizer", bad.toString(), "x");
         assertEquals(3, r.code());
         assertTrue(r.err().contains("bad.json: model.type"), r.err());
-        assertEquals(4, run("tokenizer", "encode", "--tokenizer", dir.resolve("none.json").toString(), "x").code());
+        assertEquals(2, run("tokenizer", "encode", "--tokenizer", dir.resolve("none.json").toString(), "x").code());     // missing input: a usage error
+        Run tokDir = run("tokenizer", "encode", "--tokenizer", dir.toString(), "x");
+        assertEquals(2, tokDir.code(), tokDir.err());
+        assertTrue(tokDir.err().contains("is a directory, not a tokenizer.json") && tokDir.err().contains("hint:"), tokDir.err());
         assertEquals(3, run("tokenizer", "decode", "--tokenizer", tok, "999999").code());
         assertEquals(2, run("data", "tokenize", "--corpus", dir.toString(), "--tokenizer", tok, "--out", dir.resolve("t").toString()).code());
 

@@ -160,7 +160,7 @@ public final class Checkpoint {
         try {
             n = new ObjectMapper().readTree(file.toFile());
         } catch (java.io.FileNotFoundException e) {
-            throw new StorageException(file + ": no such file", "pass a checkpoint directory", e);
+            throw new ConfigException(file + ": no such file", "pass a checkpoint directory (it holds config.json and model.safetensors)", e);
         } catch (IOException e) {
             throw new DataException(file + ": not valid JSON: " + e.getMessage(), null, e);
         }

@@ -54,12 +54,15 @@ public final class TokenizerJson {
 
     private static byte[] readBytes(Path file) {
         byte[] bytes;
+        if (Files.isDirectory(file)) {
+            throw new dev.llmkit.core.ConfigException(file + " is a directory, not a tokenizer.json", "pass the file: " + file.resolve("tokenizer.json"));
+        }
         try {
             long size = Files.size(file);
             if (size > MAX_BYTES) throw new DataException(file + ": " + size + " bytes is larger than any tokenizer.json we accept (" + MAX_BYTES + ")", null);
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            throw new StorageException(file + ": no such file", "pass the tokenizer.json written by `llmkit tokenizer train`", e);
+            throw new dev.llmkit.core.ConfigException(file + ": no such file", "pass the tokenizer.json written by `llmkit tokenizer train`", e);
         } catch (IOException e) {
             throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
         }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llmkit.core.DataException;
 import dev.llmkit.core.LlmkitException;
-import dev.llmkit.core.StorageException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,7 +82,7 @@ class TokenizerJsonTest {
         expect(GOOD.replace("{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"use_regex\":true}",
                 "{\"type\":\"Sequence\",\"pretokenizers\":{\"x\":1,\"y\":2}}"), "pre_tokenizer");
         expect(GOOD.replace("\"ab\":256", "\"ab\":16777000"), "dense");
-        assertThrows(StorageException.class, () -> Tokenizer.load(dir.resolve("missing.json")));
+        assertThrows(dev.llmkit.core.ConfigException.class, () -> Tokenizer.load(dir.resolve("missing.json")));     // a missing input: exit 2
     }
 
     @Test
