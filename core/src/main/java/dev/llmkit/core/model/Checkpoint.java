@@ -155,6 +155,13 @@ public final class Checkpoint {
         return n;
     }
 
+    private static final String CONFIG_HINT = "config.json holds Hugging Face LlamaConfig keys; fix it, or write the checkpoint again with llmkit";
+
+    /**
+     * config.json of a LlamaForCausalLM checkpoint. A key that is present must have its type: an
+     * integer (a float only when whole: 4096.0), a number, a boolean or a string; null counts as a wrong
+     * type. Absent optional keys take Hugging Face's defaults.
+     */
     public static ModelConfig readConfig(Path file) {
         JsonNode n;
         try {
@@ -162,29 +169,61 @@ public final class Checkpoint {
         } catch (java.io.FileNotFoundException e) {
             throw new ConfigException(file + ": no such file", "pass a checkpoint directory (it holds config.json and model.safetensors)", e);
         } catch (IOException e) {
-            throw new DataException(file + ": not valid JSON: " + e.getMessage(), null, e);
+            throw new DataException(file + ": not valid JSON: " + e.getMessage(), CONFIG_HINT, e);
         }
-        if (n == null || !n.isObject()) throw new DataException(file + ": not a JSON object", null);
-        String type = n.path("model_type").asText("llama");
-        if (!type.equals("llama")) throw new DataException(file + ": model_type \"" + type + "\" is not supported (llama)", null);
-        for (String k : new String[] {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"}) {
-            if (!n.path(k).canConvertToInt()) throw new DataException(file + ": " + k + " missing or not an integer", null);
-        }
-        if (!n.path("rope_scaling").isMissingNode() && !n.path("rope_scaling").isNull()) throw new DataException(file + ": rope_scaling is not supported", null);
-        if (n.path("attention_bias").asBoolean(false) || n.path("mlp_bias").asBoolean(false)) throw new DataException(file + ": attention or MLP biases are not supported", null);
-        if (!n.path("hidden_act").asText("silu").equals("silu")) throw new DataException(file + ": hidden_act \"" + n.path("hidden_act").asText() + "\" is not supported (silu)", null);
-        int heads = n.get("num_attention_heads").asInt();
+        if (n == null || !n.isObject()) throw new DataException(file + ": not a JSON object", CONFIG_HINT);
+        String type = text(n, "model_type", "llama", file);
+        if (!type.equals("llama")) throw new DataException(file + ": model_type \"" + type + "\" is not supported (llama)", CONFIG_HINT);
+        if (!n.path("rope_scaling").isMissingNode() && !n.path("rope_scaling").isNull()) throw new DataException(file + ": rope_scaling is not supported", CONFIG_HINT);
+        if (bool(n, "attention_bias", false, file) || bool(n, "mlp_bias", false, file)) throw new DataException(file + ": attention or MLP biases are not supported", CONFIG_HINT);
+        String act = text(n, "hidden_act", "silu", file);
+        if (!act.equals("silu")) throw new DataException(file + ": hidden_act \"" + act + "\" is not supported (silu)", CONFIG_HINT);
+        int heads = integer(n, "num_attention_heads", null, file);
         ModelConfig c;
         try {
-            c = new ModelConfig(n.get("hidden_size").asInt(), n.get("intermediate_size").asInt(), n.get("num_hidden_layers").asInt(), heads,
-                    n.path("num_key_value_heads").asInt(heads), n.get("vocab_size").asInt(), n.path("max_position_embeddings").asInt(2048),
-                    (float) n.path("rms_norm_eps").asDouble(1e-6), (float) n.path("rope_theta").asDouble(10000),
-                    n.path("tie_word_embeddings").asBoolean(false));
+            c = new ModelConfig(integer(n, "hidden_size", null, file), integer(n, "intermediate_size", null, file), integer(n, "num_hidden_layers", null, file), heads,
+                    integer(n, "num_key_value_heads", heads, file), integer(n, "vocab_size", null, file), integer(n, "max_position_embeddings", 2048, file),
+                    (float) number(n, "rms_norm_eps", 1e-6, file), (float) number(n, "rope_theta", 10000, file), bool(n, "tie_word_embeddings", false, file));
         } catch (ConfigException e) {
-            throw new DataException(file + ": " + e.getMessage(), null, e);
+            throw new DataException(file + ": " + e.getMessage(), CONFIG_HINT, e);
         }
-        if (n.has("head_dim") && n.get("head_dim").asInt() != c.headDim()) throw new DataException(file + ": head_dim must be hidden_size / num_attention_heads", null);
+        if (n.has("head_dim") && !n.get("head_dim").isNull() && integer(n, "head_dim", null, file) != c.headDim()) {
+            throw new DataException(file + ": head_dim must be hidden_size / num_attention_heads", CONFIG_HINT);
+        }
         return c;
+    }
+
+    /** An integer key: required when {@code dflt} is null; a whole number that fits in 32 bits when present. */
+    private static int integer(JsonNode n, String k, Integer dflt, Path file) {
+        JsonNode v = n.get(k);
+        if (v == null) {
+            if (dflt == null) throw new DataException(file + ": " + k + " is missing", CONFIG_HINT);
+            return dflt;
+        }
+        boolean whole = v.isIntegralNumber() || (v.isFloatingPointNumber() && v.asDouble() == Math.rint(v.asDouble()));
+        if (!whole || !v.canConvertToInt()) throw new DataException(file + ": " + k + " must be an integer, got " + v, CONFIG_HINT);
+        return v.asInt();
+    }
+
+    private static double number(JsonNode n, String k, double dflt, Path file) {
+        JsonNode v = n.get(k);
+        if (v == null) return dflt;
+        if (!v.isNumber()) throw new DataException(file + ": " + k + " must be a number, got " + v, CONFIG_HINT);
+        return v.asDouble();
+    }
+
+    private static boolean bool(JsonNode n, String k, boolean dflt, Path file) {
+        JsonNode v = n.get(k);
+        if (v == null) return dflt;
+        if (!v.isBoolean()) throw new DataException(file + ": " + k + " must be true or false, got " + v, CONFIG_HINT);
+        return v.asBoolean();
+    }
+
+    private static String text(JsonNode n, String k, String dflt, Path file) {
+        JsonNode v = n.get(k);
+        if (v == null) return dflt;
+        if (!v.isTextual()) throw new DataException(file + ": " + k + " must be a string, got " + v, CONFIG_HINT);
+        return v.asText();
     }
 
     /** Interleaved (GGUF/Meta) rows to Hugging Face's rotate-half rows, per head: row 2i+j -> j*hd/2 + i. */

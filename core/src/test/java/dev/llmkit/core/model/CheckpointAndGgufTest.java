@@ -64,6 +64,27 @@ class CheckpointAndGgufTest {
         assertThrows(ConfigException.class, () -> Checkpoint.write(ck, w, tokFile, null, false));
     }
 
+    /** A config.json key with a wrong type, null or a fraction is refused with the key named, never read as a default or truncated. */
+    @Test
+    void configJsonKeysOfTheWrongTypeAreRefused() throws Exception {
+        Path ck = dir.resolve("ck");
+        Checkpoint.write(ck, w, tokFile, null, false);
+        String good = Files.readString(ck.resolve("config.json"));
+        String[][] bad = {{"\"rms_norm_eps\" : 1.0E-5", "\"rms_norm_eps\" : \"abc\""}, {"\"num_key_value_heads\" : 2", "\"num_key_value_heads\" : null"},
+            {"\"hidden_size\" : 32", "\"hidden_size\" : 32.5"}, {"\"rope_theta\" : 10000.0", "\"rope_theta\" : \"10000\""},
+            {"\"hidden_act\" : \"silu\"", "\"hidden_act\" : 1"}, {"\"tie_word_embeddings\" : false", "\"tie_word_embeddings\" : \"no\""},
+            {"\"max_position_embeddings\" : 64", "\"max_position_embeddings\" : null"}};
+        for (String[] b : bad) {
+            assertTrue(good.contains(b[0]), b[0] + " in " + good);
+            Files.writeString(ck.resolve("config.json"), good.replace(b[0], b[1]));
+            LlmkitException e = assertThrows(LlmkitException.class, () -> Checkpoint.read(ck), b[1]);
+            String key = b[0].substring(1, b[0].indexOf('"', 1));
+            assertTrue(e.getMessage().contains(key) && e.hint() != null, e.getMessage());
+        }
+        Files.writeString(ck.resolve("config.json"), good.replace("\"hidden_size\" : 32", "\"hidden_size\" : 32.0"));     // whole: accepted
+        assertEquals(32, Checkpoint.read(ck).weights().config().dim());
+    }
+
     @Test
     void ggufRoundTripF32AndF16() {
         Path f32 = dir.resolve("m.gguf"), f16 = dir.resolve("m16.gguf");
