@@ -100,12 +100,22 @@ public final class Checkpoint {
                 throw new DataException(dir.resolve("model.safetensors") + ": tensor " + t.name() + " has shape "
                         + java.util.Arrays.toString(t.shape()) + ", config.json implies " + java.util.Arrays.toString(want), "the checkpoint does not match its config.json");
             }
+            requireFinite(dir.resolve("model.safetensors"), t.name(), data);
             if (name.endsWith("attn_q.weight")) data = fromHf(data, c.nHeads(), c.dim());
             if (name.endsWith("attn_k.weight")) data = fromHf(data, c.nKvHeads(), c.dim());
             ours.put(name, new Tensor(name, want, data));
         }
+        java.util.Set<String> expected = new java.util.HashSet<>();
+        for (String name : TensorNames.shapes(c).keySet()) expected.add(TensorNames.toHf(name));
+        for (String name : hf.keySet()) {
+            if (!expected.contains(name) && !name.endsWith("rotary_emb.inv_freq")) {     // older transformers saved the rotary buffer; it is derived
+                throw new DataException(dir.resolve("model.safetensors") + ": tensor " + name + " is not one config.json's model has (" + c.nLayers()
+                        + " layers, " + (c.tiedEmbeddings() ? "tied" : "untied") + " embeddings)", "the checkpoint does not match its config.json");
+            }
+        }
         if (tok.vocabSize() != c.vocabSize()) {
-            throw new DataException(dir + ": tokenizer.json has " + tok.vocabSize() + " tokens, config.json vocab_size " + c.vocabSize(), null);
+            throw new DataException(dir + ": tokenizer.json has " + tok.vocabSize() + " tokens, config.json vocab_size " + c.vocabSize(),
+                    "the checkpoint's tokenizer.json and config.json come from different models");
         }
         return new Loaded(new Weights(c, ours), tok, ChatTemplate.readChatTemplate(dir));
     }
@@ -153,6 +163,16 @@ public final class Checkpoint {
         n.put("torch_dtype", torchDtype);
         n.put("use_cache", true);
         return n;
+    }
+
+    /** Refuses a tensor holding NaN or an infinity (a diverged or damaged model decodes one token forever). */
+    static void requireFinite(Path file, String tensor, float[] data) {
+        for (int i = 0; i < data.length; i++) {
+            if (!Float.isFinite(data[i])) {
+                throw new DataException(file + ": tensor " + tensor + " holds " + data[i] + " at element " + i,
+                        "the weights are damaged or come from a diverged training; use an earlier checkpoint");
+            }
+        }
     }
 
     private static final String CONFIG_HINT = "config.json holds Hugging Face LlamaConfig keys; fix it, or write the checkpoint again with llmkit";

@@ -140,7 +140,14 @@ public final class GgufModel {
             if (keepQuantized && t.type() != Gguf.F32) {
                 qs.put(e.getKey(), new QuantTensor(e.getKey(), e.getValue(), dev.llmkit.core.quant.GgmlType.byId(t.type()), Gguf.readRaw(g, t)));
             } else {
-                ts.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), Gguf.readF32(g, t)));
+                float[] data = Gguf.readF32(g, t);
+                Checkpoint.requireFinite(file, e.getKey(), data);
+                ts.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), data));
+            }
+        }
+        for (String name : g.tensors().keySet()) {
+            if (!TensorNames.shapes(c).containsKey(name)) {
+                throw bad(file, "tensor " + name + " is not one the metadata's model has (llama.block_count " + c.nLayers() + ")");
             }
         }
         String chatTemplate = g.get(CHAT_TEMPLATE) == null ? null : string(g, CHAT_TEMPLATE);

@@ -85,6 +85,25 @@ class CheckpointAndGgufTest {
         assertEquals(32, Checkpoint.read(ck).weights().config().dim());
     }
 
+    /** NaN or infinite weights, and tensors the config does not use, are refused at load, naming the tensor. */
+    @Test
+    void nonFiniteWeightsAndUnusedTensorsAreRefused() throws Exception {
+        Path ck = dir.resolve("ck");
+        Checkpoint.write(ck, w, tokFile, null, false);
+        String good = Files.readString(ck.resolve("config.json"));
+        Files.writeString(ck.resolve("config.json"), good.replace("\"num_hidden_layers\" : 2", "\"num_hidden_layers\" : 1"));
+        LlmkitException extra = assertThrows(LlmkitException.class, () -> Checkpoint.read(ck));
+        assertTrue(extra.getMessage().contains("model.layers.1.") && extra.getMessage().contains("1 layers"), extra.getMessage());
+        Path gguf = dir.resolve("nan.gguf"), ck2 = dir.resolve("ck2");
+        w.get("blk.1.ffn_up.weight")[7] = Float.NaN;
+        Checkpoint.write(ck2, w, tokFile, null, false);
+        LlmkitException nan = assertThrows(LlmkitException.class, () -> Checkpoint.read(ck2));
+        assertTrue(nan.getMessage().contains("model.layers.1.mlp.up_proj.weight holds NaN at element 7"), nan.getMessage());
+        GgufModel.export(w, tok, gguf, Gguf.F32, "t");
+        LlmkitException nanGguf = assertThrows(LlmkitException.class, () -> GgufModel.load(gguf));
+        assertTrue(nanGguf.getMessage().contains("blk.1.ffn_up.weight holds NaN"), nanGguf.getMessage());
+    }
+
     @Test
     void ggufRoundTripF32AndF16() {
         Path f32 = dir.resolve("m.gguf"), f16 = dir.resolve("m16.gguf");
