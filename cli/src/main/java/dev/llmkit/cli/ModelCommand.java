@@ -76,8 +76,9 @@ public final class ModelCommand {
     }
 
     static Checkpoint.Loaded loadForInference(Path model) {
-        if (Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf")) return GgufModel.loadQuantized(model);
-        return load(model);
+        Checkpoint.Loaded m = Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf") ? GgufModel.loadQuantized(model) : load(model);
+        Checkpoint.requireFinite(m.weights(), model);     // NaN weights would decode one token forever
+        return m;
     }
 
     /** A checkpoint directory, a LoRA adapter directory (merged into its base on load) or a .gguf file, every tensor F32. */

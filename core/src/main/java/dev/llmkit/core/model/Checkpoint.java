@@ -100,7 +100,6 @@ public final class Checkpoint {
                 throw new DataException(dir.resolve("model.safetensors") + ": tensor " + t.name() + " has shape "
                         + java.util.Arrays.toString(t.shape()) + ", config.json implies " + java.util.Arrays.toString(want), "the checkpoint does not match its config.json");
             }
-            requireFinite(dir.resolve("model.safetensors"), t.name(), data);
             if (name.endsWith("attn_q.weight")) data = fromHf(data, c.nHeads(), c.dim());
             if (name.endsWith("attn_k.weight")) data = fromHf(data, c.nKvHeads(), c.dim());
             ours.put(name, new Tensor(name, want, data));
@@ -165,12 +164,19 @@ public final class Checkpoint {
         return n;
     }
 
-    /** Refuses a tensor holding NaN or an infinity (a diverged or damaged model decodes one token forever). */
-    static void requireFinite(Path file, String tensor, float[] data) {
-        for (int i = 0; i < data.length; i++) {
-            if (!Float.isFinite(data[i])) {
-                throw new DataException(file + ": tensor " + tensor + " holds " + data[i] + " at element " + i,
-                        "the weights are damaged or come from a diverged training; use an earlier checkpoint");
+    /**
+     * Refuses weights holding NaN or an infinity, naming the tensor and element: a diverged or damaged
+     * model would decode one token forever. For inference; training has its own non-finite policy
+     * (pretrain.on_non_finite). Tensors kept in a block type are not scanned.
+     */
+    public static void requireFinite(Weights w, Path source) {
+        for (Tensor t : w.tensors().values()) {
+            float[] data = t.data();
+            for (int i = 0; i < data.length; i++) {
+                if (!Float.isFinite(data[i])) {
+                    throw new DataException(source + ": tensor " + t.name() + " holds " + data[i] + " at element " + i,
+                            "the weights are damaged or come from a diverged training; use an earlier checkpoint");
+                }
             }
         }
     }

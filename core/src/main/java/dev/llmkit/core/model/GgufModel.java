@@ -140,9 +140,7 @@ public final class GgufModel {
             if (keepQuantized && t.type() != Gguf.F32) {
                 qs.put(e.getKey(), new QuantTensor(e.getKey(), e.getValue(), dev.llmkit.core.quant.GgmlType.byId(t.type()), Gguf.readRaw(g, t)));
             } else {
-                float[] data = Gguf.readF32(g, t);
-                Checkpoint.requireFinite(file, e.getKey(), data);
-                ts.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), data));
+                ts.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), Gguf.readF32(g, t)));
             }
         }
         for (String name : g.tensors().keySet()) {

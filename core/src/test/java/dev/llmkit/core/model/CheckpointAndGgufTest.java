@@ -97,10 +97,11 @@ class CheckpointAndGgufTest {
         Path gguf = dir.resolve("nan.gguf"), ck2 = dir.resolve("ck2");
         w.get("blk.1.ffn_up.weight")[7] = Float.NaN;
         Checkpoint.write(ck2, w, tokFile, null, false);
-        LlmkitException nan = assertThrows(LlmkitException.class, () -> Checkpoint.read(ck2));
-        assertTrue(nan.getMessage().contains("model.layers.1.mlp.up_proj.weight holds NaN at element 7"), nan.getMessage());
+        Checkpoint.Loaded loaded = Checkpoint.read(ck2);     // training reads it (its on_non_finite policy decides)
+        LlmkitException nan = assertThrows(LlmkitException.class, () -> Checkpoint.requireFinite(loaded.weights(), ck2));     // inference refuses it
+        assertTrue(nan.getMessage().contains("blk.1.ffn_up.weight holds NaN at element 7"), nan.getMessage());
         GgufModel.export(w, tok, gguf, Gguf.F32, "t");
-        LlmkitException nanGguf = assertThrows(LlmkitException.class, () -> GgufModel.load(gguf));
+        LlmkitException nanGguf = assertThrows(LlmkitException.class, () -> Checkpoint.requireFinite(GgufModel.load(gguf).weights(), gguf));
         assertTrue(nanGguf.getMessage().contains("blk.1.ffn_up.weight holds NaN"), nanGguf.getMessage());
     }
 
