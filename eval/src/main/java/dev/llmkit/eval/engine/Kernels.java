@@ -138,8 +138,8 @@ final class Kernels {
         for (; i < n; i++) out[oo + i] = x[xo + i] * scale * g[i];
     }
 
-    /** log(sum(exp(x[off..off+n)))), with the max taken out first. */
-    static double logSumExp(float[] x, int off, int n) {
+    /** max(x[off..off+n)). */
+    static float max(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         int i = 0, bound = SCALAR ? 0 : S.loopBound(n);
         if (bound > 0) {
@@ -148,8 +148,14 @@ final class Kernels {
             max = m.reduceLanes(VectorOperators.MAX);
         }
         for (; i < n; i++) max = Math.max(max, x[off + i]);
+        return max;
+    }
+
+    /** log(sum(exp(x[off..off+n)))), with the max taken out first. */
+    static double logSumExp(float[] x, int off, int n) {
+        float max = max(x, off, n);
+        int i = 0, bound = SCALAR ? 0 : S.loopBound(n);
         double z = 0;
-        i = 0;
         if (bound > 0) {
             FloatVector acc = FloatVector.zero(S);
             for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP));
@@ -166,17 +172,9 @@ final class Kernels {
 
     /** In-place softmax of scale * x[off..off+n), scale > 0 (attention's 1/sqrt(head dim) folded in). */
     static void softmax(float[] x, int off, int n, float scale) {
-        float max = Float.NEGATIVE_INFINITY;
-        int i = 0;
-        int bound = SCALAR ? 0 : S.loopBound(n);
-        if (bound > 0) {
-            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (; i < bound; i += L) m = m.max(FloatVector.fromArray(S, x, off + i));
-            max = m.reduceLanes(VectorOperators.MAX);
-        }
-        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        float max = max(x, off, n);
+        int i = 0, bound = SCALAR ? 0 : S.loopBound(n);
         float sum = 0;
-        i = 0;
         if (bound > 0) {
             FloatVector acc = FloatVector.zero(S);
             for (; i < bound; i += L) {
