@@ -232,24 +232,25 @@ public final class Checkpoint {
     }
 
     private static double number(JsonNode n, String k, double dflt, Path file) {
-        JsonNode v = n.get(k);
-        if (v == null) return dflt;
-        if (!v.isNumber()) throw new DataException(file + ": " + k + " must be a number, got " + v, CONFIG_HINT);
-        return v.asDouble();
+        JsonNode v = present(n, k, JsonNode::isNumber, "a number", file);
+        return v == null ? dflt : v.asDouble();
     }
 
     private static boolean bool(JsonNode n, String k, boolean dflt, Path file) {
-        JsonNode v = n.get(k);
-        if (v == null) return dflt;
-        if (!v.isBoolean()) throw new DataException(file + ": " + k + " must be true or false, got " + v, CONFIG_HINT);
-        return v.asBoolean();
+        JsonNode v = present(n, k, JsonNode::isBoolean, "true or false", file);
+        return v == null ? dflt : v.asBoolean();
     }
 
     private static String text(JsonNode n, String k, String dflt, Path file) {
+        JsonNode v = present(n, k, JsonNode::isTextual, "a string", file);
+        return v == null ? dflt : v.asText();
+    }
+
+    /** Key {@code k} of {@code n}, null when absent; present, it must pass {@code ok} (null does not). */
+    private static JsonNode present(JsonNode n, String k, java.util.function.Predicate<JsonNode> ok, String what, Path file) {
         JsonNode v = n.get(k);
-        if (v == null) return dflt;
-        if (!v.isTextual()) throw new DataException(file + ": " + k + " must be a string, got " + v, CONFIG_HINT);
-        return v.asText();
+        if (v != null && !ok.test(v)) throw new DataException(file + ": " + k + " must be " + what + ", got " + v, CONFIG_HINT);
+        return v;
     }
 
     /** Interleaved (GGUF/Meta) rows to Hugging Face's rotate-half rows, per head: row 2i+j -> j*hd/2 + i. */
