@@ -38,13 +38,15 @@ public final class DemoCommand implements Callable<Integer> {
         JsonNode rep = Pipeline.read(out.resolve("06-eval/report.json"));
         if (rep != null) {
             for (JsonNode t : rep.get("tasks")) {
-                boolean ppl = t.path("type").asText().equals("perplexity");
-                StringBuilder line = new StringBuilder((ppl ? "bits per byte, " : "exact match, ") + t.get("name").asText());
+                String metric = Pipeline.headlineMetric(t);
+                boolean ppl = metric.equals("bits_per_byte");
+                StringBuilder line = new StringBuilder(metric.replace('_', ' ') + ", " + t.get("name").asText());
                 if (t.at("/chance/exact_match").isNumber()) line.append(String.format(java.util.Locale.ROOT, " (chance %.1f%%)", 100 * t.at("/chance/exact_match").asDouble()));
                 line.append(":");
-                t.get("results").fields().forEachRemaining(f -> line.append(ppl
-                        ? String.format(java.util.Locale.ROOT, "  %s %.3f", f.getKey(), f.getValue().at("/metrics/bits_per_byte/value").asDouble())
-                        : String.format(java.util.Locale.ROOT, "  %s %.1f%%", f.getKey(), 100 * f.getValue().at("/metrics/exact_match/value").asDouble())));
+                t.get("results").fields().forEachRemaining(f -> {
+                    double v = f.getValue().at("/metrics/" + metric + "/value").asDouble();
+                    line.append(ppl ? String.format(java.util.Locale.ROOT, "  %s %.3f", f.getKey(), v) : String.format(java.util.Locale.ROOT, "  %s %.1f%%", f.getKey(), 100 * v));
+                });
                 System.out.println(line);
             }
         }

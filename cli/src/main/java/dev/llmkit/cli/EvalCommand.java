@@ -58,6 +58,12 @@ public final class EvalCommand implements Callable<Integer> {
     /** Tasks built in code (the pipeline's), after those of --tasks. */
     final List<TaskSpec> builtSpecs = new ArrayList<>();
 
+    /** The pipeline's stages, put into the report as it is written (null: none). */
+    com.fasterxml.jackson.databind.JsonNode pipeline;
+
+    /** report.json's content once {@link #call} has run. */
+    com.fasterxml.jackson.databind.node.ObjectNode report;
+
     @Override
     public Integer call() {
         if (limit < 0) throw new ConfigException("--limit must be >= 0", null);
@@ -79,7 +85,7 @@ public final class EvalCommand implements Callable<Integer> {
         int t = ModelCommand.engineThreads(threads);
         ConsoleProgress progress = ConsoleProgress.create();
         long t0 = System.nanoTime();
-        var report = Evaluator.run(ms, specs, new Evaluator.Options(limit, fewshot, seed, t, progress), out);
+        report = Evaluator.run(ms, specs, new Evaluator.Options(limit, fewshot, seed, t, progress), out, pipeline);
         progress.close();
         // the table a person reads first
         for (var task : report.get("tasks")) {

@@ -305,6 +305,15 @@ final class Pipeline {
         return List.of(a, b);
     }
 
+    /** The metric a task's summary gives: bits per byte for perplexity, exact match for generation, accuracy for multiple choice. */
+    static String headlineMetric(JsonNode task) {
+        return switch (task.path("type").asText()) {
+            case TaskSpec.PERPLEXITY -> "bits_per_byte";
+            case TaskSpec.GENERATE -> "exact_match";
+            default -> "acc";
+        };
+    }
+
     /** The last value of {@code field} in a metrics.jsonl, or null. */
     static JsonNode lastValue(Path metrics, String field) {
         JsonNode last = null;
@@ -382,7 +391,7 @@ final class Pipeline {
                 case "tokenizer" -> List.of(d.resolve("tokenizer.json"));
                 case "tokenize" -> List.of(d.resolve("manifest.json"));
                 case "pretrain", "finetune" -> List.of(d.resolve("final/config.json"), d.resolve("final/model.safetensors"));
-                case "quantize" -> p.quantize().stream().map(t -> d.resolve("model-" + t.toLowerCase(Locale.ROOT) + ".gguf")).toList();
+                case "quantize" -> p.quantize().stream().map(t -> gguf(d, t)).toList();
                 case "eval" -> List.of(d.resolve("report.json"), d.resolve("report.html"));
                 default -> throw new IllegalStateException(s.name);
             };
@@ -408,10 +417,15 @@ final class Pipeline {
             List<Path> files = new ArrayList<>();
             List<String> names = new ArrayList<>();
             for (String t : p.quantize()) {
-                files.add(d.resolve("model-" + t.toLowerCase(Locale.ROOT) + ".gguf"));
+                files.add(gguf(d, t));
                 names.add(last().name() + " " + t.toUpperCase(Locale.ROOT));
             }
             return new Quantized(files, names);
+        }
+
+        /** 05-quantize's file of one type, e.g. model-q4_k_m.gguf. */
+        static Path gguf(Path quantizeDir, String type) {
+            return quantizeDir.resolve("model-" + type.toLowerCase(Locale.ROOT) + ".gguf");
         }
 
         static List<Path> validationShards(Path tokens) {
@@ -452,8 +466,7 @@ final class Pipeline {
                     m = Corpus.prepare(cfg.data().prepare(), files, dir, true, progress);
                 }
                 PrepareCommand.printSummary(m.report(), dir, (System.nanoTime() - t0) / 1e9);
-                JsonNode rep = Json.MAPPER.valueToTree(m.report());
-                summary.put("documents", rep.at("/totals/documents_out").asLong()).put("text_bytes", rep.at("/totals/text_bytes_out").asLong());
+                summary.put("documents", m.report().totals().documentsOut()).put("text_bytes", m.report().totals().textBytesOut());
                 out.corpus = new Outputs.Corpus(dir);
             }
             case "tokenizer" -> {
@@ -500,7 +513,7 @@ final class Pipeline {
                     c.evalTokens = 8192;
                     c.benchTokens = 64;
                     c.call();
-                    JsonNode rep = read(dir.resolve("model-" + type.toLowerCase(Locale.ROOT) + ".report.json"));
+                    JsonNode rep = read(QuantizeCommand.defaultReport(c.out));
                     if (rep != null) summary.set(type, Json.MAPPER.createObjectNode().put("bytes", rep.path("file_bytes").asLong())
                             .put("bits_per_byte", rep.at("/quality/bits_per_byte").asDouble()).put("decode_tokens_per_second", rep.at("/decode/tokens_per_second").asDouble()));
                 }
@@ -540,25 +553,22 @@ final class Pipeline {
                 e.limit = pc.evalLimit();
                 e.fewshot = -1;
                 e.seed = 1234;
+                // the run's stages so far (times, key figures) go into the report as it is written
+                ObjectNode pipeline = Json.MAPPER.createObjectNode();
+                com.fasterxml.jackson.databind.node.ArrayNode stages = pipeline.putArray("stages");
+                for (Stage st : STAGES) {
+                    JsonNode d = read(done(out.run, st));
+                    if (d != null && inactive(st, pc) == null) stages.addObject().put("stage", st.name).put("seconds", d.path("seconds").asDouble()).set("summary", d.path("summary"));
+                }
+                e.pipeline = pipeline;
                 e.call();
-                JsonNode rep = read(dir.resolve("report.json"));
-                if (rep != null) {
-                    // the run's stages (times, key figures) into the report, rendered again with them
-                    com.fasterxml.jackson.databind.node.ArrayNode stages = ((ObjectNode) rep).putObject("pipeline").putArray("stages");
-                    for (Stage st : STAGES) {
-                        JsonNode d = read(done(out.run, st));
-                        if (d != null && inactive(st, pc) == null) stages.addObject().put("stage", st.name).put("seconds", d.path("seconds").asDouble()).set("summary", d.path("summary"));
-                    }
-                    Json.write(dir.resolve("report.json"), rep);
-                    dev.llmkit.eval.EvalReport.write(rep, dir);
-                    for (JsonNode t : rep.get("tasks")) {
-                        ObjectNode scores = summary.putObject(t.get("name").asText());
-                        String metric = t.get("type").asText().equals(TaskSpec.PERPLEXITY) ? "bits_per_byte" : t.get("type").asText().equals(TaskSpec.GENERATE) ? "exact_match" : "acc";
-                        t.get("results").fields().forEachRemaining(f -> {
-                            JsonNode v = f.getValue().at("/metrics/" + metric + "/value");
-                            if (v.isNumber()) scores.put(f.getKey(), v.asDouble());
-                        });
-                    }
+                for (JsonNode t : e.report.get("tasks")) {
+                    ObjectNode scores = summary.putObject(t.get("name").asText());
+                    String metric = headlineMetric(t);
+                    t.get("results").fields().forEachRemaining(f -> {
+                        JsonNode v = f.getValue().at("/metrics/" + metric + "/value");
+                        if (v.isNumber()) scores.put(f.getKey(), v.asDouble());
+                    });
                 }
             }
             default -> throw new IllegalStateException(s.name);

@@ -84,7 +84,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (evalTokens < 0 || benchTokens < 0) throw new ConfigException("--eval-tokens and --bench-tokens must be >= 0", null);
         if (Files.exists(out) && !force) throw new ConfigException(out + " already exists", "pass --force to replace it");
         String stem = out.getFileName().toString().replaceFirst("\\.gguf$", "");
-        Path reportFile = report != null ? report : out.resolveSibling(stem + ".report.json");
+        Path reportFile = report != null ? report : defaultReport(out);
         int t = ModelCommand.engineThreads(threads);
 
         Checkpoint.Loaded m = ModelCommand.loadForInference(model);
@@ -196,6 +196,11 @@ public final class QuantizeCommand implements Callable<Integer> {
         Json.write(reportFile, rep);
         System.out.println("report: " + reportFile);
         return ExitCodes.OK;
+    }
+
+    /** The report beside a GGUF file: NAME.report.json for NAME.gguf. */
+    static Path defaultReport(Path gguf) {
+        return gguf.resolveSibling(gguf.getFileName().toString().replaceFirst("\\.gguf$", "") + ".report.json");
     }
 
     private String evalSource;

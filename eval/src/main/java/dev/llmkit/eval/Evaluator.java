@@ -18,8 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -59,6 +59,11 @@ public final class Evaluator {
 
     /** Runs everything and writes the reports into {@code out}; returns report.json's content. */
     public static ObjectNode run(List<Model> models, List<TaskSpec> tasks, Options o, Path out) {
+        return run(models, tasks, o, out, null);
+    }
+
+    /** The same, with {@code pipeline} (the stages of the run that evaluates, or null) in the report as it is written. */
+    public static ObjectNode run(List<Model> models, List<TaskSpec> tasks, Options o, Path out, JsonNode pipeline) {
         ObjectNode report = Json.MAPPER.createObjectNode();
         report.put("created", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
         report.put("llmkit_version", dev.llmkit.core.Version.llmkit());
@@ -84,6 +89,7 @@ public final class Evaluator {
         for (TaskSpec spec0 : tasks) {
             TaskSpec spec = spec0.withFewshot(o.fewshot());
             ObjectNode t = ts.addObject();
+            int first = samples.size();     // this task's samples start here
             t.put("name", spec.name());
             t.put("type", spec.type());
             t.put("description", spec.description());
@@ -115,8 +121,9 @@ public final class Evaluator {
                 }
             }
             t.set("results", results);
-            shown(t, samples, spec.name());
+            shown(t, samples.subList(first, samples.size()));
         }
+        if (pipeline != null) report.set("pipeline", pipeline);
         StringBuilder jsonl = new StringBuilder();
         for (ObjectNode sm : samples) jsonl.append(line(sm)).append('\n');
         AtomicFiles.write(out.resolve("samples.jsonl"), jsonl.toString().getBytes(StandardCharsets.UTF_8));
@@ -126,10 +133,10 @@ public final class Evaluator {
     }
 
     /** The first documents of a task with every model's answer beside the target (the report's examples table). */
-    private static void shown(ObjectNode t, List<ObjectNode> samples, String task) {
+    private static void shown(ObjectNode t, List<ObjectNode> samples) {
         Map<String, ObjectNode> byDoc = new LinkedHashMap<>();
         for (ObjectNode s : samples) {
-            if (!s.path("task").asText().equals(task) || !s.has("prompt")) continue;
+            if (!s.has("prompt")) continue;
             String doc = s.get("doc").asText();
             if (!byDoc.containsKey(doc) && byDoc.size() >= 5) continue;
             ObjectNode e = byDoc.computeIfAbsent(doc, k -> {
