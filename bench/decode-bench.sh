@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Decode/prefill tokens/s of llmkit's engine beside llama.cpp (de.kherud:llama, test scope) on the
-# same F32 GGUF, 1 and 2 threads, tiny and small presets, in ROUNDS rounds (default 3) whose medians it prints.
+# Decode (tg) and prefill (pp) tokens/s of llmkit's engine, warm, beside llama.cpp's own llama-bench
+# (../shared/tools/llama.cpp) on the same F32 GGUF, 1 and 2 threads, tiny and small presets (vocabulary
+# 4096), in ROUNDS alternating rounds (default 3) whose medians it prints.
 # Usage: bench/decode-bench.sh [TOKENS [ROUNDS]]
 exec "$(dirname "$0")/test-main.sh" DecodeBench "$@"

@@ -32,8 +32,14 @@ final class ChildProcesses {
 
     /** Runs cmd with extra environment variables; its output, or an error with that output. */
     static String run(List<String> cmd, Map<String, String> env) throws IOException, InterruptedException {
+        return run(cmd, env, java.util.Set.of());
+    }
+
+    /** Runs cmd with extra environment variables and without those named in {@code unset}. */
+    static String run(List<String> cmd, Map<String, String> env, java.util.Set<String> unset) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(env);
+        pb.environment().keySet().removeAll(unset);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0) throw new IllegalStateException("command failed: " + String.join(" ", cmd) + "\n" + out);

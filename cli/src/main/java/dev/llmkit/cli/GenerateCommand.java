@@ -53,16 +53,21 @@ public final class GenerateCommand implements Callable<Integer> {
         // an empty prompt starts from <|endoftext|> (Generator), which takes a position too
         long needed = Math.max(1, m.tokenizer().encode(prompt, true).length) + (long) maxTokens;
         int positions = (int) Math.min(m.weights().config().contextLength(), Math.max(1, needed));
+        long[] firstText = {0};
         try (State state = LanguageModel.of(m).newState(positions, t)) {
             out.print(prompt);
             r = Generator.generate(state, m.tokenizer(), prompt, new Generator.Options(maxTokens, sp, stop, !ignoreEot), s -> {
+                if (firstText[0] == 0) firstText[0] = System.currentTimeMillis();
                 out.print(s);
                 out.flush();
             });
         }
         out.println();
-        System.err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s (%d threads); stopped: %s%n",
-                r.promptTokens().length, r.prefillTokensPerSecond(), r.generated().length, r.decodeTokensPerSecond(), t, r.stopReason());
+        // time to first token as the user sees it: from the JVM's start (start-up, model load, prefill)
+        String ttft = firstText[0] == 0 ? "" : String.format(Locale.ROOT, "; first token %.2f s after the JVM started",
+                (firstText[0] - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()) / 1e3);
+        System.err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s (%d threads); stopped: %s%s%n",
+                r.promptTokens().length, r.prefillTokensPerSecond(), r.generated().length, r.decodeTokensPerSecond(), t, r.stopReason(), ttft);
         return ExitCodes.OK;
     }
 }

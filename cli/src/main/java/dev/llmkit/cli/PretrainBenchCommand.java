@@ -16,9 +16,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,8 +31,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Benchmark training throughput (forward + backward + clipping + AdamW on one fixed random batch of 16 x 256 tokens, "
-                + "as ../shared/bench/torch_llama_train_bench.py does): tokens/s, MFU (6 x params x tokens/s / 400 GFLOP/s) and peak RSS per "
-                + "preset and matmul backend, with PyTorch's tokens/s for the same architecture measured in the same run and the ratio.",
+                + "as ../shared/bench/torch_llama_train_bench.py does): tokens/s, MFU (6 x params x tokens/s over the FMA peak this run measures) and peak RSS per "
+                + "preset and matmul backend, beside PyTorch's tokens/s for the same architecture in alternating rounds of the same run (as the environment "
+                + "sets OpenBLAS and, when it sets OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE, also without them), with medians and the ratio to the best PyTorch.",
         footer = {"", "Example:", "  llmkit pretrain bench --presets tiny,small --matmul java,nd4j", "", ExitCodes.HELP})
 public final class PretrainBenchCommand implements Callable<Integer> {
     @Option(names = "--presets", split = ",", defaultValue = "tiny,small", paramLabel = "P", description = "Presets (default ${DEFAULT-VALUE}).")
@@ -57,15 +60,25 @@ public final class PretrainBenchCommand implements Callable<Integer> {
     static final int BATCH = 16, SEQ = 256;
     static final Map<String, Integer> VOCAB = Map.of("tiny", 4096, "small", 32000);
 
+    @Option(names = "--rounds", defaultValue = "3", paramLabel = "N", description = "Alternating rounds (ours, the anchors, ours, ...); the table gives medians (default ${DEFAULT-VALUE}).")
+    int rounds;
+
+    /** OpenBLAS's variables that the environment may set for old builds; the anchor at its best runs without them. */
+    static final Set<String> OPENBLAS_VARS = Set.of("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE");
+
+    /** One engine configuration of the table: how to run it once, and its figures over the rounds. */
+    private record Engine(String preset, String name, Callable<JsonNode> once, List<double[]> runs) {}
+
     @Override
     public Integer call() throws Exception {
         if (one != null) return runOne();
         for (String p : presets) if (!VOCAB.containsKey(p)) throw new ConfigException("unknown preset '" + p + "'", "use tiny and/or small");
+        if (rounds < 1 || steps < 1 || warmup < 0) throw new ConfigException("--rounds and --steps must be >= 1 and --warmup >= 0", "e.g. --rounds 3 --steps 10 --warmup 3");
         String home = System.getProperty("llmkit.home", ".");
         Path anchor = torch == null ? Path.of(home).resolve("../shared/bench/torch-anchor.sh").normalize() : "none".equals(torch) ? null : Path.of(torch);
         boolean haveTorch = anchor != null && Files.isRegularFile(anchor);
-        System.out.printf(Locale.ROOT, "llmkit pretrain bench: batch %d x %d tokens, %d threads, %d warm-up + %d timed steps; PyTorch anchor: %s%n",
-                BATCH, SEQ, threads, warmup, steps, haveTorch ? anchor : "unavailable");
+        System.out.printf(Locale.ROOT, "llmkit pretrain bench: batch %d x %d tokens, %d threads, %d warm-up + %d timed steps, %d alternating rounds; PyTorch anchor: %s%n",
+                BATCH, SEQ, threads, warmup, steps, rounds, haveTorch ? anchor : "unavailable");
         double fma, fma256;
         try (Parallel par = new Parallel(threads)) {
             fma = FmaPeak.gflops(par, 5);
@@ -75,36 +88,81 @@ public final class PretrainBenchCommand implements Callable<Integer> {
                 + "OpenBLAS's Haswell kernels); pure-Java SGEMM %.0f GFLOP/s (4096 x 768 x 256); MFU below is model FLOPs "
                 + "(6 x parameters x tokens/s) over the first figure%n",
                 ProcessInfo.cpuModel(), threads, fma, FmaPeak.preferredBits(), fma256, sgemmPeak(threads));
-        List<String[]> rows = new ArrayList<>();
+        // The anchor as the environment runs it and, when the environment restricts OpenBLAS, without that restriction
+        Map<String, Set<String>> torchEnvs = new LinkedHashMap<>();
+        if (haveTorch) {
+            boolean restricted = OPENBLAS_VARS.stream().anyMatch(v -> System.getenv(v) != null);
+            torchEnvs.put("as the environment sets OpenBLAS", Set.of());
+            if (restricted) torchEnvs.put("OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset", OPENBLAS_VARS);
+            for (var e : torchEnvs.entrySet()) System.out.printf(Locale.ROOT, "PyTorch %s: OpenBLAS kernels %s%n", e.getKey(), openblasCore(e.getValue()));
+            if (!restricted) System.out.println("the environment sets neither OPENBLAS_CORETYPE nor OPENBLAS_L2_SIZE: PyTorch runs OpenBLAS's own choice, its best");
+        }
+        List<Engine> engines = new ArrayList<>();
         for (String preset : presets) {
-            double torchTps = Double.NaN;
-            long torchRss = -1;
-            if (haveTorch) {
-                JsonNode t = ChildProcesses.lastJson(ChildProcesses.run(List.of("bash", anchor.toString(), "--preset", preset, "--threads", String.valueOf(threads),
-                        "--steps", String.valueOf(steps), "--warmup", String.valueOf(warmup)), Map.of()));
-                torchTps = t.get("tokens_per_s").asDouble();
-                torchRss = Math.round(t.get("peak_rss_mib").asDouble());
-                rows.add(row(preset, "pytorch " + t.get("torch").asText(), torchTps, 6.0 * t.get("params").asLong() * torchTps / (fma * 1e9), torchRss, 1.0));
-            }
             for (String b : backends) {
-                List<String> cmd = ChildProcesses.javaCommand();
-                cmd.addAll(List.of("pretrain", "bench", "--one", preset + ":" + b, "--threads", String.valueOf(threads),
-                        "--steps", String.valueOf(steps), "--warmup", String.valueOf(warmup)));
-                JsonNode r = ChildProcesses.lastJson(ChildProcesses.run(cmd, Map.of("OMP_WAIT_POLICY", "passive", "OMP_NUM_THREADS", String.valueOf(threads))));
-                double tps = r.get("tokens_per_s").asDouble();
-                rows.add(row(preset, "llmkit " + b, tps, 6.0 * r.get("params").asLong() * tps / (fma * 1e9), r.get("peak_rss_mib").asLong(), tps / torchTps));
+                engines.add(new Engine(preset, "llmkit " + b, () -> {
+                    List<String> cmd = ChildProcesses.javaCommand();
+                    cmd.addAll(List.of("pretrain", "bench", "--one", preset + ":" + b, "--threads", String.valueOf(threads),
+                            "--steps", String.valueOf(steps), "--warmup", String.valueOf(warmup)));
+                    return ChildProcesses.lastJson(ChildProcesses.run(cmd, Map.of("OMP_WAIT_POLICY", "passive", "OMP_NUM_THREADS", String.valueOf(threads))));
+                }, new ArrayList<>()));
+            }
+            for (var e : torchEnvs.entrySet()) {
+                engines.add(new Engine(preset, "pytorch, " + e.getKey(), () -> ChildProcesses.lastJson(ChildProcesses.run(List.of("bash", anchor.toString(),
+                        "--preset", preset, "--threads", String.valueOf(threads), "--steps", String.valueOf(steps), "--warmup", String.valueOf(warmup)),
+                        Map.of(), e.getValue())), new ArrayList<>()));
             }
         }
+        for (int r = 0; r < rounds; r++) {
+            for (Engine e : engines) {
+                JsonNode j = e.once().call();
+                double tps = j.get("tokens_per_s").asDouble();
+                e.runs().add(new double[] {tps, 6.0 * j.get("params").asLong() * tps / (fma * 1e9), j.get("peak_rss_mib").asDouble()});
+            }
+            System.out.printf(Locale.ROOT, "round %d of %d done%n", r + 1, rounds);
+        }
         System.out.println();
-        System.out.printf("| preset | engine | tokens/s | MFU | peak RSS | vs PyTorch |%n|---|---|---|---|---|---|%n");
-        for (String[] r : rows) System.out.println("| " + String.join(" | ", r) + " |");
-        System.out.println("goals (tiny): >= 1.75x the best PyTorch tokens/s, MFU >= 70% of the FMA peak measured above, peak RSS <= 2048 MiB");
+        System.out.printf("| preset | engine | tokens/s (median) | per round | MFU | peak RSS | vs best PyTorch (median of per-round ratios) |%n|---|---|---|---|---|---|---|%n");
+        for (Engine e : engines) {
+            // the best PyTorch configuration of this preset in each round: ratios are per round, then their median
+            double[] best = new double[rounds];
+            for (Engine t : engines) {
+                if (t.preset().equals(e.preset()) && t.name().startsWith("pytorch")) for (int r = 0; r < rounds; r++) best[r] = Math.max(best[r], t.runs().get(r)[0]);
+            }
+            double[] ratio = new double[rounds];
+            StringBuilder per = new StringBuilder();
+            for (int r = 0; r < rounds; r++) {
+                ratio[r] = e.runs().get(r)[0] / best[r];
+                per.append(r == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%,.0f", e.runs().get(r)[0]));
+            }
+            System.out.printf(Locale.ROOT, "| %s | %s | %,.0f | %s | %.1f%% | %.0f MiB | %s |%n", e.preset(), e.name(), median(e.runs(), 0), per,
+                    100 * median(e.runs(), 1), median(e.runs(), 2), torchEnvs.isEmpty() ? "-" : String.format(Locale.ROOT, "%.2fx", median(ratio)));
+        }
+        System.out.println("goals: >= 1.75x the best PyTorch configuration on tiny and small; MFU >= 70% of the FMA peak measured above on tiny; peak RSS <= 2048 MiB");
         return ExitCodes.OK;
     }
 
-    private static String[] row(String preset, String engine, double tps, double mfu, long rss, double ratio) {
-        return new String[] {preset, engine, String.format(Locale.ROOT, "%,.0f", tps), String.format(Locale.ROOT, "%.1f%%", 100 * mfu),
-            rss + " MiB", Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.2fx", ratio)};
+    private static double median(List<double[]> runs, int k) {
+        return median(runs.stream().mapToDouble(x -> x[k]).toArray());
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** OpenBLAS's kernel set (openblas_get_corename) in the anchor's environment, with {@code unset} removed; "unknown" when it cannot tell. */
+    private static String openblasCore(Set<String> unset) {
+        try {
+            String out = ChildProcesses.run(List.of("/usr/bin/python3", "-c", "import ctypes; l = ctypes.CDLL('libopenblas.so.0'); "
+                    + "l.openblas_get_corename.restype = ctypes.c_char_p; print(l.openblas_get_corename().decode())"),
+                    Map.of("LD_LIBRARY_PATH", "/usr/lib/x86_64-linux-gnu/openblas-openmp"), unset).trim();
+            String[] lines = out.split("\n");
+            return lines[lines.length - 1];
+        } catch (Exception e) {
+            return "unknown";
+        }
     }
 
     private int runOne() throws IOException {

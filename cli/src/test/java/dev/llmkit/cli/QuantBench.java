@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * runs it (../shared/tools/llama.cpp/llama-bench is needed for the anchor; without it only ours is printed).
  */
 public final class QuantBench {
-    private static final Path LLAMA_BENCH = Path.of(System.getProperty("llmkit.shared.dir", "../shared")).resolve("tools/llama.cpp/llama-bench");
+    static final Path LLAMA_BENCH = Path.of(System.getProperty("llmkit.shared.dir", "../shared")).resolve("tools/llama.cpp/llama-bench");
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3, tokens = 128;

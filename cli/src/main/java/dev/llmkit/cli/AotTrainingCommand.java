@@ -1,0 +1,47 @@
+package dev.llmkit.cli;
+
+import dev.llmkit.core.tokenizer.SplitPattern;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.core.tokenizer.TokenizerJson;
+import dev.llmkit.core.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code llmkit aot-training} (hidden): the workload the launcher records JDK 25's ahead-of-time cache
+ * from (cli/target/llmkit.aot, made once per build): a tiny random model initialised, exported to GGUF,
+ * and run by {@code generate} from both the checkpoint directory and the GGUF file, in this process, so
+ * that the classes those commands load come linked from the cache in later processes. Its output goes
+ * to the launcher's log.
+ */
+@Command(name = "aot-training", hidden = true, description = "Record the start-up cache's workload (used by the launcher).")
+public final class AotTrainingCommand implements Callable<Integer> {
+    @Override
+    public Integer call() throws IOException {
+        Path dir = Files.createTempDirectory("llmkit-aot-training");
+        try {
+            Path tok = dir.resolve("tokenizer.json"), ckpt = dir.resolve("model"), gguf = dir.resolve("model.gguf");
+            int[][] merges = new int[64][];
+            for (int i = 0; i < merges.length; i++) merges[i] = new int[] {'a' + i % 26, 'a' + i / 26};
+            TokenizerJson.write(TokenizerJson.build(merges, List.of(Tokenizer.EOT), SplitPattern.GPT2), tok);
+            List<String> shape = List.of("--set", "model.dim=64", "--set", "model.hidden_dim=128", "--set", "model.n_layers=2", "--set", "model.n_heads=2",
+                    "--set", "model.n_kv_heads=2", "--set", "model.context_length=64");
+            int rc = Main.run(concat(List.of("model", "init", "-t", tok.toString(), "-o", ckpt.toString()), shape));
+            rc = rc != 0 ? rc : Main.run("export", "-m", ckpt.toString(), "-o", gguf.toString());
+            for (Path m : List.of(ckpt, gguf)) {
+                rc = rc != 0 ? rc : Main.run("generate", "-m", m.toString(), "-p", "a training run", "-n", "40", "--temperature", "0", "--threads", "2");
+            }
+            return rc;
+        } finally {
+            AtomicFiles.deleteRecursively(dir);
+        }
+    }
+
+    private static String[] concat(List<String> a, List<String> b) {
+        return java.util.stream.Stream.concat(a.stream(), b.stream()).toArray(String[]::new);
+    }
+}
