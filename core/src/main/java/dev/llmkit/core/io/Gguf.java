@@ -302,7 +302,13 @@ public final class Gguf {
                 Safetensors.readFully(ch, b, pos);
                 pos += b.limit();
                 b.flip();
-                while (b.hasRemaining()) out[i++] = width == 4 ? b.getFloat() : Float.float16ToFloat(b.getShort());
+                if (width == 4) {      // a bulk copy: fast even before the JIT has compiled anything (a fresh process)
+                    int n = b.remaining() / 4;
+                    b.asFloatBuffer().get(out, i, n);
+                    i += n;
+                } else {
+                    while (b.hasRemaining()) out[i++] = Float.float16ToFloat(b.getShort());
+                }
             }
             return out;
         } catch (IOException e) {
@@ -331,6 +337,8 @@ public final class Gguf {
         int u32() { need(4); int v = b.getInt((int) pos); pos += 4; return v; }
         long u64() { need(8); long v = b.getLong((int) pos); pos += 8; return v; }
 
+        private java.nio.charset.CharsetDecoder utf8;      // strict, reused for every string of the file
+
         String str() {
             long n = u64();
             if (n > 1 << 24) throw bad(file, "string of " + n + " bytes at offset " + (pos - 8));
@@ -338,9 +346,12 @@ public final class Gguf {
             byte[] s = new byte[(int) n];
             b.get((int) pos, s);
             pos += n;
+            boolean ascii = true;
+            for (byte x : s) if (x < 0) { ascii = false; break; }
+            if (ascii) return new String(s, StandardCharsets.ISO_8859_1);      // most keys and tokens: no decoder needed
             try {
-                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(s)).toString();
+                if (utf8 == null) utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+                return utf8.reset().decode(ByteBuffer.wrap(s)).toString();
             } catch (CharacterCodingException e) {
                 throw bad(file, "string at offset " + (pos - n) + " is not valid UTF-8");
             }

@@ -10,6 +10,7 @@ import dev.llmkit.core.tokenizer.Tokenizer;
 import dev.llmkit.core.tokenizer.TokenizerJson;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -169,6 +170,29 @@ public final class GgufModel {
             types = a;
         }
         if (types.length != tokens.size()) throw bad(file, "tokenizer.ggml.token_type has " + types.length + " entries for " + tokens.size() + " tokens");
+        // Straight from the arrays (a fresh process builds no JSON); the hash is that of the tokenizer.json
+        // these arrays make, computed only if someone asks for it (token shards, provenance)
+        Map<String, Integer> ids = new HashMap<>(tokens.size() * 2);
+        List<Tokenizer.AddedToken> added = new ArrayList<>();
+        for (int id = 0; id < tokens.size(); id++) {
+            // Control, user-defined and unused (padding) tokens keep their ids as added tokens.
+            if (types[id] == 3 || types[id] == 4 || types[id] == 5) added.add(new Tokenizer.AddedToken(id, tokens.get(id), types[id] != 4));
+            else ids.put(tokens.get(id), id);
+        }
+        List<String> mergeStrings = strings(g, "tokenizer.ggml.merges");
+        List<String[]> merges = new ArrayList<>(mergeStrings.size());
+        for (int r = 0; r < mergeStrings.size(); r++) {
+            String[] p = TokenizerJson.splitMerge(mergeStrings.get(r));
+            if (p == null) throw bad(file, "tokenizer.ggml.merges[" + r + "]: expected \"left right\", got \"" + mergeStrings.get(r) + "\"");
+            merges.add(p);
+        }
+        long[] kinds = types;
+        return TokenizerJson.assemble(file + " (tokenizer.ggml.*)", ids, added, merges, pattern, false,
+                () -> dev.llmkit.core.util.Text.sha256(tokenizerJson(tokens, kinds, mergeStrings, pattern)));
+    }
+
+    /** The tokenizer.json a GGUF file's tokenizer arrays stand for (its sha256 identifies the tokenizer). */
+    private static byte[] tokenizerJson(List<String> tokens, long[] types, List<String> mergeStrings, SplitPattern pattern) {
         ObjectMapper om = new ObjectMapper();
         ObjectNode root = om.createObjectNode();
         ArrayNode addedNode = root.putArray("added_tokens");
@@ -185,14 +209,13 @@ public final class GgufModel {
         model.put("type", "BPE");
         ObjectNode vocab = model.putObject("vocab");
         for (int id = 0; id < tokens.size(); id++) {
-            // Control, user-defined and unused (padding) tokens keep their ids as added tokens.
             if (types[id] == 3 || types[id] == 4 || types[id] == 5) addedNode.addObject().put("id", id).put("content", tokens.get(id)).put("special", types[id] != 4);
             else vocab.put(tokens.get(id), id);
         }
         ArrayNode merges = model.putArray("merges");
-        for (String s : strings(g, "tokenizer.ggml.merges")) merges.add(s);
+        for (String s : mergeStrings) merges.add(s);
         try {
-            return TokenizerJson.parse(om.writeValueAsBytes(root), file + " (tokenizer.ggml.*)");
+            return om.writeValueAsBytes(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

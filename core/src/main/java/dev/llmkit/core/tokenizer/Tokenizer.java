@@ -37,7 +37,8 @@ public final class Tokenizer {
     private final SplitPattern pattern;
     private final boolean addPrefixSpace;
     private final List<AddedToken> added;   // longest content first, for matching
-    private final String sha256;
+    private volatile String sha256;                       // computed on first use from shaSource
+    private final java.util.function.Supplier<String> shaSource;
     /** Idle encoders: a thread borrows one per call, so caches outlive threads but not this tokenizer. */
     private final java.util.concurrent.ConcurrentLinkedQueue<Encoder> encoders = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -48,10 +49,20 @@ public final class Tokenizer {
      */
     Tokenizer(String[] strings, int[][] merges, List<AddedToken> added, SplitPattern pattern, boolean addPrefixSpace,
               String sha256, String source) {
+        this(strings, merges, added, pattern, addPrefixSpace, () -> sha256, source);
+    }
+
+    /**
+     * The same with the tokenizer.json hash computed when first asked for: a fresh process that only
+     * encodes and decodes (generate, chat) never hashes the file, which costs it a tenth of a second
+     * before the JIT has compiled SHA-256.
+     */
+    Tokenizer(String[] strings, int[][] merges, List<AddedToken> added, SplitPattern pattern, boolean addPrefixSpace,
+              java.util.function.Supplier<String> sha256, String source) {
         this.strings = strings;
         this.pattern = pattern;
         this.addPrefixSpace = addPrefixSpace;
-        this.sha256 = sha256;
+        this.shaSource = sha256;
         this.bytes = new byte[strings.length][];
         boolean[] isAdded = new boolean[strings.length];
         for (AddedToken a : added) {
@@ -129,7 +140,9 @@ public final class Tokenizer {
 
     /** Hex sha256 of the tokenizer.json this tokenizer was read from or written as. */
     public String sha256() {
-        return sha256;
+        String h = sha256;
+        if (h == null) sha256 = h = shaSource.get();
+        return h;
     }
 
     /** The token's string as tokenizer.json writes it (byte-level characters), or null for an unused id. */

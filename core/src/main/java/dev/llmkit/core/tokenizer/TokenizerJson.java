@@ -43,7 +43,10 @@ import java.util.Map;
 public final class TokenizerJson {
     private TokenizerJson() {}
 
-    private static final ObjectMapper PLAIN = new ObjectMapper();
+    /** Created on first use: a GGUF file's tokenizer never needs one (an ObjectMapper costs a fresh process a tenth of a second). */
+    private static final class Plain {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
     /** Largest tokenizer.json read (bigger files are refused before parsing). */
     static final long MAX_BYTES = 256L << 20;
     static final int MAX_VOCAB = 1 << 24;
@@ -73,7 +76,7 @@ public final class TokenizerJson {
     public static Tokenizer parse(byte[] bytes, String source) {
         JsonNode root;
         try {
-            root = PLAIN.readTree(bytes);
+            root = Plain.MAPPER.readTree(bytes);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new DataException(source + ": not valid JSON: " + e.getOriginalMessage(), "is this a tokenizer.json file?", e);
         } catch (IOException e) {
@@ -97,12 +100,10 @@ public final class TokenizerJson {
         JsonNode vocab = model.path("vocab");
         if (!vocab.isObject()) throw bad(source, "model.vocab", "expected an object of token -> id");
         Map<String, Integer> ids = new HashMap<>(vocab.size() * 2);
-        int maxId = -1;
         for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             int id = checkId(source, "model.vocab[\"" + e.getKey() + "\"]", e.getValue());
             ids.put(e.getKey(), id);
-            maxId = Math.max(maxId, id);
         }
         List<Tokenizer.AddedToken> added = new ArrayList<>();
         JsonNode at = root.path("added_tokens");
@@ -113,44 +114,20 @@ public final class TokenizerJson {
             if (content.isEmpty()) throw bad(source, "added_tokens[" + i + "].content", "missing or empty");
             int id = checkId(source, "added_tokens[" + i + "].id", a.path("id"));
             added.add(new Tokenizer.AddedToken(id, content, a.path("special").asBoolean(false)));
-            maxId = Math.max(maxId, id);
         }
-        int entries = ids.size() + added.size();
-        if (maxId >= 2L * entries + 1024) {
-            throw bad(source, "model.vocab", "ids go up to " + maxId + " but there are only " + entries + " tokens (ids must be dense)");
-        }
-        String[] strings = new String[maxId + 1];
-        for (Map.Entry<String, Integer> e : ids.entrySet()) {
-            if (strings[e.getValue()] != null) throw bad(source, "model.vocab", "id " + e.getValue() + " is used twice");
-            strings[e.getValue()] = e.getKey();
-        }
-        for (Tokenizer.AddedToken a : added) {
-            String s = strings[a.id()];
-            if (s != null && !s.equals(a.content())) {
-                throw bad(source, "added_tokens", "id " + a.id() + " is \"" + a.content() + "\" but the vocabulary has \"" + s + "\"");
-            }
-            strings[a.id()] = a.content();
-        }
-
-        // 2. Merges, as ids.
+        // 2. Merges, as token strings.
         JsonNode merges = model.path("merges");
         if (!merges.isArray()) throw bad(source, "model.merges", "expected an array");
-        int[][] pairs = new int[merges.size()][];
-        for (int r = 0; r < pairs.length; r++) {
+        List<String[]> pairs = new ArrayList<>(merges.size());
+        for (int r = 0; r < merges.size(); r++) {
             JsonNode m = merges.get(r);
-            String left, right;
             if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
-                left = m.get(0).asText();
-                right = m.get(1).asText();
-            } else if (m.isTextual() && m.asText().indexOf(' ') > 0 && m.asText().indexOf(' ') == m.asText().lastIndexOf(' ')) {
-                left = m.asText().substring(0, m.asText().indexOf(' '));
-                right = m.asText().substring(m.asText().indexOf(' ') + 1);
+                pairs.add(new String[] {m.get(0).asText(), m.get(1).asText()});
             } else {
-                throw bad(source, "model.merges[" + r + "]", "expected [\"left\", \"right\"] or \"left right\", got " + abbreviate(m.toString()));
+                String[] p = m.isTextual() ? splitMerge(m.asText()) : null;
+                if (p == null) throw bad(source, "model.merges[" + r + "]", "expected [\"left\", \"right\"] or \"left right\", got " + abbreviate(m.toString()));
+                pairs.add(p);
             }
-            Integer a = ids.get(left), b = ids.get(right);
-            if (a == null || b == null) throw bad(source, "model.merges[" + r + "]", "token \"" + (a == null ? left : right) + "\" is not in the vocabulary");
-            pairs[r] = new int[] {a, b};
         }
 
         // 3. Pre-tokenizer.
@@ -177,7 +154,56 @@ public final class TokenizerJson {
         } else {
             throw bad(source, "pre_tokenizer", "unsupported: " + abbreviate(pre.toString()) + " (supported: ByteLevel with use_regex, or Split + ByteLevel)");
         }
-        return new Tokenizer(strings, pairs, added, pattern, prefix, dev.llmkit.core.util.Text.sha256(bytes), source);
+        return assemble(source, ids, added, pairs, pattern, prefix, () -> dev.llmkit.core.util.Text.sha256(bytes));
+    }
+
+    /** "left right" split at its one space, or null when it is not that. */
+    public static String[] splitMerge(String m) {
+        int sp = m.indexOf(' ');
+        return sp > 0 && sp == m.lastIndexOf(' ') ? new String[] {m.substring(0, sp), m.substring(sp + 1)} : null;
+    }
+
+    /**
+     * A tokenizer from its parts, checked as tokenizer.json's are (dense ids, no id used twice, added
+     * tokens agreeing with the vocabulary, merges of known tokens): what {@link #parse} reads, and what a
+     * GGUF file's tokenizer.ggml.* arrays hold. {@code sha256} gives the hash of the tokenizer.json these
+     * parts come from (or would be written as) when first asked for.
+     */
+    public static Tokenizer assemble(String source, Map<String, Integer> ids, List<Tokenizer.AddedToken> added, List<String[]> merges,
+                                     SplitPattern pattern, boolean prefix, java.util.function.Supplier<String> sha256) {
+        int maxId = -1;
+        for (int id : ids.values()) maxId = Math.max(maxId, id);
+        for (Tokenizer.AddedToken a : added) {
+            if (a.content().isEmpty()) throw bad(source, "added_tokens", "id " + a.id() + " has an empty content");
+            maxId = Math.max(maxId, a.id());
+        }
+        if (maxId >= MAX_VOCAB) throw bad(source, "model.vocab", "token id " + maxId + " is beyond the " + MAX_VOCAB + " we accept");
+        int entries = ids.size() + added.size();
+        if (maxId >= 2L * entries + 1024) {
+            throw bad(source, "model.vocab", "ids go up to " + maxId + " but there are only " + entries + " tokens (ids must be dense)");
+        }
+        String[] strings = new String[maxId + 1];
+        for (Map.Entry<String, Integer> e : ids.entrySet()) {
+            if (strings[e.getValue()] != null) throw bad(source, "model.vocab", "id " + e.getValue() + " is used twice");
+            strings[e.getValue()] = e.getKey();
+        }
+        for (Tokenizer.AddedToken a : added) {
+            String s = strings[a.id()];
+            if (s != null && !s.equals(a.content())) {
+                throw bad(source, "added_tokens", "id " + a.id() + " is \"" + a.content() + "\" but the vocabulary has \"" + s + "\"");
+            }
+            strings[a.id()] = a.content();
+        }
+
+        int[][] pairs = new int[merges.size()][];
+        for (int r = 0; r < pairs.length; r++) {
+            String left = merges.get(r)[0], right = merges.get(r)[1];
+            Integer a = ids.get(left), b = ids.get(right);
+            if (a == null || b == null) throw bad(source, "model.merges[" + r + "]", "token \"" + (a == null ? left : right) + "\" is not in the vocabulary");
+            pairs[r] = new int[] {a, b};
+        }
+
+        return new Tokenizer(strings, pairs, added, pattern, prefix, sha256, source);
     }
 
     private static int checkId(String source, String field, JsonNode n) {
@@ -303,7 +329,7 @@ public final class TokenizerJson {
         Tokenizer t = parse(bytes, in.toString());
         ObjectNode root;
         try {
-            root = (ObjectNode) PLAIN.readTree(bytes);
+            root = (ObjectNode) Plain.MAPPER.readTree(bytes);
         } catch (IOException e) {
             throw new IllegalStateException(e);     // parse() above accepted the same bytes
         }
@@ -324,7 +350,7 @@ public final class TokenizerJson {
         }
         if (changed) {
             try {
-                bytes = (PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
+                bytes = (Plain.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
@@ -357,7 +383,7 @@ public final class TokenizerJson {
             strings[n + i] = addedTokens.get(i);
             added.add(new Tokenizer.AddedToken(n + i, addedTokens.get(i), true));
         }
-        Tokenizer t = new Tokenizer(strings, merges, added, pattern, false, null, "(trained)");
+        Tokenizer t = new Tokenizer(strings, merges, added, pattern, false, (String) null, "(trained)");
         return parse(toBytes(t), "(trained)");
     }
 
