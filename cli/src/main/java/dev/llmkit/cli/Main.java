@@ -19,19 +19,29 @@ public final class Main {
 
     /** Runs llmkit in-process (also used by tests) and returns the exit code. */
     public static int run(String... args) {
-        return commandLine().execute(args);
+        return commandLine(args).execute(args);
     }
 
     /** Runs llmkit in-process with its error messages going to {@code err}. */
     public static int run(PrintWriter err, String... args) {
-        CommandLine cl = commandLine();
+        CommandLine cl = commandLine(args);
         cl.setErr(err);
         return cl.execute(args);
     }
 
-    static CommandLine commandLine() {
+    static CommandLine commandLine(String... args) {
         LlmkitCommand.debug = false;     // a run in this process sets it again if its line has --debug
         CommandLine cl = new CommandLine(new LlmkitCommand());
+        String named = null;             // the first word that is not an option names the subcommand
+        for (String a : args) {
+            if (!a.startsWith("-")) {
+                named = a;
+                break;
+            }
+        }
+        Class<?> only = null;
+        for (Class<?> c : LlmkitCommand.SUBCOMMANDS) if (c.getAnnotation(CommandLine.Command.class).name().equals(named)) only = c;
+        for (Class<?> c : LlmkitCommand.SUBCOMMANDS) if (only == null || c == only) cl.addSubcommand(c);
         cl.setExecutionExceptionHandler(Main::handle);
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setCaseInsensitiveEnumValuesAllowed(true);

@@ -29,10 +29,39 @@ final class TokenData {
             throw new ConfigException(dir + " was tokenized with another tokenizer (sha256 " + manifest.tokenizer().sha256() + ")",
                     "tokenize the corpus with the model's tokenizer, or pass that tokenizer");
         }
+        Path mf = dir.resolve("manifest.json");
+        if (manifest.tokenizer().vocabSize() > vocab) {
+            throw new DataException(mf + ": tokens of a " + manifest.tokenizer().vocabSize() + "-token vocabulary, the model has " + vocab, "use the model's tokenizer");
+        }
+        long[] tokens = new long[2];
+        int[] shards = new int[2];
         for (TokenManifest.Shard s : manifest.shards()) {
-            Shard shard = map(dir.resolve(s.file()), manifest.tokenizer().sha256());
-            if ("val".equals(s.split())) val.add(shard);
-            else train.add(shard);
+            Path file = dir.resolve(s.file());
+            Shard shard = map(file, manifest.tokenizer().sha256());
+            TokenShard.Header h = shard.body().header();
+            // the manifest and every shard's header describe the same tokens
+            if (h.vocabSize() != manifest.tokenizer().vocabSize()) {
+                throw new DataException(file + ": its header says a vocabulary of " + h.vocabSize() + " tokens, " + mf + " says " + manifest.tokenizer().vocabSize(),
+                        "the token directory is damaged; re-run `llmkit data tokenize --force`");
+            }
+            if (h.width() != manifest.tokenWidth()) {
+                throw new DataException(file + ": " + h.width() + "-byte tokens, " + mf + " says " + manifest.tokenWidth(), "the token directory is damaged; re-run `llmkit data tokenize --force`");
+            }
+            if (h.count() != s.tokens()) {
+                throw new DataException(file + ": " + h.count() + " tokens, " + mf + " says " + s.tokens(), "the token directory is damaged; re-run `llmkit data tokenize --force`");
+            }
+            shard.body().checkTokens();        // every token below the vocabulary size, before step 1
+            int k = "val".equals(s.split()) ? 1 : 0;
+            (k == 1 ? val : train).add(shard);
+            tokens[k] += h.count();
+            shards[k]++;
+        }
+        for (int k = 0; k < 2; k++) {
+            TokenManifest.Totals t = k == 0 ? manifest.train() : manifest.val();
+            if (t != null && (t.tokens() != tokens[k] || t.shards() != shards[k])) {
+                throw new DataException(mf + ": its " + (k == 0 ? "train" : "val") + " totals say " + t.shards() + " shards of " + t.tokens() + " tokens, its shards hold "
+                        + shards[k] + " of " + tokens[k], "the token directory is damaged; re-run `llmkit data tokenize --force`");
+            }
         }
         trainCumulative = new long[train.size()];
         long sum = 0;

@@ -261,8 +261,24 @@ public final class Gguf {
                 if (tensors.put(name, new TensorInfo(name, shape, type, dataStart + off, bytes)) != null) throw bad(file, "tensor " + name + " appears twice");
                 ranges.add(new long[] {off, off + bytes});
             }
+            // The data region holds the tensors back to back, each padded to the alignment: every tensor starts
+            // where the one before it ends (rounded up), and the file ends with the last one (padded or not). A
+            // type or an alignment that disagrees with how the file was written breaks this; the data would be
+            // read from the wrong bytes.
             ranges.sort((x, y) -> Long.compare(x[0], y[0]));
-            for (int i = 1; i < ranges.size(); i++) if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw bad(file, "tensors overlap at data offset " + ranges.get(i)[0]);
+            long at = 0;
+            for (long[] g : ranges) {
+                if (g[0] < at) throw bad(file, "tensors overlap at data offset " + g[0]);
+                if (g[0] != (at + alignment - 1) / alignment * alignment) {
+                    throw bad(file, "a gap of " + (g[0] - at) + " bytes at data offset " + at + " (tensors follow one another, padded to the alignment of "
+                            + alignment + "): a tensor's type or general.alignment disagrees with its data");
+                }
+                at = g[1];
+            }
+            long data = size - dataStart;
+            if (!ranges.isEmpty() && (data < at || data > (at + alignment - 1) / alignment * alignment)) {
+                throw bad(file, "the tensors end at data offset " + at + " but the data region is " + data + " bytes: a tensor's type or general.alignment disagrees with its data");
+            }
             return new Model(file, meta, tensors);
         } catch (NoSuchFileException e) {
             throw new StorageException(file + ": no such file", null, e);

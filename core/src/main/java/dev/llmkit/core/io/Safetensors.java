@@ -133,9 +133,15 @@ public final class Safetensors {
             }
             List<Entry> sorted = new ArrayList<>(entries);
             sorted.sort((a, b) -> Long.compare(a.begin(), b.begin()));
-            for (int i = 1; i < sorted.size(); i++) {
-                if (sorted.get(i).begin() < sorted.get(i - 1).end()) throw bad(file, "tensors overlap at data offset " + sorted.get(i).begin());
+            // the format's rule: the tensors tile the data region exactly (no gap, no overlap, nothing after
+            // the last); a header length or a dtype changed by damage breaks the tiling
+            long at = 0;
+            for (Entry e : sorted) {
+                if (e.begin() < at) throw bad(file, "tensors overlap at data offset " + e.begin() + " (tensor " + e.name() + ")");
+                if (e.begin() > at) throw bad(file, "a gap of " + (e.begin() - at) + " bytes at data offset " + at + " before tensor " + e.name() + " (tensors must tile the data)");
+                at = e.end();
             }
+            if (at != dataLen) throw bad(file, "the tensors end at data offset " + at + " but the data region is " + dataLen + " bytes (tensors must tile the data)");
             // 2. Read.
             Map<String, Tensor> out = new LinkedHashMap<>();
             for (Entry e : entries) out.put(e.name(), read(ch, e, dataStart));

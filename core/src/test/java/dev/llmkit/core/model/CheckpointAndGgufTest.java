@@ -126,30 +126,59 @@ class CheckpointAndGgufTest {
         assertEquals(Gguf.F32, Gguf.read(f16).tensors().get("output_norm.weight").type(), "norms stay F32");
     }
 
-    /** 1,000 mutations each of a GGUF and a safetensors file: a typed error naming the file, or a valid load; never another exception. */
+    /**
+     * The hostile-input suite of the model files, through the loaders the CLI uses (GgufModel.load,
+     * Checkpoint.read, then Checkpoint.requireFinite as every inference command does): 2,600 seeded
+     * mutations of a GGUF file, a model.safetensors, a config.json and a tokenizer.json (truncation,
+     * random bytes, huge or negative numbers over lengths and counts, bit flips, and for the JSON files
+     * values of the wrong type, removed keys and edited numbers). Each must end in a typed error naming
+     * the file or its directory, or in a model with the original's tensors: equal to them where the
+     * mutation left the tensor data alone (a mutation inside the data may load other finite values of the
+     * same tensors). Never another exception.
+     */
     @Test
-    void mutatedFilesFailWithTypedErrorsOnly() throws Exception {
+    void mutatedFilesFailWithTypedErrorsOrLoadTheOriginal() throws Exception {
         Path gguf = dir.resolve("m.gguf"), ck = dir.resolve("ck");
         GgufModel.export(w, tok, gguf, Gguf.F32, "t");
         Checkpoint.write(ck, w, tokFile, null, false);
-        Path st = ck.resolve("model.safetensors");
-        byte[] goodG = Files.readAllBytes(gguf), goodS = Files.readAllBytes(st);
+        Path st = ck.resolve("model.safetensors"), cfg = ck.resolve("config.json"), tj = ck.resolve("tokenizer.json");
+        byte[] goodG = Files.readAllBytes(gguf), goodS = Files.readAllBytes(st), goodC = Files.readAllBytes(cfg), goodT = Files.readAllBytes(tj);
+        long ggufData = Gguf.read(gguf).tensors().values().stream().mapToLong(Gguf.TensorInfo::offset).min().orElseThrow();
+        long stData = 8 + java.nio.ByteBuffer.wrap(goodS, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
         SplittableRandom r = new SplittableRandom(42);
-        int loaded = 0;
-        for (int i = 0; i < 2000; i++) {
-            boolean isG = i % 2 == 0;
-            byte[] b = mutate(isG ? goodG : goodS, r, isG ? 2048 : 1024);
-            Path f = isG ? dir.resolve("x.gguf") : st;
+        int[] outcomes = new int[3];     // typed error, equal load, load of other finite data values
+        for (int i = 0; i < 2600; i++) {
+            int kind = i % 13 < 6 ? 0 : i % 13 < 10 ? 1 : i % 13 < 12 ? 2 : 3;     // GGUF, safetensors, config.json, tokenizer.json
+            byte[] good = switch (kind) { case 0 -> goodG; case 1 -> goodS; case 2 -> goodC; default -> goodT; };
+            long headerEnd = switch (kind) { case 0 -> ggufData; case 1 -> stData; default -> good.length; };
+            boolean[] dataTouched = {false};
+            byte[] b = kind >= 2 && r.nextBoolean() ? mutateJson(good, r) : mutate(good, r, (int) Math.min(headerEnd, 4096), headerEnd, dataTouched);
+            Files.write(gguf, goodG);
+            Files.write(st, goodS);
+            Files.write(cfg, goodC);
+            Files.write(tj, goodT);
+            Path f = kind == 0 ? gguf : kind == 1 ? st : kind == 2 ? cfg : tj;
             Files.write(f, b);
             try {
-                if (isG) GgufModel.load(f);
-                else Checkpoint.read(ck);
-                loaded++;
+                Checkpoint.Loaded m = kind == 0 ? GgufModel.load(f) : Checkpoint.read(ck);
+                Checkpoint.requireFinite(m.weights(), f);
+                // the same tensors (a value edited into another valid one, a rope_theta say, cannot be told from intent)
+                assertEquals(w.tensors().keySet(), m.weights().tensors().keySet(), "mutation " + i);
+                boolean same = true;
+                for (String n : w.tensors().keySet()) {
+                    assertEquals(w.get(n).length, m.weights().get(n).length, "mutation " + i + ": " + n);
+                    same &= java.util.Arrays.equals(w.get(n), m.weights().get(n));
+                }
+                assertTrue(same || dataTouched[0], "mutation " + i + " of " + f.getFileName() + " left the tensor data alone but loaded other values");
+                outcomes[same ? 1 : 2]++;
             } catch (LlmkitException e) {
                 assertTrue(e.getMessage().contains(f.getFileName().toString()) || e.getMessage().contains(ck.getFileName().toString()), e.getMessage());
+                outcomes[0]++;
             }
         }
-        assertTrue(loaded < 2000);
+        System.out.printf("hostile model files: 2600 mutations, %d typed errors, %d loads equal to the original, %d loads of other finite data%n",
+                outcomes[0], outcomes[1], outcomes[2]);
+        assertTrue(outcomes[0] > 1000 && outcomes[1] > 0, java.util.Arrays.toString(outcomes));
     }
 
     @Test
@@ -174,19 +203,69 @@ class CheckpointAndGgufTest {
         assertTrue(e2.getMessage().contains("bad.gguf"), e2.getMessage());
     }
 
-    /** Truncation, random bytes, or a huge value written over a length or count in the header region. */
-    static byte[] mutate(byte[] good, SplittableRandom r, int headerBytes) {
+    /**
+     * Truncation, random bytes, or a huge value written over a length or count in the first
+     * {@code headerBytes}, or a bit flip anywhere; sets dataTouched[0] when a byte at or after
+     * {@code dataStart} changed.
+     */
+    static byte[] mutate(byte[] good, SplittableRandom r, int headerBytes, long dataStart, boolean[] dataTouched) {
         byte[] b = good.clone();
-        switch (r.nextInt(4)) {
+        int h = Math.max(9, Math.min(b.length, headerBytes));
+        switch (r.nextInt(5)) {
             case 0 -> b = java.util.Arrays.copyOf(b, r.nextInt(b.length));
-            case 1 -> { for (int k = 0; k < 1 + r.nextInt(8); k++) b[r.nextInt(Math.min(b.length, headerBytes))] = (byte) r.nextInt(256); }
+            case 1 -> { for (int k = 0; k < 1 + r.nextInt(8); k++) b[r.nextInt(h)] = (byte) r.nextInt(256); }
             case 2 -> {
-                int p = r.nextInt(Math.min(b.length, headerBytes) - 8);
-                long v = switch (r.nextInt(3)) { case 0 -> Long.MAX_VALUE; case 1 -> -1L; default -> 1L << (20 + r.nextInt(40)); };
+                int p = r.nextInt(h - 8);
+                long v = switch (r.nextInt(4)) { case 0 -> Long.MAX_VALUE; case 1 -> -1L; case 2 -> 0L; default -> 1L << (20 + r.nextInt(40)); };
                 for (int k = 0; k < 8; k++) b[p + k] = (byte) (v >>> (8 * k));
             }
-            default -> { int p = r.nextInt(Math.min(b.length, headerBytes)); b[p] = (byte) (b[p] ^ (1 << r.nextInt(8))); }
+            case 3 -> { int p = r.nextInt(h); b[p] = (byte) (b[p] ^ (1 << r.nextInt(8))); }
+            default -> { int p = r.nextInt(b.length); b[p] = (byte) (b[p] ^ (1 << r.nextInt(8))); }
         }
+        for (long p = dataStart; p < Math.min(b.length, good.length); p++) if (b[(int) p] != good[(int) p]) dataTouched[0] = true;
         return b;
+    }
+
+    static byte[] mutate(byte[] good, SplittableRandom r, int headerBytes) {
+        return mutate(good, r, headerBytes, Long.MAX_VALUE, new boolean[1]);
+    }
+
+    /** A JSON file with one value replaced by another type, an edited number, or a key removed or added. */
+    static byte[] mutateJson(byte[] good, SplittableRandom r) throws java.io.IOException {
+        JsonNode root = Json.MAPPER.readTree(good);
+        List<com.fasterxml.jackson.databind.node.ContainerNode<?>> parents = new java.util.ArrayList<>();
+        collect(root, parents);
+        var parent = parents.get(r.nextInt(parents.size()));
+        JsonNode[] values = {Json.MAPPER.getNodeFactory().textNode("abc"), Json.MAPPER.getNodeFactory().nullNode(),
+            Json.MAPPER.getNodeFactory().numberNode(-1), Json.MAPPER.getNodeFactory().numberNode(2.5), Json.MAPPER.getNodeFactory().numberNode(1L << 40),
+            Json.MAPPER.getNodeFactory().booleanNode(true), Json.MAPPER.getNodeFactory().objectNode(), Json.MAPPER.getNodeFactory().arrayNode(),
+            Json.MAPPER.getNodeFactory().numberNode(0)};
+        JsonNode v = values[r.nextInt(values.length)];
+        if (parent instanceof com.fasterxml.jackson.databind.node.ObjectNode o && o.size() > 0) {
+            List<String> keys = new java.util.ArrayList<>();
+            o.fieldNames().forEachRemaining(keys::add);
+            String k = keys.get(r.nextInt(keys.size()));
+            switch (r.nextInt(4)) {
+                case 0 -> o.remove(k);
+                case 1 -> o.put("extra_" + r.nextInt(100), v);
+                case 2 -> { if (o.get(k).isNumber()) o.put(k, o.get(k).asDouble() + 1); else o.set(k, v); }
+                default -> o.set(k, v);
+            }
+        } else if (parent instanceof com.fasterxml.jackson.databind.node.ArrayNode a && a.size() > 0) {
+            int k = r.nextInt(a.size());
+            switch (r.nextInt(3)) {
+                case 0 -> a.remove(k);
+                case 1 -> a.add(v);
+                default -> a.set(k, v);
+            }
+        }
+        return Json.MAPPER.writeValueAsBytes(root);
+    }
+
+    private static void collect(JsonNode n, List<com.fasterxml.jackson.databind.node.ContainerNode<?>> out) {
+        if (n instanceof com.fasterxml.jackson.databind.node.ContainerNode<?> c) {
+            out.add(c);
+            for (JsonNode child : n) collect(child, out);
+        }
     }
 }
