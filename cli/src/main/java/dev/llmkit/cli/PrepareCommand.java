@@ -83,6 +83,5 @@ public final class PrepareCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "%.1f MB/s uncompressed input, %.2f s; report: %s%n",
                 t.bytesIn() / 1048576.0 / secs, secs, out.resolve("report.json"));
-        if (t.documentsOut() == 0) System.out.println("warning: no document was kept; check --text-field and the inputs");
     }
 }

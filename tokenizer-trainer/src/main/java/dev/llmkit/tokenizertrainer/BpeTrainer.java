@@ -57,7 +57,7 @@ public final class BpeTrainer {
         });
         List<Future<WordCounter>> futures = new ArrayList<>();
         for (int i = 0; i < threads; i++) futures.add(pool.submit(() -> count(queue, pattern)));
-        long docs = 0, bytes = 0;
+        long docs = 0, bytes = 0, withText = 0;
         boolean truncated = false;
         try {
             List<String> batch = new ArrayList<>();
@@ -71,6 +71,7 @@ public final class BpeTrainer {
                 }
                 batch.add(s);
                 docs++;
+                if (!s.isBlank()) withText++;
                 bytes += n;
                 batchBytes += n;
                 if (batchBytes >= BATCH_BYTES) {
@@ -88,6 +89,11 @@ public final class BpeTrainer {
             long pretokens = 0;
             for (int i = 0; i < words.size(); i++) pretokens += words.count(i);
             double secondsCount = (System.nanoTime() - t0) / 1e9;
+            if (withText == 0) {
+                // an empty result is never what a user wants: most often the wrong directory or file
+                throw new dev.llmkit.core.DataException("no text to train on: " + docs + " document(s), " + bytes + " bytes, all empty or whitespace",
+                        "check the --corpus paths (a prepared corpus directory or .txt files with text in them)");
+            }
 
             // 2. Merge.
             long t1 = System.nanoTime();

@@ -47,7 +47,13 @@ public final class TokenizerStage {
         Path staging = AtomicFiles.beginDir(out, overwrite);
         try {
             long t0 = System.nanoTime();
-            BpeTrainer.Result r = BpeTrainer.train(train, cfg, trainBytes, progress);
+            BpeTrainer.Result r;
+            try {
+                r = BpeTrainer.train(train, cfg, trainBytes, progress);
+            } catch (dev.llmkit.core.DataException e) {
+                String names = String.join(", ", inputs.stream().map(Provenance.InputRef::path).limit(3).toList()) + (inputs.size() > 3 ? ", ..." : "");
+                throw new dev.llmkit.core.DataException(names + ": " + e.getMessage(), e.hint(), e);
+            }
             Tokenizer tok = TokenizerJson.write(r.tokenizer(), staging.resolve("tokenizer.json"));
             double total = (System.nanoTime() - t0) / 1e9;
             Validation v = validate(tok, val, valBytes, progress);

@@ -16,11 +16,16 @@ import java.util.Set;
  * @param strict           any bad record or bad file is an error (exit 3) instead of skipped and counted
  * @param skipBadFiles     a truncated or corrupt compressed file is skipped whole (its records are dropped)
  * @param maxBadExamples   how many bad records per reason report.json lists with file and line
+ * @param txtSplit         how a .txt file becomes documents: {@code paragraphs} (blank-line paragraphs grouped
+ *                         up to txt_doc_bytes; a longer paragraph is cut at lines, a longer line at a character
+ *                         boundary), {@code lines} (every non-blank line), or {@code file} (the whole file)
+ * @param txtDocBytes      the target size of a paragraphs document
  */
 public record PrepareConfig(String textField, String normalization, long maxDocBytes, double valFraction,
                             long shardBytes, int zstdLevel, int threads, boolean strict, boolean skipBadFiles,
-                            int maxBadExamples) {
+                            int maxBadExamples, String txtSplit, long txtDocBytes) {
     public static final Set<String> NORMALIZATIONS = Set.of("NFC", "NFKC", "NFD", "NFKD", "NONE");
+    public static final Set<String> TXT_SPLITS = Set.of("paragraphs", "lines", "file");
 
     public PrepareConfig {
         Checks.require(textField != null && !textField.isBlank(), "text_field", textField, "must be a non-empty field name");
@@ -33,10 +38,19 @@ public record PrepareConfig(String textField, String normalization, long maxDocB
         Checks.require(zstdLevel >= 1 && zstdLevel <= 19, "zstd_level", zstdLevel, "must be in [1, 19]");
         Checks.require(threads >= 0 && threads <= 1024, "threads", threads, "must be 0 (all cores) or a positive count");
         Checks.require(maxBadExamples >= 0, "max_bad_examples", maxBadExamples, "must be >= 0");
+        Checks.require(txtSplit != null && TXT_SPLITS.contains(txtSplit), "txt_split", txtSplit, "must be paragraphs, lines or file");
+        Checks.require(txtDocBytes >= 64 && txtDocBytes <= maxDocBytes, "txt_doc_bytes", txtDocBytes, "must be in [64, max_doc_bytes]");
+    }
+
+    /** The same settings with another text field (tests and tools that read other fields). */
+    public PrepareConfig(String textField, String normalization, long maxDocBytes, double valFraction,
+                         long shardBytes, int zstdLevel, int threads, boolean strict, boolean skipBadFiles, int maxBadExamples) {
+        this(textField, normalization, maxDocBytes, valFraction, shardBytes, zstdLevel, threads, strict, skipBadFiles, maxBadExamples,
+                "paragraphs", Math.min(8192, maxDocBytes));
     }
 
     public static PrepareConfig defaults() {
-        return new PrepareConfig("text", "NFC", 32L << 20, 0.005, 256L << 20, 3, 0, false, false, 20);
+        return new PrepareConfig("text", "NFC", 32L << 20, 0.005, 256L << 20, 3, 0, false, false, 20, "paragraphs", 8192);
     }
 
     public int effectiveThreads() {

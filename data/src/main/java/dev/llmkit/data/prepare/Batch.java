@@ -2,10 +2,18 @@ package dev.llmkit.data.prepare;
 
 /**
  * A slice of one input file, cut at line boundaries by the reader: either JSON Lines in
- * {@code buf[0, len)}, a whole .txt document, or one line that was too long to keep.
+ * {@code buf[0, len)}, a whole .txt document, documents cut from a .txt file (TEXT_DOCS: document k is
+ * {@code buf[docStart[k], docEnd[k])}, starting {@code docLine[k]} lines into the batch; docEnd -1 marks
+ * a line over max_doc_bytes that was not kept), or one line that was too long to keep.
  */
 final class Batch {
-    enum Kind { LINES, TEXT_FILE, OVERSIZED_LINE, FILE_END }
+    enum Kind { LINES, TEXT_FILE, TEXT_DOCS, OVERSIZED_LINE, FILE_END }
+
+    int docs;              // TEXT_DOCS: documents, and where each is
+    int[] docStart, docEnd, docLine;
+    int lines;             // TEXT_DOCS: input lines the batch stands for (blank ones included)
+    long lineBase;         // TEXT_DOCS: lines of the file before the batch
+    int blankLines;        // TEXT_DOCS: blank lines among them
 
     final int source;      // index of the input file
     final Kind kind;

@@ -24,11 +24,19 @@ final class BatchReader {
     private final int chunkBytes;
     private final long maxDocBytes;
     private final BufferPool pool;
+    private final String txtSplit;
+    private final int txtDocBytes;
 
     BatchReader(int chunkBytes, long maxDocBytes, BufferPool pool) {
+        this(chunkBytes, maxDocBytes, pool, "file", 8192);
+    }
+
+    BatchReader(int chunkBytes, long maxDocBytes, BufferPool pool, String txtSplit, long txtDocBytes) {
         this.chunkBytes = chunkBytes;
         this.maxDocBytes = maxDocBytes;
         this.pool = pool;
+        this.txtSplit = txtSplit;
+        this.txtDocBytes = (int) Math.min(txtDocBytes, maxDocBytes);
     }
 
     void read(int source, InputFiles.Input input, Sink sink) throws InterruptedException {
@@ -42,7 +50,8 @@ final class BatchReader {
         String sha = null;
         try (raw) {
             try (InputStream in = open(input, raw)) {
-                if (input.format() == InputFormat.TXT) readText(source, in, raw, sink);
+                if (input.format() == InputFormat.TXT && txtSplit.equals("file")) readText(source, in, raw, sink);
+                else if (input.format() == InputFormat.TXT) new TextDocs(source, in, raw, sink, txtSplit.equals("lines")).run();
                 else readLines(source, in, raw, sink);
                 sha = raw.finishSha256();
             }
@@ -118,6 +127,233 @@ final class BatchReader {
         }
     }
 
+
+    /**
+     * A .txt file cut into documents as it streams, in constant memory. Paragraphs mode: paragraphs
+     * (separated by blank lines) are joined, a blank line between them, until the next would take the
+     * document past txt_doc_bytes; a paragraph longer than that is cut at a line boundary, a line longer
+     * than that at a character boundary (after a space where one is near). Lines mode: every non-blank
+     * line is a document; one over max_doc_bytes is skipped as too_large. Documents go out in batches
+     * of about chunkBytes, each knowing the line it starts at.
+     */
+    private final class TextDocs {
+        private final int source;
+        private final InputStream in;
+        private final RawInput raw;
+        private final Sink sink;
+        private final boolean lines;
+        private final int target;
+
+        private final byte[] rbuf = new byte[1 << 16];     // the input, a window at a time
+        private int rpos, rlen;
+        private boolean eof;
+
+        private byte[] buf;                               // the batch: documents back to back
+        private int len, docs, batchLines, blankLines;
+        private long fileLines;                           // lines of the file in earlier batches
+        private int[] starts = new int[64], ends = new int[64], firstLines = new int[64];
+        private int docStart = -1;                        // the open document's start in buf, -1 when none
+        private boolean blankSince;                       // a blank line since the open document's last line
+
+        TextDocs(int source, InputStream in, RawInput raw, Sink sink, boolean lines) {
+            this.source = source;
+            this.in = in;
+            this.raw = raw;
+            this.sink = sink;
+            this.lines = lines;
+            this.target = lines ? (int) Math.min(maxDocBytes, Integer.MAX_VALUE - 64) : txtDocBytes;
+            this.buf = pool.take(chunkBytes);
+        }
+
+        void run() throws IOException, InterruptedException {
+            while (fill()) {
+                // one line: [rpos, nl) of the window, read on past the window's end for a long line
+                int nl = RecordParser.indexOfNewline(rbuf, rpos, rlen);
+                if (nl < 0 && !eof && rlen - rpos < rbuf.length) {
+                    compact();
+                    continue;
+                }
+                int end = nl < 0 ? rlen : nl;
+                boolean blank = isBlank(rbuf, rpos, end);
+                if (blank && nl >= 0) {
+                    rpos = nl + 1;
+                    batchLines++;
+                    blankLines++;
+                    if (docStart >= 0) blankSince = true;
+                    if (lines) closeDoc();
+                    continue;
+                }
+                if (blank && eof) {         // trailing spaces without a newline
+                    rpos = rlen;
+                    batchLines++;
+                    break;
+                }
+                line(nl);
+            }
+            closeDoc();
+            flush();
+            pool.give(buf);
+        }
+
+        /** Adds the line starting at rpos (its newline at nl, or past the window when nl < 0) to the open document. */
+        private void line(int nl) throws IOException, InterruptedException {
+            boolean first = true;
+            long lineBytes = 0;
+            boolean oversized = false;
+            while (true) {
+                int end = nl < 0 ? rlen : nl;
+                int n = end - rpos;
+                if (first) {
+                    int sep = docStart < 0 ? 0 : blankSince ? 2 : 1;
+                    if (docStart >= 0 && (lines || docLength() + sep + n > target)) closeDoc();
+                    if (docStart < 0) openDoc();
+                    else {
+                        append((byte) '\n');
+                        if (blankSince) append((byte) '\n');
+                    }
+                    blankSince = false;
+                    first = false;
+                }
+                lineBytes += n;
+                if (lines && lineBytes > maxDocBytes) oversized = true;
+                if (oversized) {
+                    rpos = end;
+                } else {
+                    // paragraphs: a line that does not fit is cut at a character boundary, the rest a new document
+                    while (!lines && docLength() + (end - rpos) > target) {
+                        int cut = cutPoint(rbuf, rpos, rpos + Math.max(1, target - docLength()));
+                        appendRange(rbuf, rpos, cut);
+                        rpos = cut;
+                        closeDoc();
+                        openDoc();
+                    }
+                    appendRange(rbuf, rpos, end);
+                    rpos = end;
+                }
+                if (nl >= 0) {
+                    rpos = nl + 1;
+                    break;
+                }
+                if (!fillMore()) break;           // end of input inside the line
+                nl = RecordParser.indexOfNewline(rbuf, rpos, rlen);
+            }
+            batchLines++;
+            if (oversized) {
+                len = docStart;                   // drop what was kept of it
+                ends[docs] = -1;
+                starts[docs] = len;
+                docs++;
+                docStart = -1;
+            }
+        }
+
+        private int docLength() {
+            return docStart < 0 ? 0 : len - docStart;
+        }
+
+        private void openDoc() throws InterruptedException {
+            if (len >= chunkBytes) flush();
+            docStart = len;
+            if (docs == starts.length) {
+                starts = Arrays.copyOf(starts, docs * 2);
+                ends = Arrays.copyOf(ends, docs * 2);
+                firstLines = Arrays.copyOf(firstLines, docs * 2);
+            }
+            firstLines[docs] = batchLines;
+        }
+
+        private void closeDoc() {
+            if (docStart < 0) return;
+            starts[docs] = docStart;
+            ends[docs] = len;
+            docs++;
+            docStart = -1;
+            blankSince = false;
+        }
+
+        private void flush() throws InterruptedException {
+            if (docs == 0 && batchLines == 0) return;
+            Batch b = new Batch(source, Batch.Kind.TEXT_DOCS, buf, len, raw.position(), len, null, null);
+            b.docs = docs;
+            b.docStart = Arrays.copyOf(starts, docs);
+            b.docEnd = Arrays.copyOf(ends, docs);
+            b.docLine = Arrays.copyOf(firstLines, docs);
+            b.lines = batchLines;
+            b.lineBase = fileLines;
+            b.blankLines = blankLines;
+            fileLines += batchLines;
+            sink.accept(b);
+            buf = pool.take(chunkBytes);
+            len = 0;
+            docs = 0;
+            batchLines = 0;
+            blankLines = 0;
+        }
+
+        private void append(byte x) {
+            if (len == buf.length) buf = Arrays.copyOf(buf, buf.length * 2);
+            buf[len++] = x;
+        }
+
+        private void appendRange(byte[] b, int from, int to) {
+            int n = to - from;
+            if (len + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
+            System.arraycopy(b, from, buf, len, n);
+            len += n;
+        }
+
+        /** True while input remains in the window (reading more when it is empty). */
+        private boolean fill() throws IOException {
+            if (rpos < rlen) return true;
+            rpos = rlen = 0;
+            return fillMore();
+        }
+
+        /** Reads more input into the window (after moving what is left to its start); false at the end. */
+        private boolean fillMore() throws IOException {
+            if (rpos == rlen) rpos = rlen = 0;
+            else compact();
+            if (eof) return rlen > rpos;
+            int n = in.read(rbuf, rlen, rbuf.length - rlen);
+            if (n < 0) {
+                eof = true;
+                return rlen > rpos;
+            }
+            rlen += n;
+            return true;
+        }
+
+        private void compact() throws IOException {
+            System.arraycopy(rbuf, rpos, rbuf, 0, rlen - rpos);
+            rlen -= rpos;
+            rpos = 0;
+            if (!eof) {
+                int n = in.read(rbuf, rlen, rbuf.length - rlen);
+                if (n < 0) eof = true;
+                else rlen += n;
+            }
+        }
+    }
+
+    /** Whitespace only (ASCII). */
+    private static boolean isBlank(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte c = b[i];
+            if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != 0x0B) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Where to cut b[from, limit) so that no UTF-8 character is split: after the last space or tab in the
+     * last eighth of the range when there is one, else at the last character boundary at or before limit.
+     */
+    static int cutPoint(byte[] b, int from, int limit) {
+        for (int i = limit - 1; i > from + (limit - from) * 7 / 8; i--) if (b[i] == ' ' || b[i] == '\t') return i + 1;
+        int i = limit;
+        while (i > from + 1 && (b[i] & 0xC0) == 0x80) i--;       // not inside a multi-byte character
+        return i;
+    }
 
     private static int lastNewline(byte[] b, int end) {
         for (int i = end - 1; i >= 0; i--) if (b[i] == '\n') return i;

@@ -42,6 +42,7 @@ public final class Corpus {
         boolean ok = false;
         try {
             CorpusReport report = new Corpus.Run(cfg, inputs, staging, progress).run();
+            if (report.totals().documentsOut() == 0) throw nothingKept(cfg, inputs, report, out);
             Json.write(staging.resolve("report.json"), report);
             Json.write(staging.resolve("provenance.json"), provenance(cfg, inputs, report));
             AtomicFiles.commitDir(staging, out);
@@ -50,6 +51,46 @@ public final class Corpus {
         } finally {
             if (!ok) AtomicFiles.abortDir(staging);
         }
+    }
+
+    /**
+     * A run that keeps no document is an error (exit 3), not an empty corpus: most often the wrong text
+     * field, the wrong directory, or documents larger than max_doc_bytes. It names what dropped the most.
+     */
+    private static DataException nothingKept(PrepareConfig cfg, List<InputFiles.Input> inputs, CorpusReport report, Path out) {
+        CorpusReport.Totals t = report.totals();
+        String why;
+        if (t.documentsIn() == 0) {
+            why = "the inputs hold no documents (" + t.blankLines() + " blank lines)";
+        } else {
+            String top = null;
+            long most = -1;
+            for (Map.Entry<String, Long> e : t.skipped().entrySet()) {
+                if (e.getValue() > most) {
+                    most = e.getValue();
+                    top = e.getKey();
+                }
+            }
+            if (t.droppedWithFile() > most) {
+                top = "dropped with a corrupt file";
+                most = t.droppedWithFile();
+            }
+            if (t.duplicates() > most) {
+                top = "duplicates";
+                most = t.duplicates();
+            }
+            String example = "";
+            for (CorpusReport.BadRecord ex : report.badRecords()) {
+                if (ex.reason().equals(top)) {
+                    example = " (e.g. " + ex.file() + ":" + ex.line() + ": " + ex.detail() + ")";
+                    break;
+                }
+            }
+            why = t.documentsIn() + " documents in, and the most, " + most + ", were " + (top.startsWith("dropped") || top.equals("duplicates") ? top : "skipped as " + top) + example;
+        }
+        return new DataException(out + ": no document was kept from " + inputs.size() + " input file(s): " + why,
+                "check the inputs and --text-field (now \"" + cfg.textField() + "\"); a .txt file is split by data.prepare.txt_split (now " + cfg.txtSplit()
+                        + "), and records over data.prepare.max_doc_bytes (" + cfg.maxDocBytes() + ") are skipped");
     }
 
     private static Provenance provenance(PrepareConfig cfg, List<InputFiles.Input> inputs, CorpusReport report) {
@@ -97,7 +138,7 @@ public final class Corpus {
             BlockingQueue<Future<Parsed>> queue = new ArrayBlockingQueue<>(threads * 2 + 2);
             BufferPool buffers = new BufferPool(threads * 4 + 8);
             RecordParser parser = new RecordParser(cfg, names, buffers);
-            BatchReader reader = new BatchReader(CHUNK_BYTES, cfg.maxDocBytes(), buffers);
+            BatchReader reader = new BatchReader(CHUNK_BYTES, cfg.maxDocBytes(), buffers, cfg.txtSplit(), cfg.txtDocBytes());
             AtomicInteger ids = new AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
                 Thread t = new Thread(r, "prepare-worker-" + ids.incrementAndGet());

@@ -62,6 +62,30 @@ final class RecordParser {
                 }
                 return p;
             }
+            case TEXT_DOCS -> {
+                Parsed p = new Parsed(b, Math.max(1, b.docs), b.len + (b.len >> 4) + 64 * (b.docs + 1), pool);
+                p.lines = b.lines;
+                p.blankLines = b.blankLines;
+                byte[] name = quote(sourceNames[b.source]).getBytes(StandardCharsets.UTF_8);
+                for (int k = 0; k < b.docs; k++) {
+                    begin(p, b.docLine[k]);
+                    if (b.docEnd[k] < 0) {
+                        bad(p, Reason.TOO_LARGE, "a line over " + maxDocBytes + " bytes (max_doc_bytes)");
+                        continue;
+                    }
+                    int s0 = b.docStart[k], n = b.docEnd[k] - s0;
+                    int badByte = Utf8.firstInvalid(b.buf, s0, b.docEnd[k]);
+                    if (badByte >= 0) {
+                        bad(p, Reason.INVALID_UTF8, "not valid UTF-8 (first bad byte " + (badByte - s0) + " bytes into the document)");
+                        continue;
+                    }
+                    // meta: the file and the (1-based) line the document starts at
+                    byte[] meta = ("{\"source_file\":" + new String(name, StandardCharsets.UTF_8) + ",\"line\":" + (b.lineBase + b.docLine[k] + 1) + "}").getBytes(StandardCharsets.UTF_8);
+                    byte[] text = s0 == 0 ? b.buf : java.util.Arrays.copyOfRange(b.buf, s0, b.docEnd[k]);
+                    finish(p, text, n, meta, 0, meta.length);
+                }
+                return p;
+            }
             case OVERSIZED_LINE -> {
                 Parsed p = new Parsed(b, 1, 0, null);
                 p.lines = 1;

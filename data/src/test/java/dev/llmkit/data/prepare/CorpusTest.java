@@ -70,7 +70,7 @@ class CorpusTest {
         assertEquals(3, t.duplicates()); // alpha, beta again, and NFC(cafe + U+0301) == café
         List<String> texts = new ArrayList<>(Fixtures.texts(out));
         texts.sort(null);
-        assertEquals(List.of("alpha", "beta", "caf\u00e9", "delta", "epsilon\nsecond line\n", "gamma"), texts);
+        assertEquals(List.of("alpha", "beta", "caf\u00e9", "delta", "epsilon\nsecond line", "gamma"), texts);     // a .txt paragraph
         assertEquals(t.documentsIn(), t.documentsOut() + t.duplicates() + t.skipped().values().stream().mapToLong(x -> x).sum());
         long bytesIn = 0;
         for (CorpusReport.Source s : m.report().sources()) {
@@ -98,8 +98,86 @@ class CorpusTest {
         assertEquals("[1,{\"k\":\"v\"}]", byText.get("delta").get("meta").toString());
         assertFalse(byText.get("delta").has("id"));
         assertEquals("t", byText.get("alpha").get("meta").get("src").asText());
-        assertTrue(byText.get("epsilon\nsecond line\n").get("meta").get("source_file").asText().endsWith("e.txt"));
+        assertTrue(byText.get("epsilon\nsecond line").get("meta").get("source_file").asText().endsWith("e.txt"));
+        assertEquals(1, byText.get("epsilon\nsecond line").get("meta").get("line").asInt());
         assertFalse(Files.exists(out.resolve("val-00000.jsonl.zst")));
+    }
+
+    /** A large .txt file is cut into documents by data.prepare.txt_split, each knowing its file and first line. */
+    @Test
+    void textFilesAreSplitIntoParagraphDocumentsOrLines() throws IOException {
+        // 9 MB: paragraphs of 1-5 numbered lines between 1-3 blank lines, a few long lines, more than two 4 MiB batches
+        StringBuilder sb = new StringBuilder();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        List<Integer> paragraphLines = new ArrayList<>();     // the 1-based line where each paragraph starts
+        int line = 1;
+        while (sb.length() < 9_000_000) {
+            paragraphLines.add(line);
+            int n = 1 + r.nextInt(5);
+            for (int k = 0; k < n; k++) {
+                sb.append("line ").append(line);
+                int words = r.nextInt(200) == 0 ? 3000 : 1 + r.nextInt(30);     // some lines longer than a document
+                for (int wd = 0; wd < words; wd++) sb.append(" w\u00e9rd").append(line).append('_').append(wd);     // no two pieces alike
+                sb.append('\n');
+                line++;
+            }
+            int blanks = 1 + r.nextInt(3);
+            for (int k = 0; k < blanks; k++) {
+                sb.append(k == 1 ? "   \n" : "\n");
+                line++;
+            }
+        }
+        Path txt = write(dir.resolve("in/book.txt"), sb.toString().getBytes(StandardCharsets.UTF_8));
+        // paragraphs (default): every document at most txt_doc_bytes, starting at the line its meta names
+        Path out = dir.resolve("out-p");
+        prepare(cfg("data.prepare.val_fraction=0", "data.prepare.txt_doc_bytes=4096"), out, txt);
+        String[] fileLines = sb.toString().split("\n", -1);
+        long docs = 0, kept = 0;
+        for (JsonNode n : Fixtures.records(out, "train")) {
+            String text = n.get("text").asText();
+            int first = n.get("meta").get("line").asInt();
+            assertTrue(text.getBytes(StandardCharsets.UTF_8).length <= 4096, "a document of " + text.length() + " chars");
+            String firstLine = text.split("\n", -1)[0];
+            assertTrue(fileLines[first - 1].startsWith(firstLine) || fileLines[first - 1].contains(firstLine), "line " + first + ": " + firstLine);
+            docs++;
+            kept += text.replace("\n", "").length();
+        }
+        long content = sb.toString().replace("\n", "").replace("   ", "").length();
+        assertEquals(content, kept, "every character of the text is kept, only line breaks between paragraphs change");
+        assertTrue(docs > 9_000_000 / 4096 && docs < 9_000_000 / 2048 * 2, docs + " documents");
+        // lines: every non-blank line is a document; one over max_doc_bytes is skipped as too_large
+        Path outL = dir.resolve("out-l");
+        Corpus.Manifest m = prepare(cfg("data.prepare.val_fraction=0", "data.prepare.txt_split=lines", "data.prepare.max_doc_bytes=16384",
+                "data.prepare.txt_doc_bytes=4096"), outL, txt);
+        long nonBlank = java.util.Arrays.stream(fileLines).filter(l -> !l.isBlank()).count();
+        long tooLarge = java.util.Arrays.stream(fileLines).filter(l -> l.getBytes(StandardCharsets.UTF_8).length > 16384).count();
+        assertTrue(tooLarge > 0);
+        assertEquals(nonBlank, m.report().totals().documentsIn());
+        assertEquals(tooLarge, m.report().totals().skipped().get("too_large"));
+        for (JsonNode n : Fixtures.records(outL, "train")) {
+            int at = n.get("meta").get("line").asInt();
+            assertEquals(fileLines[at - 1], n.get("text").asText(), "line " + at);
+        }
+        CorpusReport.BadRecord big = m.report().badRecords().stream().filter(b -> b.reason().equals("too_large")).findFirst().orElseThrow();
+        assertTrue(fileLines[(int) big.line() - 1].length() > 16384, "too_large names its line: " + big.line());
+        // file: the whole file as one document, too large here
+        DataException e = assertThrows(DataException.class, () -> prepare(cfg("data.prepare.txt_split=file", "data.prepare.max_doc_bytes=1048576",
+                "data.prepare.txt_doc_bytes=4096"), dir.resolve("out-f"), txt));
+        assertTrue(e.getMessage().contains("no document was kept") && e.getMessage().contains("too_large"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("out-f")));
+    }
+
+    @Test
+    void aRunThatKeepsNothingIsAnErrorNamingWhatDroppedTheMost() throws IOException {
+        Path wrongField = write(dir.resolve("in/w.jsonl"), lines("{\"body\":\"a\"}", "{\"body\":\"b\"}", doc("   ")));
+        DataException e = assertThrows(DataException.class, () -> prepare(cfg(), dir.resolve("out"), wrongField));
+        assertTrue(e.getMessage().contains("no document was kept") && e.getMessage().contains("2, were skipped as missing_text")
+                && e.getMessage().contains("w.jsonl:1"), e.getMessage());
+        assertTrue(e.hint().contains("--text-field"), e.hint());
+        assertFalse(Files.exists(dir.resolve("out")));
+        Path blank = write(dir.resolve("in/blank.txt"), "\n  \n\n".getBytes(StandardCharsets.UTF_8));
+        DataException e2 = assertThrows(DataException.class, () -> prepare(cfg(), dir.resolve("out"), blank));
+        assertTrue(e2.getMessage().contains("no documents (3 blank lines)"), e2.getMessage());
     }
 
     @Test

@@ -57,7 +57,7 @@ class SharedDataTest {
         List<String> all = new ArrayList<>(inputs);
         all.add(dir.resolve("broken").toString());
 
-        PrepareConfig cfg = CorpusTest.cfg("data.prepare.skip_bad_files=true");
+        PrepareConfig cfg = CorpusTest.cfg("data.prepare.skip_bad_files=true", "data.prepare.txt_split=file");     // a .txt file is one document, as counted above
         Corpus.Manifest m = Corpus.prepare(cfg, InputFiles.resolve(all), dir.resolve("out"), false, Progress.NONE);
         CorpusReport.Totals t = m.report().totals();
         assertEquals(real.size() + 2, t.files());
