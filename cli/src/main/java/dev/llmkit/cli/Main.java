@@ -57,7 +57,8 @@ public final class Main {
             err.println("hint: this is a bug; rerun with --debug and report the stack trace");
         } else {
             err.println("llmkit: error: " + e.getMessage());
-            if (e instanceof LlmkitException le && le.hint() != null) err.println("hint: " + le.hint());
+            String hint = e instanceof LlmkitException le && le.hint() != null ? le.hint() : defaultHint(code, cl);
+            err.println("hint: " + hint);
         }
         if (LlmkitCommand.debug) e.printStackTrace(err);
         err.flush();
@@ -78,6 +79,17 @@ public final class Main {
         if (LlmkitCommand.debug) ex.printStackTrace(err);
         err.flush();
         return ExitCodes.USAGE;
+    }
+
+    /** The hint of an error that brings none of its own: every error has one, by its kind. */
+    static String defaultHint(int code, CommandLine cl) {
+        String cmd = cl == null ? "llmkit" : cl.getCommandSpec().qualifiedName();
+        return switch (code) {
+            case ExitCodes.USAGE -> "see " + cmd + " --help";
+            case ExitCodes.BAD_DATA -> "the input named above is damaged or not what " + cmd + " reads; fix it or make it again";
+            case ExitCodes.IO -> "check that the path exists and is readable (or writable), and that the disk has space";
+            default -> "rerun with --debug for details";
+        };
     }
 
     static int exitCode(Throwable e) {

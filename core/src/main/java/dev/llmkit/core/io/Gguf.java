@@ -281,9 +281,10 @@ public final class Gguf {
             }
             return new Model(file, meta, tensors);
         } catch (NoSuchFileException e) {
-            throw new StorageException(file + ": no such file", null, e);
+            throw new dev.llmkit.core.ConfigException(file + ": no such file", "check the path; it should name a GGUF file", e);
         } catch (IOException e) {
-            throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
+            throw java.nio.file.Files.isDirectory(file) ? new dev.llmkit.core.ConfigException(file + ": is a directory, not a GGUF file", "name the file itself")
+                    : new StorageException(file + ": cannot read: " + e.getMessage(), "check the file's permissions and the disk", e);
         }
     }
 

@@ -151,9 +151,10 @@ public final class TokenShard {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return check(file, ch);
         } catch (NoSuchFileException e) {
-            throw new StorageException(file + ": no such file", null, e);
+            throw new dev.llmkit.core.ConfigException(file + ": no such file", "check the path; it should name a token shard (.tok)", e);
         } catch (IOException e) {
-            throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
+            throw java.nio.file.Files.isDirectory(file) ? new dev.llmkit.core.ConfigException(file + ": is a directory, not a token shard (.tok)", "name the file itself")
+                    : new StorageException(file + ": cannot read: " + e.getMessage(), "check the file's permissions and the disk", e);
         }
     }
 
@@ -262,9 +263,10 @@ public final class TokenShard {
             m.order(ByteOrder.LITTLE_ENDIAN);
             return new Body(file, h, m);
         } catch (NoSuchFileException e) {
-            throw new StorageException(file + ": no such file", null, e);
+            throw new dev.llmkit.core.ConfigException(file + ": no such file", "check the path; it should name a token shard (.tok)", e);
         } catch (IOException e) {
-            throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
+            throw java.nio.file.Files.isDirectory(file) ? new dev.llmkit.core.ConfigException(file + ": is a directory, not a token shard (.tok)", "name the file itself")
+                    : new StorageException(file + ": cannot read: " + e.getMessage(), "check the file's permissions and the disk", e);
         }
     }
 

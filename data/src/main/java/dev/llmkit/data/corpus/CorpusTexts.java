@@ -93,17 +93,23 @@ public final class CorpusTexts {
         }
     }
 
+    /** A plain-text file, plain or compressed (.txt, .txt.gz, .txt.zst, .txt.bz2, .txt.xz). */
+    static boolean isText(Path f) {
+        dev.llmkit.data.prepare.InputFormat fmt = dev.llmkit.data.prepare.InputFormat.of(f);
+        return fmt != null && fmt.text;
+    }
+
     private static Split textSplit(List<Path> paths) {
         List<Path> files = new ArrayList<>();
         long bytes = 0;
         for (Path p : paths == null ? List.<Path>of() : paths) {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> s = Files.walk(p)) {
-                    s.filter(f -> Files.isRegularFile(f) && f.getFileName().toString().endsWith(".txt")).sorted().forEach(files::add);
+                    s.filter(f -> Files.isRegularFile(f) && isText(f)).sorted().forEach(files::add);
                 } catch (IOException e) {
                     throw new StorageException(p + ": cannot list: " + e.getMessage(), null, e);
                 }
-            } else if (Files.isRegularFile(p) && p.getFileName().toString().endsWith(".txt")) {
+            } else if (Files.isRegularFile(p) && isText(p)) {
                 files.add(p);
             } else if (!Files.exists(p)) {
                 throw new ConfigException(p + ": no such file or directory", "pass a corpus directory from `llmkit data prepare` or .txt files");
@@ -170,7 +176,7 @@ public final class CorpusTexts {
             lineNo = 0;
             InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 17);
             if (jsonl) lines = new BufferedReader(new InputStreamReader(new ZstdInputStreamNoFinalizer(in), StandardCharsets.UTF_8), 1 << 17);
-            else text = in;
+            else text = dev.llmkit.data.prepare.InputFormat.of(file).open(in);      // .txt, plain or compressed
             return true;
         }
 

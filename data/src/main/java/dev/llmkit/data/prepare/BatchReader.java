@@ -1,13 +1,10 @@
 package dev.llmkit.data.prepare;
 
-import com.github.luben.zstd.RecyclingBufferPool;
-import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.llmkit.core.StorageException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Reads input files one after another and cuts them into batches at line boundaries, in constant
@@ -50,8 +47,8 @@ final class BatchReader {
         String sha = null;
         try (raw) {
             try (InputStream in = open(input, raw)) {
-                if (input.format() == InputFormat.TXT && txtSplit.equals("file")) readText(source, in, raw, sink);
-                else if (input.format() == InputFormat.TXT) new TextDocs(source, in, raw, sink, txtSplit.equals("lines")).run();
+                if (input.format().text && txtSplit.equals("file")) readText(source, in, raw, sink);
+                else if (input.format().text) new TextDocs(source, in, raw, sink, txtSplit.equals("lines")).run();
                 else readLines(source, in, raw, sink);
                 sha = raw.finishSha256();
             }
@@ -66,9 +63,7 @@ final class BatchReader {
 
     private static InputStream open(InputFiles.Input input, RawInput raw) throws IOException {
         InputStream buffered = new BufferedInputStream(raw, 1 << 17);
-        if (input.format().gzip()) return new GZIPInputStream(buffered, 1 << 17);
-        if (input.format().zstd()) return new ZstdInputStreamNoFinalizer(buffered, RecyclingBufferPool.INSTANCE);
-        return buffered;
+        return input.format().open(buffered);
     }
 
     private void readLines(int source, InputStream in, RawInput raw, Sink sink) throws IOException, InterruptedException {
@@ -362,7 +357,7 @@ final class BatchReader {
 
     private static String describe(Throwable e) {
         String m = e.getMessage();
-        String what = e instanceof java.io.EOFException || (m != null && m.toLowerCase().contains("truncat"))
+        String what = e instanceof java.io.EOFException || (m != null && (m.toLowerCase().contains("truncat") || m.toLowerCase().contains("end of")))
                 ? "truncated" : "corrupt";
         return what + " compressed data (" + e.getClass().getSimpleName() + (m == null ? "" : ": " + m) + ")";
     }

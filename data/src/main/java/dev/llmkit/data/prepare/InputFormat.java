@@ -3,30 +3,60 @@ package dev.llmkit.data.prepare;
 import java.nio.file.Path;
 import java.util.Locale;
 
-/** The input file kinds that {@code data prepare} reads, recognised by file name suffix. */
+/**
+ * The input file kinds that {@code data prepare} reads, recognised by file name suffix: JSON Lines or
+ * plain text, plain or compressed with gzip, zstd, bzip2 or xz (the last two through Apache Commons
+ * Compress).
+ */
 public enum InputFormat {
-    JSONL(".jsonl", false),
-    JSONL_GZ(".jsonl.gz", true),
-    JSONL_ZST(".jsonl.zst", true),
-    JSON_GZ(".json.gz", true),
-    JSON_ZST(".json.zst", true),
-    TXT(".txt", false);
+    JSONL(".jsonl", Compression.NONE, false),
+    JSONL_GZ(".jsonl.gz", Compression.GZIP, false),
+    JSONL_ZST(".jsonl.zst", Compression.ZSTD, false),
+    JSONL_BZ2(".jsonl.bz2", Compression.BZIP2, false),
+    JSONL_XZ(".jsonl.xz", Compression.XZ, false),
+    JSON_GZ(".json.gz", Compression.GZIP, false),
+    JSON_ZST(".json.zst", Compression.ZSTD, false),
+    TXT(".txt", Compression.NONE, true),
+    TXT_GZ(".txt.gz", Compression.GZIP, true),
+    TXT_ZST(".txt.zst", Compression.ZSTD, true),
+    TXT_BZ2(".txt.bz2", Compression.BZIP2, true),
+    TXT_XZ(".txt.xz", Compression.XZ, true);
+
+    /** How a file's bytes are compressed. */
+    public enum Compression { NONE, GZIP, ZSTD, BZIP2, XZ }
 
     public final String suffix;
+    public final Compression compression;
     /** Compressed files can be truncated or corrupt; they are rolled back whole with skip_bad_files. */
     public final boolean compressed;
+    /** Plain text (split into documents by data.prepare.txt_split), not JSON Lines. */
+    public final boolean text;
 
-    InputFormat(String suffix, boolean compressed) {
+    InputFormat(String suffix, Compression compression, boolean text) {
         this.suffix = suffix;
-        this.compressed = compressed;
+        this.compression = compression;
+        this.compressed = compression != Compression.NONE;
+        this.text = text;
+    }
+
+    /** The decompressed bytes of a file of this format, read from {@code raw} (buffer it first). */
+    public java.io.InputStream open(java.io.InputStream raw) throws java.io.IOException {
+        return switch (compression) {
+            case GZIP -> new java.util.zip.GZIPInputStream(raw, 1 << 17);
+            case ZSTD -> new com.github.luben.zstd.ZstdInputStreamNoFinalizer(raw, com.github.luben.zstd.RecyclingBufferPool.INSTANCE);
+            // concatenated streams are read through (pbzip2 output and multi-stream .xz files are common)
+            case BZIP2 -> new org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream(raw, true);
+            case XZ -> new org.apache.commons.compress.compressors.xz.XZCompressorInputStream(raw, true);
+            case NONE -> raw;
+        };
     }
 
     public boolean gzip() {
-        return this == JSONL_GZ || this == JSON_GZ;
+        return compression == Compression.GZIP;
     }
 
     public boolean zstd() {
-        return this == JSONL_ZST || this == JSON_ZST;
+        return compression == Compression.ZSTD;
     }
 
     /** The format of {@code file} by its name, or null if it is not an input llmkit reads. */

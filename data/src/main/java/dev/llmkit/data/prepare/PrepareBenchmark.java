@@ -1,6 +1,5 @@
 package dev.llmkit.data.prepare;
 
-import com.github.luben.zstd.RecyclingBufferPool;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import dev.llmkit.core.AtomicFiles;
@@ -51,14 +50,14 @@ public final class PrepareBenchmark {
         return best;
     }
 
-    /** Decompresses a .zst file and counts its lines on one thread. */
+    /** Decompresses a file of any input format and counts its lines on one thread. */
     public static Figure decompressOnly(Path zst) {
         long t0 = System.nanoTime();
         long bytes = 0;
         long lines = 0;
         byte[] buf = new byte[1 << 20];
-        try (InputStream in = new ZstdInputStreamNoFinalizer(new BufferedInputStream(Files.newInputStream(zst), 1 << 17),
-                RecyclingBufferPool.INSTANCE)) {
+        InputFormat fmt = InputFormat.of(zst);
+        try (InputStream in = fmt.open(new BufferedInputStream(Files.newInputStream(zst), 1 << 17))) {
             int n;
             while ((n = in.read(buf)) > 0) {
                 bytes += n;
@@ -67,7 +66,40 @@ public final class PrepareBenchmark {
         } catch (IOException e) {
             throw new StorageException("cannot read " + zst + ": " + e.getMessage(), null, e);
         }
-        return new Figure("zstd decompress + line split, 1 thread (" + lines + " lines)", bytes, (System.nanoTime() - t0) / 1e9);
+        return new Figure(fmt.compression.name().toLowerCase(java.util.Locale.ROOT) + " decompress + line split, 1 thread (" + lines + " lines)",
+                bytes, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * The first whole lines, up to {@code maxBytes}, of a .jsonl.zst written again as {@code suffix}
+     * (.jsonl.bz2, .jsonl.xz; or .txt, the texts as paragraphs with a blank line between documents), to
+     * measure the other input formats on the same text. Reuses the file when it exists.
+     */
+    public static Path recompress(Path zst, Path work, long maxBytes, String suffix) {
+        Path file = work.resolve("bench-" + (maxBytes >> 20) + "MB" + suffix);
+        if (Files.isRegularFile(file)) return file;
+        Path tmp = work.resolve(file.getFileName() + ".tmp");
+        boolean text = suffix.equals(".txt");
+        try (InputStream in = new BufferedInputStream(InputFormat.JSONL_ZST.open(new BufferedInputStream(Files.newInputStream(zst), 1 << 17)), 1 << 20);
+             OutputStream raw = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
+             OutputStream out = suffix.endsWith(".bz2") ? new org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream(raw)
+                     : suffix.endsWith(".xz") ? new org.apache.commons.compress.compressors.xz.XZCompressorOutputStream(raw, 6) : raw) {
+            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8), 1 << 20);
+            long written = 0;
+            for (String line; (line = r.readLine()) != null && written < maxBytes; ) {
+                byte[] b = (text ? dev.llmkit.core.Json.MAPPER.readTree(line).path("text").asText() + "\n\n" : line + "\n").getBytes(StandardCharsets.UTF_8);
+                out.write(b);
+                written += b.length;
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot write " + tmp + ": " + e.getMessage(), "check free disk space", e);
+        }
+        try {
+            Files.move(tmp, file);
+        } catch (IOException e) {
+            throw new StorageException("cannot rename " + tmp + ": " + e.getMessage(), null, e);
+        }
+        return file;
     }
 
     /**

@@ -167,6 +167,35 @@ class CorpusTest {
         assertFalse(Files.exists(dir.resolve("out-f")));
     }
 
+    /** bzip2 and xz inputs, JSON Lines and text, read as their plain twins; a truncated one is a bad file like a truncated .zst. */
+    @Test
+    void bzip2AndXzInputsReadAsTheirPlainTwins() throws IOException {
+        byte[] jsonl = lines(doc("one"), doc("two"), "{broken", doc("three"));
+        byte[] text = "para one\nline two\n\npara two\n".getBytes(StandardCharsets.UTF_8);
+        Path plain = dir.resolve("plain");
+        Corpus.Manifest a = prepare(cfg("data.prepare.val_fraction=0"), dir.resolve("out-a"),
+                write(plain.resolve("a.jsonl"), jsonl), write(plain.resolve("b.txt"), text));
+        Path packed = dir.resolve("packed");
+        for (String[] s : new String[][] {{".jsonl.bz2", ".txt.xz"}, {".jsonl.xz", ".txt.bz2"}, {".jsonl.gz", ".txt.zst"}, {".jsonl.zst", ".txt.gz"}}) {
+            Path out = dir.resolve("out" + s[0] + s[1]);
+            Corpus.Manifest m = prepare(cfg("data.prepare.val_fraction=0"), out, write(packed.resolve("a" + s[0]), jsonl), write(packed.resolve("b" + s[1]), text));
+            assertEquals(a.report().totals().documentsOut(), m.report().totals().documentsOut(), s[0] + s[1]);
+            assertEquals(a.report().totals().skipped(), m.report().totals().skipped(), s[0] + s[1]);
+            assertEquals(Fixtures.texts(dir.resolve("out-a")), Fixtures.texts(out), s[0] + s[1]);
+        }
+        for (String suffix : new String[] {".jsonl.bz2", ".jsonl.xz"}) {
+            List<Object> many = new ArrayList<>();
+            for (int i = 0; i < 5000; i++) many.add(doc("record " + i + " " + "z".repeat(i % 300)));
+            Path cut = write(dir.resolve("cut/c" + suffix), lines(many.toArray()));
+            Fixtures.truncate(cut, 40);
+            DataException e = assertThrows(DataException.class, () -> prepare(cfg(), dir.resolve("out-cut"), cut));
+            assertTrue(e.getMessage().contains("c" + suffix) && e.getMessage().contains("truncated"), e.getMessage());
+            Corpus.Manifest m = prepare(cfg("data.prepare.skip_bad_files=true"), dir.resolve("out-skip" + suffix), cut, write(dir.resolve("cut/ok.jsonl"), jsonl));
+            assertEquals("skipped", m.report().sources().get(0).status());
+            assertEquals(0, m.report().sources().get(0).documentsOut());
+        }
+    }
+
     @Test
     void aRunThatKeepsNothingIsAnErrorNamingWhatDroppedTheMost() throws IOException {
         Path wrongField = write(dir.resolve("in/w.jsonl"), lines("{\"body\":\"a\"}", "{\"body\":\"b\"}", doc("   ")));

@@ -50,6 +50,7 @@ public final class Generator {
                 reason = "context_length";
                 break;
             }
+            requireFinite(logits, pos);
             int next = sampler.next(logits, history, pos);
             if (o.stopAtEot() && next == tok.eotId()) {
                 reason = "end_of_text";
@@ -134,5 +135,19 @@ public final class Generator {
         if (i < 0) return n;
         int lead = b[i] & 0xFF, need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
         return n - i >= need ? n : i;
+    }
+
+    /**
+     * Logits with a NaN or +infinity mean the model's arithmetic overflowed (weights refused at load
+     * are finite): an error naming the position rather than a token chosen from garbage. One vectorised
+     * pass over the vocabulary, small beside the forward pass that made them.
+     */
+    static void requireFinite(float[] logits, int pos) {
+        if (!Float.isFinite(Kernels.max(logits, 0, logits.length))) {      // the vectorised max propagates NaN
+            int bad = 0;
+            while (bad < logits.length - 1 && !Float.isNaN(logits[bad]) && logits[bad] != Float.POSITIVE_INFINITY) bad++;
+            throw new dev.llmkit.core.DataException("the model's logits at position " + pos + " are not finite (logit " + bad + " is " + logits[bad] + ")",
+                    "its activations overflowed: check the checkpoint (llmkit eval with a perplexity task) or the quantized file");
+        }
     }
 }
