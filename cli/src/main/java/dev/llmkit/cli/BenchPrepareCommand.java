@@ -71,17 +71,17 @@ public final class BenchPrepareCommand implements Callable<Integer> {
         print("prepare, " + (sizeMb) + " MB .jsonl.zst", bigFig, floor);
         // the other formats on the first 32 MB of the same text (bzip2 and xz are slow to write)
         long slice = Math.min(sizeMb, 32) << 20;
-        for (String suffix : List.of(".jsonl.bz2", ".jsonl.xz", ".txt")) {
+        for (String suffix : List.of(".jsonl.bz2", ".jsonl.xz", ".txt", ".tar.zst")) {
             Path f;
             try (ConsoleProgress p = ConsoleProgress.create()) {
                 p.start("bench input " + suffix, 1, "file");
                 f = PrepareBenchmark.recompress(big, work, slice, suffix);
                 p.update(1);
             }
-            Figure anchor = suffix.equals(".txt") ? null : PrepareBenchmark.decompressOnly(f);
+            Figure anchor = suffix.equals(".txt") || suffix.startsWith(".tar") ? null : PrepareBenchmark.decompressOnly(f);
             if (anchor != null) print("anchor: " + anchor.name(), anchor, null);
             Figure fig = PrepareBenchmark.prepare("fmt", cfg, InputFiles.resolve(List.of(f.toString())), work, 1);
-            print("prepare, " + (slice >> 20) + " MB " + suffix + (suffix.equals(".txt") ? " (paragraphs)" : ""), fig, anchor);
+            print("prepare, " + (slice >> 20) + " MB " + suffix + (suffix.equals(".txt") ? " (paragraphs)" : suffix.startsWith(".tar") ? " (8 MB .jsonl members)" : ""), fig, anchor);
         }
         return ExitCodes.OK;
     }

@@ -45,7 +45,7 @@ public final class ConfigLoader {
             JsonNode fileTree = readYaml(file);
             if (fileTree != null && !fileTree.isNull() && !fileTree.isMissingNode()) {
                 if (!fileTree.isObject()) {
-                    throw new ConfigException("config file " + file + " must be a YAML mapping, not a " + describe(fileTree),
+                    throw new ConfigException("config file " + file + " must be a YAML mapping, not " + describe(fileTree),
                             "start from a preset in configs/");
                 }
                 merge(tree, (ObjectNode) fileTree, "", "config file " + file);
@@ -61,6 +61,8 @@ public final class ConfigLoader {
             return Json.YAML.readTree(text);
         } catch (NoSuchFileException e) {
             throw new ConfigException("config file " + file + " does not exist", "check the --config path");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ConfigException("config file " + file + " is not UTF-8 text (a binary file?)", "pass a YAML config such as configs/tiny.yaml", e);
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
             throw new ConfigException("config file " + file + " is not valid YAML" + where + ": " + e.getOriginalMessage(),

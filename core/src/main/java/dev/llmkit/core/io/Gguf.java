@@ -209,9 +209,9 @@ public final class Gguf {
             Reader r = new Reader(file, map.order(ByteOrder.LITTLE_ENDIAN), size);
             if (r.u32() != MAGIC) throw bad(file, "not a GGUF file (bad magic)");
             int version = r.u32();
-            if (version != 3 && version != 2) throw bad(file, "GGUF version " + version + " is not supported (3)");
+            if (version != 3 && version != 2) throw bad(file, "GGUF version " + Integer.toUnsignedString(version) + " is not supported (3)");
             long nt = r.u64(), nkv = r.u64();
-            if (nt < 0 || nt > 1 << 20 || nkv < 0 || nkv > 1 << 20) throw bad(file, "implausible counts: " + nt + " tensors, " + nkv + " metadata keys");
+            if (nt < 0 || nt > 1 << 20 || nkv < 0 || nkv > 1 << 20) throw bad(file, "implausible counts: " + Long.toUnsignedString(nt) + " tensors, " + Long.toUnsignedString(nkv) + " metadata keys");
             Map<String, Value> meta = new LinkedHashMap<>();
             for (long i = 0; i < nkv; i++) {
                 String key = r.str();
@@ -228,11 +228,11 @@ public final class Gguf {
             for (long i = 0; i < nt; i++) {
                 String name = r.str();
                 int nd = r.u32();
-                if (nd < 1 || nd > 4) throw bad(file, "tensor " + name + ": " + nd + " dimensions");
+                if (nd < 1 || nd > 4) throw bad(file, "tensor \"" + name + "\": " + Integer.toUnsignedString(nd) + " dimensions (1 to 4)");
                 long[] ne = new long[nd];
                 for (int d = 0; d < nd; d++) {
                     ne[d] = r.u64();
-                    if (ne[d] < 0 || ne[d] > Integer.MAX_VALUE) throw bad(file, "tensor " + name + ": dimension " + ne[d]);
+                    if (ne[d] < 0 || ne[d] > Integer.MAX_VALUE) throw bad(file, "tensor \"" + name + "\": dimension " + Long.toUnsignedString(ne[d]));
                 }
                 raw.add(new Object[] {name, ne, r.u32(), r.u64()});
             }
@@ -245,7 +245,7 @@ public final class Gguf {
                 int type = (int) t[2];
                 long off = (long) t[3];
                 dev.llmkit.core.quant.GgmlType gt = dev.llmkit.core.quant.GgmlType.byId(type);
-                if (gt == null) throw bad(file, "tensor " + name + ": ggml type " + type + " is not one llmkit knows");
+                if (gt == null) throw bad(file, "tensor \"" + name + "\": ggml type " + Integer.toUnsignedString(type) + " is not one llmkit knows");
                 long numel = 1;
                 for (long d : ne) {
                     numel *= d;
@@ -347,7 +347,7 @@ public final class Gguf {
         }
 
         void need(long n) {
-            if (n < 0 || pos + n > size) throw bad(file, "truncated header: needs " + n + " bytes at offset " + pos);
+            if (n < 0 || pos + n > size) throw bad(file, "truncated header: needs " + Long.toUnsignedString(n) + " bytes at offset " + pos);
         }
         int u8() { need(1); return b.get((int) pos++) & 0xFF; }
         int u16() { need(2); int v = b.getShort((int) pos) & 0xFFFF; pos += 2; return v; }
@@ -385,7 +385,7 @@ public final class Gguf {
                 case T_F64 -> new Value(type, -1, Double.longBitsToDouble(u64()));
                 case T_STRING -> new Value(type, -1, str());
                 case T_ARRAY -> array(key);
-                default -> throw bad(file, "metadata " + key + ": unknown value type " + type);
+                default -> throw bad(file, "metadata " + key + ": unknown value type " + Integer.toUnsignedString(type));
             };
         }
 
@@ -399,7 +399,7 @@ public final class Gguf {
                 default -> 8;       // 64-bit values, and strings (at least their u64 length)
             };
             if (n < 0 || n > (size - pos) / minBytes || n > MAX_ARRAY) {
-                throw bad(file, "metadata " + key + ": array of " + n + " elements cannot fit in the file");
+                throw bad(file, "metadata " + key + ": array of " + Long.toUnsignedString(n) + " elements cannot fit in the file");
             }
             if (elem == T_STRING) {
                 List<String> l = new ArrayList<>((int) Math.min(n, 1 << 16));

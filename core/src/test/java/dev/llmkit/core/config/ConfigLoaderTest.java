@@ -52,6 +52,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aBinaryOrNonMappingConfigIsRefusedInPlainWords() throws IOException {
+        Path bin = Files.createTempFile("llmkit-config", ".yaml");
+        Files.write(bin, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2, (byte) 0x80});
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(bin, List.of()));
+        assertTrue(e.getMessage().contains("is not UTF-8 text") && !e.getMessage().contains("Input length"), e.getMessage());
+        Path list = yaml("- a\n- b\n");
+        ConfigException e2 = assertThrows(ConfigException.class, () -> ConfigLoader.load(list, List.of()));
+        assertTrue(e2.getMessage().endsWith("must be a YAML mapping, not a list"), e2.getMessage());
+    }
+
+    @Test
     void unknownKeyInSetNamesTheOverride() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("data.nope.x=1")));
         assertTrue(e.getMessage().contains("data.nope") && e.getMessage().contains("--set"), e.getMessage());

@@ -14,6 +14,7 @@ final class Batch {
     int lines;             // TEXT_DOCS: input lines the batch stands for (blank ones included)
     long lineBase;         // TEXT_DOCS: lines of the file before the batch
     int blankLines;        // TEXT_DOCS: blank lines among them
+    boolean unsupported;   // FILE_END of an archive member of a type llmkit does not read: skipped and counted
 
     final int source;      // index of the input file
     final Kind kind;

@@ -36,20 +36,22 @@ final class BatchReader {
         this.txtDocBytes = (int) Math.min(txtDocBytes, maxDocBytes);
     }
 
-    void read(int source, InputFiles.Input input, Sink sink) throws InterruptedException {
-        RawInput raw;
-        try {
-            raw = new RawInput(input.path());
-        } catch (IOException e) {
-            throw new StorageException("cannot open " + input.path() + ": " + e.getMessage(), "check that the file exists and is readable", e);
+    /**
+     * Reads input file {@code file}: registers it in {@code sources} (or, for a tar archive, each member
+     * in turn) and queues its batches, ending each source with a FILE_END batch.
+     */
+    void read(int file, InputFiles.Input input, Sources sources, Sink sink) throws InterruptedException {
+        if (input.format().archive) {
+            readArchive(file, input, sources, sink);
+            return;
         }
+        int source = sources.add(new Sources.Source(input.path().toString(), input.format(), input.size(), file, input.format().compressed));
+        RawInput raw = open(input);
         String error = null;
         String sha = null;
         try (raw) {
-            try (InputStream in = open(input, raw)) {
-                if (input.format().text && txtSplit.equals("file")) readText(source, in, raw, sink);
-                else if (input.format().text) new TextDocs(source, in, raw, sink, txtSplit.equals("lines")).run();
-                else readLines(source, in, raw, sink);
+            try (InputStream in = input.format().open(new BufferedInputStream(raw, 1 << 17))) {
+                readBody(source, input.format(), in, raw, sink);
                 sha = raw.finishSha256();
             }
         } catch (RawInput.DiskException e) {
@@ -58,12 +60,76 @@ final class BatchReader {
             error = describe(e);
             sha = dev.llmkit.core.util.Text.sha256(input.path());
         }
+        sources.fileSha(file, sha);
         sink.accept(new Batch(source, Batch.Kind.FILE_END, null, 0, input.size(), 0, error, sha));
     }
 
-    private static InputStream open(InputFiles.Input input, RawInput raw) throws IOException {
-        InputStream buffered = new BufferedInputStream(raw, 1 << 17);
-        return input.format().open(buffered);
+    private static RawInput open(InputFiles.Input input) {
+        try {
+            return new RawInput(input.path());
+        } catch (IOException e) {
+            throw new StorageException("cannot open " + input.path() + ": " + e.getMessage(), "check that the file exists and is readable", e);
+        }
+    }
+
+    /** One source's decompressed bytes, cut into batches by its format. */
+    private void readBody(int source, InputFormat format, InputStream in, RawInput raw, Sink sink) throws IOException, InterruptedException {
+        if (format.text && txtSplit.equals("file")) readText(source, in, raw, sink);
+        else if (format.text) new TextDocs(source, in, raw, sink, txtSplit.equals("lines")).run();
+        else readLines(source, in, raw, sink);
+    }
+
+    /**
+     * A tar archive, streaming: each regular-file member of a format llmkit reads is a source of its
+     * own, named {@code archive!member}, with the sha256 of its bytes; a member of another type is
+     * registered and skipped (counted as a skipped file). A member cut short or corrupt ends the
+     * archive with that member's error (its records are rolled back with skip_bad_files); damage between
+     * members is reported against the archive itself.
+     */
+    private void readArchive(int file, InputFiles.Input input, Sources sources, Sink sink) throws InterruptedException {
+        RawInput raw = open(input);
+        String archive = input.path().toString();
+        int current = -1;
+        try (raw) {
+            try (InputStream arch = input.format().open(new BufferedInputStream(raw, 1 << 17));
+                 org.apache.commons.compress.archivers.tar.TarArchiveInputStream tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(arch)) {
+                org.apache.commons.compress.archivers.tar.TarArchiveEntry e;
+                while ((e = tar.getNextEntry()) != null) {
+                    if (!e.isFile()) continue;
+                    String name = archive + "!" + e.getName();
+                    InputFormat fmt = InputFormat.of(e.getName());
+                    if (fmt == null || fmt.archive) {
+                        int s = sources.add(new Sources.Source(name, null, e.getSize(), file, input.format().compressed));
+                        Batch end = new Batch(s, Batch.Kind.FILE_END, null, 0, raw.position(), 0,
+                                "not a member type llmkit reads (" + InputFormat.suffixes() + ", not archives)", null);
+                        end.unsupported = true;
+                        sink.accept(end);
+                        continue;
+                    }
+                    current = sources.add(new Sources.Source(name, fmt, e.getSize(), file, input.format().compressed || fmt.compressed));
+                    java.security.MessageDigest md = dev.llmkit.core.util.Text.newSha256();
+                    InputStream member = new java.security.DigestInputStream(new java.io.FilterInputStream(tar) {
+                        @Override
+                        public void close() {
+                            // the archive stream stays open for the next member
+                        }
+                    }, md);
+                    try (InputStream in = fmt.open(new BufferedInputStream(member, 1 << 16))) {
+                        readBody(current, fmt, in, raw, sink);
+                    }
+                    member.transferTo(java.io.OutputStream.nullOutputStream());      // the rest of the member, for its hash
+                    sink.accept(new Batch(current, Batch.Kind.FILE_END, null, 0, raw.position(), 0, null, java.util.HexFormat.of().formatHex(md.digest())));
+                    current = -1;
+                }
+                sources.fileSha(file, raw.finishSha256());      // what follows the tar's end, too
+            }
+        } catch (RawInput.DiskException e) {
+            throw new StorageException("cannot read " + input.path() + ": " + e.getMessage(), "check the disk and the file", e);
+        } catch (IOException | RuntimeException e) {
+            if (current < 0) current = sources.add(new Sources.Source(archive, input.format(), input.size(), file, input.format().compressed));
+            sources.fileSha(file, dev.llmkit.core.util.Text.sha256(input.path()));
+            sink.accept(new Batch(current, Batch.Kind.FILE_END, null, 0, input.size(), 0, describe(e), null));
+        }
     }
 
     private void readLines(int source, InputStream in, RawInput raw, Sink sink) throws IOException, InterruptedException {

@@ -41,10 +41,11 @@ public final class Corpus {
         Path staging = AtomicFiles.beginDir(out, overwrite);
         boolean ok = false;
         try {
-            CorpusReport report = new Corpus.Run(cfg, inputs, staging, progress).run();
+            Corpus.Run run = new Corpus.Run(cfg, inputs, staging, progress);
+            CorpusReport report = run.run();
             if (report.totals().documentsOut() == 0) throw nothingKept(cfg, inputs, report, out);
             Json.write(staging.resolve("report.json"), report);
-            Json.write(staging.resolve("provenance.json"), provenance(cfg, inputs, report));
+            Json.write(staging.resolve("provenance.json"), provenance(cfg, inputs, run.sources));
             AtomicFiles.commitDir(staging, out);
             ok = true;
             return new Manifest(out, report);
@@ -93,10 +94,10 @@ public final class Corpus {
                         + "), and records over data.prepare.max_doc_bytes (" + cfg.maxDocBytes() + ") are skipped");
     }
 
-    private static Provenance provenance(PrepareConfig cfg, List<InputFiles.Input> inputs, CorpusReport report) {
+    private static Provenance provenance(PrepareConfig cfg, List<InputFiles.Input> inputs, Sources sources) {
         List<Provenance.InputRef> refs = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
-            refs.add(new Provenance.InputRef(inputs.get(i).path().toString(), inputs.get(i).size(), report.sources().get(i).sha256()));
+            refs.add(new Provenance.InputRef(inputs.get(i).path().toString(), inputs.get(i).size(), sources.fileSha(i)));
         }
         return new Provenance("data.prepare",
                 Provenance.versions(Map.of("zstd_jni", com.github.luben.zstd.util.ZstdVersion.VERSION)),
@@ -114,6 +115,7 @@ public final class Corpus {
         private final Path dir;
         private ShardWriter train;
         private ShardWriter val;
+        final Sources sources;
         private final HashSet128 seen = new HashSet128(1 << 16);
         private final HashSet128 pending = new HashSet128(16); // hashes of the current compressed file
         private final long[] rawBefore;
@@ -126,7 +128,8 @@ public final class Corpus {
             this.cfg = cfg;
             this.inputs = inputs;
             this.progress = progress;
-            this.tally = new Tally(inputs, cfg.maxBadExamples());
+            this.sources = new Sources(inputs.size());
+            this.tally = new Tally(sources, cfg.maxBadExamples());
             this.dir = dir;
             this.rawBefore = new long[inputs.size() + 1];
             for (int i = 0; i < inputs.size(); i++) rawBefore[i + 1] = rawBefore[i] + inputs.get(i).size();
@@ -134,10 +137,9 @@ public final class Corpus {
 
         CorpusReport run() {
             int threads = cfg.effectiveThreads();
-            String[] names = inputs.stream().map(x -> x.path().toString()).toArray(String[]::new);
             BlockingQueue<Future<Parsed>> queue = new ArrayBlockingQueue<>(threads * 2 + 2);
             BufferPool buffers = new BufferPool(threads * 4 + 8);
-            RecordParser parser = new RecordParser(cfg, names, buffers);
+            RecordParser parser = new RecordParser(cfg, i -> sources.get(i).name(), buffers);
             BatchReader reader = new BatchReader(CHUNK_BYTES, cfg.maxDocBytes(), buffers, cfg.txtSplit(), cfg.txtDocBytes());
             AtomicInteger ids = new AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
@@ -148,7 +150,7 @@ public final class Corpus {
             Thread readerThread = new Thread(() -> {
                 try {
                     for (int i = 0; i < inputs.size(); i++) {
-                        reader.read(i, inputs.get(i), b -> queue.put(pool.submit(() -> parser.parse(b))));
+                        reader.read(i, inputs.get(i), sources, b -> queue.put(pool.submit(() -> parser.parse(b))));
                     }
                     queue.put(DONE);
                 } catch (InterruptedException e) {
@@ -209,7 +211,7 @@ public final class Corpus {
                 st.blankLines += p.blankLines;
                 st.bytesIn += b.bytesIn;
             }
-            progress.update(rawBefore[b.source] + b.rawPos);
+            progress.update(rawBefore[sources.get(b.source).file()] + b.rawPos);
             progress.status(tally.status(b.kind == Batch.Kind.FILE_END ? null : st));
         }
 
@@ -218,7 +220,7 @@ public final class Corpus {
             st.documentsIn++;
             Reason r = p.reason[i];
             if (r != null) {
-                String where = inputs.get(p.batch.source).path() + ":" + line;
+                String where = sources.get(p.batch.source).name() + ":" + line;
                 if (cfg.strict()) {
                     throw new DataException(where + ": " + r.key() + ": " + p.detail[i],
                             "fix the record, or run without --strict to skip and count bad records");
@@ -240,7 +242,7 @@ public final class Corpus {
 
         private void beginSource(int source) {
             current = source;
-            rollbackable = inputs.get(source).format().compressed && cfg.skipBadFiles() && !cfg.strict();
+            rollbackable = sources.get(source).compressed() && cfg.skipBadFiles() && !cfg.strict();
             pending.clear();
             if (rollbackable) {
                 trainMark = train.mark();
@@ -255,7 +257,11 @@ public final class Corpus {
                 pending.clear();
                 return;
             }
-            Path file = inputs.get(b.source).path();
+            String file = sources.get(b.source).name();
+            if (b.unsupported && !cfg.strict()) {       // an archive member of another type: skipped and counted
+                st.skipWhole(b.error);
+                return;
+            }
             if (!rollbackable) {
                 throw new DataException(file + ": " + b.error,
                         cfg.strict() ? "replace the file" : "replace the file, or pass --skip-bad-files to skip it whole");

@@ -6,7 +6,7 @@ import java.util.Locale;
 /**
  * The input file kinds that {@code data prepare} reads, recognised by file name suffix: JSON Lines or
  * plain text, plain or compressed with gzip, zstd, bzip2 or xz (the last two through Apache Commons
- * Compress).
+ * Compress), and tar archives of them, plain or compressed the same ways.
  */
 public enum InputFormat {
     JSONL(".jsonl", Compression.NONE, false),
@@ -20,7 +20,13 @@ public enum InputFormat {
     TXT_GZ(".txt.gz", Compression.GZIP, true),
     TXT_ZST(".txt.zst", Compression.ZSTD, true),
     TXT_BZ2(".txt.bz2", Compression.BZIP2, true),
-    TXT_XZ(".txt.xz", Compression.XZ, true);
+    TXT_XZ(".txt.xz", Compression.XZ, true),
+    TAR(".tar", Compression.NONE, false, true),
+    TAR_GZ(".tar.gz", Compression.GZIP, false, true),
+    TGZ(".tgz", Compression.GZIP, false, true),
+    TAR_ZST(".tar.zst", Compression.ZSTD, false, true),
+    TAR_BZ2(".tar.bz2", Compression.BZIP2, false, true),
+    TAR_XZ(".tar.xz", Compression.XZ, false, true);
 
     /** How a file's bytes are compressed. */
     public enum Compression { NONE, GZIP, ZSTD, BZIP2, XZ }
@@ -31,12 +37,19 @@ public enum InputFormat {
     public final boolean compressed;
     /** Plain text (split into documents by data.prepare.txt_split), not JSON Lines. */
     public final boolean text;
+    /** A tar archive whose members (of the other formats) are the inputs. */
+    public final boolean archive;
 
     InputFormat(String suffix, Compression compression, boolean text) {
+        this(suffix, compression, text, false);
+    }
+
+    InputFormat(String suffix, Compression compression, boolean text, boolean archive) {
         this.suffix = suffix;
         this.compression = compression;
         this.compressed = compression != Compression.NONE;
         this.text = text;
+        this.archive = archive;
     }
 
     /** The decompressed bytes of a file of this format, read from {@code raw} (buffer it first). */
@@ -61,7 +74,12 @@ public enum InputFormat {
 
     /** The format of {@code file} by its name, or null if it is not an input llmkit reads. */
     public static InputFormat of(Path file) {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        return of(file.getFileName().toString());
+    }
+
+    /** The format of a file (or archive member) named {@code fileName}, or null. */
+    public static InputFormat of(String fileName) {
+        String name = fileName.toLowerCase(Locale.ROOT);
         InputFormat best = null;
         for (InputFormat f : values()) {
             if (name.endsWith(f.suffix) && (best == null || f.suffix.length() > best.suffix.length())) best = f;

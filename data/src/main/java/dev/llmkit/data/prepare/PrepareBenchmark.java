@@ -79,6 +79,7 @@ public final class PrepareBenchmark {
         Path file = work.resolve("bench-" + (maxBytes >> 20) + "MB" + suffix);
         if (Files.isRegularFile(file)) return file;
         Path tmp = work.resolve(file.getFileName() + ".tmp");
+        if (suffix.startsWith(".tar")) return tarOfLines(zst, file, tmp, maxBytes);
         boolean text = suffix.equals(".txt");
         try (InputStream in = new BufferedInputStream(InputFormat.JSONL_ZST.open(new BufferedInputStream(Files.newInputStream(zst), 1 << 17)), 1 << 20);
              OutputStream raw = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
@@ -149,6 +150,44 @@ public final class PrepareBenchmark {
             Files.move(tmp, file);
         } catch (IOException e) {
             throw new StorageException("cannot rename " + tmp, null, e);
+        }
+        return file;
+    }
+
+    /** A .tar.zst of .jsonl members of at most 8 MB each, holding the first lines of a .jsonl.zst up to maxBytes. */
+    private static Path tarOfLines(Path zst, Path file, Path tmp, long maxBytes) {
+        try (InputStream in = new BufferedInputStream(InputFormat.JSONL_ZST.open(new BufferedInputStream(Files.newInputStream(zst), 1 << 17)), 1 << 20);
+             OutputStream raw = new BufferedOutputStream(new ZstdOutputStreamNoFinalizer(Files.newOutputStream(tmp), 3), 1 << 20);
+             org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(raw)) {
+            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8), 1 << 20);
+            java.io.ByteArrayOutputStream member = new java.io.ByteArrayOutputStream();
+            long written = 0;
+            int members = 0;
+            for (String line; ; ) {
+                line = written < maxBytes ? r.readLine() : null;
+                if (line != null) {
+                    byte[] b = (line + "\n").getBytes(StandardCharsets.UTF_8);
+                    member.write(b);
+                    written += b.length;
+                }
+                if (member.size() > 0 && (line == null || member.size() >= 8 << 20)) {
+                    org.apache.commons.compress.archivers.tar.TarArchiveEntry e =
+                            new org.apache.commons.compress.archivers.tar.TarArchiveEntry(String.format("part-%03d.jsonl", members++));
+                    e.setSize(member.size());
+                    tar.putArchiveEntry(e);
+                    member.writeTo(tar);
+                    tar.closeArchiveEntry();
+                    member.reset();
+                }
+                if (line == null) break;
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot write " + tmp + ": " + e.getMessage(), "check free disk space", e);
+        }
+        try {
+            Files.move(tmp, file);
+        } catch (IOException e) {
+            throw new StorageException("cannot rename " + tmp + ": " + e.getMessage(), null, e);
         }
         return file;
     }

@@ -27,11 +27,11 @@ final class RecordParser {
     private final Normalizer.Form form;   // null: no normalisation
     private final char stableBelow;       // chars below this never change under the form
     private final long maxDocBytes;
-    private final String[] sourceNames;   // for the meta of .txt documents
+    private final java.util.function.IntFunction<String> sourceNames;   // for the meta of .txt documents
 
     private final BufferPool pool;
 
-    RecordParser(PrepareConfig cfg, String[] sourceNames, BufferPool pool) {
+    RecordParser(PrepareConfig cfg, java.util.function.IntFunction<String> sourceNames, BufferPool pool) {
         this.pool = pool;
         this.json = JsonFactory.builder().streamReadConstraints(Json.constraints(cfg.maxDocBytes())).build();
         this.textField = cfg.textField();
@@ -57,7 +57,7 @@ final class RecordParser {
                 if (badByte >= 0) {
                     bad(p, Reason.INVALID_UTF8, "the file is not valid UTF-8 (first bad byte at offset " + badByte + ")");
                 } else {
-                    byte[] meta = ("{\"source_file\":" + quote(sourceNames[b.source]) + "}").getBytes(StandardCharsets.UTF_8);
+                    byte[] meta = ("{\"source_file\":" + quote(sourceNames.apply(b.source)) + "}").getBytes(StandardCharsets.UTF_8);
                     finish(p, b.buf, b.len, meta, 0, meta.length);
                 }
                 return p;
@@ -66,7 +66,7 @@ final class RecordParser {
                 Parsed p = new Parsed(b, Math.max(1, b.docs), b.len + (b.len >> 4) + 64 * (b.docs + 1), pool);
                 p.lines = b.lines;
                 p.blankLines = b.blankLines;
-                byte[] name = quote(sourceNames[b.source]).getBytes(StandardCharsets.UTF_8);
+                byte[] name = quote(sourceNames.apply(b.source)).getBytes(StandardCharsets.UTF_8);
                 for (int k = 0; k < b.docs; k++) {
                     begin(p, b.docLine[k]);
                     if (b.docEnd[k] < 0) {

@@ -9,7 +9,7 @@ import java.util.Map;
 final class Tally {
     /** Mutable counts of one input file. */
     static final class Src {
-        final InputFiles.Input input;
+        final Sources.Source input;
         String sha256;
         String status = "ok";
         String error;
@@ -23,7 +23,7 @@ final class Tally {
         long droppedWithFile;
         final long[] skipped = new long[Reason.values().length];
 
-        Src(InputFiles.Input input) {
+        Src(Sources.Source input) {
             this.input = input;
         }
 
@@ -44,21 +44,25 @@ final class Tally {
     private final int maxExamples;
     private boolean truncated;
 
-    Tally(List<InputFiles.Input> inputs, int maxExamples) {
-        for (InputFiles.Input in : inputs) sources.add(new Src(in));
+    private final Sources registry;
+
+    /** Counts per source of {@code registry}, which grows as the reader meets archive members. */
+    Tally(Sources registry, int maxExamples) {
+        this.registry = registry;
         this.maxExamples = maxExamples;
     }
 
     Src src(int i) {
+        while (sources.size() <= i) sources.add(new Src(registry.get(sources.size())));
         return sources.get(i);
     }
 
     void bad(int source, long line, Reason r, String detail) {
-        Src s = sources.get(source);
+        Src s = src(source);
         s.skipped[r.ordinal()]++;
         if (examplesPerReason[r.ordinal()] < maxExamples) {
             examplesPerReason[r.ordinal()]++;
-            examples.add(new CorpusReport.BadRecord(s.input.path().toString(), line, r.key(), detail));
+            examples.add(new CorpusReport.BadRecord(s.input.name(), line, r.key(), detail));
         } else {
             truncated = true;
         }
@@ -90,12 +94,14 @@ final class Tally {
     }
 
     CorpusReport report(List<ShardWriter.Shard> train, List<ShardWriter.Shard> val) {
+        if (registry.size() > 0) src(registry.size() - 1);       // every registered source is in the report
         List<CorpusReport.Source> out = new ArrayList<>();
         long[] skipped = new long[Reason.values().length];
         long docsIn = 0, bytesIn = 0, docsOut = 0, textOut = 0, dups = 0, blank = 0, dropped = 0;
         int filesSkipped = 0;
         for (Src s : sources) {
-            out.add(new CorpusReport.Source(s.input.path().toString(), s.input.format().suffix.substring(1), s.sha256,
+            String format = s.input.format() == null ? "unknown" : s.input.format().suffix.substring(1);
+            out.add(new CorpusReport.Source(s.input.name(), format, s.sha256,
                     s.status, s.error, s.documentsIn, s.bytesIn, s.documentsOut, s.textBytesOut, s.duplicates,
                     s.blankLines, s.droppedWithFile, reasons(s.skipped)));
             for (int r = 0; r < skipped.length; r++) skipped[r] += s.skipped[r];

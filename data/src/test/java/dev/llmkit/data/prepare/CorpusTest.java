@@ -196,6 +196,83 @@ class CorpusTest {
         }
     }
 
+    /** Writes a tar archive (compressed by its suffix) of the given members: name, then content. */
+    static Path tar(Path file, Object... members) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (org.apache.commons.compress.archivers.tar.TarArchiveOutputStream t = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
+            t.setLongFileMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+            for (int k = 0; k < members.length; k += 2) {
+                String name = (String) members[k];
+                byte[] content = (byte[]) members[k + 1];
+                org.apache.commons.compress.archivers.tar.TarArchiveEntry e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+                if (content == null) {                  // a directory entry
+                    t.putArchiveEntry(new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name.endsWith("/") ? name : name + "/"));
+                    t.closeArchiveEntry();
+                    continue;
+                }
+                e.setSize(content.length);
+                t.putArchiveEntry(e);
+                t.write(content);
+                t.closeArchiveEntry();
+            }
+        }
+        return write(file, bytes.toByteArray());
+    }
+
+    private static byte[] compressed(String suffix, byte[] content) throws IOException {
+        Path f = Files.createTempFile("member", suffix);
+        write(f, content);
+        byte[] b = Files.readAllBytes(f);
+        Files.delete(f);
+        return b;
+    }
+
+    /**
+     * Tar archives (plain, gzip, zstd, bzip2, xz) are read member by member: the same documents, in the
+     * same order, as the members given as files; report.json names each member archive!path; a member of
+     * another type is skipped and counted; a truncated archive is a bad file.
+     */
+    @Test
+    void tarArchivesAreReadMemberByMember() throws IOException {
+        byte[] a = lines(doc("one"), doc("two"), "{broken", doc("three"));
+        byte[] b = "para one\nline two\n\npara two\n".getBytes(StandardCharsets.UTF_8);
+        byte[] c = lines(doc("four"), doc("two"));
+        Path plain = dir.resolve("plain");
+        Corpus.Manifest ref = prepare(cfg("data.prepare.val_fraction=0"), dir.resolve("out-ref"),
+                write(plain.resolve("a.jsonl"), a), write(plain.resolve("b.txt"), b), write(plain.resolve("c.jsonl.gz"), c));
+        List<String> refTexts = Fixtures.texts(dir.resolve("out-ref"));
+        for (String suffix : new String[] {".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.bz2", ".tar.xz"}) {
+            Path arch = tar(dir.resolve("arch/corpus" + suffix), "data/", null, "data/a.jsonl", a, "data/README.md", "not data".getBytes(StandardCharsets.UTF_8),
+                    "data/b.txt", b, "data/c.jsonl.gz", compressed(".gz", c));
+            Path out = dir.resolve("out" + suffix);
+            Corpus.Manifest m = prepare(cfg("data.prepare.val_fraction=0"), out, arch);
+            assertEquals(refTexts, Fixtures.texts(out), suffix);
+            List<String> names = m.report().sources().stream().map(CorpusReport.Source::path).toList();
+            assertEquals(List.of(arch + "!data/a.jsonl", arch + "!data/README.md", arch + "!data/b.txt", arch + "!data/c.jsonl.gz"), names, suffix);
+            CorpusReport.Source readme = m.report().sources().get(1);
+            assertEquals("skipped", readme.status(), suffix);
+            assertEquals(1, m.report().totals().filesSkipped(), suffix);
+            assertEquals(ref.report().totals().documentsOut(), m.report().totals().documentsOut(), suffix);
+            assertEquals(ref.report().totals().duplicates(), m.report().totals().duplicates(), suffix);
+            assertTrue(m.report().badRecords().stream().anyMatch(r -> r.file().equals(arch + "!data/a.jsonl") && r.line() == 3), m.report().badRecords().toString());
+            assertEquals(ref.report().sources().get(0).sha256(), m.report().sources().get(0).sha256(), "a member's sha256 is that of its bytes");
+            JsonNode prov = Json.MAPPER.readTree(out.resolve("provenance.json").toFile());
+            assertEquals(dev.llmkit.core.util.Text.sha256(arch), prov.path("inputs").get(0).path("sha256").asText(), "provenance names the archive file");
+        }
+        // a truncated compressed archive is a bad file: an error naming it, or with skip_bad_files, the member cut short is rolled back
+        List<Object> many = new ArrayList<>();
+        for (int i = 0; i < 4000; i++) many.add(doc("archived record " + i + " " + "q".repeat(i % 250)));
+        Path cut = tar(dir.resolve("cut/big.tar.zst"), "x/first.jsonl", a, "x/many.jsonl", lines(many.toArray()));
+        Fixtures.truncate(cut, 2000);
+        DataException e = assertThrows(DataException.class, () -> prepare(cfg(), dir.resolve("out-cut"), cut));
+        assertTrue(e.getMessage().contains("big.tar.zst!x/many.jsonl") && e.getMessage().contains("truncated"), e.getMessage());
+        Corpus.Manifest m = prepare(cfg("data.prepare.skip_bad_files=true", "data.prepare.val_fraction=0"), dir.resolve("out-skip"), cut);
+        assertEquals("ok", m.report().sources().get(0).status());
+        assertEquals("skipped", m.report().sources().get(1).status());
+        assertEquals(0, m.report().sources().get(1).documentsOut());
+        assertEquals(List.of("one", "three", "two"), Fixtures.texts(dir.resolve("out-skip")).stream().sorted().toList());
+    }
+
     @Test
     void aRunThatKeepsNothingIsAnErrorNamingWhatDroppedTheMost() throws IOException {
         Path wrongField = write(dir.resolve("in/w.jsonl"), lines("{\"body\":\"a\"}", "{\"body\":\"b\"}", doc("   ")));

@@ -46,7 +46,7 @@ final class Fixtures {
         Files.createDirectories(file.toAbsolutePath().getParent());
         String name = file.getFileName().toString();
         try (OutputStream raw = Files.newOutputStream(file);
-             OutputStream out = name.endsWith(".gz") ? new GZIPOutputStream(raw) : name.endsWith(".zst") ? new ZstdOutputStream(raw, 3)
+             OutputStream out = name.endsWith(".gz") || name.endsWith(".tgz") ? new GZIPOutputStream(raw) : name.endsWith(".zst") ? new ZstdOutputStream(raw, 3)
                      : name.endsWith(".bz2") ? new org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream(raw)
                      : name.endsWith(".xz") ? new org.apache.commons.compress.compressors.xz.XZCompressorOutputStream(raw) : raw) {
             out.write(content);
