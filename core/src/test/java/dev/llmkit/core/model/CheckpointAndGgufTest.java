@@ -181,6 +181,78 @@ class CheckpointAndGgufTest {
         assertTrue(outcomes[0] > 1000 && outcomes[1] > 0, java.util.Arrays.toString(outcomes));
     }
 
+    /** A header length or a dtype that breaks the tiling of the data region is refused (it once loaded garbage). */
+    @Test
+    void safetensorsTensorsMustTileTheDataRegion() throws Exception {
+        Path ck = dir.resolve("ck");
+        Checkpoint.write(ck, w, tokFile, null, false);
+        Path st = ck.resolve("model.safetensors");
+        byte[] good = Files.readAllBytes(st);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(good.clone()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long n = b.getLong(0);
+        // a header length that points the data region elsewhere: invalid JSON, or (padding) tensors that no longer tile the data
+        String header = new String(good, 8, (int) n, java.nio.charset.StandardCharsets.UTF_8);
+        for (long len : new long[] {n - 9, n - (n - header.stripTrailing().length()), n + 8}) {
+            if (len <= 1 || len == n) continue;
+            byte[] moved = good.clone();
+            java.nio.ByteBuffer.wrap(moved).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, len);
+            Files.write(st, moved);
+            dev.llmkit.core.DataException e = assertThrows(dev.llmkit.core.DataException.class, () -> Checkpoint.read(ck), "header length " + len);
+            assertTrue(e.getMessage().contains("model.safetensors"), e.getMessage());
+        }
+        // one tensor relabelled F16: half its bytes, a gap before the next
+        String relabel = header.replaceFirst("\"dtype\":\"F32\"", "\"dtype\":\"F16\"");
+        assertTrue(!relabel.equals(header));
+        byte[] r = good.clone();
+        System.arraycopy(relabel.getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, r, 8, relabel.length());
+        Files.write(st, r);
+        dev.llmkit.core.DataException e2 = assertThrows(dev.llmkit.core.DataException.class, () -> Checkpoint.read(ck));
+        assertTrue(e2.getMessage().contains("model.safetensors"), e2.getMessage());
+    }
+
+    /** A tensor relabelled F16, or a general.alignment the file was not written with, is refused instead of loading garbage. */
+    @Test
+    void ggufTensorExtentsAndAlignmentMustAgreeWithTheData() throws Exception {
+        Path gguf = dir.resolve("m.gguf");
+        GgufModel.export(w, tok, gguf, Gguf.F32, "t");
+        byte[] good = Files.readAllBytes(gguf);
+        Gguf.Model g = Gguf.read(gguf);
+        List<Gguf.TensorInfo> byOffset = g.tensors().values().stream().sorted(java.util.Comparator.comparingLong(Gguf.TensorInfo::offset)).toList();
+        for (Gguf.TensorInfo t : List.of(byOffset.get(0), byOffset.get(byOffset.size() - 1))) {
+            if (t.type() != Gguf.F32) continue;
+            byte[] b = good.clone();
+            int at = typeField(b, t);
+            java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(at, Gguf.F16);
+            Path f = dir.resolve("relabel.gguf");
+            Files.write(f, b);
+            dev.llmkit.core.DataException e = assertThrows(dev.llmkit.core.DataException.class, () -> GgufModel.load(f), t.name());
+            assertTrue(e.getMessage().contains("relabel.gguf") && e.getMessage().contains("disagrees with its data"), e.getMessage());
+        }
+        // tensors of 12 bytes padded to 32: an alignment of 1 or 16 reads them from the wrong places
+        for (long alignment : new long[] {1, 16}) {
+            java.util.Map<String, Gguf.Value> m = new java.util.LinkedHashMap<>();
+            m.put("general.architecture", Gguf.Value.str("llama"));
+            m.put("general.alignment", Gguf.Value.u32(alignment));
+            Path f = dir.resolve("align" + alignment + ".gguf");
+            Gguf.write(f, m, List.of(new Gguf.OutTensor("a", new int[] {3}, new float[] {1, 2, 3}, Gguf.F32),
+                    new Gguf.OutTensor("b", new int[] {3}, new float[] {4, 5, 6}, Gguf.F32)));
+            dev.llmkit.core.DataException e = assertThrows(dev.llmkit.core.DataException.class, () -> Gguf.read(f), "alignment " + alignment);
+            assertTrue(e.getMessage().contains("align" + alignment + ".gguf") && e.getMessage().contains("alignment"), e.getMessage());
+        }
+    }
+
+    /** The file offset of tensor t's u32 type in the tensor directory: after its name, dimension count and dimensions. */
+    private static int typeField(byte[] file, Gguf.TensorInfo t) {
+        byte[] name = t.name().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (int i = 8; i + name.length < file.length; i++) {
+            if (java.nio.ByteBuffer.wrap(file, i - 8, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong() != name.length) continue;
+            if (!java.util.Arrays.equals(file, i, i + name.length, name, 0, name.length)) continue;
+            int nd = java.nio.ByteBuffer.wrap(file, i + name.length, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+            if (nd == t.shape().length) return i + name.length + 4 + 8 * nd;
+        }
+        throw new AssertionError("tensor " + t.name() + " not found");
+    }
+
     @Test
     void hostileHeadersAreRejectedBeforeAllocating() throws Exception {
         // Safetensors: many tensors claiming the same bytes (an allocation bomb) -> overlap error, nothing read.
