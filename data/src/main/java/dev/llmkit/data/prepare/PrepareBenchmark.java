@@ -95,12 +95,7 @@ public final class PrepareBenchmark {
         } catch (IOException e) {
             throw new StorageException("cannot write " + tmp + ": " + e.getMessage(), "check free disk space", e);
         }
-        try {
-            Files.move(tmp, file);
-        } catch (IOException e) {
-            throw new StorageException("cannot rename " + tmp + ": " + e.getMessage(), null, e);
-        }
-        return file;
+        return moveIntoPlace(tmp, file);
     }
 
     /**
@@ -146,12 +141,7 @@ public final class PrepareBenchmark {
         } finally {
             progress.close();
         }
-        try {
-            Files.move(tmp, file);
-        } catch (IOException e) {
-            throw new StorageException("cannot rename " + tmp, null, e);
-        }
-        return file;
+        return moveIntoPlace(tmp, file);
     }
 
     /** A .tar.zst of .jsonl members of at most 8 MB each, holding the first lines of a .jsonl.zst up to maxBytes. */
@@ -184,10 +174,15 @@ public final class PrepareBenchmark {
         } catch (IOException e) {
             throw new StorageException("cannot write " + tmp + ": " + e.getMessage(), "check free disk space", e);
         }
+        return moveIntoPlace(tmp, file);
+    }
+
+    /** A finished benchmark input renamed into place (a killed run leaves only the .tmp, never a short input). */
+    private static Path moveIntoPlace(Path tmp, Path file) {
         try {
             Files.move(tmp, file);
         } catch (IOException e) {
-            throw new StorageException("cannot rename " + tmp + ": " + e.getMessage(), null, e);
+            throw new StorageException("cannot rename " + tmp + ": " + e.getMessage(), "check the work directory", e);
         }
         return file;
     }
