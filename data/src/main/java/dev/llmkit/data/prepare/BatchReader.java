@@ -262,7 +262,7 @@ final class BatchReader {
             long lineBytes = 0;
             boolean oversized = false;
             while (true) {
-                int end = nl < 0 ? rlen : nl;
+                int end = nl < 0 ? rlen : nl > rpos && rbuf[nl - 1] == '\r' ? nl - 1 : nl;     // a CRLF line ends before its \r
                 int n = end - rpos;
                 if (first) {
                     int sep = docStart < 0 ? 0 : blankSince ? 2 : 1;

@@ -165,6 +165,10 @@ class CorpusTest {
                 "data.prepare.txt_doc_bytes=4096"), dir.resolve("out-f"), txt));
         assertTrue(e.getMessage().contains("no document was kept") && e.getMessage().contains("too_large"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("out-f")));
+        // Windows line ends: the paragraphs are the same as with \n alone
+        Path crlf = write(dir.resolve("in/crlf.txt"), "first\r\nsecond\r\n\r\nthird\r\n".getBytes(StandardCharsets.UTF_8));
+        prepare(cfg("data.prepare.val_fraction=0"), dir.resolve("out-crlf"), crlf);
+        assertEquals(List.of("first\nsecond\n\nthird"), Fixtures.texts(dir.resolve("out-crlf")));
     }
 
     /** bzip2 and xz inputs, JSON Lines and text, read as their plain twins; a truncated one is a bad file like a truncated .zst. */
