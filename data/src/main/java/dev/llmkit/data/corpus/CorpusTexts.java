@@ -93,10 +93,10 @@ public final class CorpusTexts {
         }
     }
 
-    /** A plain-text file, plain or compressed (.txt, .txt.gz, .txt.zst, .txt.bz2, .txt.xz). */
+    /** A plain-text file, plain or compressed (.txt, .txt.gz, .txt.zst, .txt.bz2, .txt.xz), or a tar archive (its text members are read). */
     static boolean isText(Path f) {
         dev.llmkit.data.prepare.InputFormat fmt = dev.llmkit.data.prepare.InputFormat.of(f);
-        return fmt != null && fmt.text;
+        return fmt != null && (fmt.text || fmt.archive);
     }
 
     private static Split textSplit(List<Path> paths) {
@@ -126,7 +126,7 @@ public final class CorpusTexts {
             }
         }
         if (paths != null && !paths.isEmpty() && files.isEmpty()) {
-            throw new ConfigException(paths + ": no .txt files found", "pass a corpus directory from `llmkit data prepare` or .txt files");
+            throw new ConfigException(paths + ": no .txt files found", "pass a corpus directory from `llmkit data prepare`, .txt files (plain or compressed) or tar archives of them");
         }
         return new Split(List.copyOf(files), bytes, false);
     }
@@ -139,7 +139,8 @@ public final class CorpusTexts {
         private final boolean jsonl;
         private Path file;
         private BufferedReader lines;      // jsonl
-        private InputStream text;          // txt
+        private InputStream text;          // txt, or the current text member of an archive
+        private org.apache.commons.compress.archivers.tar.TarArchiveInputStream tar;     // the archive being read, if any
         private byte[] carry = new byte[0];
         private long lineNo;
         private String next;
@@ -171,13 +172,40 @@ public final class CorpusTexts {
         }
 
         private boolean openNext() throws IOException {
+            if (tar != null && nextMember()) return true;
             if (!files.hasNext()) return false;
             file = files.next();
             lineNo = 0;
             InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 17);
-            if (jsonl) lines = new BufferedReader(new InputStreamReader(new ZstdInputStreamNoFinalizer(in), StandardCharsets.UTF_8), 1 << 17);
-            else text = dev.llmkit.data.prepare.InputFormat.of(file).open(in);      // .txt, plain or compressed
+            dev.llmkit.data.prepare.InputFormat fmt = jsonl ? null : dev.llmkit.data.prepare.InputFormat.of(file);
+            if (jsonl) {
+                lines = new BufferedReader(new InputStreamReader(new ZstdInputStreamNoFinalizer(in), StandardCharsets.UTF_8), 1 << 17);
+            } else if (fmt.archive) {
+                tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(fmt.open(in));
+                return nextMember() || openNext();
+            } else {
+                text = fmt.open(in);      // .txt, plain or compressed
+            }
             return true;
+        }
+
+        /** Opens the archive's next text member as {@code text}; false (the archive closed) when none is left. */
+        private boolean nextMember() throws IOException {
+            org.apache.commons.compress.archivers.tar.TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                dev.llmkit.data.prepare.InputFormat fmt = dev.llmkit.data.prepare.InputFormat.of(e.getName());
+                if (!e.isFile() || fmt == null || !fmt.text) continue;      // only text members train a tokenizer
+                text = fmt.open(new BufferedInputStream(new java.io.FilterInputStream(tar) {
+                    @Override
+                    public void close() {
+                        // the archive stays open for its next member
+                    }
+                }, 1 << 16));
+                return true;
+            }
+            tar.close();
+            tar = null;
+            return false;
         }
 
         private String nextJson() throws IOException {

@@ -277,6 +277,26 @@ class CorpusTest {
         assertEquals(List.of("one", "three", "two"), Fixtures.texts(dir.resolve("out-skip")).stream().sorted().toList());
     }
 
+    /** The tokenizer's --corpus reads compressed text and tar archives of text the same way: the same text, in the same order. */
+    @Test
+    void tokenizerCorpusReadsCompressedTextAndArchives() throws IOException {
+        byte[] a = "alpha beta\ngamma\n".getBytes(StandardCharsets.UTF_8), b = "delta\n\nepsilon zeta\n".getBytes(StandardCharsets.UTF_8);
+        Path plainA = write(dir.resolve("tok/plain/a.txt"), a), plainB = write(dir.resolve("tok/plain/b.txt"), b);
+        String expected = String.join("", all(dev.llmkit.data.corpus.CorpusTexts.open(List.of(plainA, plainB), null).train().iterator()));
+        assertEquals("alpha beta\ngamma\ndelta\n\nepsilon zeta\n", expected);
+        Path packedA = write(dir.resolve("tok/z/a.txt.xz"), a), packedB = write(dir.resolve("tok/z/b.txt.bz2"), b);
+        assertEquals(expected, String.join("", all(dev.llmkit.data.corpus.CorpusTexts.open(List.of(packedA, packedB), null).train().iterator())));
+        Path arch = tar(dir.resolve("tok/t/corpus.tar.gz"), "x/a.txt", a, "x/notes.md", "skip me".getBytes(StandardCharsets.UTF_8),
+                "x/b.txt.zst", compressed(".zst", b));
+        assertEquals(expected, String.join("", all(dev.llmkit.data.corpus.CorpusTexts.open(List.of(arch), null).train().iterator())));
+    }
+
+    private static List<String> all(java.util.Iterator<String> it) {
+        List<String> out = new ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
+    }
+
     @Test
     void aRunThatKeepsNothingIsAnErrorNamingWhatDroppedTheMost() throws IOException {
         Path wrongField = write(dir.resolve("in/w.jsonl"), lines("{\"body\":\"a\"}", "{\"body\":\"b\"}", doc("   ")));
