@@ -101,7 +101,7 @@ final class BatchReader {
                     if (fmt == null || fmt.archive) {
                         int s = sources.add(new Sources.Source(name, null, e.getSize(), file, input.format().compressed));
                         Batch end = new Batch(s, Batch.Kind.FILE_END, null, 0, raw.position(), 0,
-                                "not a member type llmkit reads (" + InputFormat.suffixes() + ", not archives)", null);
+                                "not a member type llmkit reads (" + InputFormat.memberSuffixes() + ")", null);
                         end.unsupported = true;
                         sink.accept(end);
                         continue;

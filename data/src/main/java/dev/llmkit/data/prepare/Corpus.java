@@ -258,7 +258,8 @@ public final class Corpus {
                 return;
             }
             String file = sources.get(b.source).name();
-            if (b.unsupported && !cfg.strict()) {       // an archive member of another type: skipped and counted
+            if (b.unsupported) {                        // an archive member of another type: skipped and counted
+                if (cfg.strict()) throw new DataException(file + ": " + b.error, "remove it from the archive, or run without --strict to skip and count it");
                 st.skipWhole(b.error);
                 return;
             }

@@ -92,4 +92,11 @@ public enum InputFormat {
         for (InputFormat f : values()) sb.append(sb.isEmpty() ? "" : ", ").append(f.suffix);
         return sb.toString();
     }
+
+    /** The suffixes an archive member may have: every format but the archives. */
+    public static String memberSuffixes() {
+        StringBuilder sb = new StringBuilder();
+        for (InputFormat f : values()) if (!f.archive) sb.append(sb.isEmpty() ? "" : ", ").append(f.suffix);
+        return sb.toString();
+    }
 }
