@@ -170,7 +170,7 @@ public final class Corpus {
                     if (f == DONE) break;
                     Parsed p = get(f);
                     consume(p);
-                    if (p.batch.kind == Batch.Kind.LINES) {
+                    if (p.batch.kind == Batch.Kind.LINES || p.batch.kind == Batch.Kind.TEXT_DOCS) {     // both come from the pool
                         buffers.give(p.batch.buf);
                         buffers.give(p.out.buf);
                     }
