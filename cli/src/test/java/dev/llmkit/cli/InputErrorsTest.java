@@ -54,4 +54,49 @@ class InputErrorsTest {
         assertTrue(Main.defaultHint(ExitCodes.USAGE, null).contains("--help"));
         assertTrue(Main.defaultHint(ExitCodes.BAD_DATA, null).contains("damaged"));
     }
+
+    /**
+     * The hostile suite through the CLI itself: 150 mutations of a small model's GGUF file given to
+     * {@code llmkit generate}. Each run ends in exit 0, or in exit 2 or 3 with one "llmkit: error:" line
+     * naming the file and a hint line; never an internal error, a stack trace or an I/O exit.
+     */
+    @Test
+    void mutatedGgufFilesThroughGenerate() throws IOException {
+        dev.llmkit.core.model.ModelConfig c = new dev.llmkit.core.model.ModelConfig(32, 64, 1, 2, 2, 300, 32, 1e-5f, 10000f, true);
+        int[][] merges = new int[300 - 257][];
+        for (int k = 0; k < merges.length; k++) merges[k] = new int[] {'a' + k % 26, 'a' + k / 26};
+        dev.llmkit.core.tokenizer.Tokenizer tok = dev.llmkit.core.tokenizer.TokenizerJson.build(merges, java.util.List.of(dev.llmkit.core.tokenizer.Tokenizer.EOT),
+                dev.llmkit.core.tokenizer.SplitPattern.GPT2);
+        Path good = dir.resolve("good.gguf");
+        dev.llmkit.core.model.GgufModel.export(dev.llmkit.core.model.Weights.init(c, 0.05f, 3), tok, good, dev.llmkit.core.io.Gguf.F32, "t");
+        byte[] bytes = Files.readAllBytes(good);
+        long dataStart = dev.llmkit.core.io.Gguf.read(good).tensors().values().stream().mapToLong(dev.llmkit.core.io.Gguf.TensorInfo::offset).min().orElseThrow();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+        int[] codes = new int[5];
+        Path f = dir.resolve("m.gguf");
+        java.io.PrintStream out = System.out;
+        System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        try {
+            for (int i = 0; i < 150; i++) {
+                byte[] b = bytes.clone();
+                switch (r.nextInt(3)) {
+                    case 0 -> b = java.util.Arrays.copyOf(b, r.nextInt(b.length));
+                    case 1 -> { int p = r.nextInt((int) dataStart); b[p] = (byte) (b[p] ^ (1 << r.nextInt(8))); }
+                    default -> { int p = r.nextInt((int) dataStart - 8); for (int k = 0; k < 8; k++) b[p + k] = (byte) (r.nextBoolean() ? 0xff : 0); }
+                }
+                Files.write(f, b);
+                CliRun run = CliRun.run("generate", "-m", f.toString(), "-p", "ab", "-n", "2", "--temperature", "0", "--threads", "1");
+                codes[Math.min(run.code(), 4)]++;
+                if (run.code() == 0) continue;
+                assertTrue(run.code() == ExitCodes.USAGE || run.code() == ExitCodes.BAD_DATA, "mutation " + i + ": exit " + run.code() + "\n" + run.err());
+                String[] lines = run.err().strip().split("\n");
+                assertEquals(2, lines.length, "mutation " + i + ": " + run.err());
+                assertTrue(lines[0].startsWith("llmkit: error: ") && lines[0].contains("m.gguf") && lines[1].startsWith("hint: "), "mutation " + i + ": " + run.err());
+            }
+        } finally {
+            System.setOut(out);
+        }
+        System.out.printf("hostile GGUF files through generate: 150 mutations, exits 0: %d, 2: %d, 3: %d%n", codes[0], codes[2], codes[3]);
+        assertTrue(codes[3] > 50, java.util.Arrays.toString(codes));
+    }
 }
