@@ -24,7 +24,19 @@ final class F32Matrix implements WeightMatrix {
 
     @Override
     public void matvec(float[] x, int xo, float[] out, int oo, int r0, int r1) {
-        Kernels.matvec(w, x, xo, out, oo, cols, r0, r1);
+        if (Kernels.SCALAR) {
+            Kernels.matvec(w, x, xo, out, oo, cols, r0, r1);
+            return;
+        }
+        // the whole panels of the packed copy (the prefill's, built once), rows by rows at the edges
+        int nr = Sgemm.NR, p0 = (r0 + nr - 1) / nr, p1 = r1 / nr;
+        if (p0 >= p1) {
+            Kernels.matvec(w, x, xo, out, oo, cols, r0, r1);
+            return;
+        }
+        if (r0 < p0 * nr) Kernels.matvec(w, x, xo, out, oo, cols, r0, p0 * nr);
+        Kernels.matvecPacked(packed(), cols, x, xo, out, oo, p0, p1);
+        if (p1 * nr < r1) Kernels.matvec(w, x, xo, out, oo, cols, p1 * nr, r1);
     }
 
     @Override

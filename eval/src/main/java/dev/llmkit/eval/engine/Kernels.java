@@ -46,6 +46,49 @@ final class Kernels {
         }
     }
 
+    /**
+     * out[oo + p * NR + j] = W[p * NR + j, :] . x for the whole panels [p0, p1) of W^T packed by
+     * {@link dev.llmkit.core.kernels.Sgemm#packTransposed} ({@code bp[p * in * NR + k * NR + j]}): each
+     * vector of weights meets a broadcast x[k], so there is no horizontal sum per row and each x value is
+     * read once for NR rows. Four panels at a time keep eight FMA chains in flight. Every output sums its
+     * products in k order, as the prefill's packed product does: the two give the same bits for a row.
+     */
+    static void matvecPacked(float[] bp, int in, float[] x, int xo, float[] out, int oo, int p0, int p1) {
+        int nr = 2 * L, stride = in * nr;
+        int p = p0;
+        for (; p + 4 <= p1; p += 4) {
+            int b0 = p * stride, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride;
+            FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int k = 0, o = 0; k < in; k++, o += nr) {
+                FloatVector xv = FloatVector.broadcast(S, x[xo + k]);
+                a00 = xv.fma(FloatVector.fromArray(S, bp, b0 + o), a00);
+                a01 = xv.fma(FloatVector.fromArray(S, bp, b0 + o + L), a01);
+                a10 = xv.fma(FloatVector.fromArray(S, bp, b1 + o), a10);
+                a11 = xv.fma(FloatVector.fromArray(S, bp, b1 + o + L), a11);
+                a20 = xv.fma(FloatVector.fromArray(S, bp, b2 + o), a20);
+                a21 = xv.fma(FloatVector.fromArray(S, bp, b2 + o + L), a21);
+                a30 = xv.fma(FloatVector.fromArray(S, bp, b3 + o), a30);
+                a31 = xv.fma(FloatVector.fromArray(S, bp, b3 + o + L), a31);
+            }
+            int q = oo + p * nr;
+            a00.intoArray(out, q); a01.intoArray(out, q + L);
+            a10.intoArray(out, q + nr); a11.intoArray(out, q + nr + L);
+            a20.intoArray(out, q + 2 * nr); a21.intoArray(out, q + 2 * nr + L);
+            a30.intoArray(out, q + 3 * nr); a31.intoArray(out, q + 3 * nr + L);
+        }
+        for (; p < p1; p++) {
+            int b0 = p * stride;
+            FloatVector a00 = FloatVector.zero(S), a01 = a00;
+            for (int k = 0, o = 0; k < in; k++, o += nr) {
+                FloatVector xv = FloatVector.broadcast(S, x[xo + k]);
+                a00 = xv.fma(FloatVector.fromArray(S, bp, b0 + o), a00);
+                a01 = xv.fma(FloatVector.fromArray(S, bp, b0 + o + L), a01);
+            }
+            a00.intoArray(out, oo + p * nr);
+            a01.intoArray(out, oo + p * nr + L);
+        }
+    }
+
     /** a[ao..ao+n) . b[bo..bo+n). */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         float sum = 0;
