@@ -12,7 +12,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -280,11 +279,8 @@ public final class Gguf {
                 throw bad(file, "the tensors end at data offset " + at + " but the data region is " + data + " bytes: a tensor's type or general.alignment disagrees with its data");
             }
             return new Model(file, meta, tensors);
-        } catch (NoSuchFileException e) {
-            throw new dev.llmkit.core.ConfigException(file + ": no such file", "check the path; it should name a GGUF file", e);
         } catch (IOException e) {
-            throw java.nio.file.Files.isDirectory(file) ? new dev.llmkit.core.ConfigException(file + ": is a directory, not a GGUF file", "name the file itself")
-                    : new StorageException(file + ": cannot read: " + e.getMessage(), "check the file's permissions and the disk", e);
+            throw ReadFailure.of(file, e, "a GGUF file");
         }
     }
 

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmkit.core.AtomicFiles;
 import dev.llmkit.core.DataException;
-import dev.llmkit.core.StorageException;
 import dev.llmkit.core.model.Tensor;
 import dev.llmkit.core.quant.GgmlType;
 import java.io.ByteArrayOutputStream;
@@ -15,7 +14,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -146,11 +144,8 @@ public final class Safetensors {
             Map<String, Tensor> out = new LinkedHashMap<>();
             for (Entry e : entries) out.put(e.name(), read(ch, e, dataStart));
             return out;
-        } catch (NoSuchFileException e) {
-            throw new dev.llmkit.core.ConfigException(file + ": no such file", "check the path; it should name a model.safetensors file", e);
         } catch (IOException e) {
-            throw java.nio.file.Files.isDirectory(file) ? new dev.llmkit.core.ConfigException(file + ": is a directory, not a model.safetensors file", "name the file itself")
-                    : new StorageException(file + ": cannot read: " + e.getMessage(), "check the file's permissions and the disk", e);
+            throw ReadFailure.of(file, e, "a model.safetensors file");
         }
     }
 

@@ -9,7 +9,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -150,11 +149,8 @@ public final class TokenShard {
     public static Header header(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return check(file, ch);
-        } catch (NoSuchFileException e) {
-            throw new dev.llmkit.core.ConfigException(file + ": no such file", "check the path; it should name a token shard (.tok)", e);
         } catch (IOException e) {
-            throw java.nio.file.Files.isDirectory(file) ? new dev.llmkit.core.ConfigException(file + ": is a directory, not a token shard (.tok)", "name the file itself")
-                    : new StorageException(file + ": cannot read: " + e.getMessage(), "check the file's permissions and the disk", e);
+            throw ReadFailure.of(file, e, "a token shard (.tok)");
         }
     }
 
@@ -262,11 +258,8 @@ public final class TokenShard {
             java.nio.MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, HEADER, bytes);
             m.order(ByteOrder.LITTLE_ENDIAN);
             return new Body(file, h, m);
-        } catch (NoSuchFileException e) {
-            throw new dev.llmkit.core.ConfigException(file + ": no such file", "check the path; it should name a token shard (.tok)", e);
         } catch (IOException e) {
-            throw java.nio.file.Files.isDirectory(file) ? new dev.llmkit.core.ConfigException(file + ": is a directory, not a token shard (.tok)", "name the file itself")
-                    : new StorageException(file + ": cannot read: " + e.getMessage(), "check the file's permissions and the disk", e);
+            throw ReadFailure.of(file, e, "a token shard (.tok)");
         }
     }
 
