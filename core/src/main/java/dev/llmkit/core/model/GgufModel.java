@@ -186,13 +186,15 @@ public final class GgufModel {
             if (p == null) throw bad(file, "tokenizer.ggml.merges[" + r + "]: expected \"left right\", got \"" + mergeStrings.get(r) + "\"");
             merges.add(p);
         }
-        long[] kinds = types;
         return TokenizerJson.assemble(file + " (tokenizer.ggml.*)", ids, added, merges, pattern, false,
-                () -> dev.llmkit.core.util.Text.sha256(tokenizerJson(tokens, kinds, mergeStrings, pattern)));
+                () -> dev.llmkit.core.util.Text.sha256(tokenizerJson(tokens, added, mergeStrings, pattern)));
     }
 
-    /** The tokenizer.json a GGUF file's tokenizer arrays stand for (its sha256 identifies the tokenizer). */
-    private static byte[] tokenizerJson(List<String> tokens, long[] types, List<String> mergeStrings, SplitPattern pattern) {
+    /**
+     * The tokenizer.json a GGUF file's tokenizer arrays stand for (its sha256 identifies the tokenizer):
+     * the added tokens as {@link #tokenizer} sorted them out, in id order, and every other token in the vocabulary.
+     */
+    private static byte[] tokenizerJson(List<String> tokens, List<Tokenizer.AddedToken> added, List<String> mergeStrings, SplitPattern pattern) {
         ObjectMapper om = new ObjectMapper();
         ObjectNode root = om.createObjectNode();
         ArrayNode addedNode = root.putArray("added_tokens");
@@ -208,10 +210,12 @@ public final class GgufModel {
         ObjectNode model = root.putObject("model");
         model.put("type", "BPE");
         ObjectNode vocab = model.putObject("vocab");
-        for (int id = 0; id < tokens.size(); id++) {
-            if (types[id] == 3 || types[id] == 4 || types[id] == 5) addedNode.addObject().put("id", id).put("content", tokens.get(id)).put("special", types[id] != 4);
-            else vocab.put(tokens.get(id), id);
+        boolean[] isAdded = new boolean[tokens.size()];
+        for (Tokenizer.AddedToken a : added) {
+            isAdded[a.id()] = true;
+            addedNode.addObject().put("id", a.id()).put("content", a.content()).put("special", a.special());
         }
+        for (int id = 0; id < tokens.size(); id++) if (!isAdded[id]) vocab.put(tokens.get(id), id);
         ArrayNode merges = model.putArray("merges");
         for (String s : mergeStrings) merges.add(s);
         try {
