@@ -24,10 +24,6 @@ final class BatchReader {
     private final String txtSplit;
     private final int txtDocBytes;
 
-    BatchReader(int chunkBytes, long maxDocBytes, BufferPool pool) {
-        this(chunkBytes, maxDocBytes, pool, "file", 8192);
-    }
-
     BatchReader(int chunkBytes, long maxDocBytes, BufferPool pool, String txtSplit, long txtDocBytes) {
         this.chunkBytes = chunkBytes;
         this.maxDocBytes = maxDocBytes;
@@ -231,7 +227,7 @@ final class BatchReader {
                 // one line: [rpos, nl) of the window, read on past the window's end for a long line
                 int nl = RecordParser.indexOfNewline(rbuf, rpos, rlen);
                 if (nl < 0 && !eof && rlen - rpos < rbuf.length) {
-                    compact();
+                    fillMore();                  // the line goes on past the window: move it to the front and read on
                     continue;
                 }
                 int end = nl < 0 ? rlen : nl;
@@ -384,15 +380,10 @@ final class BatchReader {
             return true;
         }
 
-        private void compact() throws IOException {
+        private void compact() {
             System.arraycopy(rbuf, rpos, rbuf, 0, rlen - rpos);
             rlen -= rpos;
             rpos = 0;
-            if (!eof) {
-                int n = in.read(rbuf, rlen, rbuf.length - rlen);
-                if (n < 0) eof = true;
-                else rlen += n;
-            }
         }
     }
 

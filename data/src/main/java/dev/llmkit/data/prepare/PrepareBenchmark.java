@@ -81,11 +81,10 @@ public final class PrepareBenchmark {
         Path tmp = work.resolve(file.getFileName() + ".tmp");
         if (suffix.startsWith(".tar")) return tarOfLines(zst, file, tmp, maxBytes);
         boolean text = suffix.equals(".txt");
-        try (InputStream in = new BufferedInputStream(InputFormat.JSONL_ZST.open(new BufferedInputStream(Files.newInputStream(zst), 1 << 17)), 1 << 20);
+        try (java.io.BufferedReader r = lines(zst);
              OutputStream raw = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
              OutputStream out = suffix.endsWith(".bz2") ? new org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream(raw)
                      : suffix.endsWith(".xz") ? new org.apache.commons.compress.compressors.xz.XZCompressorOutputStream(raw, 6) : raw) {
-            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8), 1 << 20);
             long written = 0;
             for (String line; (line = r.readLine()) != null && written < maxBytes; ) {
                 byte[] b = (text ? dev.llmkit.core.Json.MAPPER.readTree(line).path("text").asText() + "\n\n" : line + "\n").getBytes(StandardCharsets.UTF_8);
@@ -146,10 +145,9 @@ public final class PrepareBenchmark {
 
     /** A .tar.zst of .jsonl members of at most 8 MB each, holding the first lines of a .jsonl.zst up to maxBytes. */
     private static Path tarOfLines(Path zst, Path file, Path tmp, long maxBytes) {
-        try (InputStream in = new BufferedInputStream(InputFormat.JSONL_ZST.open(new BufferedInputStream(Files.newInputStream(zst), 1 << 17)), 1 << 20);
+        try (java.io.BufferedReader r = lines(zst);
              OutputStream raw = new BufferedOutputStream(new ZstdOutputStreamNoFinalizer(Files.newOutputStream(tmp), 3), 1 << 20);
              org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(raw)) {
-            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8), 1 << 20);
             java.io.ByteArrayOutputStream member = new java.io.ByteArrayOutputStream();
             long written = 0;
             int members = 0;
@@ -175,6 +173,12 @@ public final class PrepareBenchmark {
             throw new StorageException("cannot write " + tmp + ": " + e.getMessage(), "check free disk space", e);
         }
         return moveIntoPlace(tmp, file);
+    }
+
+    /** The lines of a .jsonl.zst. */
+    private static java.io.BufferedReader lines(Path zst) throws IOException {
+        InputStream in = InputFormat.JSONL_ZST.open(new BufferedInputStream(Files.newInputStream(zst), 1 << 17));
+        return new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8), 1 << 20);
     }
 
     /** A finished benchmark input renamed into place (a killed run leaves only the .tmp, never a short input). */

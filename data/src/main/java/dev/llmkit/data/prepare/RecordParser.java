@@ -66,7 +66,7 @@ final class RecordParser {
                 Parsed p = new Parsed(b, Math.max(1, b.docs), b.len + (b.len >> 4) + 64 * (b.docs + 1), pool);
                 p.lines = b.lines;
                 p.blankLines = b.blankLines;
-                byte[] name = quote(sourceNames.apply(b.source)).getBytes(StandardCharsets.UTF_8);
+                String metaStart = "{\"source_file\":" + quote(sourceNames.apply(b.source)) + ",\"line\":";
                 for (int k = 0; k < b.docs; k++) {
                     begin(p, b.docLine[k]);
                     if (b.docEnd[k] < 0) {
@@ -80,7 +80,7 @@ final class RecordParser {
                         continue;
                     }
                     // meta: the file and the (1-based) line the document starts at
-                    byte[] meta = ("{\"source_file\":" + new String(name, StandardCharsets.UTF_8) + ",\"line\":" + (b.lineBase + b.docLine[k] + 1) + "}").getBytes(StandardCharsets.UTF_8);
+                    byte[] meta = (metaStart + (b.lineBase + b.docLine[k] + 1) + "}").getBytes(StandardCharsets.UTF_8);
                     byte[] text = s0 == 0 ? b.buf : java.util.Arrays.copyOfRange(b.buf, s0, b.docEnd[k]);
                     finish(p, text, n, meta, 0, meta.length);
                 }
