@@ -146,7 +146,8 @@ public final class PretrainBenchCommand implements Callable<Integer> {
         return median(runs.stream().mapToDouble(x -> x[k]).toArray());
     }
 
-    private static double median(double[] v) {
+    /** The median of v (the mean of the middle two for an even count); the benchmarks' one median. */
+    static double median(double[] v) {
         double[] s = v.clone();
         java.util.Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

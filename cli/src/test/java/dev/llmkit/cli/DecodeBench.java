@@ -77,17 +77,11 @@ public final class DecodeBench {
                     StringBuilder per = new StringBuilder();
                     for (double r : ratios[row]) per.append(String.format(Locale.ROOT, " %.2f", r));
                     System.out.printf(Locale.ROOT, "| %s | %d | %s | %,.0f | %,.0f | %.2fx |%s |%n", presets.get(p), threadCounts[k],
-                            (w == 0 ? "decode tg" : "prefill pp") + tokens, median(oursAll[row]), median(theirsAll[row]), median(ratios[row]), per);
+                            (w == 0 ? "decode tg" : "prefill pp") + tokens, PretrainBenchCommand.median(oursAll[row]), PretrainBenchCommand.median(theirsAll[row]), PretrainBenchCommand.median(ratios[row]), per);
                 }
             }
         }
         System.out.println("tokens/s and ratio: medians over the rounds (each round: each side's best of 5); goal: decode >= 1.00x on 1 and 2 threads");
-    }
-
-    static double median(double[] x) {
-        double[] s = x.clone();
-        java.util.Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     /** Capital letters A..Z repeated: one token each for {@link #byteTokenizer}, whose merges all start with a byte >= 'a'. */

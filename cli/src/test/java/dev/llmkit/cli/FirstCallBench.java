@@ -75,7 +75,7 @@ public final class FirstCallBench {
 
     private static double median(List<double[]> xs, int k) {
         double[] v = xs.stream().mapToDouble(x -> x[k]).filter(d -> !Double.isNaN(d)).toArray();
-        return v.length == 0 ? Double.NaN : DecodeBench.median(v);
+        return v.length == 0 ? Double.NaN : PretrainBenchCommand.median(v);
     }
 
     /** {wall s, peak RSS MB, stderr text} of one process (RSS through /usr/bin/time when it exists). */

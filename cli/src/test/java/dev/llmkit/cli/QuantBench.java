@@ -80,7 +80,7 @@ public final class QuantBench {
         for (int f = 0; f < files.size(); f++) {
             for (int k = 0; k < threads.length; k++) {
                 int row = f * threads.length + k;
-                double tg = DecodeBench.median(ourTg[row]), pp = DecodeBench.median(ourPp[row]), ttg = DecodeBench.median(theirTg[row]), tpp = DecodeBench.median(theirPp[row]);
+                double tg = PretrainBenchCommand.median(ourTg[row]), pp = PretrainBenchCommand.median(ourPp[row]), ttg = PretrainBenchCommand.median(theirTg[row]), tpp = PretrainBenchCommand.median(theirPp[row]);
                 System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %,.0f | %.2fx | %,.0f | %,.0f | %.2fx |%n", labels.get(f), threads[k], tg, ttg, anchor ? tg / ttg : 0, pp, tpp, anchor ? pp / tpp : 0);
             }
         }
