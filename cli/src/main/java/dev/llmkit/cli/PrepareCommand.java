@@ -21,11 +21,14 @@ import picocli.CommandLine.Option;
         footer = {"", "Example:", "  llmkit data prepare --input ../shared/data/pretrain_sotu --out runs/sotu/00-corpus", "", ExitCodes.HELP})
 public final class PrepareCommand implements Callable<Integer> {
     @Option(names = {"-i", "--input"}, required = true, arity = "1..*", paramLabel = "PATH",
-            description = "Input files, directories (walked recursively) or globs (quote them).")
+            description = "Input files, directories (walked recursively) or globs (quote them); with --engine spark also URIs of any Hadoop file system and .parquet files.")
     List<String> inputs;
 
-    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output corpus directory.")
-    Path out;
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output corpus directory (with --engine spark also a URI: hdfs://..., s3a://...).")
+    String out;
 
     @Option(names = "--text-field", paramLabel = "NAME", description = "JSON field with the text (data.prepare.text_field; raw_content for RedPajama-V2).")
     String textField;
@@ -49,14 +52,18 @@ public final class PrepareCommand implements Callable<Integer> {
     public Integer call() {
         ConfigLoader.Resolved resolved = config.resolve(flags());
         PrepareConfig cfg = resolved.config().data().prepare();
-        List<InputFiles.Input> files = InputFiles.resolve(inputs);
         long t0 = System.nanoTime();
-        Corpus.Manifest m;
-        try (ConsoleProgress progress = ConsoleProgress.create()) {
-            m = Corpus.prepare(cfg, files, out, force, progress);
+        CorpusReport report;
+        if (engine.spark()) {
+            report = engine.find().prepare(cfg, inputs, out, force, engine.run());
+        } else {
+            List<InputFiles.Input> files = InputFiles.resolve(inputs);
+            try (ConsoleProgress progress = ConsoleProgress.create()) {
+                report = Corpus.prepare(cfg, files, Path.of(out), force, progress).report();
+            }
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        printSummary(m.report(), out, secs);
+        printSummary(report, out, secs);
         return ExitCodes.OK;
     }
 
@@ -69,7 +76,7 @@ public final class PrepareCommand implements Callable<Integer> {
         return f;
     }
 
-    static void printSummary(CorpusReport r, Path out, double secs) {
+    static void printSummary(CorpusReport r, Object out, double secs) {
         CorpusReport.Totals t = r.totals();
         System.out.printf(Locale.ROOT, "prepared %s: %d documents in (%.1f MB) -> %d out (train %d, val %d), %d duplicates, %d skipped%s%n",
                 out, t.documentsIn(), t.bytesIn() / 1048576.0, t.documentsOut(), t.train().documents(), t.val().documents(),
@@ -82,6 +89,6 @@ public final class PrepareCommand implements Callable<Integer> {
             if (!s.status().equals("ok")) System.out.printf("  file skipped: %s (%s)%n", s.path(), s.error());
         }
         System.out.printf(Locale.ROOT, "%.1f MB/s uncompressed input, %.2f s; report: %s%n",
-                t.bytesIn() / 1048576.0 / secs, secs, out.resolve("report.json"));
+                t.bytesIn() / 1048576.0 / secs, secs, out + "/report.json");
     }
 }

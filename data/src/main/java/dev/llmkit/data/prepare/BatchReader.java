@@ -36,12 +36,12 @@ final class BatchReader {
      * Reads input file {@code file}: registers it in {@code sources} (or, for a tar archive, each member
      * in turn) and queues its batches, ending each source with a FILE_END batch.
      */
-    void read(int file, InputFiles.Input input, Sources sources, Sink sink) throws InterruptedException {
+    void read(int file, InputSource input, Sources sources, Sink sink) throws InterruptedException {
         if (input.format().archive) {
             readArchive(file, input, sources, sink);
             return;
         }
-        int source = sources.add(new Sources.Source(input.path().toString(), input.format(), input.size(), file, input.format().compressed));
+        int source = sources.add(new Sources.Source(input.name(), input.format(), input.formatName(), input.size(), file, input.compressed()));
         RawInput raw = open(input);
         String error = null;
         String sha = null;
@@ -51,20 +51,28 @@ final class BatchReader {
                 sha = raw.finishSha256();
             }
         } catch (RawInput.DiskException e) {
-            throw new StorageException("cannot read " + input.path() + ": " + e.getMessage(), "check the disk and the file", e);
+            throw new StorageException("cannot read " + input.name() + ": " + e.getMessage(), "check the disk and the file", e);
         } catch (IOException | RuntimeException e) {
             error = describe(e);
-            sha = dev.llmkit.core.util.Text.sha256(input.path());
+            sha = sha256(input);
         }
         sources.fileSha(file, sha);
         sink.accept(new Batch(source, Batch.Kind.FILE_END, null, 0, input.size(), 0, error, sha));
     }
 
-    private static RawInput open(InputFiles.Input input) {
+    private static RawInput open(InputSource input) {
         try {
-            return new RawInput(input.path());
+            return new RawInput(input);
         } catch (IOException e) {
-            throw new StorageException("cannot open " + input.path() + ": " + e.getMessage(), "check that the file exists and is readable", e);
+            throw new StorageException("cannot open " + input.name() + ": " + e.getMessage(), "check that the file exists and is readable", e);
+        }
+    }
+
+    private static String sha256(InputSource input) {
+        try {
+            return RawInput.sha256(input);
+        } catch (IOException e) {
+            throw new StorageException("cannot read " + input.name() + ": " + e.getMessage(), "check the disk and the file", e);
         }
     }
 
@@ -82,9 +90,9 @@ final class BatchReader {
      * archive with that member's error (its records are rolled back with skip_bad_files); damage between
      * members is reported against the archive itself.
      */
-    private void readArchive(int file, InputFiles.Input input, Sources sources, Sink sink) throws InterruptedException {
+    private void readArchive(int file, InputSource input, Sources sources, Sink sink) throws InterruptedException {
         RawInput raw = open(input);
-        String archive = input.path().toString();
+        String archive = input.name();
         int current = -1;
         try (raw) {
             try (InputStream arch = input.format().open(new BufferedInputStream(raw, 1 << 17));
@@ -94,15 +102,15 @@ final class BatchReader {
                     if (!e.isFile()) continue;
                     String name = archive + "!" + e.getName();
                     InputFormat fmt = InputFormat.of(e.getName());
-                    if (fmt == null || fmt.archive) {
-                        int s = sources.add(new Sources.Source(name, null, e.getSize(), file, input.format().compressed));
+                    if (fmt == null || fmt.archive || fmt == InputFormat.PARQUET) {
+                        int s = sources.add(new Sources.Source(name, null, "unknown", e.getSize(), file, input.compressed()));
                         Batch end = new Batch(s, Batch.Kind.FILE_END, null, 0, raw.position(), 0,
                                 "not a member type llmkit reads (" + InputFormat.memberSuffixes() + ")", null);
                         end.unsupported = true;
                         sink.accept(end);
                         continue;
                     }
-                    current = sources.add(new Sources.Source(name, fmt, e.getSize(), file, input.format().compressed || fmt.compressed));
+                    current = sources.add(new Sources.Source(name, fmt, fmt.suffix.substring(1), e.getSize(), file, input.compressed() || fmt.compressed));
                     java.security.MessageDigest md = dev.llmkit.core.util.Text.newSha256();
                     InputStream member = new java.security.DigestInputStream(new java.io.FilterInputStream(tar) {
                         @Override
@@ -120,10 +128,10 @@ final class BatchReader {
                 sources.fileSha(file, raw.finishSha256());      // what follows the tar's end, too
             }
         } catch (RawInput.DiskException e) {
-            throw new StorageException("cannot read " + input.path() + ": " + e.getMessage(), "check the disk and the file", e);
+            throw new StorageException("cannot read " + input.name() + ": " + e.getMessage(), "check the disk and the file", e);
         } catch (IOException | RuntimeException e) {
-            if (current < 0) current = sources.add(new Sources.Source(archive, input.format(), input.size(), file, input.format().compressed));
-            sources.fileSha(file, dev.llmkit.core.util.Text.sha256(input.path()));
+            if (current < 0) current = sources.add(new Sources.Source(archive, input.format(), input.formatName(), input.size(), file, input.compressed()));
+            sources.fileSha(file, sha256(input));
             sink.accept(new Batch(current, Batch.Kind.FILE_END, null, 0, input.size(), 0, describe(e), null));
         }
     }

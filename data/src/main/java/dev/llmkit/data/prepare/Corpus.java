@@ -34,18 +34,27 @@ public final class Corpus {
 
     private Corpus() {}
 
+    /**
+     * The split of a document: validation when the first 53 bits of its key (the SHA-256 of its
+     * normalised text), as a fraction in [0, 1), are below val_fraction; so a text's split does not
+     * depend on where or when it is read.
+     */
+    public static boolean isVal(long hashHi, double valFraction) {
+        return (hashHi >>> 11) * 0x1.0p-53 < valFraction;
+    }
+
     /** The prepared corpus: its directory and report. */
     public record Manifest(Path dir, CorpusReport report) {}
 
-    public static Manifest prepare(PrepareConfig cfg, List<InputFiles.Input> inputs, Path out, boolean overwrite, Progress progress) {
+    public static Manifest prepare(PrepareConfig cfg, List<? extends InputSource> inputs, Path out, boolean overwrite, Progress progress) {
         Path staging = AtomicFiles.beginDir(out, overwrite);
         boolean ok = false;
         try {
             Corpus.Run run = new Corpus.Run(cfg, inputs, staging, progress);
             CorpusReport report = run.run();
-            if (report.totals().documentsOut() == 0) throw nothingKept(cfg, inputs, report, out);
+            if (report.totals().documentsOut() == 0) throw nothingKept(cfg, inputs.size(), report, out.toString());
             Json.write(staging.resolve("report.json"), report);
-            Json.write(staging.resolve("provenance.json"), provenance(cfg, inputs, run.sources));
+            Json.write(staging.resolve("provenance.json"), provenance(cfg, inputs, run.sources::fileSha));
             AtomicFiles.commitDir(staging, out);
             ok = true;
             return new Manifest(out, report);
@@ -58,7 +67,7 @@ public final class Corpus {
      * A run that keeps no document is an error (exit 3), not an empty corpus: most often the wrong text
      * field, the wrong directory, or documents larger than max_doc_bytes. It names what dropped the most.
      */
-    private static DataException nothingKept(PrepareConfig cfg, List<InputFiles.Input> inputs, CorpusReport report, Path out) {
+    static DataException nothingKept(PrepareConfig cfg, int inputs, CorpusReport report, String out) {
         CorpusReport.Totals t = report.totals();
         String why;
         if (t.documentsIn() == 0) {
@@ -89,15 +98,15 @@ public final class Corpus {
             }
             why = t.documentsIn() + " documents in, and the most, " + most + ", were " + (top.startsWith("dropped") || top.equals("duplicates") ? top : "skipped as " + top) + example;
         }
-        return new DataException(out + ": no document was kept from " + inputs.size() + " input file(s): " + why,
+        return new DataException(out + ": no document was kept from " + inputs + " input file(s): " + why,
                 "check the inputs and --text-field (now \"" + cfg.textField() + "\"); a .txt file is split by data.prepare.txt_split (now " + cfg.txtSplit()
                         + "), and records over data.prepare.max_doc_bytes (" + cfg.maxDocBytes() + ") are skipped");
     }
 
-    private static Provenance provenance(PrepareConfig cfg, List<InputFiles.Input> inputs, Sources sources) {
+    static Provenance provenance(PrepareConfig cfg, List<? extends InputSource> inputs, java.util.function.IntFunction<String> fileSha) {
         List<Provenance.InputRef> refs = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
-            refs.add(new Provenance.InputRef(inputs.get(i).path().toString(), inputs.get(i).size(), sources.fileSha(i)));
+            refs.add(new Provenance.InputRef(inputs.get(i).name(), inputs.get(i).size(), fileSha.apply(i)));
         }
         return new Provenance("data.prepare",
                 Provenance.versions(Map.of("zstd_jni", com.github.luben.zstd.util.ZstdVersion.VERSION)),
@@ -109,7 +118,7 @@ public final class Corpus {
         private static final Future<Parsed> DONE = CompletableFuture.completedFuture(null);
 
         private final PrepareConfig cfg;
-        private final List<InputFiles.Input> inputs;
+        private final List<? extends InputSource> inputs;
         private final Progress progress;
         private final Tally tally;
         private final Path dir;
@@ -124,7 +133,7 @@ public final class Corpus {
         private ShardWriter.Mark trainMark;
         private ShardWriter.Mark valMark;
 
-        Run(PrepareConfig cfg, List<InputFiles.Input> inputs, Path dir, Progress progress) {
+        Run(PrepareConfig cfg, List<? extends InputSource> inputs, Path dir, Progress progress) {
             this.cfg = cfg;
             this.inputs = inputs;
             this.progress = progress;
@@ -234,8 +243,7 @@ public final class Corpus {
                 st.duplicates++;
                 return;
             }
-            boolean isVal = (hi >>> 11) * 0x1.0p-53 < cfg.valFraction();
-            (isVal ? val : train).write(p.out.buf, p.outStart(i), p.outEnd[i], p.textBytes[i]);
+            (isVal(hi, cfg.valFraction()) ? val : train).write(p.out.buf, p.outStart(i), p.outEnd[i], p.textBytes[i]);
             st.documentsOut++;
             st.textBytesOut += p.textBytes[i];
         }

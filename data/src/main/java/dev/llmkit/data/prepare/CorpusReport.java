@@ -25,5 +25,5 @@ public record CorpusReport(String format, int version, Totals totals, List<Sourc
                          Split train, Split val) {}
 
     /** An example of a skipped record: file, 1-based line, reason key and what was wrong. */
-    public record BadRecord(String file, long line, String reason, String detail) {}
+    public record BadRecord(String file, long line, String reason, String detail) implements java.io.Serializable {}
 }

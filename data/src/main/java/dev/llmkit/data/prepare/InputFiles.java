@@ -22,10 +22,25 @@ import java.util.stream.Stream;
 public final class InputFiles {
     private InputFiles() {}
 
-    /** One input file with its format and on-disk size. */
-    public record Input(Path path, InputFormat format, long size) {}
+    /** One local input file with its format and on-disk size. */
+    public record Input(Path path, InputFormat format, long size) implements InputSource {
+        @Override
+        public String name() {
+            return path.toString();
+        }
+
+        @Override
+        public java.io.InputStream open() throws IOException {
+            return new java.io.FileInputStream(path.toFile());
+        }
+    }
 
     public static List<Input> resolve(List<String> args) {
+        return resolve(args, false);
+    }
+
+    /** As {@link #resolve(List)}; Parquet files are inputs only when {@code parquet} (the Spark engine reads them). */
+    public static List<Input> resolve(List<String> args, boolean parquet) {
         if (args == null || args.isEmpty()) {
             throw new ConfigException("no input given", "pass --input with files, directories or globs");
         }
@@ -43,6 +58,9 @@ public final class InputFiles {
                 if (f == null) {
                     throw new ConfigException("--input " + p + " is not a supported input (" + InputFormat.suffixes() + ")",
                             "rename the file or convert it to JSON Lines");
+                }
+                if (f == InputFormat.PARQUET && !parquet) {
+                    throw new ConfigException("--input " + p + " is Parquet, which the Spark engine reads", "pass --engine spark, or convert it to JSON Lines");
                 }
                 try {
                     out.add(new Input(p, f, Files.size(p)));

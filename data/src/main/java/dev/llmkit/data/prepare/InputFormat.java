@@ -26,10 +26,12 @@ public enum InputFormat {
     TGZ(".tgz", Compression.GZIP, false, true),
     TAR_ZST(".tar.zst", Compression.ZSTD, false, true),
     TAR_BZ2(".tar.bz2", Compression.BZIP2, false, true),
-    TAR_XZ(".tar.xz", Compression.XZ, false, true);
+    TAR_XZ(".tar.xz", Compression.XZ, false, true),
+    /** Apache Parquet, read by the Spark engine only: each row becomes the JSON Lines record of its columns. */
+    PARQUET(".parquet", Compression.PARQUET, false);
 
-    /** How a file's bytes are compressed. */
-    public enum Compression { NONE, GZIP, ZSTD, BZIP2, XZ }
+    /** How a file's bytes are compressed (PARQUET: compressed columns, which the source decodes into JSON Lines). */
+    public enum Compression { NONE, GZIP, ZSTD, BZIP2, XZ, PARQUET }
 
     public final String suffix;
     public final Compression compression;
@@ -60,7 +62,7 @@ public enum InputFormat {
             // concatenated streams are read through (pbzip2 output and multi-stream .xz files are common)
             case BZIP2 -> new org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream(raw, true);
             case XZ -> new org.apache.commons.compress.compressors.xz.XZCompressorInputStream(raw, true);
-            case NONE -> raw;
+            case NONE, PARQUET -> raw;
         };
     }
 
@@ -93,10 +95,10 @@ public enum InputFormat {
         return sb.toString();
     }
 
-    /** The suffixes an archive member may have: every format but the archives. */
+    /** The suffixes an archive member may have: every format but the archives and Parquet. */
     public static String memberSuffixes() {
         StringBuilder sb = new StringBuilder();
-        for (InputFormat f : values()) if (!f.archive) sb.append(sb.isEmpty() ? "" : ", ").append(f.suffix);
+        for (InputFormat f : values()) if (!f.archive && f != PARQUET) sb.append(sb.isEmpty() ? "" : ", ").append(f.suffix);
         return sb.toString();
     }
 }

@@ -1,9 +1,7 @@
 package dev.llmkit.data.prepare;
 
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 
@@ -19,12 +17,19 @@ final class RawInput extends InputStream {
         }
     }
 
-    private final FileInputStream in;
+    private final InputStream in;
     private final MessageDigest sha = dev.llmkit.core.util.Text.newSha256();
     private volatile long position;
 
-    RawInput(Path path) throws IOException {
-        this.in = new FileInputStream(path.toFile());
+    RawInput(InputSource source) throws IOException {
+        this.in = source.open();
+    }
+
+    /** The hex sha256 of all of {@code source}'s bytes (for a file abandoned after an error). */
+    static String sha256(InputSource source) throws IOException {
+        try (RawInput r = new RawInput(source)) {
+            return r.finishSha256();
+        }
     }
 
     long position() {

@@ -20,4 +20,9 @@ public enum Reason {
     public String key() {
         return name().toLowerCase(Locale.ROOT);
     }
+
+    /** The reason whose {@link #key()} is {@code key}. */
+    public static Reason of(String key) {
+        return valueOf(key.toUpperCase(Locale.ROOT));
+    }
 }

@@ -22,17 +22,18 @@ import java.util.concurrent.Future;
  * at most {@link #FRAME_BYTES}), which lets {@link #mark()}/{@link #rollback(Mark)} drop everything
  * written since a mark: how a corrupt input file is skipped whole.
  */
-final class ShardWriter implements AutoCloseable {
+public final class ShardWriter implements AutoCloseable {
     static final int FRAME_BYTES = 4 << 20;
 
     /** A finished shard. */
-    record Shard(String file, String split, long documents, long textBytes, long bytes, long fileBytes, String sha256) {}
+    public record Shard(String file, String split, long documents, long textBytes, long bytes, long fileBytes, String sha256) implements java.io.Serializable {}
 
     /** A position to roll back to. */
     record Mark(int shard, long filePos, long shardBytes, long shardDocs, long shardText, int closedShards) {}
 
     private final Path dir;
     private final String split;
+    private final String prefix;          // file names: PREFIX-00000.jsonl.zst, ...
     private final long shardBytes;
     private final int level;
     private final ExecutorService executor;   // compresses frames in parallel; null: on the caller
@@ -52,8 +53,21 @@ final class ShardWriter implements AutoCloseable {
     private long text;
 
     ShardWriter(Path dir, String split, long shardBytes, int level, ExecutorService executor, int maxInFlight) {
+        this(dir, split, split, shardBytes, level, executor, maxInFlight);
+    }
+
+    /**
+     * A writer that compresses on the calling thread and names its shards {@code PREFIX-00000.jsonl.zst},
+     * ... (the Spark engine: one writer per split and partition, renamed in order when the job commits).
+     */
+    public ShardWriter(Path dir, String split, String prefix, long shardBytes, int level) {
+        this(dir, split, prefix, shardBytes, level, null, 1);
+    }
+
+    private ShardWriter(Path dir, String split, String prefix, long shardBytes, int level, ExecutorService executor, int maxInFlight) {
         this.dir = dir;
         this.split = split;
+        this.prefix = prefix;
         this.shardBytes = shardBytes;
         this.level = level;
         this.executor = executor;
@@ -77,7 +91,7 @@ final class ShardWriter implements AutoCloseable {
     }
 
     /** Appends one output line ({@code b[off, end)}, newline included) holding {@code textBytes} of text. */
-    void write(byte[] b, int off, int end, int textBytes) {
+    public void write(byte[] b, int off, int end, int textBytes) {
         int len = end - off;
         if (ch == null || (bytes > 0 && bytes + len > shardBytes)) nextShard();
         if (frameLen + len > FRAME_BYTES) flushFrame();
@@ -125,7 +139,7 @@ final class ShardWriter implements AutoCloseable {
     }
 
     /** Finishes the last shard and returns all shards of this split. */
-    List<Shard> finish() {
+    public List<Shard> finish() {
         closeShard();
         return List.copyOf(closed);
     }
@@ -214,7 +228,7 @@ final class ShardWriter implements AutoCloseable {
     }
 
     private Path path(int s) {
-        return dir.resolve(String.format("%s-%05d.jsonl.zst", split, s));
+        return dir.resolve(String.format("%s-%05d.jsonl.zst", prefix, s));
     }
 
     private StorageException ioError(IOException e) {

@@ -12,10 +12,10 @@ import java.util.List;
 final class Sources {
     /**
      * One source: its name in reports, its format (null for an archive member of a type llmkit does not
-     * read), its size, the input file it is or comes from, and whether its bytes can be truncated
+     * read) and that format's name in reports, its size, the input file it is or comes from, and whether its bytes can be truncated
      * (a compressed file, or any member of a compressed archive).
      */
-    record Source(String name, InputFormat format, long size, int file, boolean compressed) {}
+    record Source(String name, InputFormat format, String formatName, long size, int file, boolean compressed) implements java.io.Serializable {}
 
     private final List<Source> list = new ArrayList<>();
     private final String[] fileSha;

@@ -5,10 +5,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The counts of one prepare run, per source; turned into {@link CorpusReport} at the end. */
-final class Tally {
+/**
+ * The counts of one prepare run, per source; turned into {@link CorpusReport} at the end. The Spark
+ * engine keeps one per input file on its executors and merges them in file order ({@link #merge}).
+ */
+final class Tally implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     /** Mutable counts of one input file. */
-    static final class Src {
+    static final class Src implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
         final Sources.Source input;
         String sha256;
         String status = "ok";
@@ -21,6 +27,8 @@ final class Tally {
         long duplicates;
         long blankLines;
         long droppedWithFile;
+        boolean unsupported;                  // an archive member of a type llmkit does not read
+        CorpusReport.BadRecord firstBad;      // the source's first bad record (what --strict reports)
         final long[] skipped = new long[Reason.values().length];
 
         Src(Sources.Source input) {
@@ -44,7 +52,7 @@ final class Tally {
     private final int maxExamples;
     private boolean truncated;
 
-    private final Sources registry;
+    private final transient Sources registry;
 
     /** Counts per source of {@code registry}, which grows as the reader meets archive members. */
     Tally(Sources registry, int maxExamples) {
@@ -57,9 +65,33 @@ final class Tally {
         return sources.get(i);
     }
 
+    /** The sources counted so far, in reading order. */
+    List<Src> sources() {
+        return sources;
+    }
+
+    /**
+     * Appends the sources of {@code other} (a later input file's tally), and its examples of bad records
+     * while fewer than max_bad_examples per reason are kept: the same examples as one tally of the whole run.
+     */
+    void merge(Tally other) {
+        sources.addAll(other.sources);
+        for (CorpusReport.BadRecord ex : other.examples) {
+            int r = Reason.of(ex.reason()).ordinal();
+            if (examplesPerReason[r] < maxExamples) {
+                examplesPerReason[r]++;
+                examples.add(ex);
+            } else {
+                truncated = true;
+            }
+        }
+        truncated |= other.truncated;
+    }
+
     void bad(int source, long line, Reason r, String detail) {
         Src s = src(source);
         s.skipped[r.ordinal()]++;
+        if (s.firstBad == null) s.firstBad = new CorpusReport.BadRecord(s.input.name(), line, r.key(), detail);
         if (examplesPerReason[r.ordinal()] < maxExamples) {
             examplesPerReason[r.ordinal()]++;
             examples.add(new CorpusReport.BadRecord(s.input.name(), line, r.key(), detail));
@@ -94,14 +126,13 @@ final class Tally {
     }
 
     CorpusReport report(List<ShardWriter.Shard> train, List<ShardWriter.Shard> val) {
-        if (registry.size() > 0) src(registry.size() - 1);       // every registered source is in the report
+        if (registry != null && registry.size() > 0) src(registry.size() - 1);       // every registered source is in the report
         List<CorpusReport.Source> out = new ArrayList<>();
         long[] skipped = new long[Reason.values().length];
         long docsIn = 0, bytesIn = 0, docsOut = 0, textOut = 0, dups = 0, blank = 0, dropped = 0;
         int filesSkipped = 0;
         for (Src s : sources) {
-            String format = s.input.format() == null ? "unknown" : s.input.format().suffix.substring(1);
-            out.add(new CorpusReport.Source(s.input.name(), format, s.sha256,
+            out.add(new CorpusReport.Source(s.input.name(), s.input.formatName(), s.sha256,
                     s.status, s.error, s.documentsIn, s.bytesIn, s.documentsOut, s.textBytesOut, s.duplicates,
                     s.blankLines, s.droppedWithFile, reasons(s.skipped)));
             for (int r = 0; r < skipped.length; r++) skipped[r] += s.skipped[r];

@@ -99,13 +99,9 @@ public final class Pretokenizer {
         }
 
         // 2. The manifest marks the directory complete.
-        TokenManifest m = new TokenManifest("llmkit-tokens", 1,
-                new TokenizerRef(tokenizerFile.toString(), tok.sha256(), tok.vocabSize(), eot),
-                new CorpusRef(corpusDir.toString(), reportSha), TokenShard.widthFor(tok.vocabSize()),
-                totals(shards, "train"), totals(shards, "val"), shards);
-        Json.write(out.resolve("provenance.json"), new Provenance("data.tokenize", Provenance.versions(Map.of()),
-                List.of(Provenance.InputRef.of(corpusDir.resolve("report.json"), reportSha), Provenance.InputRef.of(tokenizerFile, tok.sha256())),
-                cfg, ConfigLoader.sha256(Json.MAPPER.valueToTree(cfg))));
+        TokenManifest m = manifest(tokenizerFile.toString(), tok, corpusDir.toString(), reportSha, shards);
+        Json.write(out.resolve("provenance.json"), provenance(Provenance.InputRef.of(corpusDir.resolve("report.json"), reportSha),
+                Provenance.InputRef.of(tokenizerFile, tok.sha256()), cfg));
         Json.write(out.resolve("manifest.json"), m);
         try {
             Files.deleteIfExists(out.resolve(STATE));
@@ -113,6 +109,38 @@ public final class Pretokenizer {
             throw new StorageException(out.resolve(STATE) + ": cannot delete: " + e.getMessage(), null, e);
         }
         return new Result(m, resumed, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Encodes one corpus shard into the token shard {@code target} (committed atomically), each document
+     * followed by {@code <|endoftext|>}: the unit of work the Spark engine spreads over its executors.
+     * {@code src} keeps its corpus name ({@code train-NNNNN.jsonl.zst} or {@code val-...}): it names the split.
+     */
+    public static Shard tokenizeShard(Path src, Path target, Tokenizer tok, int threads) {
+        ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "tokenize");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            return tokenizeShard(src, target, tok, tok.eotId(), threads, pool, Progress.NONE, 0);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** manifest.json of a token directory whose shards, in order, are {@code shards}. */
+    public static TokenManifest manifest(String tokenizerName, Tokenizer tok, String corpusName, String reportSha, List<Shard> shards) {
+        return new TokenManifest("llmkit-tokens", 1,
+                new TokenizerRef(tokenizerName, tok.sha256(), tok.vocabSize(), tok.eotId()),
+                new CorpusRef(corpusName, reportSha), TokenShard.widthFor(tok.vocabSize()),
+                totals(shards, "train"), totals(shards, "val"), shards);
+    }
+
+    /** provenance.json of a token directory. */
+    public static Provenance provenance(Provenance.InputRef report, Provenance.InputRef tokenizer, TokenizeConfig cfg) {
+        return new Provenance("data.tokenize", Provenance.versions(Map.of()), List.of(report, tokenizer),
+                cfg, ConfigLoader.sha256(Json.MAPPER.valueToTree(cfg)));
     }
 
     private static Shard tokenizeShard(Path src, Path target, Tokenizer tok, int eot, int threads, ExecutorService pool,

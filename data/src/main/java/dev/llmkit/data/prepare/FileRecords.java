@@ -1,0 +1,157 @@
+package dev.llmkit.data.prepare;
+
+import dev.llmkit.core.LlmkitException;
+import dev.llmkit.core.config.PrepareConfig;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * The per-file half of {@code data prepare}, for engines that spread input files over machines (the
+ * Spark engine): reads one input file with the same reader and record rules as the single-machine
+ * path ({@link BatchReader}, {@link RecordParser}) and yields its good records in input order, each
+ * with its dedup key and split. Bad records, blank lines and the file's status are counted in
+ * {@link #tally()}, complete once the iteration has ended. Deduplication, the rollback of a corrupt
+ * file and --strict are decided later, over all files, by {@link FileStage.Merge}.
+ *
+ * <p>A reader thread decompresses and cuts batches while the calling thread parses them.
+ */
+public final class FileRecords implements Iterator<FileRecords.Doc>, AutoCloseable {
+    /**
+     * A good record: the source it comes from within the file (0, or the archive member), its index
+     * among that source's records (bad ones included), the 1-based line where it starts, the first and
+     * second 64 bits of the SHA-256 of its normalised text, its split, and its output line (JSON with
+     * a newline) holding {@code textBytes} bytes of text.
+     */
+    public record Doc(int member, long seq, long line, long hashHi, long hashLo, boolean val, byte[] json, int textBytes) {}
+
+    private static final Batch END = new Batch(-1, Batch.Kind.FILE_END, null, 0, 0, 0, null, null);
+
+    private final double valFraction;
+    private final Sources sources = new Sources(1);
+    private final Tally tally;
+    private final RecordParser parser;
+    private final BufferPool buffers = new BufferPool(8);
+    private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(4);
+    private final Thread reader;
+    private Parsed parsed;
+    private int index;
+    private long[] seq = new long[4];
+    private Doc next;
+    private boolean done;
+
+    private FileRecords(PrepareConfig cfg, InputSource input) {
+        this.valFraction = cfg.valFraction();
+        this.tally = new Tally(sources, cfg.maxBadExamples());
+        this.parser = new RecordParser(cfg, i -> sources.get(i).name(), buffers);
+        BatchReader batches = new BatchReader(Corpus.CHUNK_BYTES, cfg.maxDocBytes(), buffers, cfg.txtSplit(), cfg.txtDocBytes());
+        this.reader = new Thread(() -> {
+            try {
+                batches.read(0, input, sources, queue::put);
+                queue.put(END);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Throwable t) {
+                queue.offer(t);
+            }
+        }, "prepare-reader");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts reading {@code input}; close it when done (or abandoned). */
+    public static FileRecords open(PrepareConfig cfg, InputSource input) {
+        return new FileRecords(cfg, input);
+    }
+
+    @Override
+    public boolean hasNext() {
+        while (next == null && !done) advance();
+        return next != null;
+    }
+
+    @Override
+    public Doc next() {
+        if (!hasNext()) throw new NoSuchElementException();
+        Doc d = next;
+        next = null;
+        return d;
+    }
+
+    /** The file's counts: complete after {@link #hasNext()} returned false. */
+    public Tally tally() {
+        if (!done) throw new IllegalStateException("the file is still being read");
+        return tally;
+    }
+
+    /** The sha256 of the input file's bytes on disk (for provenance.json); after the iteration. */
+    public String fileSha256() {
+        return sources.fileSha(0);
+    }
+
+    private void advance() {
+        if (parsed != null && index < parsed.count) {
+            record(parsed, index++);
+            return;
+        }
+        if (parsed != null) {
+            Tally.Src st = tally.src(parsed.batch.source);
+            st.lines += parsed.lines;
+            st.blankLines += parsed.blankLines;
+            st.bytesIn += parsed.batch.bytesIn;
+            if (parsed.batch.kind == Batch.Kind.LINES || parsed.batch.kind == Batch.Kind.TEXT_DOCS) {     // both come from the pool
+                buffers.give(parsed.batch.buf);
+                buffers.give(parsed.out.buf);
+            }
+            parsed = null;
+        }
+        Object o;
+        try {
+            o = queue.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading", e);
+        }
+        if (o instanceof LlmkitException le) throw le;
+        if (o instanceof RuntimeException re) throw re;
+        if (o instanceof Throwable t) throw new IllegalStateException(t);
+        Batch b = (Batch) o;
+        if (b == END) {
+            done = true;
+            return;
+        }
+        Tally.Src st = tally.src(b.source);
+        if (b.kind == Batch.Kind.FILE_END) {
+            st.sha256 = b.sha256;
+            if (b.error != null) {
+                st.status = "skipped";          // FileStage.Merge decides: an error (--strict, or not rollbackable) or skipped whole
+                st.error = b.error;
+                st.unsupported = b.unsupported;
+            }
+            return;
+        }
+        parsed = parser.parse(b);
+        index = 0;
+    }
+
+    private void record(Parsed p, int i) {
+        int source = p.batch.source;
+        Tally.Src st = tally.src(source);
+        if (seq.length <= source) seq = java.util.Arrays.copyOf(seq, Math.max(seq.length * 2, source + 1));
+        long s = seq[source]++;
+        long line = st.lines + p.lineIndex[i] + 1;
+        st.documentsIn++;
+        if (p.reason[i] != null) {
+            tally.bad(source, line, p.reason[i], p.detail[i]);
+            return;
+        }
+        byte[] json = java.util.Arrays.copyOfRange(p.out.buf, p.outStart(i), p.outEnd[i]);
+        next = new Doc(source, s, line, p.hashHi[i], p.hashLo[i], Corpus.isVal(p.hashHi[i], valFraction), json, p.textBytes[i]);
+    }
+
+    @Override
+    public void close() {
+        reader.interrupt();
+    }
+}

@@ -1,0 +1,255 @@
+package dev.llmkit.spark;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.struct;
+
+import dev.llmkit.core.Json;
+import dev.llmkit.core.StorageException;
+import dev.llmkit.core.config.PrepareConfig;
+import dev.llmkit.data.prepare.CorpusReport;
+import dev.llmkit.data.prepare.FileRecords;
+import dev.llmkit.data.prepare.FileStage;
+import dev.llmkit.data.prepare.ShardWriter;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * {@code data prepare --engine spark}. Three steps, none of which gathers documents on the driver:
+ * <ol>
+ *   <li>Read: one task per input file runs {@link FileRecords} (the single-machine reader and record
+ *       rules) and yields the file's good records with their position (file, member, record index),
+ *       dedup key and split, then one row holding the file's tally. The rows are cached.</li>
+ *   <li>Merge on the driver: only the tallies (one per file) are collected; {@link FileStage.Merge}
+ *       applies --strict and the bad-file rules in input order and names the sources skipped whole.</li>
+ *   <li>Dedup and write: the good records of the other sources are grouped by key, keeping the smallest
+ *       position (the first occurrence in input order: the position travels with the record through the
+ *       shuffle, so the order of arrival does not matter); a range partitioning on (split, position) and a
+ *       sort within each partition put them in input order, and each partition writes its own shards,
+ *       which the driver renames into one sequence per split when the job commits.</li>
+ * </ol>
+ */
+final class SparkPrepare {
+    private SparkPrepare() {}
+
+    static final StructType ROWS = new StructType()
+            .add("file", DataTypes.IntegerType, false)
+            .add("member", DataTypes.IntegerType, false)
+            .add("seq", DataTypes.LongType, false)
+            .add("hi", DataTypes.LongType, false)
+            .add("lo", DataTypes.LongType, false)
+            .add("val", DataTypes.BooleanType, false)
+            .add("json", DataTypes.BinaryType, true)
+            .add("text_bytes", DataTypes.IntegerType, false)
+            .add("tally", DataTypes.BinaryType, true);
+
+    static CorpusReport run(SparkSession spark, PrepareConfig cfg, List<String> args, String out, boolean overwrite, Consumer<String> log) {
+        HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+        List<SparkInput> inputs = SparkInput.resolve(args, conf.get());
+        String cfgJson = json(cfg);
+        OutDir dir = OutDir.begin(out, overwrite, conf.get());
+        boolean ok = false;
+        Dataset<Row> parsed = null;
+        try {
+            // 1. Read every file in a task of its own; cache the records and the tallies.
+            long onDisk = inputs.stream().mapToLong(SparkInput::size).sum();
+            log.accept(String.format(Locale.ROOT, "spark: reading %d input file(s), %.1f MB on disk, on %s", inputs.size(), onDisk / 1048576.0, spark.sparkContext().master()));
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            JavaRDD<Row> rows = jsc.parallelize(IntStream.range(0, inputs.size()).boxed().toList(), Math.max(1, inputs.size()))
+                    .mapPartitions(new ReadFiles(inputs, conf, cfgJson));
+            parsed = spark.createDataFrame(rows, ROWS).persist();
+
+            // 2. The tallies, one per file, in input order: --strict, bad files, what is skipped whole.
+            FileStage.FileTally[] tallies = new FileStage.FileTally[inputs.size()];
+            for (Row r : parsed.where(col("tally").isNotNull()).select("file", "tally").collectAsList()) {
+                tallies[r.getInt(0)] = (FileStage.FileTally) deserialize(r.getAs(1));
+            }
+            FileStage.Merge merge = new FileStage.Merge(cfg, List.of(tallies));
+            Dataset<Row> good = parsed.where(col("tally").isNull());
+            if (!merge.skippedSources().isEmpty()) {
+                Column key = col("file").cast("long").multiply(1L << 32).plus(col("member"));
+                good = good.where(not(key.isin(merge.skippedSources().stream().map(s -> (s[0] << 32) + s[1]).toArray())));
+            }
+
+            // 3. Keep the first occurrence of every key, in input order per split, and write the shards.
+            Dataset<Row> firsts = good.groupBy("hi", "lo")
+                    .agg(min(struct("file", "member", "seq", "val", "json", "text_bytes")).as("r"))
+                    .select("r.*");
+            int parts = (int) Math.max(jsc.defaultParallelism(), Math.min(100_000, merge.bytesIn() / cfg.shardBytes() + 1));
+            log.accept("spark: " + merge.documentsIn() + " documents read; deduplicating and writing " + parts + " partition(s)");
+            List<Written> written = firsts.repartitionByRange(parts, col("val"), col("file"), col("member"), col("seq"))
+                    .sortWithinPartitions("val", "file", "member", "seq")
+                    .javaRDD()
+                    .mapPartitionsWithIndex(new WriteShards(dir.staging.toUri().toString(), conf, cfg.shardBytes(), cfg.zstdLevel()), true)
+                    .collect();
+
+            // 4. Count, name the shards in order, report and commit.
+            List<ShardWriter.Shard> train = new ArrayList<>();
+            List<ShardWriter.Shard> val = new ArrayList<>();
+            List<Written> sorted = new ArrayList<>(written);
+            sorted.sort(Comparator.comparingInt(Written::partition));
+            for (Written w : sorted) {
+                w.counts.forEach((k, v) -> merge.kept((int) (k >>> 32), (int) (long) k, v[0], v[1]));
+                for (ShardWriter.Shard s : w.shards) {
+                    List<ShardWriter.Shard> split = s.split().equals("val") ? val : train;
+                    String name = String.format(Locale.ROOT, "%s-%05d.jsonl.zst", s.split(), split.size());
+                    dir.rename(s.file(), name);
+                    split.add(new ShardWriter.Shard(name, s.split(), s.documents(), s.textBytes(), s.bytes(), s.fileBytes(), s.sha256()));
+                }
+            }
+            CorpusReport report = merge.report(train, val);
+            if (report.totals().documentsOut() == 0) throw merge.nothingKept(inputs.size(), report, out);
+            dir.writeJson("report.json", report);
+            dir.writeJson("provenance.json", merge.provenance(inputs.stream().map(i -> i.source(conf, cfg.textField())).toList()));
+            dir.commit();
+            ok = true;
+            return report;
+        } finally {
+            if (parsed != null) parsed.unpersist();
+            if (!ok) dir.abort();
+        }
+    }
+
+    static String json(Object o) {
+        try {
+            return Json.MAPPER.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static byte[] serialize(Serializable o) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(b)) {
+            out.writeObject(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return b.toByteArray();
+    }
+
+    static Object deserialize(byte[] b) {
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(b))) {
+            return in.readObject();
+        } catch (IOException | ClassNotFoundException e) {
+            throw new IllegalStateException("cannot read a file's tally", e);
+        }
+    }
+
+    /** Step 1 on an executor: the files of one partition (one file each), their good records and then their tally. */
+    private record ReadFiles(List<SparkInput> inputs, HadoopConf conf, String cfgJson)
+            implements org.apache.spark.api.java.function.FlatMapFunction<Iterator<Integer>, Row> {
+        @Override
+        public Iterator<Row> call(Iterator<Integer> files) throws IOException {
+            PrepareConfig cfg = Json.MAPPER.readValue(cfgJson, PrepareConfig.class);
+            return new Iterator<>() {
+                private int file = -1;
+                private FileRecords records;
+                private Row next;
+
+                @Override
+                public boolean hasNext() {
+                    while (next == null) {
+                        if (records == null) {
+                            if (!files.hasNext()) return false;
+                            file = files.next();
+                            records = FileRecords.open(cfg, inputs.get(file).source(conf, cfg.textField()));
+                            FileRecords r = records;
+                            TaskContext tc = TaskContext.get();
+                            if (tc != null) tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> r.close());
+                        }
+                        if (records.hasNext()) {
+                            FileRecords.Doc d = records.next();
+                            next = RowFactory.create(file, d.member(), d.seq(), d.hashHi(), d.hashLo(), d.val(), d.json(), d.textBytes(), null);
+                        } else {
+                            next = RowFactory.create(file, 0, 0L, 0L, 0L, false, null, 0, serialize(new FileStage.FileTally(records)));
+                            records.close();
+                            records = null;
+                        }
+                    }
+                    return true;
+                }
+
+                @Override
+                public Row next() {
+                    if (!hasNext()) throw new NoSuchElementException();
+                    Row r = next;
+                    next = null;
+                    return r;
+                }
+            };
+        }
+    }
+
+    /** What one partition wrote: its shards (staging names) and the documents and text bytes kept per source. */
+    record Written(int partition, List<ShardWriter.Shard> shards, Map<Long, long[]> counts) implements Serializable {}
+
+    /** Step 3 on an executor: one partition's records, in order, into shards named after the partition. */
+    private record WriteShards(String staging, HadoopConf conf, long shardBytes, int level)
+            implements org.apache.spark.api.java.function.Function2<Integer, Iterator<Row>, Iterator<Written>> {
+        @Override
+        public Iterator<Written> call(Integer partition, Iterator<Row> rows) throws IOException {
+            java.nio.file.Path local = Files.createTempDirectory("llmkit-shards-");
+            Map<Long, long[]> counts = new HashMap<>();
+            List<ShardWriter.Shard> shards = new ArrayList<>();
+            try {
+                try (ShardWriter train = new ShardWriter(local, "train", String.format(Locale.ROOT, "train-p%05d", partition), shardBytes, level);
+                     ShardWriter val = new ShardWriter(local, "val", String.format(Locale.ROOT, "val-p%05d", partition), shardBytes, level)) {
+                    while (rows.hasNext()) {
+                        Row r = rows.next();
+                        byte[] json = r.getAs(4);
+                        int text = r.getInt(5);
+                        (r.getBoolean(3) ? val : train).write(json, 0, json.length, text);
+                        long[] c = counts.computeIfAbsent(((long) r.getInt(0) << 32) | r.getInt(1), k -> new long[2]);
+                        c[0]++;
+                        c[1] += text;
+                    }
+                    shards.addAll(train.finish());
+                    shards.addAll(val.finish());
+                }
+                Path dir = new Path(java.net.URI.create(staging));
+                var fs = conf.fs(dir);
+                for (ShardWriter.Shard s : shards) {
+                    fs.copyFromLocalFile(true, true, new Path(local.resolve(s.file()).toUri()), new Path(dir, s.file()));
+                }
+            } catch (IOException e) {
+                throw new StorageException("cannot write shards to " + staging + ": " + e.getMessage(), "check free space and permissions", e);
+            } finally {
+                try {
+                    dev.llmkit.core.AtomicFiles.deleteRecursively(local);
+                } catch (IOException ignored) {
+                    // a temporary directory: the executor's disk is cleaned with it
+                }
+            }
+            return List.of(new Written(partition, shards, counts)).iterator();
+        }
+    }
+}

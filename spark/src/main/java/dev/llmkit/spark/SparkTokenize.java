@@ -1,0 +1,151 @@
+package dev.llmkit.spark;
+
+import dev.llmkit.core.ConfigException;
+import dev.llmkit.core.StorageException;
+import dev.llmkit.core.config.TokenizeConfig;
+import dev.llmkit.core.io.TokenManifest;
+import dev.llmkit.core.Provenance;
+import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.data.tokenize.Pretokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code data tokenize --engine spark}: one task per corpus shard encodes it with
+ * {@link Pretokenizer#tokenizeShard} (the single-machine code) into the token shard of the same name,
+ * so the tokens are the single-machine ones; the driver writes manifest.json and provenance.json and
+ * commits the directory. Each task copies its corpus shard to local disk, encodes it, and copies the
+ * token shard to the output's staging directory.
+ */
+final class SparkTokenize {
+    private SparkTokenize() {}
+
+    static Pretokenizer.Result run(SparkSession spark, String corpus, String tokenizer, TokenizeConfig cfg, String out, boolean overwrite,
+                                   Consumer<String> log) {
+        long t0 = System.nanoTime();
+        HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+        byte[] tokJson = readAll(tokenizer, conf);
+        Tokenizer tok = load(tokJson);
+        if (tok.eotId() < 0) {
+            throw new ConfigException(tokenizer + ": the tokenizer has no " + Tokenizer.EOT + " token to separate documents",
+                    "train one with `llmkit tokenizer train` (it always adds " + Tokenizer.EOT + ")");
+        }
+        Path dir = new Path(corpus);
+        List<String> shards = new ArrayList<>();
+        byte[] report;
+        try {
+            FileSystem fs = conf.fs(dir);
+            Path reportPath = new Path(dir, "report.json");
+            if (!fs.exists(reportPath)) {
+                throw new ConfigException(corpus + ": not a corpus directory (no report.json)", "pass the output directory of `llmkit data prepare`");
+            }
+            report = readAll(reportPath.toString(), conf);
+            List<FileStatus> list = new ArrayList<>(List.of(fs.listStatus(dir)));
+            list.sort(Comparator.comparing(f -> f.getPath().getName()));
+            for (String prefix : List.of("train-", "val-")) {
+                for (FileStatus f : list) {
+                    String n = f.getPath().getName();
+                    if (n.startsWith(prefix) && n.endsWith(".jsonl.zst")) shards.add(f.getPath().toUri().toString());
+                }
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot list " + corpus + ": " + e.getMessage(), "check the URI and permissions", e);
+        }
+        String reportSha = sha256(report);
+        OutDir outDir = OutDir.begin(out, overwrite, conf.get());
+        boolean ok = false;
+        try {
+            log.accept("spark: tokenizing " + shards.size() + " corpus shard(s) on " + spark.sparkContext().master());
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            String staging = outDir.staging.toUri().toString();
+            int threads = cfg.threads() > 0 ? cfg.threads() : 1;
+            List<TokenManifest.Shard> done = jsc.parallelize(shards, Math.max(1, shards.size()))
+                    .map(uri -> encode(uri, staging, tokJson, conf, threads))
+                    .collect();
+            TokenManifest m = Pretokenizer.manifest(tokenizer, tok, corpus, reportSha, done);
+            outDir.writeJson("provenance.json", Pretokenizer.provenance(new Provenance.InputRef(new Path(dir, "report.json").toString(), report.length, reportSha),
+                    new Provenance.InputRef(tokenizer, tokJson.length, tok.sha256()), cfg));
+            outDir.writeJson("manifest.json", m);
+            outDir.commit();
+            ok = true;
+            return new Pretokenizer.Result(m, 0, (System.nanoTime() - t0) / 1e9);
+        } finally {
+            if (!ok) outDir.abort();
+        }
+    }
+
+    /** On an executor: one corpus shard to its token shard in the staging directory. */
+    private static TokenManifest.Shard encode(String uri, String staging, byte[] tokJson, HadoopConf conf, int threads) throws IOException {
+        java.nio.file.Path local = Files.createTempDirectory("llmkit-tokenize-");
+        try {
+            Path src = new Path(java.net.URI.create(uri));
+            java.nio.file.Path in = local.resolve(src.getName());
+            try (InputStream s = conf.fs(src).open(src)) {
+                Files.copy(s, in);
+            }
+            Tokenizer tok = TOKENIZERS.get(tokJson);
+            String name = src.getName().replace(".jsonl.zst", ".tok");
+            TokenManifest.Shard shard = Pretokenizer.tokenizeShard(in, local.resolve(name), tok, threads);
+            Path dst = new Path(new Path(java.net.URI.create(staging)), name);
+            conf.fs(dst).copyFromLocalFile(true, true, new Path(local.resolve(name).toUri()), dst);
+            return shard;
+        } finally {
+            dev.llmkit.core.AtomicFiles.deleteRecursively(local);
+        }
+    }
+
+    /** One tokenizer per executor JVM and tokenizer.json (loading one takes a while). */
+    private static final class TOKENIZERS {
+        private static byte[] key;
+        private static Tokenizer value;
+
+        static synchronized Tokenizer get(byte[] json) {
+            if (value == null || !java.util.Arrays.equals(key, json)) {
+                value = load(json);
+                key = json;
+            }
+            return value;
+        }
+    }
+
+    private static Tokenizer load(byte[] json) {
+        try {
+            java.nio.file.Path tmp = Files.createTempFile("llmkit-tokenizer-", ".json");
+            try {
+                Files.write(tmp, json);
+                return Tokenizer.load(tmp);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot write a temporary file: " + e.getMessage(), "check the temporary directory", e);
+        }
+    }
+
+    private static byte[] readAll(String file, HadoopConf conf) {
+        Path p = new Path(file);
+        try (InputStream in = conf.fs(p).open(p)) {
+            return in.readAllBytes();
+        } catch (java.io.FileNotFoundException e) {
+            throw new ConfigException(file + ": no such file", "check the path");
+        } catch (IOException e) {
+            throw new StorageException("cannot read " + file + ": " + e.getMessage(), "check the URI and permissions", e);
+        }
+    }
+
+    private static String sha256(byte[] b) {
+        java.security.MessageDigest md = dev.llmkit.core.util.Text.newSha256();
+        return HexFormat.of().formatHex(md.digest(b));
+    }
+}
