@@ -21,7 +21,7 @@ public record TokenManifest(String format, int version, TokenizerRef tokenizer, 
 
     public record Totals(int shards, long documents, long tokens, long textBytes) {}
 
-    public record Shard(String file, String source, String split, long documents, long tokens, long textBytes) {}
+    public record Shard(String file, String source, String split, long documents, long tokens, long textBytes) implements java.io.Serializable {}
 
     /** Reads manifest.json of a token directory. */
     public static TokenManifest read(Path dir) {
