@@ -28,6 +28,15 @@ final class OutDir {
     }
 
     static OutDir begin(String out, boolean overwrite, Configuration conf) {
+        return begin(out, overwrite, conf, null);
+    }
+
+    /**
+     * Starts the output; with {@code resume} (a state file name and its content), a staging directory left
+     * by a killed run whose state file has that same content is kept, with what it holds, instead of
+     * started afresh (unless {@code overwrite}).
+     */
+    static OutDir begin(String out, boolean overwrite, Configuration conf, String[] resume) {
         Path p = new Path(out);
         try {
             FileSystem fs = HadoopConf.fs(p, conf);
@@ -36,9 +45,16 @@ final class OutDir {
                 throw new ConfigException("output directory " + out + " already exists", "choose another --out or pass --force to replace it");
             }
             Path staging = new Path(p.getParent(), "." + p.getName() + ".partial");
+            if (resume != null && !overwrite && fs.exists(new Path(staging, resume[0]))) {
+                try (java.io.InputStream in = fs.open(new Path(staging, resume[0]))) {
+                    if (new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).equals(resume[1])) return new OutDir(out, p, staging, fs);
+                }
+            }
             fs.delete(staging, true);
             if (!fs.mkdirs(staging)) throw new IOException("mkdirs failed");
-            return new OutDir(out, p, staging, fs);
+            OutDir d = new OutDir(out, p, staging, fs);
+            if (resume != null) d.write(resume[0], resume[1].getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return d;
         } catch (IOException e) {
             throw new StorageException("cannot create the output directory " + out + ": " + e.getMessage(), "check the path and permissions", e);
         }
@@ -46,8 +62,23 @@ final class OutDir {
 
     /** Writes {@code value} as pretty JSON (as Json.write does) into the staging directory. */
     void writeJson(String name, Object value) {
+        write(name, Json.bytes(value));
+    }
+
+    void write(String name, byte[] bytes) {
         try (OutputStream o = fs.create(new Path(staging, name), true)) {
-            o.write(Json.bytes(value));
+            o.write(bytes);
+        } catch (IOException e) {
+            throw ioError(e);
+        }
+    }
+
+    /** Deletes the staging directory's hidden files (a resume state and its records) before the commit. */
+    void deleteHidden() {
+        try {
+            for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(staging)) {
+                if (f.getPath().getName().startsWith(".")) fs.delete(f.getPath(), false);
+            }
         } catch (IOException e) {
             throw ioError(e);
         }

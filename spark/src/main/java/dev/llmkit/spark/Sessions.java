@@ -13,7 +13,7 @@ final class Sessions {
     static SparkSession start(String master, String app) {
         String m = master == null || master.isBlank() ? "local[*]" : master;
         SparkSession.Builder b = SparkSession.builder().appName(app).master(m)
-                .config("spark.ui.showConsoleProgress", System.console() != null);
+                .config("spark.ui.showConsoleProgress", terminal());
         if (m.startsWith("local")) {
             int cores = localCores(m);
             b.config("spark.ui.enabled", false)
@@ -21,6 +21,12 @@ final class Sessions {
                     .config("spark.default.parallelism", Math.max(1, cores));
         }
         return b.getOrCreate();
+    }
+
+    /** Whether standard error is a terminal (the console bar) or a log (progress lines). */
+    static boolean terminal() {
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
     }
 
     private static int localCores(String master) {

@@ -34,21 +34,28 @@ public final class SparkEngine implements DataEngine {
     private static <T> T withSession(Run run, String app, java.util.function.Function<SparkSession, T> job) {
         SparkSession active = SparkSession.getActiveSession().getOrElse(() -> SparkSession.getDefaultSession().getOrElse(() -> null));
         SparkSession spark = active != null ? active : Sessions.start(run.master(), app);
-        try {
+        try (ProgressLines p = ProgressLines.attach(spark, run.log())) {
             return job.apply(spark);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {         // SparkException is a checked exception that Scala code throws undeclared
             throw unwrap(e);
         } finally {
             if (active == null) spark.stop();
         }
     }
 
-    /** The llmkit error that failed a task, when one did; else {@code e}. */
-    static RuntimeException unwrap(RuntimeException e) {
+    /**
+     * The llmkit error that failed a task, when one did; else {@code e} itself, or for a failure of the
+     * job that is not llmkit's (an executor lost, out of memory), an I/O error that says so.
+     */
+    static RuntimeException unwrap(Exception e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof LlmkitException le) return le;
         }
-        return e;
+        if (e instanceof org.apache.spark.SparkException) {
+            return new dev.llmkit.core.StorageException("the Spark job failed: " + e.getMessage().lines().findFirst().orElse(""),
+                    "see the Spark driver and executor logs", e);
+        }
+        return e instanceof RuntimeException re ? re : new IllegalStateException(e);
     }
 
 }

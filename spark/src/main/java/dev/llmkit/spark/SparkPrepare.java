@@ -138,6 +138,15 @@ final class SparkPrepare {
         }
     }
 
+    /** {@code e} with {@code from} replaced by {@code to} in its message (a local copy named as the file it copies). */
+    static dev.llmkit.core.LlmkitException renamed(dev.llmkit.core.LlmkitException e, String from, String to) {
+        String m = e.getMessage().replace(from, to);
+        if (e instanceof dev.llmkit.core.DataException) return new dev.llmkit.core.DataException(m, e.hint(), e);
+        if (e instanceof StorageException) return new StorageException(m, e.hint(), e);
+        if (e instanceof dev.llmkit.core.ConfigException) return new dev.llmkit.core.ConfigException(m, e.hint(), e);
+        return e;
+    }
+
     static String json(Object o) {
         try {
             return Json.MAPPER.writeValueAsString(o);

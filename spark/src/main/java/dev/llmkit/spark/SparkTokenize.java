@@ -26,7 +26,8 @@ import org.apache.spark.sql.SparkSession;
  * {@link Pretokenizer#tokenizeShard} (the single-machine code) into the token shard of the same name,
  * so the tokens are the single-machine ones; the driver writes manifest.json and provenance.json and
  * commits the directory. Each task copies its corpus shard to local disk, encodes it, and copies the
- * token shard to the output's staging directory.
+ * token shard to the output's staging directory ({@code .NAME.partial}). A run that was killed or failed
+ * leaves its finished shards there, and the next run with the same tokenizer and corpus keeps them.
  */
 final class SparkTokenize {
     private SparkTokenize() {}
@@ -63,43 +64,71 @@ final class SparkTokenize {
             throw new StorageException("cannot list " + corpus + ": " + e.getMessage(), "check the URI and permissions", e);
         }
         String reportSha = sha256(report);
-        OutDir outDir = OutDir.begin(out, overwrite, conf.get());
-        boolean ok = false;
-        try {
+        // a killed run's finished shards are kept when the tokenizer and the corpus are the same
+        String state = "{\"tokenizer_sha256\":\"" + tok.sha256() + "\",\"corpus_report_sha256\":\"" + reportSha + "\"}\n";
+        OutDir outDir = OutDir.begin(out, overwrite, conf.get(), new String[] {Pretokenizer.STATE, state});
+        // no clean-up on failure: the finished shards stay in the staging directory for the next run
+        {
             log.accept("spark: tokenizing " + shards.size() + " corpus shard(s) on " + spark.sparkContext().master());
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             String staging = outDir.staging.toUri().toString();
             int threads = cfg.threads() > 0 ? cfg.threads() : 1;
-            List<TokenManifest.Shard> done = jsc.parallelize(shards, Math.max(1, shards.size()))
+            List<Encoded> encoded = jsc.parallelize(shards, Math.max(1, shards.size()))
                     .map(uri -> encode(uri, staging, tokJson, conf, threads))
                     .collect();
+            List<TokenManifest.Shard> done = encoded.stream().map(Encoded::shard).toList();
+            int resumed = (int) encoded.stream().filter(Encoded::resumed).count();
+            if (resumed > 0) log.accept("spark: " + resumed + " shard(s) kept from an earlier run");
+            outDir.deleteHidden();
             TokenManifest m = Pretokenizer.manifest(tokenizer, tok, corpus, reportSha, done);
             outDir.writeJson("provenance.json", Pretokenizer.provenance(new Provenance.InputRef(new Path(dir, "report.json").toString(), report.length, reportSha),
                     new Provenance.InputRef(tokenizer, tokJson.length, tok.sha256()), cfg));
             outDir.writeJson("manifest.json", m);
             outDir.commit();
-            ok = true;
-            return new Pretokenizer.Result(m, 0, (System.nanoTime() - t0) / 1e9);
-        } finally {
-            if (!ok) outDir.abort();
+            return new Pretokenizer.Result(m, resumed, (System.nanoTime() - t0) / 1e9);
         }
     }
 
-    /** On an executor: one corpus shard to its token shard in the staging directory. */
-    private static TokenManifest.Shard encode(String uri, String staging, byte[] tokJson, HadoopConf conf, int threads) throws IOException {
+    /** A token shard and whether an earlier run had finished it. */
+    record Encoded(TokenManifest.Shard shard, boolean resumed) implements java.io.Serializable {}
+
+    /**
+     * On an executor: one corpus shard to its token shard in the staging directory, then a hidden record
+     * of it ({@code .NAME.json}), written last: a shard with its record was finished by an earlier run.
+     */
+    private static Encoded encode(String uri, String staging, byte[] tokJson, HadoopConf conf, int threads) throws IOException {
+        Path src = new Path(java.net.URI.create(uri));
+        String name = src.getName().replace(".jsonl.zst", ".tok");
+        Path dst = new Path(new Path(java.net.URI.create(staging)), name);
+        Path record = new Path(dst.getParent(), "." + name + ".json");
+        FileSystem fs = conf.fs(dst);
+        if (fs.exists(record) && fs.exists(dst)) {
+            try (InputStream in = fs.open(record)) {
+                TokenManifest.Shard s = dev.llmkit.core.Json.MAPPER.readValue(in, TokenManifest.Shard.class);
+                if (fs.getFileStatus(dst).getLen() == dev.llmkit.core.io.TokenShard.HEADER
+                        + s.tokens() * dev.llmkit.core.io.TokenShard.widthFor(TOKENIZERS.get(tokJson).vocabSize())) {
+                    return new Encoded(s, true);
+                }
+            }
+        }
         java.nio.file.Path local = Files.createTempDirectory("llmkit-tokenize-");
         try {
-            Path src = new Path(java.net.URI.create(uri));
             java.nio.file.Path in = local.resolve(src.getName());
             try (InputStream s = conf.fs(src).open(src)) {
                 Files.copy(s, in);
             }
             Tokenizer tok = TOKENIZERS.get(tokJson);
-            String name = src.getName().replace(".jsonl.zst", ".tok");
-            TokenManifest.Shard shard = Pretokenizer.tokenizeShard(in, local.resolve(name), tok, threads);
-            Path dst = new Path(new Path(java.net.URI.create(staging)), name);
-            conf.fs(dst).copyFromLocalFile(true, true, new Path(local.resolve(name).toUri()), dst);
-            return shard;
+            TokenManifest.Shard shard;
+            try {
+                shard = Pretokenizer.tokenizeShard(in, local.resolve(name), tok, threads);
+            } catch (dev.llmkit.core.LlmkitException e) {
+                throw SparkPrepare.renamed(e, in.toString(), uri);       // name the corpus shard, not the local copy
+            }
+            fs.copyFromLocalFile(true, true, new Path(local.resolve(name).toUri()), dst);
+            try (java.io.OutputStream o = fs.create(record, true)) {
+                o.write(dev.llmkit.core.Json.bytes(shard));
+            }
+            return new Encoded(shard, false);
         } finally {
             dev.llmkit.core.AtomicFiles.deleteRecursively(local);
         }

@@ -147,6 +147,36 @@ class SparkEngineTest {
     }
 
     @Test
+    void failedTokenizeResumesWithTheShardsItFinished() throws IOException {
+        PrepareConfig d = cfg(false, true);
+        PrepareConfig small = new PrepareConfig(d.textField(), d.normalization(), d.maxDocBytes(), d.valFraction(), 8 << 10, 3, 2, false, true, 2, "paragraphs", 1024);
+        Path corpus = dir.resolve("corpus");
+        Corpus.prepare(small, InputFiles.resolve(hostile(dir.resolve("in"))), corpus, false, Progress.NONE);
+        Path tokFile = dir.resolve("tokenizer.json");
+        TokenizerJson.write(TokenizerJson.build(new int[][] {{'t', 'h'}}, List.of(Tokenizer.EOT), SplitPattern.GPT2), tokFile);
+        TokenizeConfig tc = new TokenizeConfig(1);
+        Pretokenizer.Result reference = Pretokenizer.run(corpus, tokFile, tc, dir.resolve("tok-local"), false, Progress.NONE);
+        assertTrue(reference.manifest().shards().size() >= 3);
+        // the last shard (val) is damaged: the run fails after the train shards are done
+        Path last = corpus.resolve("val-00000.jsonl.zst");
+        byte[] good = Files.readAllBytes(last);
+        Files.write(last, Arrays.copyOf(good, good.length / 2));
+        String out = dir.resolve("tok").toString();
+        assertThrows(dev.llmkit.core.LlmkitException.class, () -> ENGINE.tokenize(corpus.toString(), tokFile.toString(), tc, out, false, RUN));
+        assertFalse(Files.exists(dir.resolve("tok")));
+        Files.write(last, good);
+        Pretokenizer.Result r = ENGINE.tokenize(corpus.toString(), tokFile.toString(), tc, out, false, RUN);
+        assertTrue(r.shardsResumed() >= 1, "resumed " + r.shardsResumed());
+        assertEquals(reference.manifest().shards(), r.manifest().shards());
+        for (var s : reference.manifest().shards()) {
+            assertArrayEquals(Files.readAllBytes(dir.resolve("tok-local").resolve(s.file())), Files.readAllBytes(dir.resolve("tok").resolve(s.file())), s.file());
+        }
+        try (Stream<Path> s = Files.list(dir.resolve("tok"))) {
+            assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList(), "no resume records left");
+        }
+    }
+
+    @Test
     void parquetRowsAreRecords() throws IOException {
         StructType schema = new StructType().add("id", DataTypes.StringType).add("text", DataTypes.StringType).add("score", DataTypes.DoubleType);
         List<org.apache.spark.sql.Row> rows = List.of(
