@@ -40,6 +40,11 @@ public final class BenchPrepareCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
     Integer threads;
 
+    @Option(names = "--engine", paramLabel = "NAME", defaultValue = "local",
+            description = "spark: also measure data prepare --engine spark on local[1] and local[2] against the single-machine path, "
+                    + "on the big input cut into 8 files (instead of the other formats).")
+    String engine;
+
     @Mixin
     ConfigOptions config;
 
@@ -69,6 +74,10 @@ public final class BenchPrepareCommand implements Callable<Integer> {
         print("anchor: " + floor.name(), floor, null);
         Figure bigFig = PrepareBenchmark.prepare("big", cfg, InputFiles.resolve(List.of(big.toString())), work, 1);
         print("prepare, " + (sizeMb) + " MB .jsonl.zst", bigFig, floor);
+        if (engine.equals("spark")) {
+            spark(cfg, big);
+            return ExitCodes.OK;
+        }
         // the other formats on the first 32 MB of the same text (bzip2 and xz are slow to write)
         long slice = Math.min(sizeMb, 32) << 20;
         for (String suffix : List.of(".jsonl.bz2", ".jsonl.xz", ".txt", ".tar.zst")) {
@@ -84,6 +93,28 @@ public final class BenchPrepareCommand implements Callable<Integer> {
             print("prepare, " + (slice >> 20) + " MB " + suffix + (suffix.equals(".txt") ? " (paragraphs)" : suffix.startsWith(".tar") ? " (8 MB .jsonl members)" : ""), fig, anchor);
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * The Spark engine on the big input cut into 8 files, each configuration a fresh session as a user's
+     * run starts one (its start-up included), against the single-machine path on the same files.
+     */
+    private void spark(PrepareConfig cfg, Path big) throws IOException {
+        Path parts = PrepareBenchmark.split(big, work, 8);
+        List<String> in = List.of(parts.toString());
+        Figure local = PrepareBenchmark.prepare("parts", cfg, InputFiles.resolve(in), work, 1);
+        System.out.printf(Locale.ROOT, "%-58s %8.1f MB in %7.2f s = %7.1f MB/s%n", "prepare, the same cut into 8 files (single machine)",
+                local.bytes() / 1048576.0, local.seconds(), local.mbPerSecond());
+        dev.llmkit.data.engine.DataEngine spark = dev.llmkit.data.engine.DataEngine.find("spark");
+        for (String master : List.of("local[1]", "local[2]")) {
+            long t0 = System.nanoTime();
+            var report = spark.prepare(cfg, in, work.resolve("spark-out").toString(), true, new dev.llmkit.data.engine.DataEngine.Run(master, line -> {}));
+            Figure f = new Figure(master, report.totals().bytesIn(), (System.nanoTime() - t0) / 1e9);
+            System.out.printf(Locale.ROOT, "%-58s %8.1f MB in %7.2f s = %7.1f MB/s  (%.2fx the single machine)%n",
+                    "prepare --engine spark --master " + master + " (session start included)", f.bytes() / 1048576.0, f.seconds(), f.mbPerSecond(),
+                    f.mbPerSecond() / local.mbPerSecond());
+        }
+        AtomicFiles.deleteRecursively(work.resolve("spark-out"));
     }
 
     private static void print(String what, Figure f, Figure anchor) {

@@ -7,20 +7,27 @@ final class Sessions {
     private Sessions() {}
 
     /**
-     * A session on {@code master} (null: {@code local[*]}). In local mode the web UI stays off, and shuffles
+     * A session on {@code master} (null: spark-submit's --master, else {@code local[*]}). In local mode the web UI stays off, and shuffles
      * use two partitions per core instead of Spark's 200; a console progress bar shows on a terminal.
      */
     static SparkSession start(String master, String app) {
-        String m = master == null || master.isBlank() ? "local[*]" : master;
-        SparkSession.Builder b = SparkSession.builder().appName(app).master(m)
-                .config("spark.ui.showConsoleProgress", terminal());
+        // spark-submit passes --master and the rest as system properties; --master of llmkit wins over them
+        boolean given = master != null && !master.isBlank();
+        String m = given ? master : System.getProperty("spark.master", "local[*]");
+        SparkSession.Builder b = SparkSession.builder().master(m);
+        if (System.getProperty("spark.app.name") == null) b.appName(app);
+        if (System.getProperty("spark.ui.showConsoleProgress") == null) b.config("spark.ui.showConsoleProgress", terminal());
         if (m.startsWith("local")) {
             int cores = localCores(m);
-            b.config("spark.ui.enabled", false)
-                    .config("spark.sql.shuffle.partitions", Math.max(2, 2 * cores))
-                    .config("spark.default.parallelism", Math.max(1, cores));
+            setIfAbsent(b, "spark.ui.enabled", "false");
+            setIfAbsent(b, "spark.sql.shuffle.partitions", String.valueOf(Math.max(2, 2 * cores)));
+            setIfAbsent(b, "spark.default.parallelism", String.valueOf(Math.max(1, cores)));
         }
         return b.getOrCreate();
+    }
+
+    private static void setIfAbsent(SparkSession.Builder b, String key, String value) {
+        if (System.getProperty(key) == null) b.config(key, value);
     }
 
     /** Whether standard error is a terminal (the console bar) or a log (progress lines). */

@@ -212,6 +212,27 @@ class SparkEngineTest {
         assertTrue(e.hint().contains("--engine spark"), e.hint());
     }
 
+    @Test
+    void submitMainRunsPrepareAndTokenizeWithLlmkitsExitCodes() throws IOException {
+        List<String> inputs = hostile(dir.resolve("in"));
+        java.io.StringWriter err = new java.io.StringWriter();
+        String corpus = dir.resolve("corpus").toUri().toString();
+        assertEquals(0, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--input", inputs.get(0), "--out", corpus,
+                "--skip-bad-files", "--set", "data.prepare.val_fraction=0.2"), err.toString());
+        assertTrue(Files.isRegularFile(dir.resolve("corpus/report.json")));
+        Path tokFile = dir.resolve("tokenizer.json");
+        TokenizerJson.write(TokenizerJson.build(new int[][] {{'t', 'h'}}, List.of(Tokenizer.EOT), SplitPattern.GPT2), tokFile);
+        assertEquals(0, SubmitMain.run(new java.io.PrintWriter(err, true), "tokenize", "--corpus", corpus, "--tokenizer", tokFile.toString(),
+                "--out", dir.resolve("tokens").toString()), err.toString());
+        assertTrue(Files.isRegularFile(dir.resolve("tokens/manifest.json")));
+        // the truncated file without --skip-bad-files: bad data, 3; an input that is not there: usage, 2
+        err.getBuffer().setLength(0);
+        assertEquals(3, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--input", inputs.get(0), "--out", dir.resolve("c2").toString()));
+        assertTrue(err.toString().contains("d.jsonl.zst: truncated") && err.toString().contains("hint: "), err.toString());
+        assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--input", dir.resolve("nothing").toString(), "--out", dir.resolve("c3").toString()));
+        assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--no-such-option"));
+    }
+
     /** Prepares {@code inputs} both ways and checks that they agree; returns the Spark run's report. */
     private CorpusReport assertSame(PrepareConfig c, List<String> inputs) throws IOException {
         Path local = dir.resolve("local-" + System.nanoTime());

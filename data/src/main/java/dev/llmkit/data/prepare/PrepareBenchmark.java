@@ -176,6 +176,43 @@ public final class PrepareBenchmark {
     }
 
     /** The lines of a .jsonl.zst. */
+    /**
+     * The lines of {@code zst} cut into {@code parts} .jsonl.zst files of about equal size, in a directory
+     * (kept for reuse): many input files, as a corpus of shards has, so that an engine that reads files in
+     * parallel (Spark) can.
+     */
+    public static Path split(Path zst, Path work, int parts) {
+        Path dir = work.resolve(zst.getFileName().toString().replace(".jsonl.zst", "") + "-" + parts + "parts");
+        if (Files.isDirectory(dir)) return dir;
+        Path tmp = work.resolve(dir.getFileName() + ".tmp");
+        try {
+            dev.llmkit.core.AtomicFiles.deleteRecursively(tmp);
+            Files.createDirectories(tmp);
+            long total = 0;
+            try (java.io.BufferedReader r = lines(zst)) {
+                for (String line; (line = r.readLine()) != null; ) total += line.length() + 1;
+            }
+            long per = total / parts + 1;
+            try (java.io.BufferedReader r = lines(zst)) {
+                String line = r.readLine();
+                for (int k = 0; k < parts && line != null; k++) {
+                    try (OutputStream out = new BufferedOutputStream(new ZstdOutputStreamNoFinalizer(Files.newOutputStream(tmp.resolve(String.format("part-%03d.jsonl.zst", k))), 3), 1 << 20)) {
+                        long written = 0;
+                        for (; line != null && (written < per || k == parts - 1); line = r.readLine()) {
+                            byte[] b = (line + "\n").getBytes(StandardCharsets.UTF_8);
+                            out.write(b);
+                            written += line.length() + 1;
+                        }
+                    }
+                }
+            }
+            Files.move(tmp, dir);
+        } catch (IOException e) {
+            throw new StorageException("cannot write " + tmp + ": " + e.getMessage(), "check free disk space", e);
+        }
+        return dir;
+    }
+
     private static java.io.BufferedReader lines(Path zst) throws IOException {
         InputStream in = InputFormat.JSONL_ZST.open(new BufferedInputStream(Files.newInputStream(zst), 1 << 17));
         return new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8), 1 << 20);
