@@ -17,6 +17,10 @@ final class Sessions {
         SparkSession.Builder b = SparkSession.builder().master(m);
         if (System.getProperty("spark.app.name") == null) b.appName(app);
         if (System.getProperty("spark.ui.showConsoleProgress") == null) b.config("spark.ui.showConsoleProgress", terminal());
+        if (!m.startsWith("local") && System.getProperty("spark.jars") == null) {
+            // a cluster's executors get llmkit's classes from the driver (spark-submit ships its jar itself)
+            b.config("spark.jars", String.join(",", jars()));
+        }
         if (m.startsWith("local")) {
             int cores = localCores(m);
             setIfAbsent(b, "spark.ui.enabled", "false");
@@ -24,6 +28,17 @@ final class Sessions {
             setIfAbsent(b, "spark.default.parallelism", String.valueOf(Math.max(1, cores)));
         }
         return b.getOrCreate();
+    }
+
+    /** The jars of the classes the executors run: llmkit's and what it needs beyond Spark. */
+    private static java.util.List<String> jars() {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (Class<?> c : new Class<?>[] {SparkEngine.class, dev.llmkit.data.prepare.FileRecords.class, dev.llmkit.core.Json.class,
+                org.tukaani.xz.XZ.class, com.fasterxml.jackson.dataformat.yaml.YAMLFactory.class}) {
+            scala.Option<String> jar = org.apache.spark.SparkContext.jarOfClass(c);
+            if (jar.isDefined()) out.add(jar.get());
+        }
+        return java.util.List.copyOf(out);
     }
 
     private static void setIfAbsent(SparkSession.Builder b, String key, String value) {

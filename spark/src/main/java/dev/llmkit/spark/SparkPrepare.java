@@ -80,6 +80,7 @@ final class SparkPrepare {
         Dataset<Row> parsed = null;
         try {
             // 1. Read every file in a task of its own; cache the records and the tallies.
+            long t0 = System.nanoTime();
             long onDisk = inputs.stream().mapToLong(SparkInput::size).sum();
             log.accept(String.format(Locale.ROOT, "spark: reading %d input file(s), %.1f MB on disk, on %s", inputs.size(), onDisk / 1048576.0, spark.sparkContext().master()));
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -104,7 +105,9 @@ final class SparkPrepare {
                     .agg(min(struct("file", "member", "seq", "val", "json", "text_bytes")).as("r"))
                     .select("r.*");
             int parts = (int) Math.max(jsc.defaultParallelism(), Math.min(100_000, merge.bytesIn() / cfg.shardBytes() + 1));
-            log.accept("spark: " + merge.documentsIn() + " documents read; deduplicating and writing " + parts + " partition(s)");
+            long t1 = System.nanoTime();
+            log.accept(String.format(Locale.ROOT, "spark: read %d documents (%.1f MB) in %.2f s; deduplicating and writing %d partition(s)",
+                    merge.documentsIn(), merge.bytesIn() / 1048576.0, (t1 - t0) / 1e9, parts));
             List<Written> written = firsts.repartitionByRange(parts, col("val"), col("file"), col("member"), col("seq"))
                     .sortWithinPartitions("val", "file", "member", "seq")
                     .javaRDD()
@@ -126,6 +129,8 @@ final class SparkPrepare {
                 }
             }
             CorpusReport report = merge.report(train, val);
+            log.accept(String.format(Locale.ROOT, "spark: deduplicated and wrote %d documents in %d shard(s) in %.2f s",
+                    report.totals().documentsOut(), train.size() + val.size(), (System.nanoTime() - t1) / 1e9));
             if (report.totals().documentsOut() == 0) throw merge.nothingKept(inputs.size(), report, out);
             dir.writeJson("report.json", report);
             dir.writeJson("provenance.json", merge.provenance(inputs.stream().map(i -> i.source(conf, cfg.textField())).toList()));
