@@ -1,6 +1,7 @@
 package dev.llmkit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -46,6 +47,28 @@ class InputErrorsTest {
                 () -> dev.llmkit.core.io.TokenShard.map(dir.resolve("val-00000.tok")));
         assertEquals(ExitCodes.USAGE, Main.exitCode(missing));
         assertTrue(missing.hint() != null && !missing.hint().isBlank());
+    }
+
+    @Test
+    void engineOptionsAreChecked() throws IOException {
+        Path in = Files.writeString(dir.resolve("a.jsonl"), "{\"text\": \"hello\"}\n");
+        String out = dir.resolve("c").toString();
+        CliRun r = CliRun.run("data", "prepare", "--engine", "hadoop", "--input", in.toString(), "--out", out);
+        assertEquals(ExitCodes.USAGE, r.code(), r.err());
+        assertTrue(r.err().contains("--engine hadoop is not an engine"), r.err());
+        r = CliRun.run("data", "prepare", "--master", "local[2]", "--input", in.toString(), "--out", out);
+        assertEquals(ExitCodes.USAGE, r.code(), r.err());
+        assertTrue(r.err().contains("--master is for --engine spark"), r.err());
+        // the cli's own class path has no Spark module: the error says how to get it
+        r = CliRun.run("data", "tokenize", "--engine", "spark", "--corpus", out, "--tokenizer", in.toString(), "--out", dir.resolve("t").toString());
+        assertEquals(ExitCodes.USAGE, r.code(), r.err());
+        assertTrue(r.err().contains("spark data engine is not on the class path") && r.err().contains("hint: run it through ./llmkit"), r.err());
+        // Parquet is the Spark engine's
+        Path pq = Files.write(dir.resolve("x.parquet"), new byte[] {'P', 'A', 'R', '1'});
+        r = CliRun.run("data", "prepare", "--input", pq.toString(), "--out", out);
+        assertEquals(ExitCodes.USAGE, r.code(), r.err());
+        assertTrue(r.err().contains("pass --engine spark"), r.err());
+        assertFalse(Files.exists(dir.resolve("c")));
     }
 
     @Test
