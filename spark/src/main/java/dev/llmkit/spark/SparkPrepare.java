@@ -1,9 +1,7 @@
 package dev.llmkit.spark;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.not;
-import static org.apache.spark.sql.functions.struct;
 
 import dev.llmkit.core.Json;
 import dev.llmkit.core.StorageException;
@@ -39,6 +37,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -50,11 +51,14 @@ import org.apache.spark.sql.types.StructType;
  *       dedup key and split, then one row holding the file's tally. The rows are cached.</li>
  *   <li>Merge on the driver: only the tallies (one per file) are collected; {@link FileStage.Merge}
  *       applies --strict and the bad-file rules in input order and names the sources skipped whole.</li>
- *   <li>Dedup and write: the good records of the other sources are grouped by key, keeping the smallest
- *       position (the first occurrence in input order: the position travels with the record through the
- *       shuffle, so the order of arrival does not matter); a range partitioning on (split, position) and a
- *       sort within each partition put them in input order, and each partition writes its own shards,
- *       which the driver renames into one sequence per split when the job commits.</li>
+ *   <li>Dedup and write: the good records of the other sources are shuffled by key and sorted by (key,
+ *       position) within each partition, and the first of each key is kept: the smallest position, the
+ *       first occurrence in input order (the position travels with the record through the shuffle, so
+ *       the order of arrival does not matter). Each kept record then goes to its output part:
+ *       the parts cut each split into contiguous runs of input files of about equal bytes (known from the
+ *       tallies, so no sampling pass is needed). A shuffle on the part and a sort within each partition by
+ *       (part, position) put them in input order; each part is written as its own shards, which the driver
+ *       renames into one sequence per split when the job commits.</li>
  * </ol>
  */
 final class SparkPrepare {
@@ -101,32 +105,41 @@ final class SparkPrepare {
             }
 
             // 3. Keep the first occurrence of every key, in input order per split, and write the shards.
-            Dataset<Row> firsts = good.groupBy("hi", "lo")
-                    .agg(min(struct("file", "member", "seq", "val", "json", "text_bytes")).as("r"))
-                    .select("r.*");
-            int parts = (int) Math.max(jsc.defaultParallelism(), Math.min(100_000, merge.bytesIn() / cfg.shardBytes() + 1));
+            Dataset<Row> firsts = good.select("hi", "lo", "file", "member", "seq", "val", "json", "text_bytes")
+                    .repartition(col("hi"), col("lo"))
+                    .sortWithinPartitions("hi", "lo", "file", "member", "seq")
+                    .mapPartitions(new FirstOfEachKey(), org.apache.spark.sql.Encoders.row(KEPT));
+            // output parts: contiguous runs of input files by uncompressed bytes, per split (about one per shard_bytes)
+            long[] fileBytes = merge.bytesInPerFile();
+            int trainParts = (int) Math.max(jsc.defaultParallelism(), Math.min(100_000, merge.bytesIn() / cfg.shardBytes() + 1));
+            int valParts = (int) Math.max(1, Math.ceil(trainParts * cfg.valFraction()));
+            int[] trainPart = ranges(fileBytes, trainParts, 0);
+            int[] valPart = ranges(fileBytes, valParts, trainParts);
+            UserDefinedFunction partOf = functions.udf((UDF2<Integer, Boolean, Integer>) (f, v) -> v ? valPart[f] : trainPart[f], DataTypes.IntegerType);
             long t1 = System.nanoTime();
-            log.accept(String.format(Locale.ROOT, "spark: read %d documents (%.1f MB) in %.2f s; deduplicating and writing %d partition(s)",
-                    merge.documentsIn(), merge.bytesIn() / 1048576.0, (t1 - t0) / 1e9, parts));
-            List<Written> written = firsts.repartitionByRange(parts, col("val"), col("file"), col("member"), col("seq"))
-                    .sortWithinPartitions("val", "file", "member", "seq")
+            log.accept(String.format(Locale.ROOT, "spark: read %d documents (%.1f MB) in %.2f s; deduplicating and writing %d part(s)",
+                    merge.documentsIn(), merge.bytesIn() / 1048576.0, (t1 - t0) / 1e9, trainParts + valParts));
+            List<Written> written = firsts.withColumn("part", partOf.apply(col("file"), col("val")))
+                    .repartition(trainParts + valParts, col("part"))
+                    .sortWithinPartitions("part", "file", "member", "seq")
                     .javaRDD()
-                    .mapPartitionsWithIndex(new WriteShards(dir.staging.toUri().toString(), conf, cfg.shardBytes(), cfg.zstdLevel()), true)
+                    .mapPartitions(new WriteShards(dir.staging.toUri().toString(), conf, cfg.shardBytes(), cfg.zstdLevel()), true)
                     .collect();
 
-            // 4. Count, name the shards in order, report and commit.
+            // 4. Count, name the shards in order (part, then shard within the part), report and commit.
+            List<ShardWriter.Shard> staged = new ArrayList<>();
+            for (Written w : written) {
+                w.counts.forEach((k, v) -> merge.kept((int) (k >>> 32), (int) (long) k, v[0], v[1]));
+                staged.addAll(w.shards);
+            }
+            staged.sort(Comparator.comparing(ShardWriter.Shard::file));
             List<ShardWriter.Shard> train = new ArrayList<>();
             List<ShardWriter.Shard> val = new ArrayList<>();
-            List<Written> sorted = new ArrayList<>(written);
-            sorted.sort(Comparator.comparingInt(Written::partition));
-            for (Written w : sorted) {
-                w.counts.forEach((k, v) -> merge.kept((int) (k >>> 32), (int) (long) k, v[0], v[1]));
-                for (ShardWriter.Shard s : w.shards) {
-                    List<ShardWriter.Shard> split = s.split().equals("val") ? val : train;
-                    String name = String.format(Locale.ROOT, "%s-%05d.jsonl.zst", s.split(), split.size());
-                    dir.rename(s.file(), name);
-                    split.add(new ShardWriter.Shard(name, s.split(), s.documents(), s.textBytes(), s.bytes(), s.fileBytes(), s.sha256()));
-                }
+            for (ShardWriter.Shard s : staged) {
+                List<ShardWriter.Shard> split = s.split().equals("val") ? val : train;
+                String name = String.format(Locale.ROOT, "%s-%05d.jsonl.zst", s.split(), split.size());
+                dir.rename(s.file(), name);
+                split.add(new ShardWriter.Shard(name, s.split(), s.documents(), s.textBytes(), s.bytes(), s.fileBytes(), s.sha256()));
             }
             CorpusReport report = merge.report(train, val);
             log.accept(String.format(Locale.ROOT, "spark: deduplicated and wrote %d documents in %d shard(s) in %.2f s",
@@ -150,6 +163,61 @@ final class SparkPrepare {
         if (e instanceof StorageException) return new StorageException(m, e.hint(), e);
         if (e instanceof dev.llmkit.core.ConfigException) return new dev.llmkit.core.ConfigException(m, e.hint(), e);
         return e;
+    }
+
+    /** For each file, the part ({@code first}..{@code first + parts - 1}) its bytes fall in when cut into {@code parts} even runs. */
+    static int[] ranges(long[] fileBytes, int parts, int first) {
+        long total = 0;
+        for (long b : fileBytes) total += b;
+        int[] part = new int[fileBytes.length];
+        long before = 0;
+        for (int f = 0; f < fileBytes.length; f++) {
+            long mid = before + fileBytes[f] / 2;
+            part[f] = first + (total == 0 ? 0 : (int) Math.min(parts - 1, (long) ((double) mid / total * parts)));
+            before += fileBytes[f];
+        }
+        return part;
+    }
+
+    static final StructType KEPT = new StructType()
+            .add("file", DataTypes.IntegerType, false)
+            .add("member", DataTypes.IntegerType, false)
+            .add("seq", DataTypes.LongType, false)
+            .add("val", DataTypes.BooleanType, false)
+            .add("json", DataTypes.BinaryType, true)
+            .add("text_bytes", DataTypes.IntegerType, false);
+
+    /** Of rows sorted by (key, position), the first of each key: the first occurrence in input order. */
+    private static final class FirstOfEachKey implements org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row> {
+        @Override
+        public Iterator<Row> call(Iterator<Row> rows) {
+            return new Iterator<>() {
+                private long hi, lo;
+                private boolean any;
+                private Row next;
+
+                @Override
+                public boolean hasNext() {
+                    while (next == null && rows.hasNext()) {
+                        Row r = rows.next();
+                        if (any && r.getLong(0) == hi && r.getLong(1) == lo) continue;
+                        any = true;
+                        hi = r.getLong(0);
+                        lo = r.getLong(1);
+                        next = RowFactory.create(r.getInt(2), r.getInt(3), r.getLong(4), r.getBoolean(5), r.get(6), r.getInt(7));
+                    }
+                    return next != null;
+                }
+
+                @Override
+                public Row next() {
+                    if (!hasNext()) throw new NoSuchElementException();
+                    Row r = next;
+                    next = null;
+                    return r;
+                }
+            };
+        }
     }
 
     static String json(Object o) {
@@ -224,30 +292,41 @@ final class SparkPrepare {
     }
 
     /** What one partition wrote: its shards (staging names) and the documents and text bytes kept per source. */
-    record Written(int partition, List<ShardWriter.Shard> shards, Map<Long, long[]> counts) implements Serializable {}
+    record Written(List<ShardWriter.Shard> shards, Map<Long, long[]> counts) implements Serializable {}
 
-    /** Step 3 on an executor: one partition's records, in order, into shards named after the partition. */
+    /**
+     * Step 3 on an executor: one partition's records, sorted by (part, position), into shards named after
+     * their part ({@code train-pPPPPP-KKKKK.jsonl.zst}); a partition may hold several parts.
+     */
     private record WriteShards(String staging, HadoopConf conf, long shardBytes, int level)
-            implements org.apache.spark.api.java.function.Function2<Integer, Iterator<Row>, Iterator<Written>> {
+            implements org.apache.spark.api.java.function.FlatMapFunction<Iterator<Row>, Written> {
         @Override
-        public Iterator<Written> call(Integer partition, Iterator<Row> rows) throws IOException {
+        public Iterator<Written> call(Iterator<Row> rows) throws IOException {
             java.nio.file.Path local = Files.createTempDirectory("llmkit-shards-");
             Map<Long, long[]> counts = new HashMap<>();
             List<ShardWriter.Shard> shards = new ArrayList<>();
+            ShardWriter w = null;
+            int part = -1;
             try {
-                try (ShardWriter train = new ShardWriter(local, "train", String.format(Locale.ROOT, "train-p%05d", partition), shardBytes, level);
-                     ShardWriter val = new ShardWriter(local, "val", String.format(Locale.ROOT, "val-p%05d", partition), shardBytes, level)) {
+                try {
                     while (rows.hasNext()) {
-                        Row r = rows.next();
+                        Row r = rows.next();          // file, member, seq, val, json, text_bytes, part
+                        if (r.getInt(6) != part) {
+                            if (w != null) shards.addAll(w.finish());
+                            part = r.getInt(6);
+                            String split = r.getBoolean(3) ? "val" : "train";
+                            w = new ShardWriter(local, split, String.format(Locale.ROOT, "%s-p%05d", split, part), shardBytes, level);
+                        }
                         byte[] json = r.getAs(4);
                         int text = r.getInt(5);
-                        (r.getBoolean(3) ? val : train).write(json, 0, json.length, text);
+                        w.write(json, 0, json.length, text);
                         long[] c = counts.computeIfAbsent(((long) r.getInt(0) << 32) | r.getInt(1), k -> new long[2]);
                         c[0]++;
                         c[1] += text;
                     }
-                    shards.addAll(train.finish());
-                    shards.addAll(val.finish());
+                    if (w != null) shards.addAll(w.finish());
+                } finally {
+                    if (w != null) w.close();
                 }
                 Path dir = new Path(java.net.URI.create(staging));
                 var fs = conf.fs(dir);
@@ -263,7 +342,7 @@ final class SparkPrepare {
                     // a temporary directory: the executor's disk is cleaned with it
                 }
             }
-            return List.of(new Written(partition, shards, counts)).iterator();
+            return List.of(new Written(shards, counts)).iterator();
         }
     }
 }

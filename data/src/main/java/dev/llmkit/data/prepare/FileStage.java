@@ -36,6 +36,7 @@ public final class FileStage {
         private final PrepareConfig cfg;
         private final Tally tally;
         private final List<String> fileSha = new ArrayList<>();
+        private final long[] fileBytes;
         private final Map<Long, Tally.Src> byKey = new HashMap<>();
         private final List<long[]> skipped = new ArrayList<>();
 
@@ -47,8 +48,10 @@ public final class FileStage {
         public Merge(PrepareConfig cfg, List<FileTally> files) {
             this.cfg = cfg;
             this.tally = new Tally(null, cfg.maxBadExamples());
+            this.fileBytes = new long[files.size()];
             for (int f = 0; f < files.size(); f++) {
                 FileTally ft = files.get(f);
+                for (Tally.Src st : ft.tally.sources()) fileBytes[f] += st.bytesIn;
                 fileSha.add(ft.sha256);
                 List<Tally.Src> srcs = ft.tally.sources();
                 for (int m = 0; m < srcs.size(); m++) {
@@ -89,6 +92,11 @@ public final class FileStage {
             long n = 0;
             for (Tally.Src st : tally.sources()) n += st.bytesIn;
             return n;
+        }
+
+        /** Uncompressed input bytes per file. */
+        public long[] bytesInPerFile() {
+            return fileBytes.clone();
         }
 
         /** Records read (good and bad) from all files. */
