@@ -179,13 +179,9 @@ final class SparkPrepare {
         return part;
     }
 
-    static final StructType KEPT = new StructType()
-            .add("file", DataTypes.IntegerType, false)
-            .add("member", DataTypes.IntegerType, false)
-            .add("seq", DataTypes.LongType, false)
-            .add("val", DataTypes.BooleanType, false)
-            .add("json", DataTypes.BinaryType, true)
-            .add("text_bytes", DataTypes.IntegerType, false);
+    /** The columns of a kept record, in the order the writer reads them. */
+    static final StructType KEPT = new StructType(java.util.stream.Stream.of("file", "member", "seq", "val", "json", "text_bytes")
+            .map(n -> ROWS.apply(n)).toArray(org.apache.spark.sql.types.StructField[]::new));
 
     /** Of rows sorted by (key, position), the first of each key: the first occurrence in input order. */
     private static final class FirstOfEachKey implements org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row> {
