@@ -55,6 +55,8 @@ final class OutDir {
             OutDir d = new OutDir(out, p, staging, fs);
             if (resume != null) d.write(resume[0], resume[1].getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return d;
+        } catch (org.apache.hadoop.fs.UnsupportedFileSystemException e) {
+            throw new ConfigException("--out " + out + ": " + e.getMessage(), SparkInput.noFileSystemHint());
         } catch (IOException e) {
             throw new StorageException("cannot create the output directory " + out + ": " + e.getMessage(), "check the path and permissions", e);
         }

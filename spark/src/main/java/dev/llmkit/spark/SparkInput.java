@@ -77,6 +77,12 @@ record SparkInput(String name, String uri, InputFormat format, long size) implem
         return out;
     }
 
+    /** What to do about a URI scheme that no Hadoop file system on the class path serves. */
+    static String noFileSystemHint() {
+        return "add the file system's jars to the class path (for s3a: hadoop-aws and the AWS SDK bundle; with ./llmkit through "
+                + "LLMKIT_SPARK_CLASSPATH), or run with spark-submit on a cluster that has them";
+    }
+
     private static List<FileStatus> expand(String arg, Configuration conf) {
         Path p = new Path(arg);
         try {
@@ -109,6 +115,8 @@ record SparkInput(String name, String uri, InputFormat format, long size) implem
             }
             if (files.isEmpty()) throw new ConfigException("--input " + arg + " matches no input file (" + InputFormat.suffixes() + ")", "check the path or URI");
             return files;
+        } catch (org.apache.hadoop.fs.UnsupportedFileSystemException e) {
+            throw new ConfigException("--input " + arg + ": " + e.getMessage(), noFileSystemHint());
         } catch (IOException e) {
             throw new StorageException("cannot list " + arg + ": " + e.getMessage(), "check the URI, the file system's configuration and permissions", e);
         }

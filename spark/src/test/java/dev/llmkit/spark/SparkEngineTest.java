@@ -231,6 +231,10 @@ class SparkEngineTest {
         assertTrue(err.toString().contains("d.jsonl.zst: truncated") && err.toString().contains("hint: "), err.toString());
         assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--input", dir.resolve("nothing").toString(), "--out", dir.resolve("c3").toString()));
         assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--no-such-option"));
+        // a URI scheme that no file system on the class path serves
+        err.getBuffer().setLength(0);
+        assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--input", "nosuchfs://bucket/x.jsonl", "--out", dir.resolve("c4").toString()));
+        assertTrue(err.toString().contains("nosuchfs") && err.toString().contains("hadoop-aws"), err.toString());
     }
 
     /** Prepares {@code inputs} both ways and checks that they agree; returns the Spark run's report. */
