@@ -38,7 +38,22 @@ final class HadoopConf implements Serializable {
     }
 
     static FileSystem fs(Path p, Configuration c) throws IOException {
-        FileSystem fs = p.getFileSystem(c);
+        FileSystem fs;
+        try {
+            fs = p.getFileSystem(c);
+        } catch (org.apache.hadoop.fs.UnsupportedFileSystemException e) {
+            throw noFileSystem(p, e);
+        } catch (RuntimeException e) {
+            // a scheme Hadoop knows (s3a:, gs:, abfs:) whose implementation is not on the class path
+            for (Throwable t = e; t != null; t = t.getCause()) if (t instanceof ClassNotFoundException) throw noFileSystem(p, e);
+            throw e;
+        }
         return fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
+    }
+
+    private static dev.llmkit.core.ConfigException noFileSystem(Path p, Exception e) {
+        return new dev.llmkit.core.ConfigException(p + ": no file system for the scheme \"" + p.toUri().getScheme() + "\" on the class path ("
+                + e.getMessage() + ")", "add the file system's jars to the class path (for s3a: hadoop-aws and the AWS SDK bundle; with ./llmkit through "
+                + "LLMKIT_SPARK_CLASSPATH), or run with spark-submit on a cluster that has them");
     }
 }

@@ -28,15 +28,14 @@ final class OutDir {
     }
 
     static OutDir begin(String out, boolean overwrite, Configuration conf) {
-        return begin(out, overwrite, conf, null);
+        return begin(out, overwrite, conf, null, false);
     }
 
     /**
      * Starts the output; with {@code resume} (a state file name and its content), a staging directory left
-     * by a killed run whose state file has that same content is kept, with what it holds, instead of
-     * started afresh (unless {@code overwrite}).
+     * by a killed run whose state file has that same content is kept, with what it holds, when {@code keep}.
      */
-    static OutDir begin(String out, boolean overwrite, Configuration conf, String[] resume) {
+    static OutDir begin(String out, boolean overwrite, Configuration conf, String[] resume, boolean keep) {
         Path p = new Path(out);
         try {
             FileSystem fs = HadoopConf.fs(p, conf);
@@ -45,7 +44,7 @@ final class OutDir {
                 throw new ConfigException("output directory " + out + " already exists", "choose another --out or pass --force to replace it");
             }
             Path staging = new Path(p.getParent(), "." + p.getName() + ".partial");
-            if (resume != null && !overwrite && fs.exists(new Path(staging, resume[0]))) {
+            if (resume != null && keep && fs.exists(new Path(staging, resume[0]))) {
                 try (java.io.InputStream in = fs.open(new Path(staging, resume[0]))) {
                     if (new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).equals(resume[1])) return new OutDir(out, p, staging, fs);
                 }
@@ -55,8 +54,6 @@ final class OutDir {
             OutDir d = new OutDir(out, p, staging, fs);
             if (resume != null) d.write(resume[0], resume[1].getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return d;
-        } catch (org.apache.hadoop.fs.UnsupportedFileSystemException e) {
-            throw new ConfigException("--out " + out + ": " + e.getMessage(), SparkInput.noFileSystemHint());
         } catch (IOException e) {
             throw new StorageException("cannot create the output directory " + out + ": " + e.getMessage(), "check the path and permissions", e);
         }
@@ -75,11 +72,15 @@ final class OutDir {
         }
     }
 
-    /** Deletes the staging directory's hidden files (a resume state and its records) before the commit. */
+    /**
+     * Deletes what the staging directory holds besides the output before the commit: hidden files (a resume
+     * state and its records) and the directories of task attempts ({@code _attempt-N}).
+     */
     void deleteHidden() {
         try {
             for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(staging)) {
-                if (f.getPath().getName().startsWith(".")) fs.delete(f.getPath(), false);
+                String n = f.getPath().getName();
+                if (n.startsWith(".") || n.startsWith("_")) fs.delete(f.getPath(), true);
             }
         } catch (IOException e) {
             throw ioError(e);

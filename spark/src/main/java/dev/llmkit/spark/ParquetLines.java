@@ -27,25 +27,28 @@ import org.apache.parquet.schema.Type;
  * becomes an object of its columns (groups as objects, repeated fields as arrays, strings as their
  * UTF-8 bytes); when the file has no {@code meta} column, the row's other columns (all but the text
  * field) are also its {@code meta}, as FineWeb's id, url and dump are. Rows stream a row group at a time.
+ * A file that cannot be decoded (a bad footer, a damaged page) fails the read with an unchecked error,
+ * which the reader reports as a bad file (skipped whole with --skip-bad-files), not as a disk error.
  */
 final class ParquetLines extends InputStream {
     private static final JsonFactory JSON = new JsonFactory();
 
-    private final ParquetFileReader reader;
-    private final MessageType schema;
+    private final Path path;
+    private final Configuration conf;
+    private ParquetFileReader reader;          // opened on the first read
+    private MessageType schema;
     private final String textField;
-    private final boolean addMeta;
+    private boolean addMeta;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(1 << 16);
     private RecordReader<Group> rows;
     private long left;                 // rows left in the current row group
     private byte[] buf = new byte[0];
     private int pos, len;
 
-    ParquetLines(Path path, Configuration conf, String textField) throws IOException {
-        this.reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf));
-        this.schema = reader.getFooter().getFileMetaData().getSchema();
+    ParquetLines(Path path, Configuration conf, String textField) {
+        this.path = path;
+        this.conf = conf;
         this.textField = textField;
-        this.addMeta = !schema.containsField("meta");
     }
 
     @Override
@@ -67,17 +70,22 @@ final class ParquetLines extends InputStream {
     }
 
     private boolean nextRow() throws IOException {
-        while (left == 0) {
-            PageReadStore pages = reader.readNextRowGroup();
-            if (pages == null) return false;
-            rows = new ColumnIOFactory().getColumnIO(schema).getRecordReader(pages, new GroupRecordConverter(schema));
-            left = pages.getRowCount();
-        }
         Group g;
         try {
+            if (reader == null) {
+                reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf));
+                schema = reader.getFooter().getFileMetaData().getSchema();
+                addMeta = !schema.containsField("meta");
+            }
+            while (left == 0) {
+                PageReadStore pages = reader.readNextRowGroup();
+                if (pages == null) return false;
+                rows = new ColumnIOFactory().getColumnIO(schema).getRecordReader(pages, new GroupRecordConverter(schema));
+                left = pages.getRowCount();
+            }
             g = rows.read();
-        } catch (RuntimeException e) {
-            throw new IOException("unreadable row: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw new java.io.UncheckedIOException(new IOException("not a readable Parquet file: " + e.getMessage(), e));
         }
         left--;
         line.reset();
@@ -149,6 +157,6 @@ final class ParquetLines extends InputStream {
 
     @Override
     public void close() throws IOException {
-        reader.close();
+        if (reader != null) reader.close();
     }
 }

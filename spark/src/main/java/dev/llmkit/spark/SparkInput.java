@@ -54,6 +54,13 @@ record SparkInput(String name, String uri, InputFormat format, long size) implem
                 if (in.format == InputFormat.PARQUET) return new ParquetLines(p, conf.get(), textField);
                 return conf.fs(p).open(p, 1 << 17);
             }
+
+            @Override
+            public InputStream openOnDisk() throws IOException {
+                if (in.format != InputFormat.PARQUET) return null;
+                Path p = new Path(java.net.URI.create(in.uri));
+                return conf.fs(p).open(p, 1 << 17);
+            }
         };
     }
 
@@ -77,10 +84,14 @@ record SparkInput(String name, String uri, InputFormat format, long size) implem
         return out;
     }
 
-    /** What to do about a URI scheme that no Hadoop file system on the class path serves. */
-    static String noFileSystemHint() {
-        return "add the file system's jars to the class path (for s3a: hadoop-aws and the AWS SDK bundle; with ./llmkit through "
-                + "LLMKIT_SPARK_CLASSPATH), or run with spark-submit on a cluster that has them";
+    /** Whether a name on the way from {@code root} to {@code file} starts with . or _ (a hidden file, _temporary/, .spark-staging). */
+    private static boolean hidden(Path root, Path file) {
+        String top = root.toUri().getPath();
+        for (Path p = file; p != null && !p.toUri().getPath().equals(top); p = p.getParent()) {
+            String n = p.getName();
+            if (n.startsWith(".") || n.startsWith("_")) return true;
+        }
+        return false;
     }
 
     private static List<FileStatus> expand(String arg, Configuration conf) {
@@ -101,8 +112,7 @@ record SparkInput(String name, String uri, InputFormat format, long size) implem
                     RemoteIterator<LocatedFileStatus> it = fs.listFiles(s.getPath(), true);
                     while (it.hasNext()) {
                         LocatedFileStatus f = it.next();
-                        String name = f.getPath().getName();
-                        if (f.isFile() && !name.startsWith(".") && !name.startsWith("_") && InputFormat.of(name) != null) under.add(f);
+                        if (f.isFile() && !hidden(s.getPath(), f.getPath()) && InputFormat.of(f.getPath().getName()) != null) under.add(f);
                     }
                     under.sort(Comparator.comparing(x -> x.getPath().toString()));
                     files.addAll(under);
@@ -115,8 +125,6 @@ record SparkInput(String name, String uri, InputFormat format, long size) implem
             }
             if (files.isEmpty()) throw new ConfigException("--input " + arg + " matches no input file (" + InputFormat.suffixes() + ")", "check the path or URI");
             return files;
-        } catch (org.apache.hadoop.fs.UnsupportedFileSystemException e) {
-            throw new ConfigException("--input " + arg + ": " + e.getMessage(), noFileSystemHint());
         } catch (IOException e) {
             throw new StorageException("cannot list " + arg + ": " + e.getMessage(), "check the URI, the file system's configuration and permissions", e);
         }

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.not;
 
 import dev.llmkit.core.Json;
+import dev.llmkit.core.LlmkitException;
 import dev.llmkit.core.StorageException;
 import dev.llmkit.core.config.PrepareConfig;
 import dev.llmkit.data.prepare.CorpusReport;
@@ -132,19 +133,20 @@ final class SparkPrepare {
                 w.counts.forEach((k, v) -> merge.kept((int) (k >>> 32), (int) (long) k, v[0], v[1]));
                 staged.addAll(w.shards);
             }
-            staged.sort(Comparator.comparing(ShardWriter.Shard::file));
+            staged.sort(Comparator.comparing(s -> s.file().substring(s.file().indexOf('/') + 1)));     // by part, then shard
             List<ShardWriter.Shard> train = new ArrayList<>();
             List<ShardWriter.Shard> val = new ArrayList<>();
             for (ShardWriter.Shard s : staged) {
                 List<ShardWriter.Shard> split = s.split().equals("val") ? val : train;
                 String name = String.format(Locale.ROOT, "%s-%05d.jsonl.zst", s.split(), split.size());
-                dir.rename(s.file(), name);
+                dir.rename(s.file(), name);         // from the directory of the task attempt that succeeded
                 split.add(new ShardWriter.Shard(name, s.split(), s.documents(), s.textBytes(), s.bytes(), s.fileBytes(), s.sha256()));
             }
             CorpusReport report = merge.report(train, val);
             log.accept(String.format(Locale.ROOT, "spark: deduplicated and wrote %d documents in %d shard(s) in %.2f s",
                     report.totals().documentsOut(), train.size() + val.size(), (System.nanoTime() - t1) / 1e9));
             if (report.totals().documentsOut() == 0) throw merge.nothingKept(inputs.size(), report, out);
+            dir.deleteHidden();                     // what other attempts of the same tasks wrote
             dir.writeJson("report.json", report);
             dir.writeJson("provenance.json", merge.provenance(inputs.stream().map(i -> i.source(conf, cfg.textField())).toList()));
             dir.commit();
@@ -264,14 +266,19 @@ final class SparkPrepare {
                             TaskContext tc = TaskContext.get();
                             if (tc != null) tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> r.close());
                         }
-                        if (records.hasNext()) {
-                            FileRecords.Doc d = records.next();
-                            next = RowFactory.create(file, d.member(), d.seq(), d.hashHi(), d.hashLo(), d.val(), d.json(), d.textBytes(), null);
-                        } else {
-                            next = RowFactory.create(file, 0, 0L, 0L, 0L, false, null, 0, serialize(new FileStage.FileTally(records)));
-                            records.close();
-                            records = null;
+                        LlmkitException error = null;
+                        try {
+                            if (records.hasNext()) {
+                                FileRecords.Doc d = records.next();
+                                next = RowFactory.create(file, d.member(), d.seq(), d.hashHi(), d.hashLo(), d.val(), d.json(), d.textBytes(), null);
+                                continue;
+                            }
+                        } catch (LlmkitException e) {
+                            error = e;              // raised by the merge in input order
                         }
+                        next = RowFactory.create(file, 0, 0L, 0L, 0L, false, null, 0, serialize(new FileStage.FileTally(records, error)));
+                        records.close();
+                        records = null;
                     }
                     return true;
                 }
@@ -292,7 +299,8 @@ final class SparkPrepare {
 
     /**
      * Step 3 on an executor: one partition's records, sorted by (part, position), into shards named after
-     * their part ({@code train-pPPPPP-KKKKK.jsonl.zst}); a partition may hold several parts.
+     * their part ({@code train-pPPPPPP-KKKKK.jsonl.zst}) in the attempt's own directory; a partition may hold
+     * several parts.
      */
     private record WriteShards(String staging, HadoopConf conf, long shardBytes, int level)
             implements org.apache.spark.api.java.function.FlatMapFunction<Iterator<Row>, Written> {
@@ -300,7 +308,7 @@ final class SparkPrepare {
         public Iterator<Written> call(Iterator<Row> rows) throws IOException {
             java.nio.file.Path local = Files.createTempDirectory("llmkit-shards-");
             Map<Long, long[]> counts = new HashMap<>();
-            List<ShardWriter.Shard> shards = new ArrayList<>();
+            List<ShardWriter.Shard> shards = new ArrayList<>();        // names within the staging directory
             ShardWriter w = null;
             int part = -1;
             try {
@@ -311,7 +319,7 @@ final class SparkPrepare {
                             if (w != null) shards.addAll(w.finish());
                             part = r.getInt(6);
                             String split = r.getBoolean(3) ? "val" : "train";
-                            w = new ShardWriter(local, split, String.format(Locale.ROOT, "%s-p%05d", split, part), shardBytes, level);
+                            w = new ShardWriter(local, split, String.format(Locale.ROOT, "%s-p%06d", split, part), shardBytes, level);
                         }
                         byte[] json = r.getAs(4);
                         int text = r.getInt(5);
@@ -324,11 +332,17 @@ final class SparkPrepare {
                 } finally {
                     if (w != null) w.close();
                 }
-                Path dir = new Path(java.net.URI.create(staging));
+                // each attempt of the task writes in a directory of its own: a speculative or retried attempt
+                // never writes over the files of the one whose result the driver takes
+                String attempt = "_attempt-" + (TaskContext.get() == null ? 0 : TaskContext.get().taskAttemptId());
+                Path dir = new Path(new Path(java.net.URI.create(staging)), attempt);
                 var fs = conf.fs(dir);
+                List<ShardWriter.Shard> named = new ArrayList<>();
                 for (ShardWriter.Shard s : shards) {
                     fs.copyFromLocalFile(true, true, new Path(local.resolve(s.file()).toUri()), new Path(dir, s.file()));
+                    named.add(new ShardWriter.Shard(attempt + "/" + s.file(), s.split(), s.documents(), s.textBytes(), s.bytes(), s.fileBytes(), s.sha256()));
                 }
+                shards = named;
             } catch (IOException e) {
                 throw new StorageException("cannot write shards to " + staging + ": " + e.getMessage(), "check free space and permissions", e);
             } finally {

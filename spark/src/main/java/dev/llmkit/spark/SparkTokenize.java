@@ -66,7 +66,8 @@ final class SparkTokenize {
         String reportSha = sha256(report);
         // a killed run's finished shards are kept when the tokenizer and the corpus are the same
         String state = "{\"tokenizer_sha256\":\"" + tok.sha256() + "\",\"corpus_report_sha256\":\"" + reportSha + "\"}\n";
-        OutDir outDir = OutDir.begin(out, overwrite, conf.get(), new String[] {Pretokenizer.STATE, state});
+        checkOut(out, overwrite, conf);
+        OutDir outDir = OutDir.begin(out, true, conf.get(), new String[] {Pretokenizer.STATE, state}, !overwrite);
         // no clean-up on failure: the finished shards stay in the staging directory for the next run
         {
             log.accept("spark: tokenizing " + shards.size() + " corpus shard(s) on " + spark.sparkContext().master());
@@ -86,6 +87,26 @@ final class SparkTokenize {
             outDir.writeJson("manifest.json", m);
             outDir.commit();
             return new Pretokenizer.Result(m, resumed, (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /**
+     * The rules of the single-machine path for an existing --out: complete token shards are replaced only
+     * with --force, and --force replaces only a token directory (or an empty one).
+     */
+    private static void checkOut(String out, boolean force, HadoopConf conf) {
+        Path p = new Path(out);
+        try {
+            FileSystem fs = conf.fs(p);
+            if (!fs.exists(p)) return;
+            boolean empty = fs.getFileStatus(p).isDirectory() && fs.listStatus(p).length == 0;
+            if (fs.exists(new Path(p, "manifest.json"))) {
+                if (!force) throw new ConfigException(out + " already holds complete token shards", "pass --force to replace it, or use another --out");
+            } else if (!empty) {
+                throw new ConfigException(out + " exists and is not a token directory", force ? "remove it yourself or use another --out" : "use another --out");
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot read " + out + ": " + e.getMessage(), "check the path and permissions", e);
         }
     }
 
@@ -124,13 +145,29 @@ final class SparkTokenize {
             } catch (dev.llmkit.core.LlmkitException e) {
                 throw SparkPrepare.renamed(e, in.toString(), uri);       // name the corpus shard, not the local copy
             }
-            fs.copyFromLocalFile(true, true, new Path(local.resolve(name).toUri()), dst);
-            try (java.io.OutputStream o = fs.create(record, true)) {
+            // into the attempt's own directory, then renamed into place whole: a speculative or retried attempt
+            // never leaves a shard half written under its final name; the record is written after the shard
+            Path attempt = new Path(dst.getParent(), "_attempt-" + (org.apache.spark.TaskContext.get() == null ? 0 : org.apache.spark.TaskContext.get().taskAttemptId()));
+            Path tmp = new Path(attempt, name);
+            fs.copyFromLocalFile(true, true, new Path(local.resolve(name).toUri()), tmp);
+            place(fs, tmp, dst);
+            Path tmpRecord = new Path(attempt, "." + name + ".json");
+            try (java.io.OutputStream o = fs.create(tmpRecord, true)) {
                 o.write(dev.llmkit.core.Json.bytes(shard));
             }
+            place(fs, tmpRecord, record);
+            fs.delete(attempt, true);
             return new Encoded(shard, false);
         } finally {
             dev.llmkit.core.AtomicFiles.deleteRecursively(local);
+        }
+    }
+
+    /** Renames {@code from} to {@code to}; when another attempt put the same file there first, keeps that one. */
+    private static void place(FileSystem fs, Path from, Path to) throws IOException {
+        if (!fs.rename(from, to)) {
+            if (!fs.exists(to)) throw new IOException("cannot rename " + from + " to " + to);
+            fs.delete(from, false);
         }
     }
 

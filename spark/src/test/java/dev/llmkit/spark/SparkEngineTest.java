@@ -67,8 +67,7 @@ class SparkEngineTest {
                 .config("spark.ui.enabled", false)
                 .config("spark.sql.shuffle.partitions", 2)
                 .config("spark.default.parallelism", 2)
-                .config("spark.sql.codegen.wholeStage", false)
-                .config("spark.sql.adaptive.enabled", false)
+                .config("spark.sql.codegen.wholeStage", false)     // adaptive execution stays on, as users run it
                 .getOrCreate();
     }
 
@@ -203,13 +202,24 @@ class SparkEngineTest {
         assertEquals("a", docs.get(0).path("meta").path("id").asText());
         assertEquals(0.5, docs.get(0).path("meta").path("score").asDouble());
         assertEquals("Caf\u00e9 and more text.", docs.get(1).path("text").asText());
-        // the single-machine path names the engine that reads Parquet
+        // the single-machine path names the engine that reads Parquet, and leaves Parquet files out of a directory
         Path file;
         try (Stream<Path> s = Files.list(pq)) {
             file = s.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow();
         }
         var e = assertThrows(dev.llmkit.core.ConfigException.class, () -> InputFiles.resolve(List.of(file.toString())));
         assertTrue(e.hint().contains("--engine spark"), e.hint());
+        Files.writeString(pq.resolve("more.jsonl"), doc("A JSON Lines document beside the Parquet file.") + "\n");
+        assertEquals(List.of("more.jsonl"), InputFiles.resolve(List.of(pq.toString())).stream().map(i -> i.path().getFileName().toString()).toList());
+        // a damaged Parquet file is a bad file: an error naming it, or skipped whole with --skip-bad-files
+        byte[] all = Files.readAllBytes(file);
+        Files.write(file, Arrays.copyOf(all, all.length - 40));
+        DataException bad = assertThrows(DataException.class, () -> ENGINE.prepare(cfg(false, false), List.of(pq.toString()), dir.resolve("o2").toString(), false, RUN));
+        assertTrue(bad.getMessage().contains(file.getFileName().toString()) && bad.getMessage().contains("Parquet"), bad.getMessage());
+        CorpusReport skipped = ENGINE.prepare(cfg(false, true), List.of(pq.toString()), dir.resolve("o3").toString(), false, RUN);
+        assertEquals(1, skipped.totals().filesSkipped());
+        assertEquals(1, skipped.totals().documentsOut());
+        assertEquals(64, skipped.sources().stream().filter(x -> x.format().equals("parquet")).findFirst().orElseThrow().sha256().length());
     }
 
     @Test
@@ -231,10 +241,22 @@ class SparkEngineTest {
         assertTrue(err.toString().contains("d.jsonl.zst: truncated") && err.toString().contains("hint: "), err.toString());
         assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--input", dir.resolve("nothing").toString(), "--out", dir.resolve("c3").toString()));
         assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--no-such-option"));
-        // a URI scheme that no file system on the class path serves
+        // a URI scheme that no file system on the class path serves, unknown to Hadoop or known (s3a without hadoop-aws)
+        for (String uri : List.of("nosuchfs://bucket/x.jsonl", "s3a://bucket/x.jsonl")) {
+            err.getBuffer().setLength(0);
+            assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--input", uri, "--out", dir.resolve("c4").toString()));
+            assertTrue(err.toString().contains(uri.substring(0, uri.indexOf(':'))) && err.toString().contains("hadoop-aws"), err.toString());
+        }
+        // tokenize --force replaces a token directory only
         err.getBuffer().setLength(0);
-        assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "prepare", "--input", "nosuchfs://bucket/x.jsonl", "--out", dir.resolve("c4").toString()));
-        assertTrue(err.toString().contains("nosuchfs") && err.toString().contains("hadoop-aws"), err.toString());
+        assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "tokenize", "--corpus", corpus, "--tokenizer", tokFile.toString(),
+                "--out", dir.resolve("in").toString(), "--force"));
+        assertTrue(err.toString().contains("is not a token directory"), err.toString());
+        assertEquals(2, SubmitMain.run(new java.io.PrintWriter(err, true), "tokenize", "--corpus", corpus, "--tokenizer", tokFile.toString(),
+                "--out", dir.resolve("tokens").toString()));
+        assertTrue(err.toString().contains("already holds complete token shards"), err.toString());
+        assertEquals(0, SubmitMain.run(new java.io.PrintWriter(err, true), "tokenize", "--corpus", corpus, "--tokenizer", tokFile.toString(),
+                "--out", dir.resolve("tokens").toString(), "--force"), err.toString());
     }
 
     /** Prepares {@code inputs} both ways and checks that they agree; returns the Spark run's report. */

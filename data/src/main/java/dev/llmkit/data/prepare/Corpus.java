@@ -165,7 +165,11 @@ public final class Corpus {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } catch (Throwable t) {
-                    queue.offer(CompletableFuture.failedFuture(t));
+                    try {
+                        queue.put(CompletableFuture.failedFuture(t));      // put: a full queue must not lose the error
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                 }
             }, "prepare-reader");
             readerThread.setDaemon(true);

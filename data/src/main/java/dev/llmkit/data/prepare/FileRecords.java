@@ -1,6 +1,5 @@
 package dev.llmkit.data.prepare;
 
-import dev.llmkit.core.LlmkitException;
 import dev.llmkit.core.config.PrepareConfig;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -53,7 +52,11 @@ public final class FileRecords implements Iterator<FileRecords.Doc>, AutoCloseab
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (Throwable t) {
-                queue.offer(t);
+                try {
+                    queue.put(t);                   // put: a full queue must not lose the error
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }, "prepare-reader");
         reader.setDaemon(true);
@@ -79,7 +82,7 @@ public final class FileRecords implements Iterator<FileRecords.Doc>, AutoCloseab
         return d;
     }
 
-    /** The file's counts: complete after {@link #hasNext()} returned false. */
+    /** The file's counts: complete after {@link #hasNext()} returned false (or threw: then up to the failure). */
     public Tally tally() {
         if (!done) throw new IllegalStateException("the file is still being read");
         return tally;
@@ -113,9 +116,11 @@ public final class FileRecords implements Iterator<FileRecords.Doc>, AutoCloseab
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while reading", e);
         }
-        if (o instanceof LlmkitException le) throw le;
-        if (o instanceof RuntimeException re) throw re;
-        if (o instanceof Throwable t) throw new IllegalStateException(t);
+        if (o instanceof Throwable t) {
+            done = true;                            // the tally holds what was read before the failure
+            if (t instanceof RuntimeException re) throw re;
+            throw new IllegalStateException(t);
+        }
         Batch b = (Batch) o;
         if (b == END) {
             done = true;

@@ -1,6 +1,7 @@
 package dev.llmkit.data.prepare;
 
 import dev.llmkit.core.DataException;
+import dev.llmkit.core.LlmkitException;
 import dev.llmkit.core.Provenance;
 import dev.llmkit.core.config.PrepareConfig;
 import java.util.ArrayList;
@@ -19,15 +20,21 @@ import java.util.Map;
 public final class FileStage {
     private FileStage() {}
 
-    /** One input file's counts (serializable, for the trip from a worker to the driver). */
+    /**
+     * One input file's counts (serializable, for the trip from a worker to the driver), and the error that
+     * stopped its reading, if one did (a disk error): it is raised when the merge reaches the file, so that
+     * an earlier file's error comes first, as on one machine.
+     */
     public static final class FileTally implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
         final Tally tally;
         final String sha256;
+        final LlmkitException error;
 
-        public FileTally(FileRecords records) {
+        public FileTally(FileRecords records, LlmkitException error) {
             this.tally = records.tally();
             this.sha256 = records.fileSha256();
+            this.error = error;
         }
     }
 
@@ -60,6 +67,7 @@ public final class FileStage {
                     byKey.put(key(f, m), st);
                     if (!st.status.equals("ok")) skipped.add(new long[] {f, m});
                 }
+                if (ft.error != null) throw ft.error;
                 tally.merge(ft.tally);
             }
         }

@@ -17,7 +17,8 @@ import java.util.stream.Stream;
 /**
  * Expands the {@code --input} arguments (files, directories, globs) into a deterministic list of
  * input files: arguments in the order given, each directory or glob expanded in sorted path order,
- * a file named twice read once. Directories are walked recursively and keep only known suffixes.
+ * a file named twice read once. Directories are walked recursively and keep only known suffixes
+ * (Parquet files only for the Spark engine; a Parquet file named on its own is refused with a hint).
  */
 public final class InputFiles {
     private InputFiles() {}
@@ -47,10 +48,10 @@ public final class InputFiles {
         Set<Path> seen = new LinkedHashSet<>();
         List<Input> out = new ArrayList<>();
         for (String arg : args) {
-            List<Path> expanded = expand(arg);
+            List<Path> expanded = expand(arg, parquet);
             if (expanded.isEmpty()) {
                 throw new ConfigException("--input " + arg + " matches no input file (" + InputFormat.suffixes() + ")",
-                        "check the path or glob");
+                        parquet ? "check the path or glob" : "check the path or glob (.parquet files are read with --engine spark)");
             }
             for (Path p : expanded) {
                 if (!seen.add(p.toAbsolutePath().normalize())) continue;
@@ -72,9 +73,10 @@ public final class InputFiles {
         return out;
     }
 
-    private static List<Path> expand(String arg) {
+    /** A directory's or glob's files of the formats read (Parquet only when {@code parquet}); a named file as it is. */
+    private static List<Path> expand(String arg, boolean parquet) {
         Path p = Paths.get(arg);
-        if (Files.isDirectory(p)) return walk(p);
+        if (Files.isDirectory(p)) return walk(p, parquet);
         if (Files.isRegularFile(p)) return List.of(p);
         if (!hasGlob(arg)) {
             throw new ConfigException("--input " + arg + " does not exist", "check the path");
@@ -90,8 +92,8 @@ public final class InputFiles {
         List<Path> out = new ArrayList<>();
         try (Stream<Path> s = Files.walk(root)) {
             s.filter(x -> !x.equals(root) && m.matches(root.relativize(x))).sorted().forEach(x -> {
-                if (Files.isDirectory(x)) out.addAll(walk(x));
-                else if (Files.isRegularFile(x) && InputFormat.of(x) != null) out.add(base.isEmpty() ? root.relativize(x) : x);
+                if (Files.isDirectory(x)) out.addAll(walk(x, parquet));
+                else if (Files.isRegularFile(x) && reads(x, parquet)) out.add(base.isEmpty() ? root.relativize(x) : x);
             });
         } catch (IOException e) {
             throw new StorageException("cannot list " + root + ": " + e.getMessage(), "check permissions", e);
@@ -99,9 +101,14 @@ public final class InputFiles {
         return out;
     }
 
-    private static List<Path> walk(Path dir) {
+    private static boolean reads(Path file, boolean parquet) {
+        InputFormat f = InputFormat.of(file);
+        return f != null && (parquet || f != InputFormat.PARQUET);
+    }
+
+    private static List<Path> walk(Path dir, boolean parquet) {
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).filter(x -> InputFormat.of(x) != null)
+            return s.filter(Files::isRegularFile).filter(x -> reads(x, parquet))
                     .filter(x -> !x.getFileName().toString().startsWith(".")).sorted().toList();
         } catch (IOException e) {
             throw new StorageException("cannot list " + dir + ": " + e.getMessage(), "check permissions", e);

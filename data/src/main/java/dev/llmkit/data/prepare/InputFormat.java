@@ -89,9 +89,10 @@ public enum InputFormat {
         return best;
     }
 
+    /** The suffixes the single-machine path reads (all but Parquet, which the Spark engine adds). */
     public static String suffixes() {
         StringBuilder sb = new StringBuilder();
-        for (InputFormat f : values()) sb.append(sb.isEmpty() ? "" : ", ").append(f.suffix);
+        for (InputFormat f : values()) if (f != PARQUET) sb.append(sb.isEmpty() ? "" : ", ").append(f.suffix);
         return sb.toString();
     }
 

@@ -20,6 +20,14 @@ public interface InputSource {
     /** The file's bytes on disk (not decompressed); each call starts from the beginning. */
     InputStream open() throws IOException;
 
+    /**
+     * The file's bytes on disk, for its sha256, when {@link #open()} gives something else (a Parquet file:
+     * its rows as JSON Lines); null when {@link #open()} gives them.
+     */
+    default InputStream openOnDisk() throws IOException {
+        return null;
+    }
+
     /** Whether the bytes can be cut short or corrupt, so that skip_bad_files rolls the file back whole. */
     default boolean compressed() {
         return format().compressed;

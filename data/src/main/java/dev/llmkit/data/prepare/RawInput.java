@@ -25,15 +25,33 @@ final class RawInput extends InputStream {
         this.in = source.open();
     }
 
-    /** The hex sha256 of all of {@code source}'s bytes (for a file abandoned after an error). */
+    /** The hex sha256 of {@code source}'s bytes on disk (for a file abandoned after an error). */
     static String sha256(InputSource source) throws IOException {
-        try (RawInput r = new RawInput(source)) {
-            return r.finishSha256();
+        InputStream disk = source.openOnDisk();
+        try (InputStream in = disk != null ? disk : source.open()) {
+            return hash(in);
+        }
+    }
+
+    /** The hex sha256 of the file: of the bytes read, with what is left, or of its bytes on disk when it is not read as it is. */
+    String finishSha256(InputSource source) throws IOException {
+        String read = finishSha256();
+        InputStream disk = source.openOnDisk();
+        if (disk == null) return read;
+        try (disk) {
+            return hash(disk);
         }
     }
 
     long position() {
         return position;
+    }
+
+    private static String hash(InputStream in) throws IOException {
+        MessageDigest md = dev.llmkit.core.util.Text.newSha256();
+        byte[] buf = new byte[1 << 16];
+        for (int n; (n = in.read(buf)) >= 0; ) md.update(buf, 0, n);
+        return HexFormat.of().formatHex(md.digest());
     }
 
     @Override
