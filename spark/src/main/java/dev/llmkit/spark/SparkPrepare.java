@@ -95,6 +95,7 @@ final class SparkPrepare {
 
             // 2. The tallies, one per file, in input order: --strict, bad files, what is skipped whole.
             FileStage.FileTally[] tallies = new FileStage.FileTally[inputs.size()];
+            jsc.setCallSite("llmkit prepare: read input files");          // the stages' names in progress lines and the UI
             for (Row r : parsed.where(col("tally").isNotNull()).select("file", "tally").collectAsList()) {
                 tallies[r.getInt(0)] = (FileStage.FileTally) deserialize(r.getAs(1));
             }
@@ -120,12 +121,15 @@ final class SparkPrepare {
             long t1 = System.nanoTime();
             log.accept(String.format(Locale.ROOT, "spark: read %d documents (%.1f MB) in %.2f s; deduplicating and writing %d part(s)",
                     merge.documentsIn(), merge.bytesIn() / 1048576.0, (t1 - t0) / 1e9, trainParts + valParts));
+            jsc.setCallSite("llmkit prepare: deduplicate and write shards");
             List<Written> written = firsts.withColumn("part", partOf.apply(col("file"), col("val")))
                     .repartition(trainParts + valParts, col("part"))
                     .sortWithinPartitions("part", "file", "member", "seq")
                     .javaRDD()
                     .mapPartitions(new WriteShards(dir.staging.toUri().toString(), conf, cfg.shardBytes(), cfg.zstdLevel()), true)
                     .collect();
+
+            jsc.clearCallSite();
 
             // 4. Count, name the shards in order (part, then shard within the part), report and commit.
             List<ShardWriter.Shard> staged = new ArrayList<>();

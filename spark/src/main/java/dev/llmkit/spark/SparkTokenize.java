@@ -74,9 +74,11 @@ final class SparkTokenize {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             String staging = outDir.staging.toUri().toString();
             int threads = cfg.threads() > 0 ? cfg.threads() : 1;
+            jsc.setCallSite("llmkit tokenize: encode corpus shards");
             List<Encoded> encoded = jsc.parallelize(shards, Math.max(1, shards.size()))
                     .map(uri -> encode(uri, staging, tokJson, conf, threads))
                     .collect();
+            jsc.clearCallSite();
             List<TokenManifest.Shard> done = encoded.stream().map(Encoded::shard).toList();
             int resumed = (int) encoded.stream().filter(Encoded::resumed).count();
             if (resumed > 0) log.accept("spark: " + resumed + " shard(s) kept from an earlier run");
