@@ -79,34 +79,71 @@ final class SparkPrepare {
     static CorpusReport run(SparkSession spark, PrepareConfig cfg, List<String> args, String out, boolean overwrite, Consumer<String> log) {
         HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         List<SparkInput> inputs = SparkInput.resolve(args, conf.get());
-        String cfgJson = json(cfg);
         OutDir dir = OutDir.begin(out, overwrite, conf.get());
+        Job job = new Job(spark, cfg, inputs, conf, dir, log);
         boolean ok = false;
-        Dataset<Row> parsed = null;
         try {
-            // 1. Read every file in a task of its own; cache the records and the tallies.
-            long t0 = System.nanoTime();
+            job.read();
+            FileStage.Merge merge = job.merge();
+            List<Written> written = job.dedupAndWrite(merge);
+            CorpusReport report = job.commit(merge, written, out);
+            ok = true;
+            return report;
+        } finally {
+            if (job.parsed != null) job.parsed.unpersist();
+            if (!ok) dir.abort();
+        }
+    }
+
+    /** One run's steps, in order. */
+    private static final class Job {
+        final SparkSession spark;
+        final JavaSparkContext jsc;
+        final PrepareConfig cfg;
+        final List<SparkInput> inputs;
+        final HadoopConf conf;
+        final OutDir dir;
+        final Consumer<String> log;
+        Dataset<Row> parsed;
+        long t0, t1;
+
+        Job(SparkSession spark, PrepareConfig cfg, List<SparkInput> inputs, HadoopConf conf, OutDir dir, Consumer<String> log) {
+            this.spark = spark;
+            this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            this.cfg = cfg;
+            this.inputs = inputs;
+            this.conf = conf;
+            this.dir = dir;
+            this.log = log;
+        }
+
+        /** 1. Every file in a task of its own: its good records, then its tally; cached. */
+        void read() {
+            t0 = System.nanoTime();
             long onDisk = inputs.stream().mapToLong(SparkInput::size).sum();
             log.accept(String.format(Locale.ROOT, "spark: reading %d input file(s), %.1f MB on disk, on %s", inputs.size(), onDisk / 1048576.0, spark.sparkContext().master()));
-            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             JavaRDD<Row> rows = jsc.parallelize(IntStream.range(0, inputs.size()).boxed().toList(), Math.max(1, inputs.size()))
-                    .mapPartitions(new ReadFiles(inputs, conf, cfgJson));
+                    .mapPartitions(new ReadFiles(inputs, conf, json(cfg)));
             parsed = spark.createDataFrame(rows, ROWS).persist();
+        }
 
-            // 2. The tallies, one per file, in input order: --strict, bad files, what is skipped whole.
+        /** 2. The tallies, one per file, in input order: --strict, bad files, what is skipped whole. */
+        FileStage.Merge merge() {
             FileStage.FileTally[] tallies = new FileStage.FileTally[inputs.size()];
             jsc.setCallSite("llmkit prepare: read input files");          // the stages' names in progress lines and the UI
             for (Row r : parsed.where(col("tally").isNotNull()).select("file", "tally").collectAsList()) {
                 tallies[r.getInt(0)] = (FileStage.FileTally) deserialize(r.getAs(1));
             }
-            FileStage.Merge merge = new FileStage.Merge(cfg, List.of(tallies));
+            return new FileStage.Merge(cfg, List.of(tallies));
+        }
+
+        /** 3. The first occurrence of every key, in input order per split, written as shards part by part. */
+        List<Written> dedupAndWrite(FileStage.Merge merge) {
             Dataset<Row> good = parsed.where(col("tally").isNull());
             if (!merge.skippedSources().isEmpty()) {
                 Column key = col("file").cast("long").multiply(1L << 32).plus(col("member"));
                 good = good.where(not(key.isin(merge.skippedSources().stream().map(s -> (s[0] << 32) + s[1]).toArray())));
             }
-
-            // 3. Keep the first occurrence of every key, in input order per split, and write the shards.
             Dataset<Row> firsts = good.select("hi", "lo", "file", "member", "seq", "val", "json", "text_bytes")
                     .repartition(col("hi"), col("lo"))
                     .sortWithinPartitions("hi", "lo", "file", "member", "seq")
@@ -118,20 +155,24 @@ final class SparkPrepare {
             int[] trainPart = ranges(fileBytes, trainParts, 0);
             int[] valPart = ranges(fileBytes, valParts, trainParts);
             UserDefinedFunction partOf = functions.udf((UDF2<Integer, Boolean, Integer>) (f, v) -> v ? valPart[f] : trainPart[f], DataTypes.IntegerType);
-            long t1 = System.nanoTime();
+            t1 = System.nanoTime();
             log.accept(String.format(Locale.ROOT, "spark: read %d documents (%.1f MB) in %.2f s; deduplicating and writing %d part(s)",
                     merge.documentsIn(), merge.bytesIn() / 1048576.0, (t1 - t0) / 1e9, trainParts + valParts));
             jsc.setCallSite("llmkit prepare: deduplicate and write shards");
-            List<Written> written = firsts.withColumn("part", partOf.apply(col("file"), col("val")))
-                    .repartition(trainParts + valParts, col("part"))
-                    .sortWithinPartitions("part", "file", "member", "seq")
-                    .javaRDD()
-                    .mapPartitions(new WriteShards(dir.staging.toUri().toString(), conf, cfg.shardBytes(), cfg.zstdLevel()), true)
-                    .collect();
+            try {
+                return firsts.withColumn("part", partOf.apply(col("file"), col("val")))
+                        .repartition(trainParts + valParts, col("part"))
+                        .sortWithinPartitions("part", "file", "member", "seq")
+                        .javaRDD()
+                        .mapPartitions(new WriteShards(dir.staging.toUri().toString(), conf, cfg.shardBytes(), cfg.zstdLevel()), true)
+                        .collect();
+            } finally {
+                jsc.clearCallSite();
+            }
+        }
 
-            jsc.clearCallSite();
-
-            // 4. Count, name the shards in order (part, then shard within the part), report and commit.
+        /** 4. Counts, the shards named in order (part, then shard within the part), the report, and the commit. */
+        CorpusReport commit(FileStage.Merge merge, List<Written> written, String out) {
             List<ShardWriter.Shard> staged = new ArrayList<>();
             for (Written w : written) {
                 w.counts.forEach((k, v) -> merge.kept((int) (k >>> 32), (int) (long) k, v[0], v[1]));
@@ -154,11 +195,7 @@ final class SparkPrepare {
             dir.writeJson("report.json", report);
             dir.writeJson("provenance.json", merge.provenance(inputs.stream().map(i -> i.source(conf, cfg.textField())).toList()));
             dir.commit();
-            ok = true;
             return report;
-        } finally {
-            if (parsed != null) parsed.unpersist();
-            if (!ok) dir.abort();
         }
     }
 
