@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
 
 /** {@code llmkit data prepare}: raw shards in, a clean corpus directory (00-corpus) out. */
 @Command(name = "prepare", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Turn RedPajama-style shards (.jsonl, .jsonl.gz, .jsonl.zst, .json.gz, .json.zst, .txt) into a clean corpus directory: normalised, exactly deduplicated, split into train/val zstd JSONL shards, with report.json (counts per source and per skip reason) and provenance.json. The output directory appears complete or not at all; the same inputs and config give byte-identical output.",
-        footer = {"", "Example:", "  llmkit data prepare --input ../shared/data/pretrain_sotu --out runs/sotu/00-corpus", "", ExitCodes.HELP})
+        description = "Turn RedPajama-style shards (JSON Lines or plain text, plain or compressed with gzip, zstd, bzip2 or xz, and tar archives of them; Parquet with --engine spark) into a clean corpus directory: normalised, exactly deduplicated, split into train/val zstd JSONL shards, with report.json (counts per source and per skip reason) and provenance.json. The output directory appears complete or not at all; the same inputs and config give byte-identical output.",
+        footer = {"", "Examples:", "  llmkit data prepare --input ../shared/data/pretrain_sotu --out runs/sotu/00-corpus",
+                "  llmkit data prepare --engine spark --master 'local[2]' --input 'shards/*.parquet' --out runs/web/00-corpus", "", ExitCodes.HELP})
 public final class PrepareCommand implements Callable<Integer> {
     @Option(names = {"-i", "--input"}, required = true, arity = "1..*", paramLabel = "PATH",
             description = "Input files, directories (walked recursively) or globs (quote them); with --engine spark also URIs of any Hadoop file system and .parquet files.")
