@@ -50,16 +50,22 @@ record SparkInput(String name, String uri, InputFormat format, long size) implem
 
             @Override
             public InputStream open() throws IOException {
-                Path p = new Path(java.net.URI.create(in.uri));
-                if (in.format == InputFormat.PARQUET) return new ParquetLines(p, conf.get(), textField);
-                return conf.fs(p).open(p, 1 << 17);
+                return decoded() ? new ParquetLines(path(), conf.get(), textField) : openOnDisk();
+            }
+
+            @Override
+            public boolean decoded() {
+                return in.format == InputFormat.PARQUET;
             }
 
             @Override
             public InputStream openOnDisk() throws IOException {
-                if (in.format != InputFormat.PARQUET) return null;
-                Path p = new Path(java.net.URI.create(in.uri));
+                Path p = path();
                 return conf.fs(p).open(p, 1 << 17);
+            }
+
+            private Path path() {
+                return new Path(java.net.URI.create(in.uri));
             }
         };
     }

@@ -7,6 +7,7 @@ import dev.llmkit.core.Json;
 import dev.llmkit.core.LlmkitException;
 import dev.llmkit.core.StorageException;
 import dev.llmkit.core.config.PrepareConfig;
+import dev.llmkit.core.util.Lookahead;
 import dev.llmkit.data.prepare.CorpusReport;
 import dev.llmkit.data.prepare.FileRecords;
 import dev.llmkit.data.prepare.FileStage;
@@ -26,7 +27,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import org.apache.hadoop.fs.Path;
@@ -230,30 +230,21 @@ final class SparkPrepare {
     private static final class FirstOfEachKey implements org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row> {
         @Override
         public Iterator<Row> call(Iterator<Row> rows) {
-            return new Iterator<>() {
+            return new Lookahead<>() {
                 private long hi, lo;
                 private boolean any;
-                private Row next;
 
                 @Override
-                public boolean hasNext() {
-                    while (next == null && rows.hasNext()) {
+                protected Row advance() {
+                    while (rows.hasNext()) {
                         Row r = rows.next();
                         if (any && r.getLong(0) == hi && r.getLong(1) == lo) continue;
                         any = true;
                         hi = r.getLong(0);
                         lo = r.getLong(1);
-                        next = RowFactory.create(r.getInt(2), r.getInt(3), r.getLong(4), r.getBoolean(5), r.get(6), r.getInt(7));
+                        return RowFactory.create(r.getInt(2), r.getInt(3), r.getLong(4), r.getBoolean(5), r.get(6), r.getInt(7));
                     }
-                    return next != null;
-                }
-
-                @Override
-                public Row next() {
-                    if (!hasNext()) throw new NoSuchElementException();
-                    Row r = next;
-                    next = null;
-                    return r;
+                    return null;
                 }
             };
         }
@@ -291,45 +282,33 @@ final class SparkPrepare {
         @Override
         public Iterator<Row> call(Iterator<Integer> files) throws IOException {
             PrepareConfig cfg = Json.MAPPER.readValue(cfgJson, PrepareConfig.class);
-            return new Iterator<>() {
+            return new Lookahead<>() {
                 private int file = -1;
                 private FileRecords records;
-                private Row next;
 
                 @Override
-                public boolean hasNext() {
-                    while (next == null) {
-                        if (records == null) {
-                            if (!files.hasNext()) return false;
-                            file = files.next();
-                            records = FileRecords.open(cfg, inputs.get(file).source(conf, cfg.textField()));
-                            FileRecords r = records;
-                            TaskContext tc = TaskContext.get();
-                            if (tc != null) tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> r.close());
-                        }
-                        LlmkitException error = null;
-                        try {
-                            if (records.hasNext()) {
-                                FileRecords.Doc d = records.next();
-                                next = RowFactory.create(file, d.member(), d.seq(), d.hashHi(), d.hashLo(), d.val(), d.json(), d.textBytes(), null);
-                                continue;
-                            }
-                        } catch (LlmkitException e) {
-                            error = e;              // raised by the merge in input order
-                        }
-                        next = RowFactory.create(file, 0, 0L, 0L, 0L, false, null, 0, serialize(new FileStage.FileTally(records, error)));
-                        records.close();
-                        records = null;
+                protected Row advance() {
+                    if (records == null) {
+                        if (!files.hasNext()) return null;
+                        file = files.next();
+                        records = FileRecords.open(cfg, inputs.get(file).source(conf, cfg.textField()));
+                        FileRecords r = records;
+                        TaskContext tc = TaskContext.get();
+                        if (tc != null) tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> r.close());
                     }
-                    return true;
-                }
-
-                @Override
-                public Row next() {
-                    if (!hasNext()) throw new NoSuchElementException();
-                    Row r = next;
-                    next = null;
-                    return r;
+                    LlmkitException error = null;
+                    try {
+                        if (records.hasNext()) {
+                            FileRecords.Doc d = records.next();
+                            return RowFactory.create(file, d.member(), d.seq(), d.hashHi(), d.hashLo(), d.val(), d.json(), d.textBytes(), null);
+                        }
+                    } catch (LlmkitException e) {
+                        error = e;              // raised by the merge in input order
+                    }
+                    Row tally = RowFactory.create(file, 0, 0L, 0L, 0L, false, null, 0, serialize(new FileStage.FileTally(records, error)));
+                    records.close();
+                    records = null;
+                    return tally;
                 }
             };
         }

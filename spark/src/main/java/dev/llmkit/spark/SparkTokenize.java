@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.hadoop.fs.FileStatus;
@@ -63,33 +62,31 @@ final class SparkTokenize {
         } catch (IOException e) {
             throw new StorageException("cannot list " + corpus + ": " + e.getMessage(), "check the URI and permissions", e);
         }
-        String reportSha = sha256(report);
+        String reportSha = dev.llmkit.core.util.Text.sha256(report);
         // a killed run's finished shards are kept when the tokenizer and the corpus are the same
         String state = "{\"tokenizer_sha256\":\"" + tok.sha256() + "\",\"corpus_report_sha256\":\"" + reportSha + "\"}\n";
         checkOut(out, overwrite, conf);
         OutDir outDir = OutDir.begin(out, true, conf.get(), new String[] {Pretokenizer.STATE, state}, !overwrite);
         // no clean-up on failure: the finished shards stay in the staging directory for the next run
-        {
-            log.accept("spark: tokenizing " + shards.size() + " corpus shard(s) on " + spark.sparkContext().master());
-            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            String staging = outDir.staging.toUri().toString();
-            int threads = cfg.threads() > 0 ? cfg.threads() : 1;
-            jsc.setCallSite("llmkit tokenize: encode corpus shards");
-            List<Encoded> encoded = jsc.parallelize(shards, Math.max(1, shards.size()))
-                    .map(uri -> encode(uri, staging, tokJson, conf, threads))
-                    .collect();
-            jsc.clearCallSite();
-            List<TokenManifest.Shard> done = encoded.stream().map(Encoded::shard).toList();
-            int resumed = (int) encoded.stream().filter(Encoded::resumed).count();
-            if (resumed > 0) log.accept("spark: " + resumed + " shard(s) kept from an earlier run");
-            outDir.deleteHidden();
-            TokenManifest m = Pretokenizer.manifest(tokenizer, tok, corpus, reportSha, done);
-            outDir.writeJson("provenance.json", Pretokenizer.provenance(new Provenance.InputRef(new Path(dir, "report.json").toString(), report.length, reportSha),
-                    new Provenance.InputRef(tokenizer, tokJson.length, tok.sha256()), cfg));
-            outDir.writeJson("manifest.json", m);
-            outDir.commit();
-            return new Pretokenizer.Result(m, resumed, (System.nanoTime() - t0) / 1e9);
-        }
+        log.accept("spark: tokenizing " + shards.size() + " corpus shard(s) on " + spark.sparkContext().master());
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        String staging = outDir.staging.toUri().toString();
+        int threads = cfg.threads() > 0 ? cfg.threads() : 1;
+        jsc.setCallSite("llmkit tokenize: encode corpus shards");
+        List<Encoded> encoded = jsc.parallelize(shards, Math.max(1, shards.size()))
+                .map(uri -> encode(uri, staging, tokJson, conf, threads))
+                .collect();
+        jsc.clearCallSite();
+        List<TokenManifest.Shard> done = encoded.stream().map(Encoded::shard).toList();
+        int resumed = (int) encoded.stream().filter(Encoded::resumed).count();
+        if (resumed > 0) log.accept("spark: " + resumed + " shard(s) kept from an earlier run");
+        outDir.deleteHidden();
+        TokenManifest m = Pretokenizer.manifest(tokenizer, tok, corpus, reportSha, done);
+        outDir.writeJson("provenance.json", Pretokenizer.provenance(new Provenance.InputRef(new Path(dir, "report.json").toString(), report.length, reportSha),
+                new Provenance.InputRef(tokenizer, tokJson.length, tok.sha256()), cfg));
+        outDir.writeJson("manifest.json", m);
+        outDir.commit();
+        return new Pretokenizer.Result(m, resumed, (System.nanoTime() - t0) / 1e9);
     }
 
     /**
@@ -128,8 +125,9 @@ final class SparkTokenize {
         if (fs.exists(record) && fs.exists(dst)) {
             try (InputStream in = fs.open(record)) {
                 TokenManifest.Shard s = dev.llmkit.core.Json.MAPPER.readValue(in, TokenManifest.Shard.class);
-                if (fs.getFileStatus(dst).getLen() == dev.llmkit.core.io.TokenShard.HEADER
-                        + s.tokens() * dev.llmkit.core.io.TokenShard.widthFor(TOKENIZERS.get(tokJson).vocabSize())) {
+                Tokenizer tok = TOKENIZERS.get(tokJson);
+                var header = new dev.llmkit.core.io.TokenShard.Header(dev.llmkit.core.io.TokenShard.widthFor(tok.vocabSize()), tok.vocabSize(), s.tokens(), tok.sha256());
+                if (fs.getFileStatus(dst).getLen() == header.fileSize()) {
                     return new Encoded(s, true);
                 }
             }
@@ -210,10 +208,5 @@ final class SparkTokenize {
         } catch (IOException e) {
             throw new StorageException("cannot read " + file + ": " + e.getMessage(), "check the URI and permissions", e);
         }
-    }
-
-    private static String sha256(byte[] b) {
-        java.security.MessageDigest md = dev.llmkit.core.util.Text.newSha256();
-        return HexFormat.of().formatHex(md.digest(b));
     }
 }

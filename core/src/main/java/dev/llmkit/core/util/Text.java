@@ -37,13 +37,18 @@ public final class Text {
 
     /** Hex sha256 of a whole file. */
     public static String sha256(Path file) {
-        MessageDigest md = newSha256();
-        byte[] buf = new byte[1 << 16];
         try (InputStream in = Files.newInputStream(file)) {
-            for (int r; (r = in.read(buf)) > 0; ) md.update(buf, 0, r);
+            return sha256(in);
         } catch (IOException e) {
             throw new StorageException(file + ": cannot read: " + e.getMessage(), null, e);
         }
+    }
+
+    /** Hex sha256 of what is left of {@code in} (read to its end, not closed). */
+    public static String sha256(InputStream in) throws IOException {
+        MessageDigest md = newSha256();
+        byte[] buf = new byte[1 << 16];
+        for (int r; (r = in.read(buf)) >= 0; ) md.update(buf, 0, r);
         return HexFormat.of().formatHex(md.digest());
     }
 }

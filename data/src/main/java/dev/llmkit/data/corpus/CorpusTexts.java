@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.stream.Stream;
 
 /**
@@ -132,7 +131,7 @@ public final class CorpusTexts {
     }
 
     /** Reads documents file after file. */
-    private static final class TextIterator implements Iterator<String> {
+    private static final class TextIterator extends dev.llmkit.core.util.Lookahead<String> {
         /** No string-length limit beyond Java's: prepare already bounded documents by max_doc_bytes. */
         private static final JsonFactory JSON = JsonFactory.builder().streamReadConstraints(Json.constraints(Integer.MAX_VALUE)).build();
         private final Iterator<Path> files;
@@ -143,7 +142,6 @@ public final class CorpusTexts {
         private org.apache.commons.compress.archivers.tar.TarArchiveInputStream tar;     // the archive being read, if any
         private byte[] carry = new byte[0];
         private long lineNo;
-        private String next;
 
         TextIterator(List<Path> files, boolean jsonl) {
             this.files = files.iterator();
@@ -151,24 +149,16 @@ public final class CorpusTexts {
         }
 
         @Override
-        public boolean hasNext() {
+        protected String advance() {
             try {
-                while (next == null) {
-                    if (lines == null && text == null && !openNext()) return false;
-                    next = jsonl ? nextJson() : nextChunk();
+                while (true) {
+                    if (lines == null && text == null && !openNext()) return null;
+                    String s = jsonl ? nextJson() : nextChunk();
+                    if (s != null) return s;
                 }
-                return true;
             } catch (IOException e) {
                 throw new StorageException(file + ": cannot read: " + e.getMessage(), "check the corpus files", e);
             }
-        }
-
-        @Override
-        public String next() {
-            if (!hasNext()) throw new NoSuchElementException();
-            String s = next;
-            next = null;
-            return s;
         }
 
         private boolean openNext() throws IOException {

@@ -48,7 +48,7 @@ final class BatchReader {
         try (raw) {
             try (InputStream in = input.format().open(new BufferedInputStream(raw, 1 << 17))) {
                 readBody(source, input.format(), in, raw, sink);
-                sha = raw.finishSha256(input);
+                sha = raw.finishSha256();
             }
         } catch (RawInput.DiskException e) {
             throw new StorageException("cannot read " + input.name() + ": " + e.getMessage(), "check the disk and the file", e);

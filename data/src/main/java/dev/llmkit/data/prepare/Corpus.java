@@ -43,6 +43,26 @@ public final class Corpus {
         return (hashHi >>> 11) * 0x1.0p-53 < valFraction;
     }
 
+    /** Whether a bad file of this kind is skipped whole (rolled back) rather than an error. */
+    static boolean rollbackable(boolean compressed, PrepareConfig cfg) {
+        return compressed && cfg.skipBadFiles() && !cfg.strict();
+    }
+
+    /** The --strict error of a bad record. */
+    static DataException strictError(String file, long line, Reason reason, String detail) {
+        return new DataException(file + ":" + line + ": " + reason.key() + ": " + detail,
+                "fix the record, or run without --strict to skip and count bad records");
+    }
+
+    /**
+     * The error of a bad file: truncated or corrupt (unless rolled back), or an archive member of a type
+     * llmkit does not read (with --strict only).
+     */
+    static DataException badFileError(String file, String error, boolean unsupported, boolean strict) {
+        return new DataException(file + ": " + error, unsupported ? "remove it from the archive, or run without --strict to skip and count it"
+                : strict ? "replace the file" : "replace the file, or pass --skip-bad-files to skip it whole");
+    }
+
     /** The prepared corpus: its directory and report. */
     public record Manifest(Path dir, CorpusReport report) {}
 
@@ -220,24 +240,18 @@ public final class Corpus {
                 tally.finished(st);
             } else {
                 for (int i = 0; i < p.count; i++) record(p, i, st);
-                st.lines += p.lines;
-                st.blankLines += p.blankLines;
-                st.bytesIn += b.bytesIn;
+                st.add(p);
             }
             progress.update(rawBefore[sources.get(b.source).file()] + b.rawPos);
             progress.status(tally.status(b.kind == Batch.Kind.FILE_END ? null : st));
         }
 
         private void record(Parsed p, int i, Tally.Src st) {
-            long line = st.lines + p.lineIndex[i] + 1;
+            long line = st.line(p, i);
             st.documentsIn++;
             Reason r = p.reason[i];
             if (r != null) {
-                String where = sources.get(p.batch.source).name() + ":" + line;
-                if (cfg.strict()) {
-                    throw new DataException(where + ": " + r.key() + ": " + p.detail[i],
-                            "fix the record, or run without --strict to skip and count bad records");
-                }
+                if (cfg.strict()) throw strictError(sources.get(p.batch.source).name(), line, r, p.detail[i]);
                 tally.bad(p.batch.source, line, r, p.detail[i]);
                 return;
             }
@@ -254,7 +268,7 @@ public final class Corpus {
 
         private void beginSource(int source) {
             current = source;
-            rollbackable = sources.get(source).compressed() && cfg.skipBadFiles() && !cfg.strict();
+            rollbackable = rollbackable(sources.get(source).compressed(), cfg);
             pending.clear();
             if (rollbackable) {
                 trainMark = train.mark();
@@ -271,14 +285,11 @@ public final class Corpus {
             }
             String file = sources.get(b.source).name();
             if (b.unsupported) {                        // an archive member of another type: skipped and counted
-                if (cfg.strict()) throw new DataException(file + ": " + b.error, "remove it from the archive, or run without --strict to skip and count it");
+                if (cfg.strict()) throw badFileError(file, b.error, true, true);
                 st.skipWhole(b.error);
                 return;
             }
-            if (!rollbackable) {
-                throw new DataException(file + ": " + b.error,
-                        cfg.strict() ? "replace the file" : "replace the file, or pass --skip-bad-files to skip it whole");
-            }
+            if (!rollbackable) throw badFileError(file, b.error, false, cfg.strict());
             train.rollback(trainMark);
             val.rollback(valMark);
             pending.clear();

@@ -1,8 +1,6 @@
 package dev.llmkit.data.prepare;
 
 import dev.llmkit.core.config.PrepareConfig;
-import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
@@ -16,7 +14,7 @@ import java.util.concurrent.BlockingQueue;
  *
  * <p>A reader thread decompresses and cuts batches while the calling thread parses them.
  */
-public final class FileRecords implements Iterator<FileRecords.Doc>, AutoCloseable {
+public final class FileRecords extends dev.llmkit.core.util.Lookahead<FileRecords.Doc> implements AutoCloseable {
     /**
      * A good record: the source it comes from within the file (0, or the archive member), its index
      * among that source's records (bad ones included), the 1-based line where it starts, the first and
@@ -36,8 +34,6 @@ public final class FileRecords implements Iterator<FileRecords.Doc>, AutoCloseab
     private final Thread reader;
     private Parsed parsed;
     private int index;
-    private long[] seq = new long[4];
-    private Doc next;
     private boolean done;
 
     private FileRecords(PrepareConfig cfg, InputSource input) {
@@ -68,20 +64,6 @@ public final class FileRecords implements Iterator<FileRecords.Doc>, AutoCloseab
         return new FileRecords(cfg, input);
     }
 
-    @Override
-    public boolean hasNext() {
-        while (next == null && !done) advance();
-        return next != null;
-    }
-
-    @Override
-    public Doc next() {
-        if (!hasNext()) throw new NoSuchElementException();
-        Doc d = next;
-        next = null;
-        return d;
-    }
-
     /** The file's counts: complete after {@link #hasNext()} returned false (or threw: then up to the failure). */
     public Tally tally() {
         if (!done) throw new IllegalStateException("the file is still being read");
@@ -93,16 +75,22 @@ public final class FileRecords implements Iterator<FileRecords.Doc>, AutoCloseab
         return sources.fileSha(0);
     }
 
-    private void advance() {
-        if (parsed != null && index < parsed.count) {
-            record(parsed, index++);
-            return;
+    @Override
+    protected Doc advance() {
+        while (true) {
+            if (parsed != null && index < parsed.count) {
+                Doc d = record(parsed, index++);
+                if (d != null) return d;
+            } else if (!nextBatch()) {
+                return null;
+            }
         }
+    }
+
+    /** Ends the current batch and takes the next; false at the end of the file. */
+    private boolean nextBatch() {
         if (parsed != null) {
-            Tally.Src st = tally.src(parsed.batch.source);
-            st.lines += parsed.lines;
-            st.blankLines += parsed.blankLines;
-            st.bytesIn += parsed.batch.bytesIn;
+            tally.src(parsed.batch.source).add(parsed);
             if (parsed.batch.kind == Batch.Kind.LINES || parsed.batch.kind == Batch.Kind.TEXT_DOCS) {     // both come from the pool
                 buffers.give(parsed.batch.buf);
                 buffers.give(parsed.out.buf);
@@ -124,35 +112,35 @@ public final class FileRecords implements Iterator<FileRecords.Doc>, AutoCloseab
         Batch b = (Batch) o;
         if (b == END) {
             done = true;
-            return;
+            return false;
         }
-        Tally.Src st = tally.src(b.source);
         if (b.kind == Batch.Kind.FILE_END) {
+            Tally.Src st = tally.src(b.source);
             st.sha256 = b.sha256;
             if (b.error != null) {
                 st.status = "skipped";          // FileStage.Merge decides: an error (--strict, or not rollbackable) or skipped whole
                 st.error = b.error;
                 st.unsupported = b.unsupported;
             }
-            return;
+        } else {
+            parsed = parser.parse(b);
+            index = 0;
         }
-        parsed = parser.parse(b);
-        index = 0;
+        return true;
     }
 
-    private void record(Parsed p, int i) {
+    /** Counts record {@code i} of {@code p}; returns it when it is good, else null. */
+    private Doc record(Parsed p, int i) {
         int source = p.batch.source;
         Tally.Src st = tally.src(source);
-        if (seq.length <= source) seq = java.util.Arrays.copyOf(seq, Math.max(seq.length * 2, source + 1));
-        long s = seq[source]++;
-        long line = st.lines + p.lineIndex[i] + 1;
-        st.documentsIn++;
+        long line = st.line(p, i);
+        long s = st.documentsIn++;                 // the record's index in its source, bad ones included
         if (p.reason[i] != null) {
             tally.bad(source, line, p.reason[i], p.detail[i]);
-            return;
+            return null;
         }
         byte[] json = java.util.Arrays.copyOfRange(p.out.buf, p.outStart(i), p.outEnd[i]);
-        next = new Doc(source, s, line, p.hashHi[i], p.hashLo[i], Corpus.isVal(p.hashHi[i], valFraction), json, p.textBytes[i]);
+        return new Doc(source, s, line, p.hashHi[i], p.hashLo[i], Corpus.isVal(p.hashHi[i], valFraction), json, p.textBytes[i]);
     }
 
     @Override

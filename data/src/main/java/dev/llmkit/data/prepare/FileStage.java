@@ -58,11 +58,11 @@ public final class FileStage {
             this.fileBytes = new long[files.size()];
             for (int f = 0; f < files.size(); f++) {
                 FileTally ft = files.get(f);
-                for (Tally.Src st : ft.tally.sources()) fileBytes[f] += st.bytesIn;
                 fileSha.add(ft.sha256);
                 List<Tally.Src> srcs = ft.tally.sources();
                 for (int m = 0; m < srcs.size(); m++) {
                     Tally.Src st = srcs.get(m);
+                    fileBytes[f] += st.bytesIn;
                     check(st);
                     byKey.put(key(f, m), st);
                     if (!st.status.equals("ok")) skipped.add(new long[] {f, m});
@@ -74,17 +74,10 @@ public final class FileStage {
 
         private void check(Tally.Src st) {
             String file = st.input.name();
-            if (cfg.strict() && st.firstBad != null) {
-                CorpusReport.BadRecord b = st.firstBad;
-                throw new DataException(b.file() + ":" + b.line() + ": " + b.reason() + ": " + b.detail(),
-                        "fix the record, or run without --strict to skip and count bad records");
-            }
+            if (cfg.strict() && st.firstBad != null) throw Corpus.strictError(file, st.firstBad.line(), st.firstBad.reason(), st.firstBad.detail());
             if (st.error == null) return;
-            if (st.unsupported) {
-                if (cfg.strict()) throw new DataException(file + ": " + st.error, "remove it from the archive, or run without --strict to skip and count it");
-            } else if (!(st.input.compressed() && cfg.skipBadFiles() && !cfg.strict())) {
-                throw new DataException(file + ": " + st.error,
-                        cfg.strict() ? "replace the file" : "replace the file, or pass --skip-bad-files to skip it whole");
+            if (st.unsupported ? cfg.strict() : !Corpus.rollbackable(st.input.compressed(), cfg)) {
+                throw Corpus.badFileError(file, st.error, st.unsupported, cfg.strict());
             }
             long bad = 0;
             for (long k : st.skipped) bad += k;
@@ -97,9 +90,7 @@ public final class FileStage {
 
         /** Uncompressed input bytes of all files. */
         public long bytesIn() {
-            long n = 0;
-            for (Tally.Src st : tally.sources()) n += st.bytesIn;
-            return n;
+            return java.util.Arrays.stream(fileBytes).sum();
         }
 
         /** Uncompressed input bytes per file. */

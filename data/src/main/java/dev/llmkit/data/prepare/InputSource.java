@@ -21,11 +21,16 @@ public interface InputSource {
     InputStream open() throws IOException;
 
     /**
-     * The file's bytes on disk, for its sha256, when {@link #open()} gives something else (a Parquet file:
-     * its rows as JSON Lines); null when {@link #open()} gives them.
+     * Whether {@link #open()} gives something other than the bytes on disk (a Parquet file: its rows as
+     * JSON Lines); the file's sha256 is then taken from {@link #openOnDisk()}.
      */
+    default boolean decoded() {
+        return false;
+    }
+
+    /** The file's bytes on disk (what {@link #open()} gives unless {@link #decoded()}). */
     default InputStream openOnDisk() throws IOException {
-        return null;
+        return open();
     }
 
     /** Whether the bytes can be cut short or corrupt, so that skip_bad_files rolls the file back whole. */

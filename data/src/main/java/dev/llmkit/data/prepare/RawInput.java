@@ -18,40 +18,25 @@ final class RawInput extends InputStream {
     }
 
     private final InputStream in;
-    private final MessageDigest sha = dev.llmkit.core.util.Text.newSha256();
+    private final MessageDigest sha;               // null for a decoded source: its bytes on disk are hashed instead
+    private final InputSource source;
     private volatile long position;
 
     RawInput(InputSource source) throws IOException {
         this.in = source.open();
+        this.source = source;
+        this.sha = source.decoded() ? null : dev.llmkit.core.util.Text.newSha256();
     }
 
     /** The hex sha256 of {@code source}'s bytes on disk (for a file abandoned after an error). */
     static String sha256(InputSource source) throws IOException {
-        InputStream disk = source.openOnDisk();
-        try (InputStream in = disk != null ? disk : source.open()) {
-            return hash(in);
-        }
-    }
-
-    /** The hex sha256 of the file: of the bytes read, with what is left, or of its bytes on disk when it is not read as it is. */
-    String finishSha256(InputSource source) throws IOException {
-        String read = finishSha256();
-        InputStream disk = source.openOnDisk();
-        if (disk == null) return read;
-        try (disk) {
-            return hash(disk);
+        try (InputStream in = source.openOnDisk()) {
+            return dev.llmkit.core.util.Text.sha256(in);
         }
     }
 
     long position() {
         return position;
-    }
-
-    private static String hash(InputStream in) throws IOException {
-        MessageDigest md = dev.llmkit.core.util.Text.newSha256();
-        byte[] buf = new byte[1 << 16];
-        for (int n; (n = in.read(buf)) >= 0; ) md.update(buf, 0, n);
-        return HexFormat.of().formatHex(md.digest());
     }
 
     @Override
@@ -70,14 +55,18 @@ final class RawInput extends InputStream {
             throw new DiskException(e);
         }
         if (n > 0) {
-            sha.update(b, off, n);
+            if (sha != null) sha.update(b, off, n);
             position += n;
         }
         return n;
     }
 
-    /** Reads what is left (for the hash of a file abandoned early) and returns the hex sha256. */
+    /**
+     * Reads what is left (for the hash of a file abandoned early) and returns the hex sha256; of a decoded
+     * source (Parquet), the sha256 of its bytes on disk.
+     */
     String finishSha256() throws IOException {
+        if (sha == null) return sha256(source);
         byte[] buf = new byte[1 << 16];
         while (read(buf, 0, buf.length) >= 0) {
             // hashing only

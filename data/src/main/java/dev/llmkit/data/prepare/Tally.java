@@ -12,6 +12,9 @@ import java.util.Map;
 final class Tally implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
 
+    /** A bad record of a source: its line, why, and what was wrong. */
+    record Bad(long line, Reason reason, String detail) implements java.io.Serializable {}
+
     /** Mutable counts of one input file. */
     static final class Src implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
@@ -28,11 +31,23 @@ final class Tally implements java.io.Serializable {
         long blankLines;
         long droppedWithFile;
         boolean unsupported;                  // an archive member of a type llmkit does not read
-        CorpusReport.BadRecord firstBad;      // the source's first bad record (what --strict reports)
+        Bad firstBad;                         // the source's first bad record (what --strict reports)
         final long[] skipped = new long[Reason.values().length];
 
         Src(Sources.Source input) {
             this.input = input;
+        }
+
+        /** The 1-based line where record {@code i} of batch {@code p} of this source starts. */
+        long line(Parsed p, int i) {
+            return lines + p.lineIndex[i] + 1;
+        }
+
+        /** Counts batch {@code p}'s lines and bytes, after its records. */
+        void add(Parsed p) {
+            lines += p.lines;
+            blankLines += p.blankLines;
+            bytesIn += p.batch.bytesIn;
         }
 
         /** The file is skipped whole: what it had contributed is dropped. */
@@ -91,7 +106,7 @@ final class Tally implements java.io.Serializable {
     void bad(int source, long line, Reason r, String detail) {
         Src s = src(source);
         s.skipped[r.ordinal()]++;
-        if (s.firstBad == null) s.firstBad = new CorpusReport.BadRecord(s.input.name(), line, r.key(), detail);
+        if (s.firstBad == null) s.firstBad = new Bad(line, r, detail);
         if (examplesPerReason[r.ordinal()] < maxExamples) {
             examplesPerReason[r.ordinal()]++;
             examples.add(new CorpusReport.BadRecord(s.input.name(), line, r.key(), detail));
