@@ -6,7 +6,11 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A parallel-for over persistent worker threads for short kernels (a matvec takes
  * microseconds, too short for an executor hand-over). The calling thread takes the first part;
- * workers spin briefly for the next task, then park. Not reentrant; one caller at a time.
+ * workers spin briefly for the next task, then park until it comes, and the caller spins briefly for
+ * the workers' parts, then parks until the last of them ends. Spinning is brief because on two cores a
+ * spinning thread takes the CPU that the other thread's part or the JIT compiler needs (in a fresh
+ * process the parts run interpreted and unequal until C2 has compiled them). Not reentrant; one caller
+ * at a time.
  */
 public final class Parallel implements AutoCloseable {
     /** Work on rows [from, to). */
@@ -28,6 +32,10 @@ public final class Parallel implements AutoCloseable {
     private volatile int n;
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Throwable failure;
+    private volatile Thread waiter;     // the caller, when it parks until the workers' parts end
+
+    /** Busy-wait rounds (about 20 ns each) before a waiting thread parks. */
+    static final int SPINS = 2_000;
 
     public Parallel(int threads) {
         this.threads = Math.max(1, threads);
@@ -73,7 +81,7 @@ public final class Parallel implements AutoCloseable {
         try {
             runPart(0);
         } finally {
-            while (pending.get() > 0) Thread.onSpinWait();     // never return while a worker still runs this task
+            awaitWorkers();     // never return while a worker still runs this task
             f = failure;
             failure = null;     // also when part 0 threw: no stale failure for the next task
         }
@@ -81,6 +89,18 @@ public final class Parallel implements AutoCloseable {
             if (f instanceof RuntimeException re) throw re;
             throw new IllegalStateException(f);
         }
+    }
+
+    private void awaitWorkers() {
+        for (int spins = 0; pending.get() > 0; spins++) {
+            if (spins < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                waiter = Thread.currentThread();    // set before the re-check: the last worker sees it or we see 0
+                if (pending.get() > 0) LockSupport.park(this);
+            }
+        }
+        waiter = null;
     }
 
     private void runPart(int part) {
@@ -95,8 +115,8 @@ public final class Parallel implements AutoCloseable {
         while (!closed) {
             int spins = 0;
             while (epoch == seen && !closed) {
-                if (++spins < 20_000) Thread.onSpinWait();
-                else LockSupport.parkNanos(200_000);
+                if (++spins < SPINS) Thread.onSpinWait();
+                else LockSupport.park(this);     // run() and close() unpark every worker
             }
             if (closed) return;
             seen = epoch;
@@ -105,7 +125,10 @@ public final class Parallel implements AutoCloseable {
             } catch (Throwable t) {
                 failure = t;
             } finally {
-                pending.decrementAndGet();
+                if (pending.decrementAndGet() == 0) {
+                    Thread w = waiter;
+                    if (w != null) LockSupport.unpark(w);
+                }
             }
         }
     }
