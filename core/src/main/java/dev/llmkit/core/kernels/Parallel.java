@@ -34,8 +34,10 @@ public final class Parallel implements AutoCloseable {
     private volatile Throwable failure;
     private volatile Thread waiter;     // the caller, when it parks until the workers' parts end
 
-    /** Busy-wait rounds (about 20 ns each) before a waiting thread parks. */
+    /** Busy-wait rounds (about 20 ns each) before a waiting thread yields its core. */
     static final int SPINS = 2_000;
+    /** Time a waiting thread keeps yielding (so it still answers in microseconds) before it parks. */
+    static final long YIELD_NANOS = 2_000_000;
 
     public Parallel(int threads) {
         this.threads = Math.max(1, threads);
@@ -92,9 +94,13 @@ public final class Parallel implements AutoCloseable {
     }
 
     private void awaitWorkers() {
+        long since = 0;
         for (int spins = 0; pending.get() > 0; spins++) {
             if (spins < SPINS) {
                 Thread.onSpinWait();
+            } else if (since == 0 || System.nanoTime() - since < YIELD_NANOS) {
+                if (since == 0) since = System.nanoTime();
+                Thread.yield();
             } else {
                 waiter = Thread.currentThread();    // set before the re-check: the last worker sees it or we see 0
                 if (pending.get() > 0) LockSupport.park(this);
@@ -114,9 +120,16 @@ public final class Parallel implements AutoCloseable {
         long seen = 0;
         while (!closed) {
             int spins = 0;
+            long since = 0;
             while (epoch == seen && !closed) {
-                if (++spins < SPINS) Thread.onSpinWait();
-                else LockSupport.park(this);     // run() and close() unpark every worker
+                if (++spins < SPINS) {
+                    Thread.onSpinWait();
+                } else if (since == 0 || System.nanoTime() - since < YIELD_NANOS) {
+                    if (since == 0) since = System.nanoTime();
+                    Thread.yield();
+                } else {
+                    LockSupport.park(this);     // run() and close() unpark every worker
+                }
             }
             if (closed) return;
             seen = epoch;

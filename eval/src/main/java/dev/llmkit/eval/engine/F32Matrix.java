@@ -4,7 +4,10 @@ import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.quant.GgmlType;
 
-/** An F32 matrix: Vector API matvec, and for batches {@link Sgemm} on panels packed on first use. */
+/**
+ * An F32 matrix: Vector API matvec, and for batches {@link Sgemm} on panels packed on first use; while
+ * {@link ColdStart#cold()}, the same products on {@link ColdKernels} over the rows as stored.
+ */
 final class F32Matrix implements WeightMatrix {
     private final float[] w;
     private final int rows, cols;
@@ -35,7 +38,8 @@ final class F32Matrix implements WeightMatrix {
             return;
         }
         if (r0 < p0 * nr) Kernels.matvec(w, x, xo, out, oo, cols, r0, p0 * nr);
-        Kernels.matvecPacked(packed(), cols, x, xo, out, oo, p0, p1);
+        if (ColdStart.cold()) ColdKernels.matvec(w, cols, x, xo, out, oo, p0 * nr, p1 * nr);
+        else Kernels.matvecPacked(packed(), cols, x, xo, out, oo, p0, p1);
         if (p1 * nr < r1) Kernels.matvec(w, x, xo, out, oo, cols, p1 * nr, r1);
     }
 
@@ -48,6 +52,10 @@ final class F32Matrix implements WeightMatrix {
     public void matmul(Parallel par, float[] x, int ldx, int nt, float[] out, int oOff, int ldo, BatchScratch s) {
         if (Kernels.SCALAR) {
             par.range(rows, (r0, r1) -> Kernels.matmulScalar(w, x, ldx, out, oOff, ldo, cols, nt, r0, r1));
+            return;
+        }
+        if (ColdStart.cold()) {
+            par.range(rows, (r0, r1) -> ColdKernels.matmul(w, cols, x, ldx, nt, out, oOff, ldo, r0, r1));
             return;
         }
         float[] bp = packed();

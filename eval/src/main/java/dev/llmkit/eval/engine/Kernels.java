@@ -6,7 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The engine's numeric kernels: Vector API versions and the plain scalar reference they are tested
- * against. {@code -Dllmkit.scalar=true} forces the scalar path everywhere.
+ * against. {@code -Dllmkit.scalar=true} forces the scalar path everywhere; {@link ColdStart} takes it
+ * for the first second of a process.
  */
 final class Kernels {
     private Kernels() {}
@@ -15,6 +16,15 @@ final class Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
+    /**
+     * The scalar loops instead of the Vector API: under the scalar switch, and in a fresh process
+     * while {@link ColdStart#cold()} (Vector API code runs interpreted until C2 has compiled it).
+     */
+    static boolean scalar() {
+        return SCALAR || ColdStart.cold();
+    }
+
+
     /** out[r] = w[r, :] . x for rows [r0, r1) of a row-major [rows, in] matrix. */
     static void matvec(float[] w, float[] x, float[] out, int in, int r0, int r1) {
         matvec(w, x, 0, out, 0, in, r0, r1);
@@ -22,7 +32,7 @@ final class Kernels {
 
     /** out[oo + r] = w[r, :] . x[xo, xo + in) for rows [r0, r1). */
     static void matvec(float[] w, float[] x, int xo, float[] out, int oo, int in, int r0, int r1) {
-        if (SCALAR) {
+        if (scalar()) {
             for (int r = r0; r < r1; r++) {
                 float sum = 0;
                 for (int i = 0; i < in; i++) sum += w[r * in + i] * x[xo + i];
@@ -93,7 +103,7 @@ final class Kernels {
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         float sum = 0;
         int i = 0;
-        if (!SCALAR) {
+        if (!scalar()) {
             int bound = S.loopBound(n);
             if (bound > 0) {
                 FloatVector acc = FloatVector.zero(S);
@@ -111,7 +121,7 @@ final class Kernels {
      */
     static void weightedSum(float[] w, int wo, int count, float[] v, int vo, int stride, float[] out, int oo, int n) {
         int i = 0;
-        if (!SCALAR) {
+        if (!scalar()) {
             int bound = S.loopBound(n);
             for (; i < bound; i += L) {
                 FloatVector acc = FloatVector.zero(S);
@@ -158,7 +168,7 @@ final class Kernels {
     static void rmsnorm(float[] out, int oo, float[] x, int xo, float[] g, int n, float eps) {
         double ss = 0;
         int i = 0;
-        if (!SCALAR) {
+        if (!scalar()) {
             int bound = S.loopBound(n);
             if (bound > 0) {
                 FloatVector acc = FloatVector.zero(S);
@@ -172,7 +182,7 @@ final class Kernels {
         for (; i < n; i++) ss += x[xo + i] * x[xo + i];
         float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
         i = 0;
-        if (!SCALAR) {
+        if (!scalar()) {
             int bound = S.loopBound(n);
             for (; i < bound; i += L) {
                 FloatVector.fromArray(S, x, xo + i).mul(scale).mul(FloatVector.fromArray(S, g, i)).intoArray(out, oo + i);
@@ -184,7 +194,7 @@ final class Kernels {
     /** max(x[off..off+n)). */
     static float max(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
-        int i = 0, bound = SCALAR ? 0 : S.loopBound(n);
+        int i = 0, bound = scalar() ? 0 : S.loopBound(n);
         if (bound > 0) {
             FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             for (; i < bound; i += L) m = m.max(FloatVector.fromArray(S, x, off + i));
@@ -197,7 +207,7 @@ final class Kernels {
     /** log(sum(exp(x[off..off+n)))), with the max taken out first. */
     static double logSumExp(float[] x, int off, int n) {
         float max = max(x, off, n);
-        int i = 0, bound = SCALAR ? 0 : S.loopBound(n);
+        int i = 0, bound = scalar() ? 0 : S.loopBound(n);
         double z = 0;
         if (bound > 0) {
             FloatVector acc = FloatVector.zero(S);
@@ -216,7 +226,7 @@ final class Kernels {
     /** In-place softmax of scale * x[off..off+n), scale > 0 (attention's 1/sqrt(head dim) folded in). */
     static void softmax(float[] x, int off, int n, float scale) {
         float max = max(x, off, n);
-        int i = 0, bound = SCALAR ? 0 : S.loopBound(n);
+        int i = 0, bound = scalar() ? 0 : S.loopBound(n);
         float sum = 0;
         if (bound > 0) {
             FloatVector acc = FloatVector.zero(S);
@@ -240,7 +250,7 @@ final class Kernels {
     /** h = silu(g) * u = g / (1 + exp(-g)) * u, over n elements from each offset (h may alias g or u). */
     static void swiglu(float[] h, int ho, float[] g, int go, float[] u, int uo, int n) {
         int i = 0;
-        if (!SCALAR) {
+        if (!scalar()) {
             int bound = S.loopBound(n);
             for (; i < bound; i += L) {
                 FloatVector gv = FloatVector.fromArray(S, g, go + i);

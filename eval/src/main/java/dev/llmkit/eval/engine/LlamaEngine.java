@@ -158,6 +158,7 @@ public final class LlamaEngine implements State {
                     + c.contextLength() + ")", "shorten the prompt or --max-tokens");
         }
         if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
+        long start = System.nanoTime();
         int dim = c.dim(), kvDim = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim();
         embed.row(token, x, 0);
         this.pos = pos;
@@ -180,10 +181,12 @@ public final class LlamaEngine implements State {
             par.range(dim, w2Body);
             for (int i = 0; i < dim; i++) x[i] += xb[i];
         }
-        if (!wantLogits) return null;
-        Kernels.rmsnorm(xb, x, outputNorm, dim, c.normEps());
-        par.range(c.vocabSize(), classifierBody);
-        return logits;
+        if (wantLogits) {
+            Kernels.rmsnorm(xb, x, outputNorm, dim, c.normEps());
+            par.range(c.vocabSize(), classifierBody);
+        }
+        ColdStart.ran(start);
+        return wantLogits ? logits : null;
     }
 
     private void woRows(int a, int b) {
@@ -252,6 +255,7 @@ public final class LlamaEngine implements State {
     public float[] prefill(int[] tokens, int start) {
         checkRange(tokens, start);
         ensureBatch();
+        long t0 = System.nanoTime();
         int nt = 0;
         for (int b0 = 0; b0 < tokens.length; b0 += BLOCK) {
             nt = Math.min(BLOCK, tokens.length - b0);
@@ -260,6 +264,7 @@ public final class LlamaEngine implements State {
         System.arraycopy(bx, (nt - 1) * c.dim(), x, 0, c.dim());
         Kernels.rmsnorm(xb, x, outputNorm, c.dim(), c.normEps());
         par.range(c.vocabSize(), classifierBody);
+        ColdStart.ran(t0);
         return logits;
     }
 
@@ -285,6 +290,7 @@ public final class LlamaEngine implements State {
         checkRange(tokens, start);
         ensureBatch();
         if (blogits == null) blogits = new float[BLOCK * c.vocabSize()];
+        long started = System.nanoTime();
         int dim = c.dim(), vocab = c.vocabSize();
         int predicted = next >= 0 ? tokens.length : tokens.length - 1;
         for (int b0 = 0; b0 < predicted; b0 += BLOCK) {
@@ -301,6 +307,7 @@ public final class LlamaEngine implements State {
                 }
             });
         }
+        ColdStart.ran(started);
     }
 
     private void checkRange(int[] tokens, int start) {
@@ -400,17 +407,20 @@ public final class LlamaEngine implements State {
         int hd = c.headDim(), kvDim = c.kvDim(), dim = c.dim(), ko = (h / (c.nHeads() / c.nKvHeads())) * hd, end = pos0 + nt;
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] kp = keyPanels[part], s = scores[part];
-        Sgemm.packTransposed(keyCache[l], ko, kvDim, end, hd, kp, 0, Sgemm.panels(end));
+        boolean cold = ColdStart.cold();     // the same bits either way, with or without K^T packed
+        if (!cold) Sgemm.packTransposed(keyCache[l], ko, kvDim, end, hd, kp, 0, Sgemm.panels(end));
         // causal: rows [r0, r1) of the block see keys [0, pos0 + r1) only, so neither product touches the masked rest
         for (int r0 = 0; r0 < nt; r0 += CAUSAL_ROWS) {
             int r1 = Math.min(nt, r0 + CAUSAL_ROWS), seen = pos0 + r1;
-            Sgemm.rows(r0, r1, seen, hd, bqkv, h * hd, dim + 2 * kvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, s, 0, end, false, packScratch[part]);
+            if (cold) ColdKernels.rows(r0, r1, seen, hd, bqkv, h * hd, dim + 2 * kvDim, keyCache[l], ko, 1, kvDim, s, 0, end);
+            else Sgemm.rows(r0, r1, seen, hd, bqkv, h * hd, dim + 2 * kvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, s, 0, end, false, packScratch[part]);
             for (int t = r0; t < r1; t++) {
                 int o = t * end, visible = pos0 + t + 1;
                 Kernels.softmax(s, o, visible, scale);
                 java.util.Arrays.fill(s, o + visible, o + seen, 0f);
             }
-            Sgemm.rows(r0, r1, hd, seen, s, 0, end, 1, valueCache[l], ko, kvDim, Sgemm.NR, bxb2, h * hd, dim, false, packScratch[part]);
+            if (cold) ColdKernels.rows(r0, r1, hd, seen, s, 0, end, valueCache[l], ko, kvDim, 1, bxb2, h * hd, dim);
+            else Sgemm.rows(r0, r1, hd, seen, s, 0, end, 1, valueCache[l], ko, kvDim, Sgemm.NR, bxb2, h * hd, dim, false, packScratch[part]);
         }
     }
 

@@ -1,0 +1,134 @@
+package dev.llmkit.eval.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import dev.llmkit.core.kernels.Parallel;
+import dev.llmkit.core.kernels.Sgemm;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.Weights;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The cold start's scalar kernels against the Vector API kernels: the F32 products bit for bit (batched
+ * products, the matvec's whole panels over row ranges that cut panels, attention's two strided
+ * products; the matvec's edge rows, dot products, within rounding), a whole
+ * engine's prefill, decode and scoring within rounding, and the switch after the budget.
+ */
+class ColdStartTest {
+    @BeforeEach
+    void notUnderTheScalarSwitch() {
+        assumeFalse(Kernels.SCALAR, "the scalar switch replaces both kinds of kernel with the plain reference");
+    }
+
+    @AfterEach
+    void warm() {
+        ColdStart.force(false);
+    }
+
+    private static float[] gaussian(SplittableRandom r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    private static void assertBits(float[] expected, float[] actual, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(actual[i]), what + " [" + i + "]: " + expected[i] + " vs " + actual[i]);
+        }
+    }
+
+    @Test
+    void productsGiveTheBitsOfTheVectorKernels() {
+        SplittableRandom r = new SplittableRandom(11);
+        for (int[] shape : new int[][] {{288, 288}, {4 * Sgemm.NR + 7, 200}, {9, 48}, {300, 331}}) {
+            int rows = shape[0], cols = shape[1];
+            F32Matrix m = new F32Matrix(gaussian(r, rows * cols), rows, cols);
+            for (int nt : new int[] {1, 2, 7, 128}) {
+                float[] x = gaussian(r, nt * (cols + 3));
+                float[][] out = new float[2][];
+                for (int cold = 0; cold < 2; cold++) {
+                    ColdStart.force(cold == 1);
+                    out[cold] = new float[nt * (rows + 5)];
+                    try (Parallel par = new Parallel(2)) {
+                        m.matmul(par, x, cols + 3, nt, out[cold], 2, rows + 5, new WeightMatrix.BatchScratch(2, LlamaEngine.BLOCK, cols));
+                    }
+                }
+                assertBits(out[0], out[1], rows + "x" + cols + " times " + nt + " rows");
+            }
+            float[] x = gaussian(r, cols + 1);
+            for (int[] range : new int[][] {{0, rows}, {5, rows - 3}, {Sgemm.NR - 1, rows}, {0, Math.min(rows, 2 * Sgemm.NR + 1)}}) {
+                if (range[0] >= range[1]) continue;
+                float[][] out = new float[2][rows + 1];
+                for (int cold = 0; cold < 2; cold++) {
+                    ColdStart.force(cold == 1);
+                    m.matvec(x, 1, out[cold], 1, range[0], range[1]);
+                }
+                // rows of whole panels bit for bit; the rows at the range's edges (dot products) within rounding
+                int p0 = (range[0] + Sgemm.NR - 1) / Sgemm.NR * Sgemm.NR, p1 = range[1] / Sgemm.NR * Sgemm.NR;
+                for (int row = range[0]; row < range[1]; row++) {
+                    String what = rows + "x" + cols + " matvec rows " + range[0] + ".." + range[1] + ", row " + row;
+                    if (row >= p0 && row < p1) assertBits(new float[] {out[0][1 + row]}, new float[] {out[1][1 + row]}, what);
+                    else assertEquals(out[0][1 + row], out[1][1 + row], 1e-5f * Math.sqrt(cols) * (1 + Math.abs(out[0][1 + row])), what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void attentionProductsGiveTheBitsOfSgemm() {
+        SplittableRandom r = new SplittableRandom(12);
+        int hd = 48, kvDim = 2 * hd, ldq = 5 * hd, end = 70, nt = 37;
+        float[] q = gaussian(r, nt * ldq), keys = gaussian(r, end * kvDim), values = gaussian(r, end * kvDim);
+        float[] scoresCold = new float[nt * end], scoresWarm = new float[nt * end];
+        float[] kp = new float[Sgemm.packedSize(end, hd)];
+        Sgemm.packTransposed(keys, hd, kvDim, end, hd, kp, 0, Sgemm.panels(end));
+        Sgemm.rows(3, nt, end - 2, hd, q, hd, ldq, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, scoresWarm, 0, end, false, Sgemm.packScratch());
+        ColdKernels.rows(3, nt, end - 2, hd, q, hd, ldq, keys, hd, 1, kvDim, scoresCold, 0, end);
+        assertBits(scoresWarm, scoresCold, "scores");
+        float[] outCold = new float[nt * ldq], outWarm = new float[nt * ldq];
+        Sgemm.rows(3, nt, hd, end - 2, scoresWarm, 0, end, 1, values, hd, kvDim, Sgemm.NR, outWarm, hd, ldq, false, Sgemm.packScratch());
+        ColdKernels.rows(3, nt, hd, end - 2, scoresWarm, 0, end, values, hd, kvDim, 1, outCold, hd, ldq);
+        assertBits(outWarm, outCold, "weighted values");
+    }
+
+    @Test
+    void aColdEngineMatchesAWarmOne() {
+        // dims that cut panels (80 = 2.5 x 32), grouped-query attention, three prefill blocks
+        Weights w = Weights.init(new ModelConfig(80, 176, 2, 5, 1, 301, 300, 1e-5f, 10000f, true), 0.3f, 9);
+        int[] tokens = new SplittableRandom(13).ints(270, 0, 301).toArray();
+        float[][] prefill = new float[2][], decode = new float[2][];
+        double[][] scores = new double[2][tokens.length - 1];
+        for (int cold = 0; cold < 2; cold++) {
+            ColdStart.force(cold == 1);
+            try (LlamaEngine e = new LlamaEngine(w, 2)) {
+                prefill[cold] = e.prefill(java.util.Arrays.copyOf(tokens, 200), 0).clone();
+                for (int i = 200; i < tokens.length; i++) decode[cold] = e.forward(tokens[i], i, true).clone();
+                e.score(tokens, 0, scores[cold]);
+            }
+            assertEquals(cold == 1, ColdStart.cold(), "forced stays forced");
+        }
+        for (int i = 0; i < prefill[0].length; i++) {
+            assertEquals(prefill[0][i], prefill[1][i], 1e-4f * (1 + Math.abs(prefill[0][i])), "prefill logit " + i);
+            assertEquals(decode[0][i], decode[1][i], 1e-4f * (1 + Math.abs(decode[0][i])), "decode logit " + i);
+        }
+        for (int i = 0; i < scores[0].length; i++) assertEquals(scores[0][i], scores[1][i], 1e-4, "log-probability " + i);
+    }
+
+    @Test
+    void switchesToTheVectorKernelsOnceTheBudgetIsSpent() {
+        ColdStart.restart(50_000_000L);
+        assertTrue(ColdStart.cold());
+        ColdStart.ran(System.nanoTime() - 30_000_000L);
+        assertTrue(ColdStart.cold(), "30 of 50 ms spent");
+        ColdStart.ran(System.nanoTime() - 30_000_000L);
+        assertFalse(ColdStart.cold(), "60 of 50 ms spent");
+        ColdStart.restart(0);
+        assertFalse(ColdStart.cold(), "a budget of 0 is never cold");
+    }
+}
