@@ -31,6 +31,10 @@ final class F32Matrix implements WeightMatrix {
             Kernels.matvec(w, x, xo, out, oo, cols, r0, r1);
             return;
         }
+        if (ColdStart.cold()) {
+            ColdKernels.matvec(w, cols, x, xo, out, oo, r0, r1);
+            return;
+        }
         // the whole panels of the packed copy (the prefill's, built once), rows by rows at the edges
         int nr = Sgemm.NR, p0 = (r0 + nr - 1) / nr, p1 = r1 / nr;
         if (p0 >= p1) {
@@ -38,8 +42,7 @@ final class F32Matrix implements WeightMatrix {
             return;
         }
         if (r0 < p0 * nr) Kernels.matvec(w, x, xo, out, oo, cols, r0, p0 * nr);
-        if (ColdStart.cold()) ColdKernels.matvec(w, cols, x, xo, out, oo, p0 * nr, p1 * nr);
-        else Kernels.matvecPacked(packed(), cols, x, xo, out, oo, p0, p1);
+        Kernels.matvecPacked(packed(), cols, x, xo, out, oo, p0, p1);
         if (p1 * nr < r1) Kernels.matvec(w, x, xo, out, oo, cols, p1 * nr, r1);
     }
 

@@ -233,6 +233,13 @@ public final class LlamaEngine implements State {
         float scale = (float) (1.0 / Math.sqrt(hd));
         int qo = qOff + h * hd, oo = oOff + h * hd, ko = (h / group) * hd, ao = h * ctx;
         float[] kc = keyCache[l], vc = valueCache[l];
+        if (ColdStart.cold()) {
+            // as the cold prefill computes a row: several keys (then several value columns) side by side
+            ColdKernels.rows(0, 1, pos + 1, hd, qs, qo, 0, kc, ko, 1, kvDim, att, ao, 0);
+            Kernels.softmax(att, ao, pos + 1, scale);
+            ColdKernels.rows(0, 1, hd, pos + 1, att, ao, 0, vc, ko, kvDim, 1, out, oo, 0);
+            return;
+        }
         for (int t = 0; t <= pos; t++) att[ao + t] = Kernels.dot(qs, qo, kc, t * kvDim + ko, hd);
         Kernels.softmax(att, ao, pos + 1, scale);
         Kernels.weightedSum(att, ao, pos + 1, vc, ko, kvDim, out, oo, hd);
