@@ -2,6 +2,7 @@ package dev.llmkit.cli;
 
 import dev.llmkit.core.tokenizer.SplitPattern;
 import dev.llmkit.core.tokenizer.Tokenizer;
+import dev.llmkit.eval.engine.LlamaEngine;
 import dev.llmkit.core.tokenizer.TokenizerJson;
 import dev.llmkit.core.AtomicFiles;
 import java.io.IOException;
@@ -14,9 +15,10 @@ import picocli.CommandLine.Command;
 /**
  * {@code llmkit aot-training} (hidden): the workload the launcher records JDK 25's ahead-of-time cache
  * from (cli/target/llmkit.aot, made once per build): a tiny random model initialised, exported to GGUF,
- * and run by {@code generate} from both the checkpoint directory and the GGUF file, in this process, so
- * that the classes those commands load come linked from the cache in later processes. Its output goes
- * to the launcher's log.
+ * and run by {@code generate} from both the checkpoint directory (on the engine's cold-start kernels) and
+ * the GGUF file (on its Vector API kernels, which a longer run switches to), in this process, so that the
+ * classes those commands load come linked from the cache in later processes. Its output goes to the
+ * launcher's log.
  */
 @Command(name = "aot-training", hidden = true, description = "Record the start-up cache's workload (used by the launcher).")
 public final class AotTrainingCommand implements Callable<Integer> {
@@ -34,6 +36,7 @@ public final class AotTrainingCommand implements Callable<Integer> {
             rc = rc != 0 ? rc : Main.run("export", "-m", ckpt.toString(), "-o", gguf.toString());
             for (Path m : List.of(ckpt, gguf)) {
                 rc = rc != 0 ? rc : Main.run("generate", "-m", m.toString(), "-p", "a training run", "-n", "40", "--temperature", "0", "--threads", "2");
+                LlamaEngine.useWarmKernels();    // the checkpoint on the cold start's kernels, the GGUF on the Vector API ones
             }
             return rc;
         } finally {

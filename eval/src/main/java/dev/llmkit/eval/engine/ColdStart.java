@@ -14,10 +14,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * (default 1; 0: never cold) in its forward passes, it switches to the Vector kernels for the rest of
  * the process (ski rental: never much more than twice the better choice), so long runs reach warm speed.
  *
- * <p>The products give the same bits either way (prefill, scoring, attention, and the decode matvec's
- * whole panels of 32 rows): every output of both is one chain of FMAs in index order from zero
- * ({@code ColdStartTest}). Norms, softmax, SwiGLU and the matvec rows at the threads' split points (dot
- * products) differ within rounding, as the Vector API's own interpreted and compiled code already do (its
+ * <p>The products of prefill and scoring give the same bits either way (the weight products and
+ * attention's two, and the decode matvec's whole panels of 32 rows): every output of both is one chain of
+ * FMAs in index order from zero ({@code ColdStartTest}). Decode attention's scores (the warm ones are
+ * vector-lane sums), the decode matvec's rows at the threads' split points (dot products), norms, softmax
+ * and SwiGLU differ within rounding, as the Vector API's own interpreted and compiled code already do (its
  * lane sums run in order when interpreted and as a tree when compiled).
  */
 final class ColdStart {

@@ -94,6 +94,14 @@ public final class LlamaEngine implements State {
         return c;
     }
 
+    /**
+     * Every engine of this process runs the Vector API kernels from now on, without (the rest of) the
+     * first-second cold start ({@link ColdStart}): for the start-up cache's recording, which runs both.
+     */
+    public static void useWarmKernels() {
+        ColdStart.force(false);
+    }
+
     /** Bytes the weight matrices hold as the engine runs them. */
     public long weightBytes() {
         long b = embed.bytes() + (output != embed ? output.bytes() : 0);
