@@ -8,7 +8,9 @@ import dev.llmkit.core.quant.GgmlType;
  * A matrix in a GGML block type, rows of whole blocks as stored: matvec on the blocks in registers
  * ({@link QuantKernels#dot}); a batch decodes {@link Sgemm#NR} rows at a time into a per-thread F32
  * tile, packs it as one Sgemm panel and multiplies every token of the batch with it there, so a
- * decoded row is used by the whole batch and never stored beyond its tile.
+ * decoded row is used by the whole batch and never stored beyond its tile. While {@link ColdStart#cold()},
+ * the batch decodes with the scalar codec and multiplies on {@link ColdKernels}; the matvec keeps its
+ * Vector API kernels (decoding every weight of every token on scalar code would be slower still).
  */
 final class QuantMatrix implements WeightMatrix {
     private final GgmlType type;
@@ -56,6 +58,18 @@ final class QuantMatrix implements WeightMatrix {
             return;
         }
         int nr = Sgemm.NR, mr = Sgemm.MR;
+        if (ColdStart.cold()) {
+            // NR rows at a time decoded by the scalar codec into the thread's tile, then the cold products
+            par.parts(rows, (part, r0, r1) -> {
+                float[] tile = s.tile[part];
+                for (int r = r0; r < r1; r += nr) {
+                    int n = Math.min(nr, r1 - r);
+                    type.dequantize(data, r * rowBytes, n * cols, tile, 0);
+                    ColdKernels.matmul(tile, cols, x, ldx, nt, out, oOff + r, ldo, 0, n);
+                }
+            });
+            return;
+        }
         par.range(nt / mr, (b0, b1) -> Sgemm.packRows(x, 0, ldx, 1, nt, cols, b0 * mr, b1 * mr, s.packedX));
         par.parts(Sgemm.panels(rows), (part, p0, p1) -> {
             float[] tile = s.tile[part], panel = s.panel[part];

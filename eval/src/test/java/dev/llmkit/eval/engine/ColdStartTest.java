@@ -9,6 +9,7 @@ import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.model.Weights;
+import dev.llmkit.core.quant.GgmlType;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The cold start's scalar kernels against the Vector API kernels: the F32 products bit for bit (batched
  * products, the matvec's whole panels over row ranges that cut panels, attention's two strided
- * products; the matvec's edge rows, dot products, within rounding), a whole
+ * products, the batched products of quantized types; the matvec's edge rows, dot products, within
+ * rounding), a whole
  * engine's prefill, decode and scoring within rounding, and the switch after the budget.
  */
 class ColdStartTest {
@@ -77,6 +79,26 @@ class ColdStartTest {
                     else assertEquals(out[0][1 + row], out[1][1 + row], 1e-5f * Math.sqrt(cols) * (1 + Math.abs(out[0][1 + row])), what);
                 }
             }
+        }
+    }
+
+    @Test
+    void quantizedBatchesGiveTheBitsOfTheVectorKernels() {
+        SplittableRandom r = new SplittableRandom(14);
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+            int rows = 2 * Sgemm.NR + 9, cols = 512, nt = 19;
+            byte[] q = new byte[(int) t.bytes(cols) * rows];
+            t.quantize(gaussian(r, rows * cols), 0, rows * cols, q, 0);
+            QuantMatrix m = new QuantMatrix(t, q, rows, cols);
+            float[] x = gaussian(r, nt * cols);
+            float[][] out = new float[2][nt * rows];
+            for (int cold = 0; cold < 2; cold++) {
+                ColdStart.force(cold == 1);
+                try (Parallel par = new Parallel(2)) {
+                    m.matmul(par, x, cols, nt, out[cold], 0, rows, new WeightMatrix.BatchScratch(2, LlamaEngine.BLOCK, cols));
+                }
+            }
+            assertBits(out[0], out[1], t + " batch");     // the scalar codec decodes to the same floats as the vector one
         }
     }
 
