@@ -2,9 +2,9 @@ package dev.llmkit.cli;
 
 import dev.llmkit.core.tokenizer.SplitPattern;
 import dev.llmkit.core.tokenizer.Tokenizer;
-import dev.llmkit.eval.engine.LlamaEngine;
 import dev.llmkit.core.tokenizer.TokenizerJson;
 import dev.llmkit.core.AtomicFiles;
+import dev.llmkit.eval.engine.LlamaEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

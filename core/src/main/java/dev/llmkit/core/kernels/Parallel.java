@@ -96,17 +96,29 @@ public final class Parallel implements AutoCloseable {
     private void awaitWorkers() {
         long since = 0;
         for (int spins = 0; pending.get() > 0; spins++) {
-            if (spins < SPINS) {
-                Thread.onSpinWait();
-            } else if (since == 0 || System.nanoTime() - since < YIELD_NANOS) {
-                if (since == 0) since = System.nanoTime();
-                Thread.yield();
-            } else {
+            if (since >= 0) since = pause(spins, since);
+            if (since < 0) {
                 waiter = Thread.currentThread();    // set before the re-check: the last worker sees it or we see 0
                 if (pending.get() > 0) LockSupport.park(this);
             }
         }
         waiter = null;
+    }
+
+    /**
+     * Round {@code spins} of a wait that began busy: a spin for the first {@link #SPINS} rounds, then a
+     * yield for {@link #YIELD_NANOS} from the first yield. Returns the first yield's time ({@code since},
+     * 0 before it), or -1 once the waiter should park instead.
+     */
+    private static long pause(int spins, long since) {
+        if (spins < SPINS) {
+            Thread.onSpinWait();
+            return since;
+        }
+        long now = System.nanoTime();
+        if (since != 0 && now - since >= YIELD_NANOS) return -1;
+        Thread.yield();
+        return since == 0 ? now : since;
     }
 
     private void runPart(int part) {
@@ -119,17 +131,10 @@ public final class Parallel implements AutoCloseable {
     private void loop(int part) {
         long seen = 0;
         while (!closed) {
-            int spins = 0;
             long since = 0;
-            while (epoch == seen && !closed) {
-                if (++spins < SPINS) {
-                    Thread.onSpinWait();
-                } else if (since == 0 || System.nanoTime() - since < YIELD_NANOS) {
-                    if (since == 0) since = System.nanoTime();
-                    Thread.yield();
-                } else {
-                    LockSupport.park(this);     // run() and close() unpark every worker
-                }
+            for (int spins = 0; epoch == seen && !closed; spins++) {
+                if (since >= 0) since = pause(spins, since);
+                if (since < 0) LockSupport.park(this);     // run() and close() unpark every worker
             }
             if (closed) return;
             seen = epoch;

@@ -57,9 +57,7 @@ final class ColdKernels {
             }
             for (; t < nt; t++) matvec(w, in, x, t * ldx, out, t * ldo + oOff, r, r + 4);
         }
-        for (; r < r1; r++) {
-            for (int t = 0; t < nt; t++) out[t * ldo + oOff + r] = dot(w, r * in, 1, x, t * ldx, 1, in);
-        }
+        if (r < r1) for (int t = 0; t < nt; t++) matvec(w, in, x, t * ldx, out, t * ldo + oOff, r, r1);
     }
 
     /**

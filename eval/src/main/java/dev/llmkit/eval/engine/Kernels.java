@@ -18,12 +18,12 @@ final class Kernels {
 
     /**
      * The scalar loops instead of the Vector API: under the scalar switch, and in a fresh process
-     * while {@link ColdStart#cold()} (Vector API code runs interpreted until C2 has compiled it).
+     * while {@link ColdStart#cold()} (Vector API code runs interpreted until C2 has compiled it). The
+     * matvec, dot and weighted sum check the switch alone: while cold, {@link ColdKernels} replaces them.
      */
     static boolean scalar() {
         return SCALAR || ColdStart.cold();
     }
-
 
     /** out[r] = w[r, :] . x for rows [r0, r1) of a row-major [rows, in] matrix. */
     static void matvec(float[] w, float[] x, float[] out, int in, int r0, int r1) {
@@ -32,7 +32,7 @@ final class Kernels {
 
     /** out[oo + r] = w[r, :] . x[xo, xo + in) for rows [r0, r1). */
     static void matvec(float[] w, float[] x, int xo, float[] out, int oo, int in, int r0, int r1) {
-        if (scalar()) {
+        if (SCALAR) {
             for (int r = r0; r < r1; r++) {
                 float sum = 0;
                 for (int i = 0; i < in; i++) sum += w[r * in + i] * x[xo + i];
@@ -103,7 +103,7 @@ final class Kernels {
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         float sum = 0;
         int i = 0;
-        if (!scalar()) {
+        if (!SCALAR) {
             int bound = S.loopBound(n);
             if (bound > 0) {
                 FloatVector acc = FloatVector.zero(S);
@@ -121,7 +121,7 @@ final class Kernels {
      */
     static void weightedSum(float[] w, int wo, int count, float[] v, int vo, int stride, float[] out, int oo, int n) {
         int i = 0;
-        if (!scalar()) {
+        if (!SCALAR) {
             int bound = S.loopBound(n);
             for (; i < bound; i += L) {
                 FloatVector acc = FloatVector.zero(S);
