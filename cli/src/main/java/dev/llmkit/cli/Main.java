@@ -14,6 +14,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        if (!"false".equals(System.getProperty("llmkit.loadAhead"))) ModelPrefetch.start(args);
         System.exit(run(args));
     }
 

@@ -76,6 +76,12 @@ public final class ModelCommand {
     }
 
     static Checkpoint.Loaded loadForInference(Path model) {
+        Checkpoint.Loaded ahead = ModelPrefetch.take(model);
+        return ahead != null ? ahead : loadNow(model);
+    }
+
+    /** {@link #loadForInference}, here and now. */
+    static Checkpoint.Loaded loadNow(Path model) {
         Checkpoint.Loaded m = Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf") ? GgufModel.loadQuantized(model) : load(model);
         Checkpoint.requireFinite(m.weights(), model);     // NaN weights would decode one token forever
         return m;
