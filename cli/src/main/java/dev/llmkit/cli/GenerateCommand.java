@@ -47,6 +47,7 @@ public final class GenerateCommand implements Callable<Integer> {
         Sampler.Params sp = sampling.params("generate");
         if (maxTokens < 0) throw new dev.llmkit.core.ConfigException("--max-tokens must be >= 0, got " + maxTokens, "give the number of tokens to generate (0: the prompt alone)");
         Checkpoint.Loaded m = ModelCommand.loadForInference(model);
+        long loaded = System.currentTimeMillis();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         int t = ModelCommand.engineThreads(threads);
         Generator.Result r;
@@ -64,8 +65,10 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         out.println();
         // time to first token as the user sees it: from the JVM's start (start-up, model load, prefill)
-        String ttft = firstText[0] == 0 ? "" : String.format(Locale.ROOT, "; first token %.2f s after the JVM started",
-                (firstText[0] - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()) / 1e3);
+        long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+        String ttft = String.format(Locale.ROOT, "; model loaded %.2f s", (loaded - jvmStart) / 1e3)
+                + (firstText[0] == 0 ? "" : String.format(Locale.ROOT, ", first token %.2f s", (firstText[0] - jvmStart) / 1e3))
+                + " after the JVM started";
         System.err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s (%d threads); stopped: %s%s%n",
                 r.promptTokens().length, r.prefillTokensPerSecond(), r.generated().length, r.decodeTokensPerSecond(), t, r.stopReason(), ttft);
         return ExitCodes.OK;

@@ -1,5 +1,6 @@
 package dev.llmkit.cli;
 
+import dev.llmkit.core.AtomicFiles;
 import dev.llmkit.core.io.Gguf;
 import dev.llmkit.core.model.GgufModel;
 import dev.llmkit.core.model.ModelConfig;
@@ -18,10 +19,11 @@ import java.util.regex.Pattern;
 
 /**
  * What a user sees: one fresh {@code ./llmkit generate} process (128 new tokens after a 128-token
- * prompt, greedy, 2 threads) on the small preset's F32 GGUF (vocabulary 4096), against a fresh
+ * prompt, greedy, 2 threads) on the small preset's F32 GGUF (vocabulary 4096) and on its Q8_0
+ * quantization ({@code llmkit quantize}), each against a fresh
  * {@code llama-cli -t 2 -no-cnv --ignore-eos --temp 0 -n 128} on the same file, in alternating rounds:
- * wall time (best and median), peak RSS, prompt and generation tokens/s as each reports them, our time
- * to first token, and our first-call prefill against our warm prefill in this JVM. Not a test: run it with
+ * wall time (best and median), peak RSS, prompt and generation tokens/s as each reports them, when our
+ * model was loaded and our first token came, and our first-call prefill against our warm prefill in this JVM. Not a test: run it with
  * bench/first-call-bench.sh (without ../shared/tools/llama.cpp only ours is printed).
  */
 public final class FirstCallBench {
@@ -29,39 +31,63 @@ public final class FirstCallBench {
     static final Path TIME = Path.of("/usr/bin/time");
 
     public static void main(String[] args) throws Exception {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3, tokens = 128, threads = 2;
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         boolean anchor = Files.isExecutable(LLAMA_CLI);
         if (!anchor) System.out.println("no " + LLAMA_CLI + ": printing ours only");
         Path dir = Files.createTempDirectory("llmkit-first-call-bench");
+        try {
+            bench(dir, rounds, anchor);
+        } finally {
+            AtomicFiles.deleteRecursively(dir);
+        }
+    }
+
+    private static void bench(Path dir, int rounds, boolean anchor) throws Exception {
+        int tokens = 128, threads = 2;
         ModelConfig c = new ModelConfig(288, 768, 6, 6, 6, 4096, 256, 1e-5f, 10000f, true);
-        Path gguf = dir.resolve("small.gguf");
-        Weights w = Weights.init(c, 0.02f, 1);
-        GgufModel.export(w, DecodeBench.byteTokenizer(c.vocabSize()), gguf, Gguf.F32, "small");
+        Path f32 = dir.resolve("small.gguf"), q8 = dir.resolve("small-q8_0.gguf");
+        GgufModel.export(Weights.init(c, 0.02f, 1), DecodeBench.byteTokenizer(c.vocabSize()), f32, Gguf.F32, "small");
+        run(List.of("./llmkit", "quantize", "-m", f32.toString(), "--type", "q8_0", "-o", q8.toString(), "--eval-tokens", "0",
+                "--bench-tokens", "0"), dir);    // also builds the CLI if it is stale; not timed
         String prompt = DecodeBench.promptText(tokens);
-        List<String> ours = List.of("./llmkit", "generate", "-m", gguf.toString(), "-p", prompt, "-n", String.valueOf(tokens),
-                "--temperature", "0", "--ignore-eot", "--threads", String.valueOf(threads));
-        List<String> theirs = List.of(LLAMA_CLI.toString(), "-m", gguf.toString(), "-t", String.valueOf(threads), "-no-cnv", "--ignore-eos",
-                "--temp", "0", "-n", String.valueOf(tokens), "-p", prompt);
-        run(ours, dir);           // the launcher builds the CLI if it is stale; not timed
-        List<double[]> us = new ArrayList<>(), them = new ArrayList<>();
+        List<Path> files = List.of(f32, q8);
+        List<List<double[]>> us = new ArrayList<>(), them = new ArrayList<>();
+        for (Path gguf : files) {
+            us.add(new ArrayList<>());
+            them.add(new ArrayList<>());
+            run(ours(gguf, prompt, tokens, threads), dir);     // records the start-up cache if needed; not timed
+        }
         for (int r = 0; r < rounds; r++) {
-            us.add(ours(run(ours, dir)));
-            if (anchor) them.add(llamaCli(run(theirs, dir)));
+            for (int f = 0; f < files.size(); f++) {
+                us.get(f).add(ours(run(ours(files.get(f), prompt, tokens, threads), dir)));
+                if (anchor) them.get(f).add(llamaCli(run(List.of(LLAMA_CLI.toString(), "-m", files.get(f).toString(), "-t", String.valueOf(threads),
+                        "-no-cnv", "--ignore-eos", "--temp", "0", "-n", String.valueOf(tokens), "-p", prompt), dir)));
+            }
             System.out.printf(Locale.ROOT, "round %d of %d done%n", r + 1, rounds);
         }
-        double warmPrefill = warmPrefill(w, tokens, threads);
-        System.out.printf(Locale.ROOT, "%n| fresh process, small F32, %d-token prompt + %d new tokens, %d threads | llmkit generate | llama-cli | ratio |%n|---|---|---|---|%n",
-                tokens, tokens, threads);
-        row("wall, best (s)", us, them, 0, Stat.MIN, "%.2f");
-        row("wall, median (s)", us, them, 0, Stat.MEDIAN, "%.2f");
-        row("peak RSS, median (MB)", us, them, 1, Stat.MEDIAN, "%.0f");
-        row("prompt tokens/s, median", us, them, 2, Stat.MEDIAN, "%,.0f");
-        row("generation tokens/s, median", us, them, 3, Stat.MEDIAN, "%,.0f");
-        row("first token after start, median (s)", us, them, 4, Stat.MEDIAN, "%.2f");
-        double firstPrefill = median(us, 2);
-        System.out.printf(Locale.ROOT, "%nour prefill: first call %,.0f tokens/s, warm (this JVM, best of 5) %,.0f tokens/s: %.2f of warm%n",
-                firstPrefill, warmPrefill, firstPrefill / warmPrefill);
+        for (int f = 0; f < files.size(); f++) {
+            List<double[]> a = us.get(f), b = them.get(f);
+            String type = f == 0 ? "F32" : "Q8_0";
+            double warmPrefill = warmPrefill(GgufModel.loadQuantized(files.get(f)).weights(), tokens, threads);
+            System.out.printf(Locale.ROOT, "%n| fresh process, small %s, %d-token prompt + %d new tokens, %d threads | llmkit generate | llama-cli | ratio |%n|---|---|---|---|%n",
+                    type, tokens, tokens, threads);
+            row("wall, best (s)", a, b, 0, Stat.MIN, "%.2f");
+            row("wall, median (s)", a, b, 0, Stat.MEDIAN, "%.2f");
+            row("peak RSS, median (MB)", a, b, 1, Stat.MEDIAN, "%.0f");
+            row("prompt tokens/s, median", a, b, 2, Stat.MEDIAN, "%,.0f");
+            row("generation tokens/s, median", a, b, 3, Stat.MEDIAN, "%,.0f");
+            row("model loaded after start, median (s)", a, b, 5, Stat.MEDIAN, "%.2f");
+            row("first token after start, median (s)", a, b, 4, Stat.MEDIAN, "%.2f");
+            double firstPrefill = median(a, 2);
+            System.out.printf(Locale.ROOT, "%nour %s prefill: first call %,.0f tokens/s, warm (this JVM, best of 5) %,.0f tokens/s: %.2f of warm%n",
+                    type, firstPrefill, warmPrefill, firstPrefill / warmPrefill);
+        }
         System.out.println("goals: wall within 1.5x llama-cli's (best of " + rounds + " each); first-call prefill >= 0.5 of warm");
+    }
+
+    private static List<String> ours(Path gguf, String prompt, int tokens, int threads) {
+        return List.of("./llmkit", "generate", "-m", gguf.toString(), "-p", prompt, "-n", String.valueOf(tokens),
+                "--temperature", "0", "--ignore-eot", "--threads", String.valueOf(threads));
     }
 
     enum Stat { MIN, MEDIAN }
@@ -98,19 +124,20 @@ public final class FirstCallBench {
         return new Object[] {wall, mb, text};
     }
 
-    /** {wall, RSS, prompt tok/s, generation tok/s, first token s} from our stats line. */
+    /** {wall, RSS, prompt tok/s, generation tok/s, first token s, model loaded s} from our stats line. */
     private static double[] ours(Object[] r) {
-        Matcher m = Pattern.compile("prompt: \\d+ tokens, ([\\d.]+) tokens/s; generated: \\d+ tokens, ([\\d.]+) tokens/s.*?(?:first token ([\\d.]+) s after[^\\n]*)?$", Pattern.MULTILINE)
-                .matcher((String) r[2]);
+        Matcher m = Pattern.compile("prompt: \\d+ tokens, ([\\d.]+) tokens/s; generated: \\d+ tokens, ([\\d.]+) tokens/s.*?"
+                + "model loaded ([\\d.]+) s(?:, first token ([\\d.]+) s)? after[^\\n]*$", Pattern.MULTILINE).matcher((String) r[2]);
         if (!m.find()) throw new IllegalStateException("no stats line from llmkit generate:\n" + r[2]);
         return new double[] {(double) r[0], (double) r[1], Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)),
-            m.group(3) == null ? Double.NaN : Double.parseDouble(m.group(3))};
+            m.group(4) == null ? Double.NaN : Double.parseDouble(m.group(4)), Double.parseDouble(m.group(3))};
     }
 
     /** The same from llama-cli's performance lines (no time to first token). */
     private static double[] llamaCli(Object[] r) {
         String t = (String) r[2];
-        return new double[] {(double) r[0], (double) r[1], tokensPerSecond(t, "prompt eval time"), tokensPerSecond(t, "       eval time"), Double.NaN};
+        return new double[] {(double) r[0], (double) r[1], tokensPerSecond(t, "prompt eval time"), tokensPerSecond(t, "       eval time"), Double.NaN,
+            Double.NaN};
     }
 
     private static double tokensPerSecond(String text, String what) {

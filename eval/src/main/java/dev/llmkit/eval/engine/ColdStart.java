@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The engine's first second of work in a process runs on plain scalar loops instead of the Vector API:
  * its F32 products and quantized batched products on {@link ColdKernels}, norms, softmax and SwiGLU on
- * {@link Kernels}' scalar paths (a quantized matvec keeps its Vector kernels).
+ * {@link Kernels}' scalar paths (a quantized matvec keeps its Vector kernels: the prompt's classifier
+ * then runs as a batched product of one row).
  *
  * <p>Why: until C2 has compiled them, Vector API kernels run in the interpreter, where every vector
  * operation allocates, and compiling them (with the method handles behind them) takes C2 about a second
@@ -17,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The products of prefill and scoring give the same bits either way (the weight products, F32 or
  * quantized, and attention's two, and the decode matvec's whole panels of 32 rows): every output of
- * both is one chain of FMAs in index order from zero ({@code ColdStartTest}). Decode attention's
+ * both is one chain of FMAs in index order from zero ({@code ColdStartTest}). A quantized
+ * classifier's logits after the prompt (a batched product cold, a matvec warm), decode attention's
  * scores (the warm ones are vector-lane sums), the decode matvec's rows at the threads' split points
  * (dot products), norms, softmax and SwiGLU differ within rounding, as the Vector API's own
  * interpreted and compiled code already do (its lane sums run in order when interpreted and as a tree

@@ -6,6 +6,7 @@ import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.model.TensorNames;
 import dev.llmkit.core.model.Weights;
+import dev.llmkit.core.quant.GgmlType;
 
 /**
  * Batch-1 inference for the Llama architecture, llama2.c style: weights behind {@link WeightMatrix}
@@ -278,7 +279,10 @@ public final class LlamaEngine implements State {
         }
         System.arraycopy(bx, (nt - 1) * c.dim(), x, 0, c.dim());
         Kernels.rmsnorm(xb, x, outputNorm, c.dim(), c.normEps());
-        par.range(c.vocabSize(), classifierBody);
+        // cold: a quantized classifier as a batched product of one row, on the cold kernels (its matvec has
+        // only Vector API kernels, interpreted this early; an F32 matvec has cold kernels of its own)
+        if (ColdStart.cold() && output.type() != GgmlType.F32) output.matmul(par, xb, c.dim(), 1, logits, 0, c.vocabSize(), batch);
+        else par.range(c.vocabSize(), classifierBody);
         ColdStart.ran(t0);
         return logits;
     }

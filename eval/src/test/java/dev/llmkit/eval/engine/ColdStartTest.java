@@ -143,6 +143,42 @@ class ColdStartTest {
     }
 
     @Test
+    void aColdQuantizedEngineMatchesAWarmOne() {
+        // Q8_0 and Q4_0 matrices with a tied, quantized classifier: the cold prefill runs it as a batched
+        // product of one row, the warm one as a matvec
+        ModelConfig c = new ModelConfig(64, 96, 1, 4, 2, 200, 64, 1e-5f, 10000f, true);
+        Weights f32 = Weights.init(c, 0.3f, 21);
+        int[] tokens = new SplittableRandom(5).ints(40, 0, 200).toArray();
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0}) {
+            java.util.Map<String, dev.llmkit.core.model.Tensor> norms = new java.util.LinkedHashMap<>();
+            java.util.Map<String, dev.llmkit.core.model.QuantTensor> qs = new java.util.LinkedHashMap<>();
+            for (java.util.Map.Entry<String, int[]> e : dev.llmkit.core.model.TensorNames.shapes(c).entrySet()) {
+                float[] v = f32.get(e.getKey());
+                if (e.getValue().length == 1) {
+                    norms.put(e.getKey(), new dev.llmkit.core.model.Tensor(e.getKey(), e.getValue(), v));
+                    continue;
+                }
+                byte[] q = new byte[(int) t.bytes(v.length)];
+                t.quantize(v, 0, v.length, q, 0);
+                qs.put(e.getKey(), new dev.llmkit.core.model.QuantTensor(e.getKey(), e.getValue(), t, q));
+            }
+            Weights w = new Weights(c, norms, qs);
+            float[][] prefill = new float[2][], decode = new float[2][];
+            for (int cold = 0; cold < 2; cold++) {
+                ColdStart.force(cold == 1);
+                try (LlamaEngine e = new LlamaEngine(w, 2)) {
+                    prefill[cold] = e.prefill(tokens, 0).clone();
+                    decode[cold] = e.forward(3, tokens.length, true).clone();
+                }
+            }
+            for (int i = 0; i < prefill[0].length; i++) {
+                assertEquals(prefill[0][i], prefill[1][i], 1e-4f * (1 + Math.abs(prefill[0][i])), t + " prefill logit " + i);
+                assertEquals(decode[0][i], decode[1][i], 1e-4f * (1 + Math.abs(decode[0][i])), t + " decode logit " + i);
+            }
+        }
+    }
+
+    @Test
     void switchesToTheVectorKernelsOnceTheBudgetIsSpent() {
         ColdStart.restart(1_000_000_000L);
         assertTrue(ColdStart.cold());
