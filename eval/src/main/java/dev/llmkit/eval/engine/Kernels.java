@@ -25,6 +25,15 @@ final class Kernels {
         return SCALAR || ColdStart.cold();
     }
 
+    /**
+     * y[0, n) += x[0, n): the residual. Its own small method, which C2 compiles after a few tokens,
+     * where the loop inside the engine's forward pass would run interpreted until that big method is
+     * compiled (near the end of a short fresh generate).
+     */
+    static void add(float[] y, float[] x, int n) {
+        for (int i = 0; i < n; i++) y[i] += x[i];
+    }
+
     /** out[r] = w[r, :] . x for rows [r0, r1) of a row-major [rows, in] matrix. */
     static void matvec(float[] w, float[] x, float[] out, int in, int r0, int r1) {
         matvec(w, x, 0, out, 0, in, r0, r1);

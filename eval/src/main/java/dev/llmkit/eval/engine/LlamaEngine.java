@@ -182,13 +182,13 @@ public final class LlamaEngine implements State {
             System.arraycopy(qkv, dim + kvDim, valueCache[l], pos * kvDim, kvDim);
             par.range(c.nHeads(), attentionBody);
             par.range(dim, woBody);
-            for (int i = 0; i < dim; i++) x[i] += xb[i];
+            Kernels.add(x, xb, dim);
             // 2. SwiGLU MLP: gate|up, then silu(gate) * up into the first half.
             Kernels.rmsnorm(xb, x, ffnNorm[l], dim, c.normEps());
             par.range(2 * hidden, gateUpBody);
             Kernels.swiglu(h, 0, h, 0, h, hidden, hidden);
             par.range(dim, w2Body);
-            for (int i = 0; i < dim; i++) x[i] += xb[i];
+            Kernels.add(x, xb, dim);
         }
         if (wantLogits) {
             Kernels.rmsnorm(xb, x, outputNorm, dim, c.normEps());
