@@ -64,10 +64,6 @@ public final class ModelCommand {
     }
 
 
-    /**
-     * {@link #load} for the engine: a quantized .gguf file keeps its tensors in their block types
-     * (run as stored); everything else loads as F32.
-     */
     /** An inference command's --threads: all cores when not given, else 1..1024 (0 or a negative count is a usage error). */
     static int engineThreads(Integer threads) {
         if (threads == null) return Runtime.getRuntime().availableProcessors();
@@ -75,12 +71,17 @@ public final class ModelCommand {
         return threads;
     }
 
+    /**
+     * {@link #load} for the engine: a quantized .gguf file keeps its tensors in their block types
+     * (run as stored); everything else loads as F32. The model a fresh process's command line named may
+     * have been loaded already, while the command line was parsed ({@link ModelPrefetch}).
+     */
     static Checkpoint.Loaded loadForInference(Path model) {
         Checkpoint.Loaded ahead = ModelPrefetch.take(model);
         return ahead != null ? ahead : loadNow(model);
     }
 
-    /** {@link #loadForInference}, here and now. */
+    /** {@link #loadForInference} here and now, on this thread. */
     static Checkpoint.Loaded loadNow(Path model) {
         Checkpoint.Loaded m = Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf") ? GgufModel.loadQuantized(model) : load(model);
         Checkpoint.requireFinite(m.weights(), model);     // NaN weights would decode one token forever

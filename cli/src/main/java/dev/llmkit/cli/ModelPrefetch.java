@@ -1,6 +1,8 @@
 package dev.llmkit.cli;
 
+import dev.llmkit.core.DataException;
 import dev.llmkit.core.model.Checkpoint;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -9,11 +11,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
- * Loads the model that a {@code generate}, {@code chat} or {@code eval} command line names while picocli
- * builds its model of the command (in a fresh JVM that takes about 0.2 s of one core, interpreted), so
- * that the two overlap: the command then takes the loaded model instead of loading it again. Only a file or
- * directory that exists is loaded ahead; if loading it fails, the command loads it itself and reports
- * the error as it always does.
+ * Loads the model that a {@code generate}, {@code chat} or {@code eval} command line names (its first
+ * {@code -m}/{@code --model}) on a second thread while picocli builds its model of the command on the
+ * first (in a fresh JVM that takes about 0.2 s of one core, interpreted), so that the two overlap: the
+ * command then takes the loaded model instead of loading it again. Only a file or directory that
+ * exists is loaded ahead, exactly as the command line names it; the load starts before the command
+ * line is checked, so a command that fails its checks (or only prints help) has spent that CPU for
+ * nothing. If loading ahead failed, the command loads the model itself and reports the error as it
+ * always does.
  */
 final class ModelPrefetch {
     private ModelPrefetch() {}
@@ -25,21 +30,21 @@ final class ModelPrefetch {
     /** Starts loading the model named by {@code args} in the background, if they run a command that loads one. */
     static synchronized void start(String[] args) {
         String command = null, model = null;
-        for (int i = 0; i < args.length; i++) {
+        for (int i = 0; i < args.length && model == null; i++) {
             String a = args[i];
+            if (a.equals("--")) break;
             if (command == null) {
                 if (!a.startsWith("-")) command = a;
-                continue;
+            } else if ((a.equals("-m") || a.equals("--model")) && i + 1 < args.length) {
+                model = args[i + 1];
+            } else if (a.startsWith("--model=")) {
+                model = a.substring("--model=".length());
             }
-            if ((a.equals("-m") || a.equals("--model")) && i + 1 < args.length) model = args[i + 1];
-            else if (a.startsWith("--model=")) model = a.substring("--model=".length());
-            else if (a.equals("--")) break;
-            if (model != null) break;
         }
         if (command == null || model == null || !COMMANDS.contains(command)) return;
         Path p;
         try {
-            p = Path.of(model).toAbsolutePath().normalize();
+            p = Path.of(model);
         } catch (InvalidPathException e) {
             return;
         }
@@ -51,19 +56,47 @@ final class ModelPrefetch {
         t.start();
     }
 
-    /** The model loaded ahead for {@code model}, or null: none was, or loading it failed. */
-    static synchronized Checkpoint.Loaded take(Path model) {
-        FutureTask<Checkpoint.Loaded> t = task;
-        if (t == null || !path.equals(model.toAbsolutePath().normalize())) return null;
-        task = null;
-        path = null;
+    /** What is being loaded ahead (tests), or null. */
+    static synchronized Path pending() {
+        return task == null ? null : path;
+    }
+
+    /**
+     * The model loaded ahead if it is {@code model} (the same path, or the same file by another
+     * path), else null: none was, it is another model (whose load is then abandoned: the first model a
+     * command loads is the one its line names first), or loading it failed.
+     */
+    static Checkpoint.Loaded take(Path model) {
+        FutureTask<Checkpoint.Loaded> t;
+        Path p;
+        synchronized (ModelPrefetch.class) {
+            t = task;
+            p = path;
+            task = null;
+            path = null;
+        }
+        if (t == null) return null;
+        if (!same(p, model)) {
+            t.cancel(true);
+            return null;
+        }
         try {
             return t.get();
         } catch (ExecutionException e) {
             return null;
         } catch (InterruptedException e) {
+            t.cancel(true);
             Thread.currentThread().interrupt();
-            return null;
+            throw new DataException("interrupted while loading " + model, "run the command again", e);
+        }
+    }
+
+    private static boolean same(Path a, Path b) {
+        if (a.toAbsolutePath().equals(b.toAbsolutePath())) return true;
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException | SecurityException e) {
+            return false;
         }
     }
 }

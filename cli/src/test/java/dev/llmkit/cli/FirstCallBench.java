@@ -38,7 +38,11 @@ public final class FirstCallBench {
         try {
             bench(dir, rounds, anchor);
         } finally {
-            AtomicFiles.deleteRecursively(dir);
+            try {
+                AtomicFiles.deleteRecursively(dir);
+            } catch (RuntimeException e) {
+                System.err.println("could not delete " + dir + ": " + e);     // never hides the benchmark's own error
+            }
         }
     }
 

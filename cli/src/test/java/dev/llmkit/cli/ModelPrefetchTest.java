@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llmkit.core.io.Gguf;
 import dev.llmkit.core.model.Checkpoint;
@@ -36,11 +37,13 @@ class ModelPrefetchTest {
     @AfterEach
     void clear() {
         ModelPrefetch.take(gguf);     // nothing left over for the next test
+        assertNull(ModelPrefetch.pending());
     }
 
     @Test
     void theCommandTakesTheModelLoadedAhead() {
         ModelPrefetch.start(new String[] {"--debug", "generate", "-p", "x", "-m", gguf.toString(), "-n", "3"});
+        assertEquals(gguf, ModelPrefetch.pending());
         Checkpoint.Loaded m = ModelPrefetch.take(dir.resolve(".").resolve("m.gguf"));    // the same file, named otherwise
         assertNotNull(m);
         assertEquals(weights.config(), m.weights().config());
@@ -48,30 +51,41 @@ class ModelPrefetchTest {
         assertNull(ModelPrefetch.take(gguf), "taken once");
         // and loadForInference gives what a load here and now gives
         ModelPrefetch.start(new String[] {"chat", "--model=" + gguf});
+        assertEquals(gguf, ModelPrefetch.pending());
         Checkpoint.Loaded viaAhead = ModelCommand.loadForInference(gguf);
-        assertNull(ModelPrefetch.take(gguf));
+        assertNull(ModelPrefetch.pending());
         assertArrayEquals(ModelCommand.loadNow(gguf).weights().get(TensorNames.EMBED), viaAhead.weights().get(TensorNames.EMBED));
     }
 
     @Test
     void onlyCommandsThatLoadAModelAndOnlyFilesThatExist() {
-        ModelPrefetch.start(new String[] {"export", "-m", gguf.toString(), "-o", dir.resolve("x").toString()});
-        assertNull(ModelPrefetch.take(gguf));
-        ModelPrefetch.start(new String[] {"generate", "-m", dir.resolve("none.gguf").toString()});
-        assertNull(ModelPrefetch.take(dir.resolve("none.gguf")));
-        ModelPrefetch.start(new String[] {"generate", "-p", "-m"});     // no value
-        assertNull(ModelPrefetch.take(gguf));
+        String[][] none = {
+            {"export", "-m", gguf.toString(), "-o", dir.resolve("x").toString()},     // not a command that loads ahead
+            {"generate", "-m", dir.resolve("none.gguf").toString()},                  // no such file
+            {"generate", "-p", "x", "-m"},                                            // no value
+            {"generate", "--", "-m", gguf.toString()},                                // after --: not an option
+            {"-m", gguf.toString()},                                                   // no command
+        };
+        for (String[] args : none) {
+            ModelPrefetch.start(args);
+            assertNull(ModelPrefetch.pending(), String.join(" ", args));
+        }
+        ModelPrefetch.start(new String[] {"eval", "-m", gguf.toString(), "-m", dir.resolve("other.gguf").toString()});
+        assertEquals(gguf, ModelPrefetch.pending(), "the first model named");
     }
 
     @Test
     void anotherModelOrAFailedLoadIsLoadedByTheCommand() throws Exception {
         ModelPrefetch.start(new String[] {"eval", "-m", gguf.toString()});
         assertNull(ModelPrefetch.take(dir.resolve("other.gguf")), "not the model loaded ahead");
-        assertNotNull(ModelPrefetch.take(gguf));
+        assertNull(ModelPrefetch.pending(), "abandoned: the first model a command loads is the one it names first");
         Path broken = dir.resolve("broken.gguf");
         Files.write(broken, java.util.Arrays.copyOf(Files.readAllBytes(gguf), 100));
-        ModelPrefetch.start(new String[] {"generate", "-m", broken.toString()});
-        assertNull(ModelPrefetch.take(broken), "the command loads it again and reports the error as usual");
-        assertEquals(3, CliRun.run("generate", "-m", broken.toString(), "-p", "x").code());
+        ModelPrefetch.start(new String[] {"generate", "-m", broken.toString(), "-p", "x"});
+        assertEquals(broken, ModelPrefetch.pending());
+        CliRun r = CliRun.run("generate", "-m", broken.toString(), "-p", "x");     // takes the failed load, loads again
+        assertNull(ModelPrefetch.pending());
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains("broken.gguf"), r.err());
     }
 }

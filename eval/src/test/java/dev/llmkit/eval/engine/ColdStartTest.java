@@ -144,12 +144,12 @@ class ColdStartTest {
 
     @Test
     void aColdQuantizedEngineMatchesAWarmOne() {
-        // Q8_0 and Q4_0 matrices with a tied, quantized classifier: the cold prefill runs it as a batched
-        // product of one row, the warm one as a matvec
-        ModelConfig c = new ModelConfig(64, 96, 1, 4, 2, 200, 64, 1e-5f, 10000f, true);
-        Weights f32 = Weights.init(c, 0.3f, 21);
-        int[] tokens = new SplittableRandom(5).ints(40, 0, 200).toArray();
-        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0}) {
+        // Q8_0 and Q4_0 matrices with a quantized classifier, tied and not: the cold prefill runs it as a
+        // batched product of one row, the warm one as a matvec
+        for (boolean tied : new boolean[] {true, false}) for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0}) {
+            ModelConfig c = new ModelConfig(64, 96, 1, 4, 2, 200, 64, 1e-5f, 10000f, tied);
+            Weights f32 = Weights.init(c, 0.3f, 21);
+            int[] tokens = new SplittableRandom(5).ints(40, 0, 200).toArray();
             java.util.Map<String, dev.llmkit.core.model.Tensor> norms = new java.util.LinkedHashMap<>();
             java.util.Map<String, dev.llmkit.core.model.QuantTensor> qs = new java.util.LinkedHashMap<>();
             for (java.util.Map.Entry<String, int[]> e : dev.llmkit.core.model.TensorNames.shapes(c).entrySet()) {
@@ -172,8 +172,8 @@ class ColdStartTest {
                 }
             }
             for (int i = 0; i < prefill[0].length; i++) {
-                assertEquals(prefill[0][i], prefill[1][i], 1e-4f * (1 + Math.abs(prefill[0][i])), t + " prefill logit " + i);
-                assertEquals(decode[0][i], decode[1][i], 1e-4f * (1 + Math.abs(decode[0][i])), t + " decode logit " + i);
+                assertEquals(prefill[0][i], prefill[1][i], 1e-4f * (1 + Math.abs(prefill[0][i])), t + (tied ? " tied" : "") + " prefill logit " + i);
+                assertEquals(decode[0][i], decode[1][i], 1e-4f * (1 + Math.abs(decode[0][i])), t + (tied ? " tied" : "") + " decode logit " + i);
             }
         }
     }
