@@ -8,8 +8,13 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.QuantTensor;
+import dev.llmkit.core.model.Tensor;
+import dev.llmkit.core.model.TensorNames;
 import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.quant.GgmlType;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -150,17 +155,17 @@ class ColdStartTest {
             ModelConfig c = new ModelConfig(64, 96, 1, 4, 2, 200, 64, 1e-5f, 10000f, tied);
             Weights f32 = Weights.init(c, 0.3f, 21);
             int[] tokens = new SplittableRandom(5).ints(40, 0, 200).toArray();
-            java.util.Map<String, dev.llmkit.core.model.Tensor> norms = new java.util.LinkedHashMap<>();
-            java.util.Map<String, dev.llmkit.core.model.QuantTensor> qs = new java.util.LinkedHashMap<>();
-            for (java.util.Map.Entry<String, int[]> e : dev.llmkit.core.model.TensorNames.shapes(c).entrySet()) {
+            Map<String, Tensor> norms = new LinkedHashMap<>();
+            Map<String, QuantTensor> qs = new LinkedHashMap<>();
+            for (Map.Entry<String, int[]> e : TensorNames.shapes(c).entrySet()) {
                 float[] v = f32.get(e.getKey());
                 if (e.getValue().length == 1) {
-                    norms.put(e.getKey(), new dev.llmkit.core.model.Tensor(e.getKey(), e.getValue(), v));
+                    norms.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), v));
                     continue;
                 }
                 byte[] q = new byte[(int) t.bytes(v.length)];
                 t.quantize(v, 0, v.length, q, 0);
-                qs.put(e.getKey(), new dev.llmkit.core.model.QuantTensor(e.getKey(), e.getValue(), t, q));
+                qs.put(e.getKey(), new QuantTensor(e.getKey(), e.getValue(), t, q));
             }
             Weights w = new Weights(c, norms, qs);
             float[][] prefill = new float[2][], decode = new float[2][];
