@@ -8,13 +8,8 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.model.ModelConfig;
-import dev.llmkit.core.model.QuantTensor;
-import dev.llmkit.core.model.Tensor;
-import dev.llmkit.core.model.TensorNames;
 import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.quant.GgmlType;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -155,19 +150,7 @@ class ColdStartTest {
             ModelConfig c = new ModelConfig(64, 96, 1, 4, 2, 200, 64, 1e-5f, 10000f, tied);
             Weights f32 = Weights.init(c, 0.3f, 21);
             int[] tokens = new SplittableRandom(5).ints(40, 0, 200).toArray();
-            Map<String, Tensor> norms = new LinkedHashMap<>();
-            Map<String, QuantTensor> qs = new LinkedHashMap<>();
-            for (Map.Entry<String, int[]> e : TensorNames.shapes(c).entrySet()) {
-                float[] v = f32.get(e.getKey());
-                if (e.getValue().length == 1) {
-                    norms.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), v));
-                    continue;
-                }
-                byte[] q = new byte[(int) t.bytes(v.length)];
-                t.quantize(v, 0, v.length, q, 0);
-                qs.put(e.getKey(), new QuantTensor(e.getKey(), e.getValue(), t, q));
-            }
-            Weights w = new Weights(c, norms, qs);
+            Weights w = QuantKernelsTest.quantized(f32, t);
             float[][] prefill = new float[2][], decode = new float[2][];
             for (int cold = 0; cold < 2; cold++) {
                 ColdStart.force(cold == 1);

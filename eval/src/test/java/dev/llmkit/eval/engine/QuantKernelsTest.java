@@ -86,6 +86,23 @@ class QuantKernelsTest {
         }
     }
 
+    /** f32 with every matrix quantized to t (the norms stay F32). */
+    static Weights quantized(Weights f32, GgmlType t) {
+        Map<String, Tensor> norms = new LinkedHashMap<>();
+        Map<String, QuantTensor> qs = new LinkedHashMap<>();
+        for (Map.Entry<String, int[]> e : TensorNames.shapes(f32.config()).entrySet()) {
+            float[] v = f32.get(e.getKey());
+            if (e.getValue().length == 1) {
+                norms.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), v));
+                continue;
+            }
+            byte[] q = new byte[(int) t.bytes(v.length)];
+            t.quantize(v, 0, v.length, q, 0);
+            qs.put(e.getKey(), new QuantTensor(e.getKey(), e.getValue(), t, q));
+        }
+        return new Weights(f32.config(), norms, qs);
+    }
+
     /** The engine on weights quantized to t (norms F32) and on the same weights decoded to F32. */
     @Test
     void theEngineOnQuantizedWeightsEqualsTheEngineOnTheirDecoding() {
@@ -93,22 +110,7 @@ class QuantKernelsTest {
         Weights f32 = Weights.init(c, 0.05f, 3);
         int[] prompt = new SplittableRandom(4).ints(40, 0, 300).toArray();
         for (GgmlType t : QUANT) {
-            Map<String, QuantTensor> qs = new LinkedHashMap<>();
-            Map<String, Tensor> norms = new LinkedHashMap<>(), decoded = new LinkedHashMap<>();
-            for (Map.Entry<String, int[]> e : TensorNames.shapes(c).entrySet()) {
-                float[] v = f32.get(e.getKey());
-                if (e.getValue().length == 1) {
-                    norms.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), v));
-                    decoded.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), v));
-                    continue;
-                }
-                byte[] q = new byte[(int) t.bytes(v.length)];
-                t.quantize(v, 0, v.length, q, 0);
-                QuantTensor qt = new QuantTensor(e.getKey(), e.getValue(), t, q);
-                qs.put(e.getKey(), qt);
-                decoded.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), qt.dequantize()));
-            }
-            Weights quant = new Weights(c, norms, qs), plain = new Weights(c, decoded);
+            Weights quant = quantized(f32, t), plain = quant.dequantized();
             try (LlamaEngine eq = new LlamaEngine(quant, 2); LlamaEngine ef = new LlamaEngine(plain, 2)) {
                 assertTrue(eq.weightBytes() < ef.weightBytes() / 3, t + ": " + eq.weightBytes() + " bytes");
                 float[] a = eq.prefill(prompt, 0).clone(), b = ef.prefill(prompt, 0).clone();
