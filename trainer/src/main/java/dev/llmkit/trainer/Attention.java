@@ -19,8 +19,11 @@ final class Attention {
     private static final int L = S.length();
     private final int nHeads, nKv, hd, dim, qkvDim, maxT;
     private final float scale;
-    /** Per thread: K^T and V^T packed as B panels [panels(T)][hd][NR], and a dP block [T, T]. */
-    private final float[][] kPack, vPack, dP, aPack;
+    /**
+     * Per thread: K^T and V^T packed as B panels [panels(T)][hd][NR]; K (or V), one query head and one head of
+     * dy packed as B panels [panels(hd)][T][NR] (their rows lie qkvDim or dim floats apart in place); a dP block [T, T].
+     */
+    private final float[][] kPack, vPack, kRows, qRows, dyRows, dP, aPack;
 
     /** Rotary tables [maxT, hd] (see {@link TrainKernels#rope}), shared with the model. */
     private final float[] cos, sin;
@@ -37,6 +40,9 @@ final class Attention {
         this.scale = (float) (1.0 / Math.sqrt(hd));
         kPack = new float[threads][Sgemm.packedSize(maxT, hd)];
         vPack = new float[threads][Sgemm.packedSize(maxT, hd)];
+        kRows = new float[threads][Sgemm.packedSize(hd, maxT)];
+        qRows = new float[threads][Sgemm.packedSize(hd, maxT)];
+        dyRows = new float[threads][Sgemm.packedSize(hd, maxT)];
         dP = new float[threads][maxT * maxT];
         aPack = new float[threads][];
         for (int i = 0; i < threads; i++) aPack[i] = Sgemm.packScratch();
@@ -62,8 +68,9 @@ final class Attention {
     private void forwardGroup(float[] qkv, float[] att, float[] y, int b, int g, int t, int[] pos, int part) {
         int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
         rotate(qkv, rows, g, b, t, pos, false);
-        float[] kp = kPack[part];
+        float[] kp = kPack[part], vr = kRows[part];
         Sgemm.packTransposed(qkv, kOff, qkvDim, t, hd, kp, 0, Sgemm.panels(t));
+        Sgemm.packPanels(qkv, vOff, qkvDim, t, hd, vr);
         for (int h = g * (nHeads / nKv); h < (g + 1) * (nHeads / nKv); h++) {
             int a0 = (b * nHeads + h) * t * t, qOff = rows + h * hd;
             for (int i0 = 0; i0 < t; i0 += BLOCK) {
@@ -73,7 +80,7 @@ final class Attention {
                 // 2. causal softmax; probabilities beyond the query are zero up to the block end
                 for (int i = i0; i < i1; i++) softmaxRow(att, a0 + i * t, i - position(pos, b, t, i), i + 1, i1);
                 // 3. y = P v over the visible keys
-                Sgemm.rows(i0, i1, hd, i1, att, a0, t, 1, qkv, vOff, qkvDim, Sgemm.NR, y, b * t * dim + h * hd, dim, false);
+                Sgemm.rows(i0, i1, hd, i1, att, a0, t, 1, vr, 0, Sgemm.NR, t * Sgemm.NR, y, b * t * dim + h * hd, dim, false);
             }
         }
     }
@@ -92,9 +99,7 @@ final class Attention {
             max = m.reduceLanes(VectorOperators.MAX);     // max is exact in any order
         }
         for (; i < n; i++) max = Math.max(max, s[off + i]);
-        TrainKernels.exp(s, off, s, off, n, max, scale);
-        float sum = 0;
-        for (i = 0; i < n; i++) sum += s[off + i];
+        float sum = TrainKernels.exp(s, off, s, off, n, max, scale);
         float inv = 1f / sum;
         i = 0;
         if (!TrainKernels.SCALAR) for (; i <= n - L; i += L) FloatVector.fromArray(S, s, off + i).mul(inv).intoArray(s, off + i);
@@ -104,8 +109,7 @@ final class Attention {
 
     /** dS = P (dP - sum_j P dP) * scale over [0, n) of one row, zeros in [n, end). */
     private void softmaxBackwardRow(float[] p, int po, float[] d, int dOff, int n, int end) {
-        float dot = 0;
-        for (int j = 0; j < n; j++) dot += p[po + j] * d[dOff + j];
+        float dot = TrainKernels.dot(p, po, d, dOff, n);
         int j = 0;
         if (!TrainKernels.SCALAR) {
             for (; j <= n - L; j += L) {
@@ -128,12 +132,15 @@ final class Attention {
 
     private void backwardGroup(float[] qkv, float[] att, float[] dy, float[] dqkv, int b, int g, int t, int[] pos, int part) {
         int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
-        float[] vp = vPack[part], ds = dP[part];
+        float[] vp = vPack[part], ds = dP[part], kr = kRows[part], qr = qRows[part], dr = dyRows[part];
         Sgemm.packTransposed(qkv, vOff, qkvDim, t, hd, vp, 0, Sgemm.panels(t));
+        Sgemm.packPanels(qkv, kOff, qkvDim, t, hd, kr);
         int first = g * (nHeads / nKv);
         for (int h = first; h < first + nHeads / nKv; h++) {
             int a0 = (b * nHeads + h) * t * t, qOff = rows + h * hd, dyOff = b * t * dim + h * hd;
             boolean acc = h != first;
+            Sgemm.packPanels(qkv, qOff, qkvDim, t, hd, qr);
+            Sgemm.packPanels(dy, dyOff, dim, t, hd, dr);
             for (int i0 = 0; i0 < t; i0 += BLOCK) {
                 int i1 = Math.min(t, i0 + BLOCK);
                 // 1. dP = dy v^T for the visible keys
@@ -141,13 +148,13 @@ final class Attention {
                 // 2. dS = P (dP - sum_j P dP) * scale, zero past the query
                 for (int i = i0; i < i1; i++) softmaxBackwardRow(att, a0 + i * t, ds, i * t, i + 1, i1);
                 // 3. dq = dS k
-                Sgemm.rows(i0, i1, hd, i1, ds, 0, t, 1, qkv, kOff, qkvDim, Sgemm.NR, dqkv, qOff, qkvDim, false);
+                Sgemm.rows(i0, i1, hd, i1, ds, 0, t, 1, kr, 0, Sgemm.NR, t * Sgemm.NR, dqkv, qOff, qkvDim, false);
             }
             // 4. dk += dS^T q and dv += P^T dy, key blocks [j0, j1) against the queries that see them
             for (int j0 = 0; j0 < t; j0 += BLOCK) {
                 int j1 = Math.min(t, j0 + BLOCK);
-                Sgemm.rows(j0, j1, hd, t - j0, ds, j0 * t, 1, t, qkv, qOff + j0 * qkvDim, qkvDim, Sgemm.NR, dqkv, kOff, qkvDim, acc);
-                Sgemm.rows(j0, j1, hd, t - j0, att, a0 + j0 * t, 1, t, dy, dyOff + j0 * dim, dim, Sgemm.NR, dqkv, vOff, qkvDim, acc);
+                Sgemm.rows(j0, j1, hd, t - j0, ds, j0 * t, 1, t, qr, j0 * Sgemm.NR, Sgemm.NR, t * Sgemm.NR, dqkv, kOff, qkvDim, acc);
+                Sgemm.rows(j0, j1, hd, t - j0, att, a0 + j0 * t, 1, t, dr, j0 * Sgemm.NR, Sgemm.NR, t * Sgemm.NR, dqkv, vOff, qkvDim, acc);
             }
         }
         rotate(dqkv, rows, g, b, t, pos, true);

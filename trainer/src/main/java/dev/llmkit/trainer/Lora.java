@@ -172,26 +172,9 @@ final class Lora {
     private void rank(int rows, int n, float[] x, int xOff, int ldx, float[] m, int mOff, float[] out) {
         par.range(rows, (r0, r1) -> {
             for (int row = r0; row < r1; row++) {
-                for (int i = 0; i < r; i++) out[row * r + i] = dot(x, xOff + row * ldx, m, mOff + i * n, n);
+                for (int i = 0; i < r; i++) out[row * r + i] = TrainKernels.dot(x, xOff + row * ldx, m, mOff + i * n, n);
             }
         });
-    }
-
-    private static final jdk.incubator.vector.VectorSpecies<Float> S = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-
-    /** sum_j a[ao + j] b[bo + j] over n: lane-wise FMAs, then the lanes and the tail in index order (no reduceLanes). */
-    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        int j = 0, len = S.length();
-        float sum = 0;
-        if (!TrainKernels.SCALAR && n >= len) {
-            jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(S);
-            for (; j <= n - len; j += len) {
-                acc = jdk.incubator.vector.FloatVector.fromArray(S, a, ao + j).fma(jdk.incubator.vector.FloatVector.fromArray(S, b, bo + j), acc);
-            }
-            for (int lane = 0; lane < len; lane++) sum += acc.lane(lane);
-        }
-        for (; j < n; j++) sum += a[ao + j] * b[bo + j];
-        return sum;
     }
 
     /**

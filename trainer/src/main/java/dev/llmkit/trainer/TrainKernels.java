@@ -1,6 +1,7 @@
 package dev.llmkit.trainer;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -21,20 +22,32 @@ final class TrainKernels {
     /*
      * Two rules keep training bitwise reproducible (the same bits whether code runs interpreted or
      * compiled, so a resumed run equals an uninterrupted one):
-     *  - no reduceLanes(ADD), whose order differs between the two: sums are plain loops in index order;
+     *  - no reduceLanes(ADD), whose order differs between the two: a sum keeps one vector of partial
+     *    sums (lane j adds elements j, j + L, ...), then adds its lanes and the tail in index order;
      *  - no lanewise(EXP), which C2 turns into a library call: exp is the polynomial below.
      * Vectors never cross a method call (a call C2 declines to inline would box them on the heap).
      */
 
+    /** The sum of v's lanes in index order: interpreted and compiled code give the same bits, unlike reduceLanes(ADD). */
+    private static float fold(FloatVector v) {
+        float sum = 0f;
+        for (int j = 0; j < L; j++) sum += v.lane(j);
+        return sum;
+    }
+
     /**
      * dst[i] = e^((src[i] - shift) * scale) for i < n: Cody-Waite reduction and a degree-6 polynomial
-     * (within 2 ulp of Math.exp), the argument clamped to [-87, 88]; NaN stays NaN. src may be dst.
+     * (within 2 ulp of Math.exp), the argument clamped to [-87, 88]; NaN stays NaN. src may be dst. A row's
+     * last, partial vector is masked (a scalar Math.exp per tail element cost the attention's short rows more
+     * than all their vectors).
+     * Returns the sum of the n results (see the rules above for its order).
      */
-    static void exp(float[] src, int so, float[] dst, int dOff, int n, float shift, float scale) {
-        int i = 0;
+    static float exp(float[] src, int so, float[] dst, int dOff, int n, float shift, float scale) {
         if (!SCALAR) {
-            for (; i <= n - L; i += L) {
-                FloatVector x = FloatVector.fromArray(S, src, so + i).sub(shift).mul(scale).max(-87f).min(88f);
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = 0; i < n; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, n);     // all lanes but in a last, partial vector
+                FloatVector x = FloatVector.fromArray(S, src, so + i, m).sub(shift).mul(scale).max(-87f).min(88f);
                 FloatVector k = x.mul(LOG2E).add(ROUND).sub(ROUND);     // round to nearest: |r| <= ln2 / 2
                 FloatVector r = x.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
                 FloatVector p = r.mul(1.3888889e-3f).add(8.3333333e-3f);
@@ -45,16 +58,37 @@ final class TrainKernels {
                 p = p.mul(r).add(1f);
                 // 2^k from the bits of k + ROUND (0x4B400000 + k)
                 FloatVector two = k.add(ROUND).reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-                p.mul(two).intoArray(dst, dOff + i);
+                FloatVector e = p.mul(two);
+                e.intoArray(dst, dOff + i, m);
+                acc = acc.add(e, m);
             }
+            return fold(acc);
         }
-        for (; i < n; i++) dst[dOff + i] = (float) Math.exp(Math.max(-87f, Math.min(88f, (src[so + i] - shift) * scale)));
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(Math.max(-87f, Math.min(88f, (src[so + i] - shift) * scale)));
+            dst[dOff + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /** The sum of a[ao + i] * b[bo + i] for i < n (see the rules above for its order). */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        float sum = 0f;
+        if (!SCALAR) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; i <= n - L; i += L) acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
+            sum = fold(acc);
+        }
+        for (; i < n; i++) sum += a[ao + i] * b[bo + i];
+        return sum;
     }
 
     /** out = x * rstd * g over n values; returns rstd = 1 / sqrt(mean(x^2) + eps). */
     static float rmsnorm(float[] x, int xo, float[] g, int go, float[] out, int oo, int n, float eps) {
-        float ss = 0;
-        for (int i = 0; i < n; i++) ss += x[xo + i] * x[xo + i];
+        float ss = dot(x, xo, x, xo, n);
         float rstd = (float) (1.0 / Math.sqrt(ss / n + eps));
         int i = 0;
         if (!SCALAR) {
@@ -73,9 +107,17 @@ final class TrainKernels {
     static void rmsnormBackward(float[] dout, int doo, float[] x, int xo, float rstd, float[] g, int go,
                                 float[] dx, int dxo, float[] dg, int dgo, int n) {
         float dot = 0;
-        for (int i = 0; i < n; i++) dot += dout[doo + i] * g[go + i] * x[xo + i];
-        float c = dot * rstd * rstd / n;     // xhat * mean(dxhat * xhat) = x * c
         int i = 0;
+        if (!SCALAR) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; i <= n - L; i += L) {
+                acc = FloatVector.fromArray(S, dout, doo + i).mul(FloatVector.fromArray(S, g, go + i)).fma(FloatVector.fromArray(S, x, xo + i), acc);
+            }
+            dot = fold(acc);
+        }
+        for (; i < n; i++) dot += dout[doo + i] * g[go + i] * x[xo + i];
+        float c = dot * rstd * rstd / n;     // xhat * mean(dxhat * xhat) = x * c
+        i = 0;
         if (!SCALAR) {
             for (; i <= n - L; i += L) {
                 FloatVector d = FloatVector.fromArray(S, dout, doo + i), xv = FloatVector.fromArray(S, x, xo + i);
@@ -140,9 +182,7 @@ final class TrainKernels {
         }
         for (; i < n; i++) max = Math.max(max, z[zo + i]);
         float zt = z[zo + target];
-        exp(z, zo, z, zo, n, max, 1f);
-        float sum = 0;
-        for (i = 0; i < n; i++) sum += z[zo + i];
+        float sum = exp(z, zo, z, zo, n, max, 1f);
         float loss = (float) (Math.log(sum) + max - zt);
         if (scale != 0f) {
             float inv = scale / sum;

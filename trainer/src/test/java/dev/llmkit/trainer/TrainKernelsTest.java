@@ -38,6 +38,27 @@ class TrainKernelsTest {
     }
 
     @Test
+    void expReturnsItsSumAndWritesOnlyItsRange() {
+        for (int n = 0; n <= 70; n += n < 40 ? 1 : 15) {
+            float[] x = rand(n + 20, 5), y = new float[n + 20];
+            java.util.Arrays.fill(y, -7f);
+            float sum = TrainKernels.exp(x, 3, y, 2, n, 0.5f, 2f);
+            double want = 0;
+            for (int i = 0; i < n; i++) {
+                double e = Math.exp((x[3 + i] - 0.5f) * 2f);     // the argument rounded as the kernel rounds it
+                assertEquals(e, y[2 + i], 4e-7 * e);
+                want += y[2 + i];
+            }
+            assertEquals(want, sum, 1e-6 * (want + 1), "n " + n);
+            for (int i = 0; i < y.length; i++) if (i < 2 || i >= 2 + n) assertEquals(-7f, y[i], "written outside the range at " + i);
+            float[] b = rand(n + 5, 3);
+            double dot = 0;
+            for (int i = 0; i < n; i++) dot += (double) x[1 + i] * b[4 + i];
+            assertEquals(dot, TrainKernels.dot(x, 1, b, 4, n), 1e-5 * (n + 1));
+        }
+    }
+
+    @Test
     void rowKernelsMatchTheirFormulas() {
         for (int n : new int[] {5, 16, 37, 256}) {
             float[] x = rand(n, 2), g = rand(n, 1), out = new float[n];

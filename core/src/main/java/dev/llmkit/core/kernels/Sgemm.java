@@ -59,6 +59,22 @@ public final class Sgemm {
     }
 
     /**
+     * Packs a row-major B [k, n] (row stride ldb) into panels, {@code bp[p * k * NR + kk * NR + j] = B(kk, p * NR + j)},
+     * zero beyond n (read it with bRow = NR, bPanel = k * NR): a B whose rows lie far apart in memory is then
+     * read as one sequential stream.
+     */
+    public static void packPanels(float[] b, int bOff, int ldb, int k, int n, float[] bp) {
+        for (int p = 0, np = panels(n); p < np; p++) {
+            int width = Math.min(NR, n - p * NR), base = p * k * NR;
+            for (int kk = 0; kk < k; kk++) {
+                int dst = base + kk * NR;
+                System.arraycopy(b, bOff + kk * ldb + p * NR, bp, dst, width);
+                if (width < NR) java.util.Arrays.fill(bp, dst + width, dst + NR, 0f);
+            }
+        }
+    }
+
+    /**
      * Rows [i0, i1) of C: {@code C[i, j] = (accumulate ? C[i, j] : 0) + sum_p A(i, p) B(p, j)} for j in [0, n).
      */
     public static void rows(int i0, int i1, int n, int k,

@@ -57,6 +57,12 @@ class SgemmTest {
         Sgemm.packRows(a, aOff, aRow, aCol, m, k, 0, half, ap);
         Sgemm.rowsPrepacked(m, n, k, a, aOff, aRow, aCol, ap, bArr, bo, bRow, bPanel, shared, cOff, ldc, acc);
         assertArrayEquals(c, shared, () -> "prepacked m" + m + " n" + n + " k" + k + " tA" + transA + " tB" + transB);
+        if (!transB) {     // a row-major B packed into panels: the same sums in the same order
+            float[] viaPanels = c0.clone(), bp = new float[Sgemm.packedSize(n, k)];
+            Sgemm.packPanels(b, bOff, ldb, k, n, bp);
+            Sgemm.rows(0, m, n, k, a, aOff, aRow, aCol, bp, 0, Sgemm.NR, k * Sgemm.NR, viaPanels, cOff, ldc, acc, Sgemm.packScratch());
+            assertArrayEquals(c, viaPanels, () -> "B in panels m" + m + " n" + n + " k" + k + " tA" + transA);
+        }
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double s = acc ? c0[cOff + i * ldc + j] : 0;
