@@ -67,9 +67,14 @@ public final class Sgemm {
         for (int p = 0, np = panels(n); p < np; p++) {
             int width = Math.min(NR, n - p * NR), base = p * k * NR;
             for (int kk = 0; kk < k; kk++) {
-                int dst = base + kk * NR;
-                System.arraycopy(b, bOff + kk * ldb + p * NR, bp, dst, width);
-                if (width < NR) java.util.Arrays.fill(bp, dst + width, dst + NR, 0f);
+                int src = bOff + kk * ldb + p * NR, dst = base + kk * NR;
+                if (width == NR && !SCALAR) {     // two vector moves: cheaper than an arraycopy call per 32 floats
+                    FloatVector.fromArray(S, b, src).intoArray(bp, dst);
+                    FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
+                } else {
+                    System.arraycopy(b, src, bp, dst, width);
+                    java.util.Arrays.fill(bp, dst + width, dst + NR, 0f);
+                }
             }
         }
     }
