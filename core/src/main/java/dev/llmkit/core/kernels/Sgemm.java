@@ -64,7 +64,12 @@ public final class Sgemm {
      * read as one sequential stream.
      */
     public static void packPanels(float[] b, int bOff, int ldb, int k, int n, float[] bp) {
-        for (int p = 0, np = panels(n); p < np; p++) {
+        packPanels(b, bOff, ldb, k, n, bp, 0, panels(n));
+    }
+
+    /** {@link #packPanels(float[], int, int, int, int, float[])} for panels [p0, p1) only (threads split the panels). */
+    public static void packPanels(float[] b, int bOff, int ldb, int k, int n, float[] bp, int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
             int width = Math.min(NR, n - p * NR), base = p * k * NR;
             for (int kk = 0; kk < k; kk++) {
                 int src = bOff + kk * ldb + p * NR, dst = base + kk * NR;
