@@ -23,23 +23,15 @@ final class TrainKernels {
      * Two rules keep training bitwise reproducible (the same bits whether code runs interpreted or
      * compiled, so a resumed run equals an uninterrupted one):
      *  - no reduceLanes(ADD), whose order differs between the two: a sum keeps one vector of partial
-     *    sums (lane j adds elements j, j + L, ...), then adds its lanes and the tail in index order;
+     *    sums (lane j adds elements j, j + L, ...), then adds its lanes in index order, then a scalar tail;
      *  - no lanewise(EXP), which C2 turns into a library call: exp is the polynomial below.
      * Vectors never cross a method call (a call C2 declines to inline would box them on the heap).
      */
 
-    /** The sum of v's lanes in index order: interpreted and compiled code give the same bits, unlike reduceLanes(ADD). */
-    private static float fold(FloatVector v) {
-        float sum = 0f;
-        for (int j = 0; j < L; j++) sum += v.lane(j);
-        return sum;
-    }
-
     /**
      * dst[i] = e^((src[i] - shift) * scale) for i < n: Cody-Waite reduction and a degree-6 polynomial
      * (within 2 ulp of Math.exp), the argument clamped to [-87, 88]; NaN stays NaN. src may be dst. A row's
-     * last, partial vector is masked (a scalar Math.exp per tail element cost the attention's short rows more
-     * than all their vectors).
+     * last, partial vector is masked (attention's rows are short, and their tails were scalar Math.exp calls).
      * Returns the sum of the n results (see the rules above for its order).
      */
     static float exp(float[] src, int so, float[] dst, int dOff, int n, float shift, float scale) {
@@ -62,7 +54,9 @@ final class TrainKernels {
                 e.intoArray(dst, dOff + i, m);
                 acc = acc.add(e, m);
             }
-            return fold(acc);
+            float sum = 0f;
+            for (int j = 0; j < L; j++) sum += acc.lane(j);
+            return sum;
         }
         float sum = 0f;
         for (int i = 0; i < n; i++) {
@@ -80,7 +74,7 @@ final class TrainKernels {
         if (!SCALAR) {
             FloatVector acc = FloatVector.zero(S);
             for (; i <= n - L; i += L) acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-            sum = fold(acc);
+            for (int j = 0; j < L; j++) sum += acc.lane(j);
         }
         for (; i < n; i++) sum += a[ao + i] * b[bo + i];
         return sum;
@@ -113,7 +107,7 @@ final class TrainKernels {
             for (; i <= n - L; i += L) {
                 acc = FloatVector.fromArray(S, dout, doo + i).mul(FloatVector.fromArray(S, g, go + i)).fma(FloatVector.fromArray(S, x, xo + i), acc);
             }
-            dot = fold(acc);
+            for (int j = 0; j < L; j++) dot += acc.lane(j);
         }
         for (; i < n; i++) dot += dout[doo + i] * g[go + i] * x[xo + i];
         float c = dot * rstd * rstd / n;     // xhat * mean(dxhat * xhat) = x * c
