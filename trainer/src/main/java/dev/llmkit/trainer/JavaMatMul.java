@@ -8,8 +8,8 @@ import java.util.Map;
 /**
  * The pure-Java backend: {@link Sgemm} with rows of C split over the worker threads in blocks of
  * {@link Sgemm#MR}. Every element of C is computed by one thread in a fixed order, so results do not
- * depend on the thread count. Every B operand is read as packed panels: weights once per optimizer step
- * (W^T for {@link #xwT}, W for {@link #xw}), the activation of {@link #aTb} at each call (the threads pack
+ * depend on the thread count. Every B operand is read as packed panels: weights once per forward pass,
+ * at {@link #weightsChanged} (W^T for {@link #xwT}, W for {@link #xw}), the activation of {@link #aTb} at each call (the threads pack
  * its panels side by side first). Read in place, their rows lie a whole row length apart: the weight
  * gradients and the classifier's input gradient ran 10-15% slower.
  */

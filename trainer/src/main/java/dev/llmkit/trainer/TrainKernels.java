@@ -23,7 +23,8 @@ final class TrainKernels {
      * Two rules keep training bitwise reproducible (the same bits whether code runs interpreted or
      * compiled, so a resumed run equals an uninterrupted one):
      *  - no reduceLanes(ADD), whose order differs between the two: a sum keeps one vector of partial
-     *    sums (lane j adds elements j, j + L, ...), then adds its lanes in index order, then a scalar tail;
+     *    sums (lane j adds elements j, j + L, ...), then adds its lanes in index order, then a scalar tail
+     *    (exp masks its last, partial vector instead);
      *  - no lanewise(EXP), which C2 turns into a library call: exp is the polynomial below.
      * Vectors never cross a method call (a call C2 declines to inline would box them on the heap).
      */

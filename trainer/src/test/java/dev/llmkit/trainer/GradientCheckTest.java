@@ -31,6 +31,12 @@ class GradientCheckTest {
     }
 
     @Test
+    void groupedQueryAttentionPastTheQueryBlock() {
+        // two query heads per kv head over 40 positions: the key blocks past the first 32 (packed K, Q, dy panels)
+        check(new ModelConfig(32, 40, 1, 4, 2, 37, 64, 1e-5f, 10000f, false), 2, 40, 2, 5);
+    }
+
+    @Test
     void maskedLossOverPackedExamples() {
         // two rows of 12: examples of 5, 4 and 3 tokens, then 7 and 5; about a third of the targets masked
         ModelConfig c = new ModelConfig(8, 12, 2, 2, 1, 23, 16, 1e-5f, 10000f, false);

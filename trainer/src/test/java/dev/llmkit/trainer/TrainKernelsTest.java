@@ -51,6 +51,9 @@ class TrainKernelsTest {
             }
             assertEquals(want, sum, 1e-6 * (want + 1), "n " + n);
             for (int i = 0; i < y.length; i++) if (i < 2 || i >= 2 + n) assertEquals(-7f, y[i], "written outside the range at " + i);
+            float[] inPlace = x.clone();     // src == dst, as softmax and cross-entropy call it
+            assertEquals(sum, TrainKernels.exp(inPlace, 3, inPlace, 3, n, 0.5f, 2f));
+            for (int i = 0; i < n; i++) assertEquals(y[2 + i], inPlace[3 + i]);
             float[] b = rand(n + 5, 3);
             double dot = 0;
             for (int i = 0; i < n; i++) dot += (double) x[1 + i] * b[4 + i];

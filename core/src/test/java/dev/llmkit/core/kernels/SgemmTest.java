@@ -59,7 +59,11 @@ class SgemmTest {
         assertArrayEquals(c, shared, () -> "prepacked m" + m + " n" + n + " k" + k + " tA" + transA + " tB" + transB);
         if (!transB) {     // a row-major B packed into panels: the same sums in the same order
             float[] viaPanels = c0.clone(), bp = new float[Sgemm.packedSize(n, k)];
-            Sgemm.packPanels(b, bOff, ldb, k, n, bp);
+            java.util.Arrays.fill(bp, Float.NaN);     // every slot written, the padding with zeros
+            int np = Sgemm.panels(n);
+            Sgemm.packPanels(b, bOff, ldb, k, n, bp, np / 2, np);     // two "threads", each its panels
+            Sgemm.packPanels(b, bOff, ldb, k, n, bp, 0, np / 2);
+            for (float v : bp) assertTrue(!Float.isNaN(v), "a packed slot left unwritten");
             Sgemm.rows(0, m, n, k, a, aOff, aRow, aCol, bp, 0, Sgemm.NR, k * Sgemm.NR, viaPanels, cOff, ldc, acc, Sgemm.packScratch());
             assertArrayEquals(c, viaPanels, () -> "B in panels m" + m + " n" + n + " k" + k + " tA" + transA);
         }
