@@ -23,7 +23,7 @@ final class Attention {
      * Per thread: K^T and V^T packed as B panels [panels(T)][hd][NR]; K (or V), one query head and one head of
      * dy packed as B panels [panels(hd)][T][NR] (their rows lie qkvDim or dim floats apart in place); a dP block [T, T].
      */
-    private final float[][] kPack, vPack, kRows, qRows, dyRows, dP, aPack;
+    private final float[][] kPack, vPack, kvRows, qRows, dyRows, dP, aPack;
 
     /** Rotary tables [maxT, hd] (see {@link TrainKernels#rope}), shared with the model. */
     private final float[] cos, sin;
@@ -40,7 +40,7 @@ final class Attention {
         this.scale = (float) (1.0 / Math.sqrt(hd));
         kPack = new float[threads][Sgemm.packedSize(maxT, hd)];
         vPack = new float[threads][Sgemm.packedSize(maxT, hd)];
-        kRows = new float[threads][Sgemm.packedSize(hd, maxT)];
+        kvRows = new float[threads][Sgemm.packedSize(hd, maxT)];
         qRows = new float[threads][Sgemm.packedSize(hd, maxT)];
         dyRows = new float[threads][Sgemm.packedSize(hd, maxT)];
         dP = new float[threads][maxT * maxT];
@@ -68,7 +68,7 @@ final class Attention {
     private void forwardGroup(float[] qkv, float[] att, float[] y, int b, int g, int t, int[] pos, int part) {
         int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
         rotate(qkv, rows, g, b, t, pos, false);
-        float[] kp = kPack[part], vr = kRows[part];
+        float[] kp = kPack[part], vr = kvRows[part];
         Sgemm.packTransposed(qkv, kOff, qkvDim, t, hd, kp, 0, Sgemm.panels(t));
         Sgemm.packPanels(qkv, vOff, qkvDim, t, hd, vr);
         for (int h = g * (nHeads / nKv); h < (g + 1) * (nHeads / nKv); h++) {
@@ -132,7 +132,7 @@ final class Attention {
 
     private void backwardGroup(float[] qkv, float[] att, float[] dy, float[] dqkv, int b, int g, int t, int[] pos, int part) {
         int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
-        float[] vp = vPack[part], ds = dP[part], kr = kRows[part], qr = qRows[part], dr = dyRows[part];
+        float[] vp = vPack[part], ds = dP[part], kr = kvRows[part], qr = qRows[part], dr = dyRows[part];
         Sgemm.packTransposed(qkv, vOff, qkvDim, t, hd, vp, 0, Sgemm.panels(t));
         Sgemm.packPanels(qkv, kOff, qkvDim, t, hd, kr);
         int first = g * (nHeads / nKv);

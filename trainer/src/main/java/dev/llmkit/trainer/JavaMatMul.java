@@ -15,7 +15,7 @@ import java.util.Map;
  */
 final class JavaMatMul implements MatMul {
     private final Parallel par;
-    private record Key(float[] w, int off, int n, int k) {}
+    private record Key(float[] w, int off, int n, int k, boolean transposed) {}
 
     private static final class Packed {
         final float[] data;
@@ -27,7 +27,7 @@ final class JavaMatMul implements MatMul {
     }
 
     /** Packed W^T (for {@link #xwT}) and W (for {@link #xw}) per weight; valid until {@link #weightsChanged}. */
-    private final Map<Key, Packed> packed = new HashMap<>(), packedRows = new HashMap<>();
+    private final Map<Key, Packed> packed = new HashMap<>();
 
     /** The activation X of {@link #aTb} packed into panels, shared by the threads. */
     private float[] xPack = new float[0];
@@ -42,24 +42,14 @@ final class JavaMatMul implements MatMul {
 
     @Override
     public void xwT(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, int m, int n, int k, boolean acc) {
-        Packed p = packed.computeIfAbsent(new Key(w, wOff, n, k), key -> new Packed(Sgemm.packedSize(n, k)));
-        float[] b = p.data;
-        if (!p.fresh) {
-            par.range(Sgemm.panels(n), (p0, p1) -> Sgemm.packTransposed(w, wOff, k, n, k, b, p0, p1));
-            p.fresh = true;
-        }
+        float[] b = packedWeight(w, wOff, n, k, true);
         par.parts(blocks(m), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
                 x, xOff, k, 1, b, 0, Sgemm.NR, k * Sgemm.NR, y, yOff, n, acc, scratch[part]));
     }
 
     @Override
     public void xw(float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff, int m, int n, int k, boolean acc) {
-        Packed p = packedRows.computeIfAbsent(new Key(w, wOff, n, k), key -> new Packed(Sgemm.packedSize(n, k)));
-        float[] b = p.data;
-        if (!p.fresh) {
-            par.range(Sgemm.panels(n), (p0, p1) -> Sgemm.packPanels(w, wOff, n, k, n, b, p0, p1));
-            p.fresh = true;
-        }
+        float[] b = packedWeight(w, wOff, n, k, false);
         par.parts(blocks(m), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
                 dy, dyOff, k, 1, b, 0, Sgemm.NR, k * Sgemm.NR, dx, dxOff, n, acc, scratch[part]));
     }
@@ -74,6 +64,22 @@ final class JavaMatMul implements MatMul {
                 dy, dyOff, 1, m, bp, 0, Sgemm.NR, k * Sgemm.NR, dw, dwOff, n, acc, scratch[part]));
     }
 
+    /**
+     * B panels of n columns and depth k from the weight at w[wOff]: W^T of a row-major W [n, k] when
+     * transposed, else W [k, n] itself; packed by the threads side by side once after {@link #weightsChanged}.
+     */
+    private float[] packedWeight(float[] w, int wOff, int n, int k, boolean transposed) {
+        Packed p = packed.computeIfAbsent(new Key(w, wOff, n, k, transposed), key -> new Packed(Sgemm.packedSize(n, k)));
+        float[] b = p.data;
+        if (!p.fresh) {
+            par.range(Sgemm.panels(n), transposed
+                    ? (p0, p1) -> Sgemm.packTransposed(w, wOff, k, n, k, b, p0, p1)
+                    : (p0, p1) -> Sgemm.packPanels(w, wOff, n, k, n, b, p0, p1));
+            p.fresh = true;
+        }
+        return b;
+    }
+
     private static int blocks(int m) {
         return (m + Sgemm.MR - 1) / Sgemm.MR;
     }
@@ -81,7 +87,6 @@ final class JavaMatMul implements MatMul {
     @Override
     public void weightsChanged() {
         for (Packed p : packed.values()) p.fresh = false;
-        for (Packed p : packedRows.values()) p.fresh = false;
     }
 
     @Override
