@@ -24,17 +24,30 @@ class SgemmTest {
             for (boolean transA : new boolean[] {false, true}) {
                 for (boolean transB : new boolean[] {false, true}) {
                     for (boolean acc : new boolean[] {false, true}) {
-                        check(r, m, n, k, transA, transB, acc);
+                        check(r, m, n, k, transA, transB, acc, 3);
                     }
                 }
             }
         }
     }
 
-    private static void check(SplittableRandom r, int m, int n, int k, boolean transA, boolean transB, boolean acc) {
-        int pad = 3, lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
-        float[] a = random(r, (transA ? k : m) * lda + pad), b = random(r, (transB ? n : k) * ldb + pad);
-        float[] c = random(r, m * ldc + pad), c0 = c.clone();
+    /**
+     * A row-major A without padding has its rows end to end, so blocks of it are packed whole (every depth
+     * slice at once, row by row) when they fit the scratch: one slice, several, and (130 x 900) too deep to fit.
+     */
+    @Test
+    void rowsEndToEndArePackedWholeWithTheSameSums() {
+        SplittableRandom r = new SplittableRandom(11);
+        int[][] shapes = {{64, 128, 256}, {37, 200, 600}, {130, 100, 768}, {16, 128, 800}, {200, 130, 320}, {130, 100, 900}};
+        for (int[] sh : shapes) {
+            for (boolean acc : new boolean[] {false, true}) check(r, sh[0], sh[1], sh[2], false, true, acc, 0);
+        }
+    }
+
+    private static void check(SplittableRandom r, int m, int n, int k, boolean transA, boolean transB, boolean acc, int pad) {
+        int lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
+        float[] a = random(r, (transA ? k : m) * lda + 3), b = random(r, (transB ? n : k) * ldb + 3);
+        float[] c = random(r, m * ldc + 3), c0 = c.clone();
         int aOff = 1, bOff = 2, cOff = 3;
         float[] bArr = b;
         int bo = bOff, bRow = ldb, bPanel = Sgemm.NR;
