@@ -74,17 +74,22 @@ public final class Sgemm {
 
     /** {@link #packPanels(float[], int, int, int, int, float[])} for panels [p0, p1) only (threads split the panels). */
     public static void packPanels(float[] b, int bOff, int ldb, int k, int n, float[] bp, int p0, int p1) {
-        for (int p = p0; p < p1; p++) {
+        // full panels B row by row, all of them per row: B is read as one stream (one per thread) rather than a short
+        // piece of every row per panel (half the panels of a 4096 x 768 B, just written: 0.56-0.60 ms instead of 0.67-0.71)
+        int full = SCALAR ? p0 : Math.max(p0, Math.min(p1, n / NR));
+        for (int kk = 0; kk < k && full > p0; kk++) {
+            int src = bOff + kk * ldb + p0 * NR, dst = p0 * k * NR + kk * NR;
+            for (int p = p0; p < full; p++, src += NR, dst += k * NR) {     // two vector moves: cheaper than an arraycopy call
+                FloatVector.fromArray(S, b, src).intoArray(bp, dst);
+                FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
+            }
+        }
+        for (int p = full; p < p1; p++) {
             int width = Math.min(NR, n - p * NR), base = p * k * NR;
             for (int kk = 0; kk < k; kk++) {
                 int src = bOff + kk * ldb + p * NR, dst = base + kk * NR;
-                if (width == NR && !SCALAR) {     // two vector moves: cheaper than an arraycopy call per 32 floats
-                    FloatVector.fromArray(S, b, src).intoArray(bp, dst);
-                    FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
-                } else {
-                    System.arraycopy(b, src, bp, dst, width);
-                    java.util.Arrays.fill(bp, dst + width, dst + NR, 0f);
-                }
+                System.arraycopy(b, src, bp, dst, width);
+                java.util.Arrays.fill(bp, dst + width, dst + NR, 0f);
             }
         }
     }
