@@ -15,8 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       a row-major B is its own panel layout (bRow = ldb, bPanel = NR), and a transposed one
  *       (a weight W[n, k] for X W^T) is first packed by {@link #packTransposed} (bRow = NR, bPanel = k * NR);</li>
  *   <li>an 8 x 32 register-blocked micro-kernel (16 accumulators loaded from C unconditionally so that
- *       C2 keeps them in registers) runs over depth slices of about {@link #KC} and row blocks of {@link #MC},
- *       so a KC x NR slice of B stays in L1 and an MC x KC block of A in L2.</li>
+ *       C2 keeps them in registers) runs over depth slices of about {@link #KC} and row blocks of {@link #MC}
+ *       (an MC x KC block of A in L2); with A packed or transposed, each 8-row block of it (in L1) runs across a
+ *       group of panels whose KC-deep slices of B stay in L2 ({@link #PANEL_GROUP}), so C is written 8 rows
+ *       at a time across the group.</li>
  * </ul>
  * Column tails use masked loads and stores; row tails a one-row kernel. {@code -Dllmkit.scalar=true}
  * switches to the plain triple loop, which is also the reference the tests compare against.
@@ -35,6 +37,8 @@ public final class Sgemm {
      * beside the B panels); a deeper A is packed slice by slice, unless its block has rows few enough to fit.
      */
     private static final int WHOLE_DEPTH = 3 * KC;
+    /** Floats of B's panel slices that one row block of A runs across before the next (512 KB, within L2). */
+    private static final int PANEL_GROUP = 128 * 1024;
 
     public static int panels(int n) {
         return (n + NR - 1) / NR;
@@ -195,22 +199,32 @@ public final class Sgemm {
                 // cleared beforehand nor read: two of C's three passes through memory); the other kernels get C cleared
                 // first (a data-dependent start costs the strided kernel 15%)
                 boolean fresh = !accumulate && kb == 0;
+                // A's 8 values per depth step consecutive (packed, or A transposed): row block by row block, each across a
+                // group of full panels whose B slices stay in L2, so C is written 8 whole rows of the group at a time
+                // rather than one panel's 32 columns down all MC rows (a short piece of every row, per panel)
+                boolean tiled = packed || contiguous;
+                if (tiled) {
+                    int fullPanels = n / NR, group = Math.max(1, PANEL_GROUP / (kc * NR));
+                    float[] av = packed ? ap : a;
+                    int aStep = packed ? MR : aCol;
+                    for (int pc = 0; pc < fullPanels; pc += group) {
+                        int pe = Math.min(fullPanels, pc + group);
+                        for (int i = ic; i < full; i += MR) {
+                            int ao = packed ? apOff + (i - ic) * kc : aOff + i + kb * aCol;
+                            for (int p = pc; p < pe; p++) {
+                                int bo = bOff + p * bPanel + kb * bRow, co = cOff + i * ldc + p * NR;
+                                if (fresh) kernelPackedZero(av, ao, aStep, b, bo, bRow, c, co, ldc, kc);
+                                else kernelPacked(av, ao, aStep, b, bo, bRow, c, co, ldc, kc);
+                            }
+                        }
+                    }
+                }
                 for (int p = 0; p < np; p++) {
                     int bo = bOff + p * bPanel + kb * bRow, width = Math.min(NR, n - p * NR);
-                    int i = ic;
                     VectorMask<Float> m0 = S.indexInRange(0, width), m1 = S.indexInRange(L, width);
-                    if (fresh) clear(c, cOff + p * NR, ldc, width == NR && (packed || contiguous) ? full : ic, ie, width);
-                    if (width == NR && packed) {
-                        for (; i < full; i += MR) {
-                            if (fresh) kernelPackedZero(ap, apOff + (i - ic) * kc, MR, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
-                            else kernelPacked(ap, apOff + (i - ic) * kc, MR, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
-                        }
-                    } else if (width == NR && contiguous) {
-                        for (; i < full; i += MR) {
-                            if (fresh) kernelPackedZero(a, aOff + i + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
-                            else kernelPacked(a, aOff + i + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
-                        }
-                    } else if (width == NR) {
+                    int i = tiled && width == NR ? full : ic;     // the full rows of full panels are done above
+                    if (fresh) clear(c, cOff + p * NR, ldc, i, ie, width);
+                    if (width == NR && !tiled) {
                         for (; i + MR <= ie; i += MR) {
                             kernel(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                         }
@@ -218,7 +232,7 @@ public final class Sgemm {
                         for (; i + MR <= ie; i += MR) {
                             kernelHalf(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                         }
-                    } else {
+                    } else if (width < NR) {
                         for (; i + MR <= ie; i += MR) {
                             kernelMasked(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
                         }
