@@ -130,8 +130,9 @@ public final class Sgemm {
 
     /**
      * {@link #rows} with a scratch of {@link #packScratch()} floats: when C is at least
-     * {@link #PACK_PANELS} panels wide, each MC x KC block of A is first packed MR-interleaved, so
-     * the micro-kernel reads its 8 values per depth step from one place (C2 then checks bounds once).
+     * {@link #PACK_PANELS} panels wide, each MC-row block of A is first packed MR-interleaved, slice by
+     * slice or, for a row-major A whose rows lie end to end and fit, every slice at once ({@link #packWhole}),
+     * so the micro-kernel reads its 8 values per depth step from one place (C2 then checks bounds once).
      */
     public static void rows(int i0, int i1, int n, int k,
                             float[] a, int aOff, int aRow, int aCol,

@@ -33,14 +33,20 @@ class SgemmTest {
 
     /**
      * A row-major A without padding has its rows end to end, so blocks of it are packed whole (every depth
-     * slice at once, row by row) when they fit the scratch: one slice, several, and (130 x 900) too deep to fit.
+     * slice at once, row by row) when they fit the scratch (128 rows x 768): one slice, several (700: a shorter
+     * last slice), a 128-row block of exactly 768 (200 x 100 x 768: rows [66, 200) fill the scratch), one too deep
+     * to fit (200 x 100 x 900: packed slice by slice), and more than one group of panels with a half panel
+     * (560 columns); with B transposed and row-major.
      */
     @Test
     void rowsEndToEndArePackedWholeWithTheSameSums() {
         SplittableRandom r = new SplittableRandom(11);
-        int[][] shapes = {{64, 128, 256}, {37, 200, 600}, {130, 100, 768}, {16, 128, 800}, {200, 130, 320}, {130, 100, 900}};
+        int[][] shapes = {{64, 128, 256}, {37, 200, 600}, {40, 130, 700}, {200, 100, 768}, {16, 128, 800}, {200, 130, 320},
+                {200, 100, 900}, {24, 560, 256}};
         for (int[] sh : shapes) {
-            for (boolean acc : new boolean[] {false, true}) check(r, sh[0], sh[1], sh[2], false, true, acc, 0);
+            for (boolean transB : new boolean[] {false, true}) {
+                for (boolean acc : new boolean[] {false, true}) check(r, sh[0], sh[1], sh[2], false, transB, acc, 0);
+            }
         }
     }
 
