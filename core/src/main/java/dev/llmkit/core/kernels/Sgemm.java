@@ -82,11 +82,13 @@ public final class Sgemm {
         // full panels B row by row, all of them per row: B is read as one stream (one per thread) rather than a short
         // piece of every row per panel (half the panels of a 4096 x 768 B, just written: 0.56-0.60 ms instead of 0.67-0.71)
         int full = SCALAR ? p0 : Math.max(p0, Math.min(p1, n / NR));
-        for (int kk = 0; kk < k && full > p0; kk++) {
-            int src = bOff + kk * ldb + p0 * NR, dst = p0 * k * NR + kk * NR;
-            for (int p = p0; p < full; p++, src += NR, dst += k * NR) {     // two vector moves: cheaper than an arraycopy call
-                FloatVector.fromArray(S, b, src).intoArray(bp, dst);
-                FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
+        if (full > p0) {
+            for (int kk = 0; kk < k; kk++) {
+                int src = bOff + kk * ldb + p0 * NR, dst = p0 * k * NR + kk * NR;
+                for (int p = p0; p < full; p++, src += NR, dst += k * NR) {     // two vector moves: cheaper than an arraycopy call
+                    FloatVector.fromArray(S, b, src).intoArray(bp, dst);
+                    FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
+                }
             }
         }
         for (int p = full; p < p1; p++) {
