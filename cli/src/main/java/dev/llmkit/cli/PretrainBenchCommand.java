@@ -192,7 +192,7 @@ public final class PretrainBenchCommand implements Callable<Integer> {
             Sgemm.packTransposed(w, 0, k, n, k, bp, 0, Sgemm.panels(n));
             for (int rep = 0; rep < 150; rep++) {
                 long t0 = System.nanoTime();
-                par.parts(m / Sgemm.MR, (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, b1 * Sgemm.MR, n, k, a, 0, k, 1, bp, 0, Sgemm.NR, k * Sgemm.NR, c, 0, n, false, sc[part]));
+                par.parts((m + Sgemm.MR - 1) / Sgemm.MR, (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k, a, 0, k, 1, bp, 0, Sgemm.NR, k * Sgemm.NR, c, 0, n, false, sc[part]));
                 best = Math.min(best, System.nanoTime() - t0);
             }
         }

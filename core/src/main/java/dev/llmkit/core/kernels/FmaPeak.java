@@ -5,9 +5,11 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The machine's fp32 FMA throughput as the Vector API reaches it right now: every thread runs 16
- * independent accumulator chains with no memory traffic, which is the ceiling of any matmul kernel
- * (ours, OpenBLAS's) on these cores. Measured with the preferred vectors (what our kernels use,
+ * The machine's fp32 FMA throughput as the Vector API reaches it right now: every thread runs independent
+ * accumulator chains with no memory traffic, which is the ceiling of any matmul kernel (ours, OpenBLAS's) on
+ * these cores. Rounds alternate 16 chains (what a core with 32 vector registers and two FMA pipes needs) and 8
+ * (which fit AVX2's 16 registers: 16 chains there spill, and a Zen 1 core read 25 GFLOP/s with them against 33
+ * with 8, below what our own SGEMM kernel reaches), and the best round counts. Measured with the preferred vectors (what our kernels use,
  * 512-bit with AVX-512) and with 256-bit ones (what AVX2 code such as OpenBLAS's Haswell kernels
  * uses): on cores that split 512-bit operations in two halves both give the same figure.
  * It is MFU's denominator: training measures it once per process and thread count ({@link #cached})
@@ -48,13 +50,15 @@ public final class FmaPeak {
 
     private static double measure(Parallel par, int rounds, boolean wide) {
         float a = 1f, b = 0.999999f;
-        for (int i = 0; i < 20_000; i++) sink = wide ? wide(a, b, 100) : narrow(a, b, 100);     // short calls: C2 compiles the method itself
+        for (int i = 0; i < 20_000; i++) sink = run(wide, i % 2 == 0, a, b, 100);     // short calls: C2 compiles the methods themselves
         // and wait until it has: C2 compiles in the background, and in a busy process (a pipeline's training
-        // stage) its queue can hold this method for seconds, while the slower code would halve the peak
-        for (long deadline = System.nanoTime() + 10_000_000_000L; System.nanoTime() < deadline; ) {
-            long t0 = System.nanoTime();
-            sink = wide ? wide(a, b, 10_000) : narrow(a, b, 10_000);
-            if ((System.nanoTime() - t0) / 10_000.0 < 50) break;      // compiled: a step of 16 FMAs takes a few ns
+        // stage) its queue can hold a method for seconds, while the slower code would halve the peak
+        for (boolean few : new boolean[] {false, true}) {
+            for (long deadline = System.nanoTime() + 10_000_000_000L; System.nanoTime() < deadline; ) {
+                long t0 = System.nanoTime();
+                sink = run(wide, few, a, b, 10_000);
+                if ((System.nanoTime() - t0) / 10_000.0 < 50) break;      // compiled: a step of 8 or 16 FMAs takes a few ns
+            }
         }
         int lanes = (wide ? WIDE : NARROW).length();
         // The best round: in a busy process a compiler or GC thread can hold a core for a while (a demo's
@@ -63,10 +67,12 @@ public final class FmaPeak {
         double best = 0;
         int calm = 0;
         long start = System.nanoTime();
+        int round = 0;
         for (long elapsed = 0; elapsed < 3_000_000_000L && (calm < rounds || elapsed < 1_000_000_000L); elapsed = System.nanoTime() - start) {
+            boolean few = round++ % 2 == 1;     // 8 chains: twice the steps, the same FMAs
             long t0 = System.nanoTime();
             par.range(par.threads(), (p0, p1) -> {
-                for (int p = p0; p < p1; p++) sink = wide ? wide(a, b, STEPS) : narrow(a, b, STEPS);
+                for (int p = p0; p < p1; p++) sink = run(wide, few, a, b, few ? 2 * STEPS : STEPS);
             });
             double secs = (System.nanoTime() - t0) / 1e9;
             double g = par.threads() * STEPS * 16.0 * 2 * lanes / secs / 1e9;
@@ -74,6 +80,10 @@ public final class FmaPeak {
             best = Math.max(best, g);
         }
         return best;
+    }
+
+    private static float run(boolean wide, boolean few, float a, float b, long steps) {
+        return wide ? (few ? wide8(a, b, steps) : wide(a, b, steps)) : (few ? narrow8(a, b, steps) : narrow(a, b, steps));
     }
 
     private static float wide(float a, float b, long steps) {
@@ -103,5 +113,27 @@ public final class FmaPeak {
         }
         return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).add(c12).add(c13).add(c14).add(c15)
                 .reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #wide} with 8 chains (16 FMAs per step as two halves, so a step does the same work). */
+    private static float wide8(float a, float b, long steps) {
+        FloatVector x = FloatVector.broadcast(WIDE, a), y = FloatVector.broadcast(WIDE, b);
+        FloatVector c0 = x, c1 = y, c2 = x, c3 = y, c4 = x, c5 = y, c6 = x, c7 = y;
+        for (long i = 0; i < steps; i++) {
+            c0 = c0.fma(x, y); c1 = c1.fma(x, y); c2 = c2.fma(x, y); c3 = c3.fma(x, y);
+            c4 = c4.fma(x, y); c5 = c5.fma(x, y); c6 = c6.fma(x, y); c7 = c7.fma(x, y);
+        }
+        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #wide8} with 256-bit vectors. */
+    private static float narrow8(float a, float b, long steps) {
+        FloatVector x = FloatVector.broadcast(NARROW, a), y = FloatVector.broadcast(NARROW, b);
+        FloatVector c0 = x, c1 = y, c2 = x, c3 = y, c4 = x, c5 = y, c6 = x, c7 = y;
+        for (long i = 0; i < steps; i++) {
+            c0 = c0.fma(x, y); c1 = c1.fma(x, y); c2 = c2.fma(x, y); c3 = c3.fma(x, y);
+            c4 = c4.fma(x, y); c5 = c5.fma(x, y); c6 = c6.fma(x, y); c7 = c7.fma(x, y);
+        }
+        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).reduceLanes(VectorOperators.ADD);
     }
 }

@@ -14,13 +14,13 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>B is read as panels of {@link #NR} columns, {@code B(p, j) = b[bOff + (j / NR) * bPanel + p * bRow + j % NR]}:
  *       a row-major B is its own panel layout (bRow = ldb, bPanel = NR), and a transposed one
  *       (a weight W[n, k] for X W^T) is first packed by {@link #packTransposed} (bRow = NR, bPanel = k * NR);</li>
- *   <li>an 8 x 32 register-blocked micro-kernel (16 accumulators loaded from C unconditionally so that
- *       C2 keeps them in registers) runs over depth slices of about {@link #KC} and row blocks of {@link #MC}
- *       (an MC x KC block of A in L2); with A packed or transposed, each 8-row block of it (in L1) runs across a
- *       group of panels whose KC-deep slices of B stay in L2 ({@link #PANEL_GROUP}), so C is written 8 rows
- *       at a time across the group.</li>
+ *   <li>an {@link #MR} x {@link #NR} register-blocked micro-kernel (8 x 32 with AVX-512, 6 x 16 with AVX2: 16 or
+ *       12 accumulators, loaded from C unconditionally so that C2 keeps them in registers) runs over depth slices of
+ *       about {@link #KC} and row blocks of {@link #MC} (an MC x KC block of A in L2); with A packed or transposed,
+ *       each MR-row block of it (in L1) runs across a group of panels whose KC-deep slices of B stay in L2
+ *       ({@link #PANEL_GROUP}), so C is written MR rows at a time across the group.</li>
  * </ul>
- * Column tails use masked loads and stores; row tails a one-row kernel. {@code -Dllmkit.scalar=true}
+ * Column tails use masked loads and stores; row tails a four-row and a one-row kernel. {@code -Dllmkit.scalar=true}
  * switches to the plain triple loop, which is also the reference the tests compare against.
  */
 public final class Sgemm {
@@ -28,7 +28,26 @@ public final class Sgemm {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    public static final int NR = 2 * L, MR = 8, KC = 256, MC = 128, PACK_PANELS = 4;
+    /**
+     * Rows of the micro-kernel: 8 (16 accumulators) where the machine has 32 vector registers (AVX-512,
+     * AArch64), 6 (12) where it has 16 (AVX2 and older x86), whose 8-row kernel spills: on a Zen 1 core the
+     * packed kernel reached 28.6-28.8 GFLOP/s with 8 rows and 32.6-33.3 with 6. {@code -Dllmkit.sgemm.rows=6|8}
+     * chooses (the tests run both).
+     */
+    public static final int MR = Integer.getInteger("llmkit.sgemm.rows", vectorRegisters() >= 32 ? 8 : 6);
+    /** Whether the kernels run 8 rows, not 6 (a constant: C2 drops the other rows' code). */
+    private static final boolean EIGHT = MR == 8;
+    public static final int NR = 2 * L, KC = 256, MC = 128 / MR * MR, PACK_PANELS = 4;
+    static {
+        if (MR != 6 && MR != 8) throw new IllegalArgumentException("llmkit.sgemm.rows must be 6 or 8, not " + MR);
+    }
+
+    /** Vector registers the Vector API's code has: 16 on x86 without AVX-512, 32 with it and on AArch64. */
+    private static int vectorRegisters() {
+        String arch = System.getProperty("os.arch", "");
+        boolean x86 = arch.equals("amd64") || arch.equals("x86_64") || arch.equals("x86");
+        return x86 && S.vectorBitSize() < 512 ? 16 : 32;
+    }
     public static final boolean SCALAR = Boolean.getBoolean("llmkit.scalar");
     /** The deepest slice {@link #depthSlice} gives. */
     private static final int MAX_DEPTH = KC + KC / 4;
@@ -134,7 +153,7 @@ public final class Sgemm {
      * {@link #rows} with a scratch of {@link #packScratch()} floats: when C is at least
      * {@link #PACK_PANELS} panels wide, each MC-row block of A is first packed MR-interleaved, slice by
      * slice or, for a row-major A whose rows lie end to end and fit, every slice at once ({@link #packWhole}),
-     * so the micro-kernel reads its 8 values per depth step from one place (C2 then checks bounds once).
+     * so the micro-kernel reads its MR values per depth step from one place (C2 then checks bounds once).
      */
     public static void rows(int i0, int i1, int n, int k,
                             float[] a, int aOff, int aRow, int aCol,
@@ -186,7 +205,7 @@ public final class Sgemm {
             int ie = Math.min(i1, ic + MC), full = ic + (ie - ic) / MR * MR;
             for (int kb = 0; kb < k; kb += depth) {
                 int kc = Math.min(depth, k - kb);
-                // A transposed (aRow == 1): 8 rows are already consecutive, read in place;
+                // A transposed (aRow == 1): MR rows are already consecutive, read in place;
                 // otherwise packed when enough panels reuse the packing
                 boolean prepacked = prepackedRows >= 0;
                 boolean contiguous = !prepacked && aRow == 1, packed = prepacked || !contiguous && ap != null && np >= PACK_PANELS && full > ic;
@@ -202,9 +221,9 @@ public final class Sgemm {
                 // cleared beforehand nor read: two of C's three passes through memory); the other kernels get C cleared
                 // first (a data-dependent start costs the strided kernel 15%)
                 boolean fresh = !accumulate && kb == 0;
-                // A's 8 values per depth step consecutive (packed, or A transposed): row block by row block, each across a
-                // group of full panels whose B slices stay in L2, so C is written 8 whole rows of the group at a time
-                // rather than one panel's 32 columns down all MC rows (a short piece of every row, per panel)
+                // A's MR values per depth step consecutive (packed, or A transposed): row block by row block, each across a
+                // group of full panels whose B slices stay in L2, so C is written MR whole rows of the group at a time
+                // rather than one panel's NR columns down all MC rows (a short piece of every row, per panel)
                 boolean tiled = packed || contiguous;
                 if (tiled) {
                     int fullPanels = n / NR, group = Math.max(1, PANEL_GROUP / (kc * NR));
@@ -240,6 +259,10 @@ public final class Sgemm {
                             kernelMasked(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
                         }
                     }
+                    // the rows below a whole block: four at a time (each B load feeds four rows), then one by one
+                    for (; i + 4 <= ie; i += 4) {
+                        four(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
+                    }
                     for (; i < ie; i++) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc, m0, m1);
                 }
             }
@@ -255,8 +278,11 @@ public final class Sgemm {
         FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
         FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
         FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
-        FloatVector c60 = FloatVector.fromArray(S, c, o6), c61 = FloatVector.fromArray(S, c, o6 + L);
-        FloatVector c70 = FloatVector.fromArray(S, c, o7), c71 = FloatVector.fromArray(S, c, o7 + L);
+        FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
+        if (EIGHT) {
+            c60 = FloatVector.fromArray(S, c, o6); c61 = FloatVector.fromArray(S, c, o6 + L);
+            c70 = FloatVector.fromArray(S, c, o7); c71 = FloatVector.fromArray(S, c, o7 + L);
+        }
         int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aCol;
@@ -268,8 +294,10 @@ public final class Sgemm {
             av = FloatVector.broadcast(S, a[ao + r3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, a[ao + r4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
             av = FloatVector.broadcast(S, a[ao + r5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
-            av = FloatVector.broadcast(S, a[ao + r6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
-            av = FloatVector.broadcast(S, a[ao + r7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            if (EIGHT) {
+                av = FloatVector.broadcast(S, a[ao + r6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+                av = FloatVector.broadcast(S, a[ao + r7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            }
         }
         c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
         c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
@@ -277,8 +305,10 @@ public final class Sgemm {
         c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
         c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
         c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
-        c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
-        c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+        if (EIGHT) {
+            c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
+            c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+        }
     }
 
     /** Zeroes columns [cOff, cOff + width) of rows [r0, r1) of C. */
@@ -293,11 +323,12 @@ public final class Sgemm {
             if (aRow == 1) {
                 for (int kk = 0; kk < kc; kk++) System.arraycopy(a, aOff + i + kk * aCol, ap, base + kk * MR, MR);
             } else {
-                // eight row streams read in step, each depth step written as 8 consecutive floats
+                // MR row streams read in step, each depth step written as MR consecutive floats
                 int s0 = aOff + i * aRow, s1 = s0 + aRow, s2 = s1 + aRow, s3 = s2 + aRow, s4 = s3 + aRow, s5 = s4 + aRow, s6 = s5 + aRow, s7 = s6 + aRow;
                 for (int kk = 0, o = base, src = 0; kk < kc; kk++, o += MR, src += aCol) {
                     ap[o] = a[s0 + src]; ap[o + 1] = a[s1 + src]; ap[o + 2] = a[s2 + src]; ap[o + 3] = a[s3 + src];
-                    ap[o + 4] = a[s4 + src]; ap[o + 5] = a[s5 + src]; ap[o + 6] = a[s6 + src]; ap[o + 7] = a[s7 + src];
+                    ap[o + 4] = a[s4 + src]; ap[o + 5] = a[s5 + src];
+                    if (EIGHT) { ap[o + 6] = a[s6 + src]; ap[o + 7] = a[s7 + src]; }
                 }
             }
         }
@@ -306,7 +337,7 @@ public final class Sgemm {
     /**
      * Packs rows [i0, i1) (a multiple of MR) of a row-major A whose rows lie end to end (row stride k), every
      * depth slice, as {@link #packA} packs a slice (slice kb at ap[kb * (i1 - i0)]), but reading A row by row: one
-     * sequential stream, which the hardware prefetches, where packA reads eight streams of one slice's length.
+     * sequential stream, which the hardware prefetches, where packA reads MR streams of one slice's length.
      * Timed in the tiny preset's training step, the 4096 x 256 x 256 products ran 4-6% faster, those of depth 768 1-6%.
      */
     private static void packWhole(float[] a, int aOff, int i0, int i1, int k, int depth, float[] ap) {
@@ -322,7 +353,7 @@ public final class Sgemm {
         }
     }
 
-    /** {@link #kernel} where A's 8 values of a depth step are consecutive (packed, or A transposed); steps aStep apart. */
+    /** {@link #kernel} where A's MR values of a depth step are consecutive (packed, or A transposed); steps aStep apart. */
     private static void kernelPacked(float[] a, int aOff, int aStep, float[] b, int bOff, int bRow,
                                float[] c, int cOff, int ldc, int kc) {
         int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
@@ -332,8 +363,11 @@ public final class Sgemm {
         FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
         FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
         FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
-        FloatVector c60 = FloatVector.fromArray(S, c, o6), c61 = FloatVector.fromArray(S, c, o6 + L);
-        FloatVector c70 = FloatVector.fromArray(S, c, o7), c71 = FloatVector.fromArray(S, c, o7 + L);
+        FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
+        if (EIGHT) {
+            c60 = FloatVector.fromArray(S, c, o6); c61 = FloatVector.fromArray(S, c, o6 + L);
+            c70 = FloatVector.fromArray(S, c, o7); c71 = FloatVector.fromArray(S, c, o7 + L);
+        }
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aStep;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
@@ -344,8 +378,10 @@ public final class Sgemm {
             av = FloatVector.broadcast(S, a[ao + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, a[ao + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
             av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
-            av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
-            av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            if (EIGHT) {
+                av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+                av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            }
         }
         c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
         c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
@@ -353,11 +389,13 @@ public final class Sgemm {
         c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
         c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
         c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
-        c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
-        c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+        if (EIGHT) {
+            c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
+            c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+        }
     }
 
-    /** {@link #kernelPacked} starting from zero instead of C (a separate method: C2 keeps the accumulators in registers only without a data-dependent start). {@link #kernel} where A's 8 values of a depth step are consecutive (packed, or A transposed); steps aStep apart. */
+    /** {@link #kernelPacked} starting from zero instead of C (a separate method: C2 keeps the accumulators in registers only without a data-dependent start). {@link #kernel} where A's MR values of a depth step are consecutive (packed, or A transposed); steps aStep apart. */
     private static void kernelPackedZero(float[] a, int aOff, int aStep, float[] b, int bOff, int bRow,
                                float[] c, int cOff, int ldc, int kc) {
         int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
@@ -367,8 +405,11 @@ public final class Sgemm {
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
+        if (EIGHT) {
+            c60 = FloatVector.zero(S); c61 = FloatVector.zero(S);
+            c70 = FloatVector.zero(S); c71 = FloatVector.zero(S);
+        }
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aStep;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
@@ -379,8 +420,10 @@ public final class Sgemm {
             av = FloatVector.broadcast(S, a[ao + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, a[ao + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
             av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
-            av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
-            av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            if (EIGHT) {
+                av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+                av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            }
         }
         c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
         c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
@@ -388,8 +431,10 @@ public final class Sgemm {
         c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
         c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
         c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
-        c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
-        c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+        if (EIGHT) {
+            c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
+            c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+        }
     }
 
     /** {@link #kernel} for a panel of exactly one vector of columns (e.g. 688 = 21 x 32 + 16). */
@@ -399,7 +444,7 @@ public final class Sgemm {
         FloatVector c0 = FloatVector.fromArray(S, c, o0), c1 = FloatVector.fromArray(S, c, o1);
         FloatVector c2 = FloatVector.fromArray(S, c, o2), c3 = FloatVector.fromArray(S, c, o3);
         FloatVector c4 = FloatVector.fromArray(S, c, o4), c5 = FloatVector.fromArray(S, c, o5);
-        FloatVector c6 = FloatVector.fromArray(S, c, o6), c7 = FloatVector.fromArray(S, c, o7);
+        FloatVector c6 = EIGHT ? FloatVector.fromArray(S, c, o6) : null, c7 = EIGHT ? FloatVector.fromArray(S, c, o7) : null;
         int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
         for (int kk = 0; kk < kc; kk++) {
             int ao = aOff + kk * aCol;
@@ -410,11 +455,14 @@ public final class Sgemm {
             c3 = FloatVector.broadcast(S, a[ao + r3]).fma(b0, c3);
             c4 = FloatVector.broadcast(S, a[ao + r4]).fma(b0, c4);
             c5 = FloatVector.broadcast(S, a[ao + r5]).fma(b0, c5);
-            c6 = FloatVector.broadcast(S, a[ao + r6]).fma(b0, c6);
-            c7 = FloatVector.broadcast(S, a[ao + r7]).fma(b0, c7);
+            if (EIGHT) {
+                c6 = FloatVector.broadcast(S, a[ao + r6]).fma(b0, c6);
+                c7 = FloatVector.broadcast(S, a[ao + r7]).fma(b0, c7);
+            }
         }
         c0.intoArray(c, o0); c1.intoArray(c, o1); c2.intoArray(c, o2); c3.intoArray(c, o3);
-        c4.intoArray(c, o4); c5.intoArray(c, o5); c6.intoArray(c, o6); c7.intoArray(c, o7);
+        c4.intoArray(c, o4); c5.intoArray(c, o5);
+        if (EIGHT) { c6.intoArray(c, o6); c7.intoArray(c, o7); }
     }
 
     /** {@link #kernel} for a partial panel: columns outside the masks are neither read nor written. */
@@ -428,8 +476,11 @@ public final class Sgemm {
         FloatVector c30 = FloatVector.fromArray(S, c, o3, m0), c31 = FloatVector.fromArray(S, c, o3 + L, m1);
         FloatVector c40 = FloatVector.fromArray(S, c, o4, m0), c41 = FloatVector.fromArray(S, c, o4 + L, m1);
         FloatVector c50 = FloatVector.fromArray(S, c, o5, m0), c51 = FloatVector.fromArray(S, c, o5 + L, m1);
-        FloatVector c60 = FloatVector.fromArray(S, c, o6, m0), c61 = FloatVector.fromArray(S, c, o6 + L, m1);
-        FloatVector c70 = FloatVector.fromArray(S, c, o7, m0), c71 = FloatVector.fromArray(S, c, o7 + L, m1);
+        FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
+        if (EIGHT) {
+            c60 = FloatVector.fromArray(S, c, o6, m0); c61 = FloatVector.fromArray(S, c, o6 + L, m1);
+            c70 = FloatVector.fromArray(S, c, o7, m0); c71 = FloatVector.fromArray(S, c, o7 + L, m1);
+        }
         int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aCol;
@@ -441,8 +492,10 @@ public final class Sgemm {
             av = FloatVector.broadcast(S, a[ao + r3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, a[ao + r4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
             av = FloatVector.broadcast(S, a[ao + r5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
-            av = FloatVector.broadcast(S, a[ao + r6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
-            av = FloatVector.broadcast(S, a[ao + r7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            if (EIGHT) {
+                av = FloatVector.broadcast(S, a[ao + r6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+                av = FloatVector.broadcast(S, a[ao + r7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            }
         }
         c00.intoArray(c, o0, m0); c01.intoArray(c, o0 + L, m1);
         c10.intoArray(c, o1, m0); c11.intoArray(c, o1 + L, m1);
@@ -450,8 +503,37 @@ public final class Sgemm {
         c30.intoArray(c, o3, m0); c31.intoArray(c, o3 + L, m1);
         c40.intoArray(c, o4, m0); c41.intoArray(c, o4 + L, m1);
         c50.intoArray(c, o5, m0); c51.intoArray(c, o5 + L, m1);
-        c60.intoArray(c, o6, m0); c61.intoArray(c, o6 + L, m1);
-        c70.intoArray(c, o7, m0); c71.intoArray(c, o7 + L, m1);
+        if (EIGHT) {
+            c60.intoArray(c, o6, m0); c61.intoArray(c, o6 + L, m1);
+            c70.intoArray(c, o7, m0); c71.intoArray(c, o7 + L, m1);
+        }
+    }
+
+    /**
+     * Four rows of C against one (possibly partial) panel: the rows left below the whole blocks (with 6-row blocks,
+     * a 256-row weight gradient leaves four, which one by one cost a thread 10% of the product).
+     */
+    private static void four(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
+                             float[] c, int cOff, int ldc, int kc, VectorMask<Float> m0, VectorMask<Float> m1) {
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0, m0), c01 = FloatVector.fromArray(S, c, o0 + L, m1);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1, m0), c11 = FloatVector.fromArray(S, c, o1 + L, m1);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2, m0), c21 = FloatVector.fromArray(S, c, o2 + L, m1);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3, m0), c31 = FloatVector.fromArray(S, c, o3 + L, m1);
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow;
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * bRow, ao = aOff + kk * aCol;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo, m0), b1 = FloatVector.fromArray(S, b, bo + L, m1);
+            FloatVector av;
+            av = FloatVector.broadcast(S, a[ao]);      c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[ao + r1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[ao + r2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[ao + r3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
+        }
+        c00.intoArray(c, o0, m0); c01.intoArray(c, o0 + L, m1);
+        c10.intoArray(c, o1, m0); c11.intoArray(c, o1 + L, m1);
+        c20.intoArray(c, o2, m0); c21.intoArray(c, o2 + L, m1);
+        c30.intoArray(c, o3, m0); c31.intoArray(c, o3 + L, m1);
     }
 
     /** One row of C against one (possibly partial) panel. */

@@ -18,11 +18,11 @@ public final class SgemmBench {
                     Runnable run = () -> {
                         if (o == 0) {
                             par.range(Sgemm.panels(n), (p0, p1) -> Sgemm.packTransposed(w, 0, k, n, k, bp, p0, p1));
-                            par.parts((m + 7) / 8, (pt, b0, b1) -> Sgemm.rows(b0 * 8, Math.min(m, b1 * 8), n, k, a, 0, k, 1, bp, 0, Sgemm.NR, k * Sgemm.NR, c, 0, n, false, sc[pt]));
+                            par.parts((m + Sgemm.MR - 1) / Sgemm.MR, (pt, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k, a, 0, k, 1, bp, 0, Sgemm.NR, k * Sgemm.NR, c, 0, n, false, sc[pt]));
                         } else if (o == 1) {
-                            par.parts((m + 7) / 8, (pt, b0, b1) -> Sgemm.rows(b0 * 8, Math.min(m, b1 * 8), n, k, a, 0, k, 1, w, 0, n, Sgemm.NR, c, 0, n, false, sc[pt]));
+                            par.parts((m + Sgemm.MR - 1) / Sgemm.MR, (pt, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k, a, 0, k, 1, w, 0, n, Sgemm.NR, c, 0, n, false, sc[pt]));
                         } else {
-                            par.parts((m + 7) / 8, (pt, b0, b1) -> Sgemm.rows(b0 * 8, Math.min(m, b1 * 8), n, k, a, 0, 1, m, w, 0, n, Sgemm.NR, c, 0, n, false, sc[pt]));
+                            par.parts((m + Sgemm.MR - 1) / Sgemm.MR, (pt, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k, a, 0, 1, m, w, 0, n, Sgemm.NR, c, 0, n, false, sc[pt]));
                         }
                     };
                     for (int i = 0; i < 5; i++) run.run();
