@@ -42,8 +42,8 @@ class ChatTemplateLlamaCppTest {
 
     @Test
     void llamaServerRendersAndTokenizesOurTemplateAsWeDo() throws Exception {
-        Path server = Path.of(System.getProperty("llmkit.shared.dir", "../../shared")).resolve("tools/llama.cpp/llama-server");
-        assumeTrue(Files.isExecutable(server), "no ../shared/tools/llama.cpp/llama-server here");
+        Path server = LlamaCppTools.tool("llama-server");
+        assumeTrue(LlamaCppTools.unavailable("llama-server") == null, LlamaCppTools.unavailable("llama-server"));
         Path tokJson = dir.resolve("tokenizer.json");
         TokenizerJson.write(TokenizerJson.build(new int[][] {{104, 101}, {32, 116}}, List.of(Tokenizer.EOT, ChatTemplate.IM_START, ChatTemplate.IM_END, "<|pad|>"),
                 SplitPattern.GPT2), tokJson);

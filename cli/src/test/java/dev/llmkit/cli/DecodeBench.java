@@ -27,8 +27,9 @@ public final class DecodeBench {
     public static void main(String[] args) throws Exception {
         int tokens = args.length > 0 ? Integer.parseInt(args[0]) : 128;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        boolean anchor = Files.isExecutable(QuantBench.LLAMA_BENCH);
-        if (!anchor) System.out.println("no " + QuantBench.LLAMA_BENCH + ": printing ours only");
+        String why = LlamaCppTools.unavailable("llama-bench");
+        boolean anchor = why == null;
+        if (!anchor) System.out.println(why + ": printing ours only");
         Path dir = Files.createTempDirectory("llmkit-decode-bench");
         List<String> presets = List.of("tiny", "small");
         int[] threadCounts = {1, 2};

@@ -27,13 +27,14 @@ import java.util.regex.Pattern;
  * bench/first-call-bench.sh (without ../shared/tools/llama.cpp only ours is printed).
  */
 public final class FirstCallBench {
-    static final Path LLAMA_CLI = QuantBench.LLAMA_BENCH.resolveSibling("llama-cli");
+    static final Path LLAMA_CLI = LlamaCppTools.tool("llama-cli");
     static final Path TIME = Path.of("/usr/bin/time");
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        boolean anchor = Files.isExecutable(LLAMA_CLI);
-        if (!anchor) System.out.println("no " + LLAMA_CLI + ": printing ours only");
+        String why = LlamaCppTools.unavailable("llama-cli");
+        boolean anchor = why == null;
+        if (!anchor) System.out.println(why + ": printing ours only");
         Path dir = Files.createTempDirectory("llmkit-first-call-bench");
         try {
             bench(dir, rounds, anchor);

@@ -43,8 +43,8 @@ class LoraLlamaCppTest {
 
     @Test
     void baseWithOurAdapterEqualsOurMergedModel() throws Exception {
-        Path server = Path.of(System.getProperty("llmkit.shared.dir", "../../shared")).resolve("tools/llama.cpp/llama-server");
-        assumeTrue(Files.isExecutable(server), "no ../shared/tools/llama.cpp/llama-server here");
+        Path server = LlamaCppTools.tool("llama-server");
+        assumeTrue(LlamaCppTools.unavailable("llama-server") == null, LlamaCppTools.unavailable("llama-server"));
         Path tok = dir.resolve("tokenizer.json"), base = dir.resolve("base"), run = dir.resolve("lora");
         TokenizerJson.write(TokenizerJson.build(new int[0][], List.of(Tokenizer.EOT, "<|im_start|>", "<|im_end|>", "<|pad|>"), SplitPattern.GPT2), tok);
         cli("model", "init", "--tokenizer", tok.toString(), "--out", base.toString(), "--set", "model.dim=32", "--set", "model.hidden_dim=64",

@@ -26,13 +26,14 @@ import java.util.concurrent.TimeUnit;
  * runs it (../shared/tools/llama.cpp/llama-bench is needed for the anchor; without it only ours is printed).
  */
 public final class QuantBench {
-    static final Path LLAMA_BENCH = Path.of(System.getProperty("llmkit.shared.dir", "../shared")).resolve("tools/llama.cpp/llama-bench");
+    static final Path LLAMA_BENCH = LlamaCppTools.tool("llama-bench");
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3, tokens = 128;
         Path dir = Files.createTempDirectory("llmkit-quant-bench");
-        boolean anchor = Files.isExecutable(LLAMA_BENCH);
-        if (!anchor) System.out.println("no " + LLAMA_BENCH + ": printing ours only");
+        String why = LlamaCppTools.unavailable("llama-bench");
+        boolean anchor = why == null;
+        if (!anchor) System.out.println(why + ": printing ours only");
         List<String> presets = List.of("tiny", "small"), types = List.of("f32", "q8_0", "q4_0", "q4_k_m");
         int[] threads = {1, 2};
         List<Path> files = new ArrayList<>();

@@ -1,0 +1,64 @@
+package dev.llmkit.cli;
+
+import dev.llmkit.core.io.Gguf;
+import dev.llmkit.core.model.GgufModel;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.Weights;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * llama.cpp's prebuilt tools in ../shared/tools/llama.cpp, the oracles and speed anchors of tests and
+ * benchmarks, and whether they run on this machine: they are built for AVX-512, so on a CPU without it (a
+ * Zen 1 EPYC, say) they start, print their system information and die with SIGILL at the first product.
+ * A user's clone has no ../shared; either way, what needs them skips with {@link #unavailable}'s reason.
+ */
+final class LlamaCppTools {
+    private LlamaCppTools() {}
+
+    static final Path DIR = Path.of(System.getProperty("llmkit.shared.dir", "../shared")).resolve("tools/llama.cpp");
+    private static String probed;
+
+    static Path tool(String name) {
+        return DIR.resolve(name);
+    }
+
+    /**
+     * Null when {@code name} is there and the tools run on this CPU, else why not. The first call runs
+     * llama-bench once on a one-layer model it writes (under a second) and keeps the answer for the process.
+     */
+    static synchronized String unavailable(String name) {
+        if (!Files.isExecutable(tool(name))) return "no " + tool(name) + " here";
+        if (probed == null) probed = probe();
+        return probed.isEmpty() ? null : probed;
+    }
+
+    private static String probe() {
+        Path bench = tool("llama-bench");
+        if (!Files.isExecutable(bench)) return "";      // nothing to probe with: let the tool itself answer
+        try {
+            Path dir = Files.createTempDirectory("llmkit-llamacpp-probe"), gguf = dir.resolve("probe.gguf");
+            try {
+                ModelConfig c = new ModelConfig(64, 128, 1, 2, 2, 512, 64, 1e-5f, 10000f, true);
+                GgufModel.export(Weights.init(c, 0.02f, 1), DecodeBench.byteTokenizer(c.vocabSize()), gguf, Gguf.F32, "probe");
+                Process p = new ProcessBuilder(bench.toString(), "-m", gguf.toString(), "-t", "1", "-p", "8", "-n", "8", "-r", "1")
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    return "llama-bench did not finish a one-layer model in 120 s";
+                }
+                int rc = p.exitValue();
+                if (rc == 0) return "";
+                return rc == 128 + 4 ? "llama.cpp's tools in " + DIR + " die with SIGILL on this CPU ("
+                        + dev.llmkit.core.util.ProcessInfo.cpuModel() + "): they are built for AVX-512, which it lacks"
+                        : "llama-bench exits with " + rc + " on a one-layer model";
+            } finally {
+                Files.deleteIfExists(gguf);
+                Files.deleteIfExists(dir);
+            }
+        } catch (Exception e) {
+            return "llama-bench could not be probed: " + e;
+        }
+    }
+}
