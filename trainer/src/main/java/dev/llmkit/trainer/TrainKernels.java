@@ -1,7 +1,6 @@
 package dev.llmkit.trainer;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,7 +23,7 @@ final class TrainKernels {
      * compiled, so a resumed run equals an uninterrupted one):
      *  - no reduceLanes(ADD), whose order differs between the two: a sum keeps one vector of partial
      *    sums (lane j adds elements j, j + L, ...), then adds its lanes in index order, then a scalar tail
-     *    (exp masks its last, partial vector instead);
+     *    (exp adds its last, partial vector's results to the lanes' partial sums instead);
      *  - no lanewise(EXP), which C2 turns into a library call: exp is the polynomial below.
      * Vectors never cross a method call (a call C2 declines to inline would box them on the heap).
      */
@@ -32,15 +31,16 @@ final class TrainKernels {
     /**
      * dst[i] = e^((src[i] - shift) * scale) for i < n: Cody-Waite reduction and a degree-6 polynomial
      * (within 2 ulp of Math.exp), the argument clamped to [-87, 88]; NaN stays NaN. src may be dst. A row's
-     * last, partial vector is masked (attention's rows are short, and their tails were scalar Math.exp calls).
+     * last, partial vector runs the same polynomial lane by lane (attention's rows are short, and their tails
+     * were scalar Math.exp calls).
      * Returns the sum of the n results (see the rules above for its order).
      */
     static float exp(float[] src, int so, float[] dst, int dOff, int n, float shift, float scale) {
         if (!SCALAR) {
             FloatVector acc = FloatVector.zero(S);
-            for (int i = 0; i < n; i += L) {
-                VectorMask<Float> m = S.indexInRange(i, n);     // all lanes but in a last, partial vector
-                FloatVector x = FloatVector.fromArray(S, src, so + i, m).sub(shift).mul(scale).max(-87f).min(88f);
+            int i = 0;
+            for (; i <= n - L; i += L) {
+                FloatVector x = FloatVector.fromArray(S, src, so + i).sub(shift).mul(scale).max(-87f).min(88f);
                 FloatVector k = x.mul(LOG2E).add(ROUND).sub(ROUND);     // round to nearest: |r| <= ln2 / 2
                 FloatVector r = x.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
                 FloatVector p = r.mul(1.3888889e-3f).add(8.3333333e-3f);
@@ -52,11 +52,22 @@ final class TrainKernels {
                 // 2^k from the bits of k + ROUND (0x4B400000 + k)
                 FloatVector two = k.add(ROUND).reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
                 FloatVector e = p.mul(two);
-                e.intoArray(dst, dOff + i, m);
-                acc = acc.add(e, m);
+                e.intoArray(dst, dOff + i);
+                acc = acc.add(e);
             }
+            // the last, partial vector lane by lane, the same operations in the same order, each result added to its
+            // lane's partial sum (as a masked vector would: masked operations run in the Vector API's slow Java
+            // fallback on AVX2, which has no mask registers)
             float sum = 0f;
-            for (int j = 0; j < L; j++) sum += acc.lane(j);
+            for (int j = 0; j < L; j++) {
+                float lane = acc.lane(j);
+                if (i + j < n) {
+                    float e = expLane(src[so + i + j], shift, scale);
+                    dst[dOff + i + j] = e;
+                    lane += e;
+                }
+                sum += lane;
+            }
             return sum;
         }
         float sum = 0f;
@@ -66,6 +77,21 @@ final class TrainKernels {
             sum += e;
         }
         return sum;
+    }
+
+    /** One lane of {@link #exp}'s vector loop, operation for operation (so bit for bit). */
+    private static float expLane(float v, float shift, float scale) {
+        float x = Math.min(Math.max((v - shift) * scale, -87f), 88f);
+        float k = x * LOG2E + ROUND - ROUND;
+        float r = x - k * LN2_HI - k * LN2_LO;
+        float p = r * 1.3888889e-3f + 8.3333333e-3f;
+        p = p * r + 4.1666667e-2f;
+        p = p * r + 1.6666667e-1f;
+        p = p * r + 0.5f;
+        p = p * r + 1f;
+        p = p * r + 1f;
+        float two = Float.intBitsToFloat((Float.floatToRawIntBits(k + ROUND) - (0x4B400000 - 127)) << 23);
+        return p * two;
     }
 
     /** The sum of a[ao + i] * b[bo + i] for i < n (see the rules above for its order). */

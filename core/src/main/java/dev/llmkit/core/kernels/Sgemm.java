@@ -243,7 +243,7 @@ public final class Sgemm {
                 }
                 for (int p = 0; p < np; p++) {
                     int bo = bOff + p * bPanel + kb * bRow, width = Math.min(NR, n - p * NR);
-                    VectorMask<Float> m0 = S.indexInRange(0, width), m1 = S.indexInRange(L, width);
+                    VectorMask<Float> m0 = width < NR ? S.indexInRange(0, width) : null, m1 = width < NR ? S.indexInRange(L, width) : null;
                     int i = tiled && width == NR ? full : ic;     // the full rows of full panels are done above
                     if (fresh) clear(c, cOff + p * NR, ldc, i, ie, width);
                     if (width == NR && !tiled) {
@@ -259,9 +259,12 @@ public final class Sgemm {
                             kernelMasked(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
                         }
                     }
-                    // the rows below a whole block: four at a time (each B load feeds four rows), then one by one
-                    for (; i + 4 <= ie; i += 4) {
-                        four(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
+                    // the rows below a whole block: of a full panel four at a time (each B load feeds four rows), then one by one,
+                    // without masks (AVX2 has no mask registers: C2 leaves masked operations there to the Vector API's slow
+                    // Java fallback); of a partial panel one by one, masked
+                    if (width == NR) {
+                        for (; i + 4 <= ie; i += 4) four(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                        for (; i < ie; i++) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc);
                     }
                     for (; i < ie; i++) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc, m0, m1);
                 }
@@ -510,30 +513,43 @@ public final class Sgemm {
     }
 
     /**
-     * Four rows of C against one (possibly partial) panel: the rows left below the whole blocks (with 6-row blocks,
-     * a 256-row weight gradient leaves four, which one by one cost a thread 10% of the product).
+     * Four rows of C against one full panel: the rows left below the whole blocks (with 6-row blocks, a 256-row
+     * weight gradient leaves four, which one by one cost a thread 10% of the product).
      */
     private static void four(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
-                             float[] c, int cOff, int ldc, int kc, VectorMask<Float> m0, VectorMask<Float> m1) {
+                             float[] c, int cOff, int ldc, int kc) {
         int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc;
-        FloatVector c00 = FloatVector.fromArray(S, c, o0, m0), c01 = FloatVector.fromArray(S, c, o0 + L, m1);
-        FloatVector c10 = FloatVector.fromArray(S, c, o1, m0), c11 = FloatVector.fromArray(S, c, o1 + L, m1);
-        FloatVector c20 = FloatVector.fromArray(S, c, o2, m0), c21 = FloatVector.fromArray(S, c, o2 + L, m1);
-        FloatVector c30 = FloatVector.fromArray(S, c, o3, m0), c31 = FloatVector.fromArray(S, c, o3 + L, m1);
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
         int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow;
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aCol;
-            FloatVector b0 = FloatVector.fromArray(S, b, bo, m0), b1 = FloatVector.fromArray(S, b, bo + L, m1);
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
             FloatVector av;
             av = FloatVector.broadcast(S, a[ao]);      c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
             av = FloatVector.broadcast(S, a[ao + r1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
             av = FloatVector.broadcast(S, a[ao + r2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
             av = FloatVector.broadcast(S, a[ao + r3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
         }
-        c00.intoArray(c, o0, m0); c01.intoArray(c, o0 + L, m1);
-        c10.intoArray(c, o1, m0); c11.intoArray(c, o1 + L, m1);
-        c20.intoArray(c, o2, m0); c21.intoArray(c, o2 + L, m1);
-        c30.intoArray(c, o3, m0); c31.intoArray(c, o3 + L, m1);
+        c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
+        c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
+    }
+
+    /** One row of C against one full panel. */
+    private static void row(float[] a, int aOff, int aCol, float[] b, int bOff, int bRow, float[] c, int cOff, int kc) {
+        FloatVector c0 = FloatVector.fromArray(S, c, cOff), c1 = FloatVector.fromArray(S, c, cOff + L);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * bRow;
+            FloatVector av = FloatVector.broadcast(S, a[aOff + kk * aCol]);
+            c0 = av.fma(FloatVector.fromArray(S, b, bo), c0);
+            c1 = av.fma(FloatVector.fromArray(S, b, bo + L), c1);
+        }
+        c0.intoArray(c, cOff);
+        c1.intoArray(c, cOff + L);
     }
 
     /** One row of C against one (possibly partial) panel. */
