@@ -56,6 +56,13 @@ public final class Sgemm {
      * beside the B panels); a deeper A is packed slice by slice, unless its block has rows few enough to fit.
      */
     private static final int WHOLE_DEPTH = 3 * KC;
+    /**
+     * A transposed A (aRow == 1) is read in place while its depth steps lie less than this many floats (4 KB) apart,
+     * and packed beyond: steps 4 KB apart or more fall into few cache sets and evict each other (the 4096 x 256 x 4096
+     * weight gradient of a 4096-token vocabulary ran at 36 GFLOP/s in place and 53 packed on a Zen 1; at 256 and 688
+     * rows, whose steps are closer, packing gained nothing).
+     */
+    private static final int FAR = 1024;
     /** Floats of B's panel slices that one row block of A runs across before the next (512 KB, within L2). */
     private static final int PANEL_GROUP = 128 * 1024;
 
@@ -205,10 +212,10 @@ public final class Sgemm {
             int ie = Math.min(i1, ic + MC), full = ic + (ie - ic) / MR * MR;
             for (int kb = 0; kb < k; kb += depth) {
                 int kc = Math.min(depth, k - kb);
-                // A transposed (aRow == 1): MR rows are already consecutive, read in place;
-                // otherwise packed when enough panels reuse the packing
+                // A transposed (aRow == 1) with its depth steps less than FAR apart: MR rows are already consecutive, read
+                // in place; otherwise packed when enough panels reuse the packing
                 boolean prepacked = prepackedRows >= 0;
-                boolean contiguous = !prepacked && aRow == 1, packed = prepacked || !contiguous && ap != null && np >= PACK_PANELS && full > ic;
+                boolean contiguous = !prepacked && aRow == 1 && aCol < FAR, packed = prepacked || !contiguous && ap != null && np >= PACK_PANELS && full > ic;
                 // a block of whole rows lying end to end is packed at once, every slice, reading one sequential stream
                 boolean whole = packed && !prepacked && aCol == 1 && aRow == k && (full - ic) * k <= ap.length;
                 int apOff = prepacked ? kb * prepackedRows + ic * kc : whole ? kb * (full - ic) : 0;

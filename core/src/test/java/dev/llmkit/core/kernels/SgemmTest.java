@@ -18,7 +18,7 @@ class SgemmTest {
     @Test
     void allLayoutsAndTailsMatchTheReference() {
         SplittableRandom r = new SplittableRandom(7);
-        int[][] shapes = {{1, 1, 1}, {8, 32, 5}, {13, 47, 300}, {64, 688, 256}, {37, 16, 513}, {9, 100, 17}, {130, 70, 260}, {300, 150, 600}, {128, 864, 288}, {21, 96, 320}};
+        int[][] shapes = {{1, 1, 1}, {8, 32, 5}, {13, 47, 300}, {64, 688, 256}, {37, 16, 513}, {9, 100, 17}, {130, 70, 260}, {300, 150, 600}, {128, 864, 288}, {21, 96, 320}, {1030, 130, 20}};
         for (int[] sh : shapes) {
             int m = sh[0], n = sh[1], k = sh[2];
             for (boolean transA : new boolean[] {false, true}) {
