@@ -104,8 +104,9 @@ public final class EvalBench {
                         bestAll = Math.max(bestAll, allLogits(f, text));
                     }
                 }
-                System.out.printf(Locale.ROOT, "| %s F32 | %s | %.1f | %,.0f | %,.0f | %.2fx | %,.0f | %.2fx |%n", preset, task, bestEx, bestTok, bestLlama,
-                        bestTok / bestLlama, bestAll, bestTok / bestAll);
+                System.out.printf(Locale.ROOT, "| %s F32 | %s | %.1f | %,.0f | %s | %s | %s | %s |%n", preset, task, bestEx, bestTok,
+                        QuantBench.anchored(anchor, "%,.0f", bestLlama), QuantBench.anchored(anchor, "%.2fx", bestTok / bestLlama),
+                        QuantBench.anchored(anchor, "%,.0f", bestAll), QuantBench.anchored(anchor, "%.2fx", bestTok / bestAll));
             }
         }
         System.out.println("best of " + rounds + " rounds each (the first includes JIT warm-up); 1 thread; 100 examples per task. pp128 computes the logits of the"

@@ -82,10 +82,16 @@ public final class QuantBench {
             for (int k = 0; k < threads.length; k++) {
                 int row = f * threads.length + k;
                 double tg = PretrainBenchCommand.median(ourTg[row]), pp = PretrainBenchCommand.median(ourPp[row]), ttg = PretrainBenchCommand.median(theirTg[row]), tpp = PretrainBenchCommand.median(theirPp[row]);
-                System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %,.0f | %.2fx | %,.0f | %,.0f | %.2fx |%n", labels.get(f), threads[k], tg, ttg, anchor ? tg / ttg : 0, pp, tpp, anchor ? pp / tpp : 0);
+                System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %s | %s | %,.0f | %s | %s |%n", labels.get(f), threads[k], tg, anchored(anchor, "%,.0f", ttg),
+                        anchored(anchor, "%.2fx", tg / ttg), pp, anchored(anchor, "%,.0f", tpp), anchored(anchor, "%.2fx", pp / tpp));
             }
         }
         System.out.println("tokens/s: medians over " + rounds + " rounds, each side's best of 5 per round; goal >= 1.00x everywhere");
+    }
+
+    /** {@code v} formatted, or "-" without the anchor. */
+    static String anchored(boolean anchor, String format, double v) {
+        return anchor ? String.format(Locale.ROOT, format, v) : "-";
     }
 
     /** {tg tok/s, pp tok/s}: llama-bench's best of 5 repetitions. */

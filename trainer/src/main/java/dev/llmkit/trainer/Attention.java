@@ -14,7 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
  * output element is computed by one thread in a fixed order.
  */
 final class Attention {
-    /** Queries per row block: whole micro-kernel blocks and whole panels of keys (48 with 6-row kernels: a step 1.5-3% faster than 32 on a Zen 1). */
+    /**
+     * Queries per row block: whole micro-kernel blocks, and whole panels of keys with the machine's own kernel rows
+     * (48 with 6-row kernels: a step 1.5-3% faster than 32 on a Zen 1).
+     */
     static final int BLOCK = Sgemm.MR == 8 ? 32 : 48;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();

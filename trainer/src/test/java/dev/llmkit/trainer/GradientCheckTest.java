@@ -27,7 +27,7 @@ class GradientCheckTest {
     @Test
     void rowsAndColumnsPastTheKernelTiles() {
         // 56 positions cross the attention's query block (32 queries with 8-row kernels, 48 with 6-row ones); 36 columns
-        // the 32-wide panels (every 5th parameter)
+        // the 32- or 16-wide panels (every 5th parameter)
         check(new ModelConfig(36, 40, 1, 2, 2, 37, 64, 1e-5f, 10000f, true), 1, 56, 2, 5);
     }
 

@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>B is read as panels of {@link #NR} columns, {@code B(p, j) = b[bOff + (j / NR) * bPanel + p * bRow + j % NR]}:
  *       a row-major B is its own panel layout (bRow = ldb, bPanel = NR), and a transposed one
  *       (a weight W[n, k] for X W^T) is first packed by {@link #packTransposed} (bRow = NR, bPanel = k * NR);</li>
- *   <li>an {@link #MR} x {@link #NR} register-blocked micro-kernel (8 x 32 with AVX-512, 6 x 16 with AVX2: 16 or
- *       12 accumulators, loaded from C unconditionally so that C2 keeps them in registers) runs over depth slices of
+ *   <li>an {@link #MR} x {@link #NR} register-blocked micro-kernel (8 x 32 with AVX-512, 6 x 16 with AVX2, 8 x 8
+ *       with NEON: 16, 12 or 16 accumulators, loaded from C unconditionally so that C2 keeps them in registers) runs over depth slices of
  *       about {@link #KC} and row blocks of {@link #MC} (an MC x KC block of A in L2); with A packed or transposed,
  *       each MR-row block of it (in L1) runs across a group of panels whose KC-deep slices of B stay in L2
  *       ({@link #PANEL_GROUP}), so C is written MR rows at a time across the group.</li>
@@ -32,7 +32,7 @@ public final class Sgemm {
      * Rows of the micro-kernel: 8 (16 accumulators) where the machine has 32 vector registers (AVX-512,
      * AArch64), 6 (12) where it has 16 (AVX2 and older x86), whose 8-row kernel spills: on a Zen 1 core the
      * packed kernel reached 28.6-28.8 GFLOP/s with 8 rows and 32.6-33.3 with 6. {@code -Dllmkit.sgemm.rows=6|8}
-     * chooses (the tests run both).
+     * chooses (SgemmTest runs both).
      */
     public static final int MR = Integer.getInteger("llmkit.sgemm.rows", vectorRegisters() >= 32 ? 8 : 6);
     /** Whether the kernels run 8 rows, not 6 (a constant: C2 drops the other rows' code). */
@@ -52,7 +52,7 @@ public final class Sgemm {
     /** The deepest slice {@link #depthSlice} gives. */
     private static final int MAX_DEPTH = KC + KC / 4;
     /**
-     * The depth to which {@link #packWhole} packs an MC-row block of a row-major A at once (384 KB, within L2
+     * The depth to which {@link #packWhole} packs an MC-row block of a row-major A at once (384 KB, 378 with 6-row blocks, within L2
      * beside the B panels); a deeper A is packed slice by slice, unless its block has rows few enough to fit.
      */
     private static final int WHOLE_DEPTH = 3 * KC;
@@ -212,10 +212,11 @@ public final class Sgemm {
             int ie = Math.min(i1, ic + MC), full = ic + (ie - ic) / MR * MR;
             for (int kb = 0; kb < k; kb += depth) {
                 int kc = Math.min(depth, k - kb);
-                // A transposed (aRow == 1) with its depth steps less than FAR apart: MR rows are already consecutive, read
-                // in place; otherwise packed when enough panels reuse the packing
+                // A transposed (aRow == 1): MR rows are already consecutive, read in place unless its depth steps lie FAR
+                // or more apart and it can be packed; otherwise packed when enough panels reuse the packing
                 boolean prepacked = prepackedRows >= 0;
-                boolean contiguous = !prepacked && aRow == 1 && aCol < FAR, packed = prepacked || !contiguous && ap != null && np >= PACK_PANELS && full > ic;
+                boolean packable = ap != null && np >= PACK_PANELS && full > ic;
+                boolean contiguous = !prepacked && aRow == 1 && (aCol < FAR || !packable), packed = prepacked || !contiguous && packable;
                 // a block of whole rows lying end to end is packed at once, every slice, reading one sequential stream
                 boolean whole = packed && !prepacked && aCol == 1 && aRow == k && (full - ic) * k <= ap.length;
                 int apOff = prepacked ? kb * prepackedRows + ic * kc : whole ? kb * (full - ic) : 0;
