@@ -9,9 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulator chains with no memory traffic, which is the ceiling of any matmul kernel (ours, OpenBLAS's) on
  * these cores. Rounds alternate 16 chains (what a core with 32 vector registers and two FMA pipes needs) and 8
  * (which fit AVX2's 16 registers: 16 chains there spill, and a Zen 1 core read 25 GFLOP/s with them against 33
- * with 8, below what our own SGEMM kernel reaches), and the best round counts. Measured with the preferred vectors (what our kernels use,
- * 512-bit with AVX-512) and with 256-bit ones (what AVX2 code such as OpenBLAS's Haswell kernels
- * uses): on cores that split 512-bit operations in two halves both give the same figure.
+ * with 8, below what our own SGEMM kernel reaches), and the best round counts. Measured with the preferred
+ * vectors (what our kernels use, 512-bit with AVX-512) and with 256-bit ones (what AVX2 code such as
+ * OpenBLAS's Haswell kernels uses): on cores that split 512-bit operations in two halves both give the same figure.
  * It is MFU's denominator: training measures it once per process and thread count ({@link #cached})
  * on the machine it runs on, so MFU reads the same on a Zen 4 that splits 512-bit operations as on a
  * Zen 5 with twice its peak.
