@@ -2,7 +2,6 @@ package dev.llmkit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -22,7 +21,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -43,7 +41,7 @@ class ChatTemplateLlamaCppTest {
     @Test
     void llamaServerRendersAndTokenizesOurTemplateAsWeDo() throws Exception {
         Path server = LlamaCppTools.tool("llama-server");
-        assumeTrue(LlamaCppTools.unavailable("llama-server") == null, LlamaCppTools.unavailable("llama-server"));
+        LlamaCppTools.assumeRunnable("llama-server");
         Path tokJson = dir.resolve("tokenizer.json");
         TokenizerJson.write(TokenizerJson.build(new int[][] {{104, 101}, {32, 116}}, List.of(Tokenizer.EOT, ChatTemplate.IM_START, ChatTemplate.IM_END, "<|pad|>"),
                 SplitPattern.GPT2), tokJson);

@@ -76,11 +76,11 @@ public final class DecodeBench {
                 for (int w = 0; w < 2; w++) {
                     int row = (p * threadCounts.length + k) * 2 + w;
                     StringBuilder per = new StringBuilder();
-                    for (double r : ratios[row]) per.append(anchor ? String.format(Locale.ROOT, " %.2f", r) : " -");
-                    String theirs = anchor ? String.format(Locale.ROOT, "%,.0f", PretrainBenchCommand.median(theirsAll[row])) : "-";
-                    String ratio = anchor ? String.format(Locale.ROOT, "%.2fx", PretrainBenchCommand.median(ratios[row])) : "-";
+                    for (double r : ratios[row]) per.append(' ').append(QuantBench.anchored(anchor, "%.2f", r));
                     System.out.printf(Locale.ROOT, "| %s | %d | %s | %,.0f | %s | %s |%s |%n", presets.get(p), threadCounts[k],
-                            (w == 0 ? "decode tg" : "prefill pp") + tokens, PretrainBenchCommand.median(oursAll[row]), theirs, ratio, per);
+                            (w == 0 ? "decode tg" : "prefill pp") + tokens, PretrainBenchCommand.median(oursAll[row]),
+                            QuantBench.anchored(anchor, "%,.0f", PretrainBenchCommand.median(theirsAll[row])),
+                            QuantBench.anchored(anchor, "%.2fx", PretrainBenchCommand.median(ratios[row])), per);
                 }
             }
         }

@@ -65,7 +65,7 @@ public final class EvalBench {
         if (!Files.isDirectory(data.resolve("eval_piqa"))) throw new IllegalStateException("no " + data + ": the benchmark needs ../shared/data");
         Path dir = Files.createTempDirectory("llmkit-eval-bench");
         Path text = SHARED.resolve("data/pretrain_wikitext2/test.txt");
-        String why = LlamaCppTools.unavailable("llama-bench") != null ? LlamaCppTools.unavailable("llama-bench") : LlamaCppTools.unavailable("llama-perplexity");
+        String why = LlamaCppTools.unavailable("llama-bench", "llama-perplexity");
         boolean anchor = why == null;
         if (!anchor) System.out.println(why + ": printing ours only");
         System.out.printf(Locale.ROOT, "| model | task | examples/s | scored tokens/s | llama.cpp pp128 | ratio | llama.cpp, logits at every position | ratio |%n|---|---|---|---|---|---|---|---|%n");

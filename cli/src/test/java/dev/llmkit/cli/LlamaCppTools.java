@@ -25,13 +25,19 @@ final class LlamaCppTools {
     }
 
     /**
-     * Null when {@code name} is there and the tools run on this CPU, else why not. The first call runs
-     * llama-bench once on a one-layer model it writes (under a second) and keeps the answer for the process.
+     * Null when every one of {@code names} is there and the tools run on this CPU, else why not. The first call
+     * runs llama-bench once on a one-layer model it writes (under a second) and keeps the answer for the process.
      */
-    static synchronized String unavailable(String name) {
-        if (!Files.isExecutable(tool(name))) return "no " + tool(name) + " here";
+    static synchronized String unavailable(String... names) {
+        for (String name : names) if (!Files.isExecutable(tool(name))) return "no " + tool(name) + " here";
         if (probed == null) probed = probe();
         return probed.isEmpty() ? null : probed;
+    }
+
+    /** Skips the calling test, with {@link #unavailable}'s reason, unless the tools named run here. */
+    static void assumeRunnable(String... names) {
+        String why = unavailable(names);
+        org.junit.jupiter.api.Assumptions.assumeTrue(why == null, why);
     }
 
     private static String probe() {

@@ -2,7 +2,6 @@ package dev.llmkit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmkit.core.Json;
@@ -44,7 +43,7 @@ class LoraLlamaCppTest {
     @Test
     void baseWithOurAdapterEqualsOurMergedModel() throws Exception {
         Path server = LlamaCppTools.tool("llama-server");
-        assumeTrue(LlamaCppTools.unavailable("llama-server") == null, LlamaCppTools.unavailable("llama-server"));
+        LlamaCppTools.assumeRunnable("llama-server");
         Path tok = dir.resolve("tokenizer.json"), base = dir.resolve("base"), run = dir.resolve("lora");
         TokenizerJson.write(TokenizerJson.build(new int[0][], List.of(Tokenizer.EOT, "<|im_start|>", "<|im_end|>", "<|pad|>"), SplitPattern.GPT2), tok);
         cli("model", "init", "--tokenizer", tok.toString(), "--out", base.toString(), "--set", "model.dim=32", "--set", "model.hidden_dim=64",

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class QuantLlamaCppTest {
     private static final Path SHARED = Path.of(System.getProperty("llmkit.shared.dir", "../../shared"));
-    private static final Path SIMPLE = SHARED.resolve("tools/llama.cpp/llama-simple"), GOLDEN = SHARED.resolve("golden/quant");
+    private static final Path SIMPLE = LlamaCppTools.tool("llama-simple"), GOLDEN = SHARED.resolve("golden/quant");
     private static final List<String> PROMPTS = List.of("Umar Voupi was born on", "He graduated from", "The company");
     private static final int N = 24;
 
@@ -58,7 +58,7 @@ class QuantLlamaCppTest {
     @Test
     void everyGoldenFileContinuesAsInLlamaCpp() throws Exception {
         assumeTrue(Files.isDirectory(GOLDEN), "no ../shared/golden/quant here");
-        assumeTrue(LlamaCppTools.unavailable("llama-simple") == null, LlamaCppTools.unavailable("llama-simple"));
+        LlamaCppTools.assumeRunnable("llama-simple");
         int files = 0;
         try (var s = Files.list(GOLDEN)) {
             for (Path f : s.filter(p -> p.toString().endsWith(".gguf")).sorted().toList()) {
@@ -73,7 +73,7 @@ class QuantLlamaCppTest {
     @Test
     void llamaCppRunsTheFilesLlmkitWrites(@TempDir Path dir) throws Exception {
         assumeTrue(Files.isDirectory(GOLDEN), "no ../shared/golden/quant here");
-        assumeTrue(LlamaCppTools.unavailable("llama-simple") == null, LlamaCppTools.unavailable("llama-simple"));
+        LlamaCppTools.assumeRunnable("llama-simple");
         Checkpoint.Loaded src = GgufModel.load(GOLDEN.resolve("m-f32.gguf"));
         for (String type : List.of("q8_0", "q4_0", "q4_k_m")) {
             Path out = dir.resolve("m-" + type + ".gguf");
