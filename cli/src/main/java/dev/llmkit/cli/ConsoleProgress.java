@@ -31,6 +31,11 @@ public final class ConsoleProgress implements Progress {
         this.intervalNanos = Duration.ofSeconds(intervalSeconds).toNanos();
     }
 
+    /** Log lines to {@code err} every {@code intervalSeconds} (tests). */
+    static ConsoleProgress lines(PrintStream err, long intervalSeconds) {
+        return new ConsoleProgress(err, false, intervalSeconds);
+    }
+
     /** Chooses the bar or the log lines by whether a terminal is attached. */
     public static ConsoleProgress create() {
         boolean tty = System.console() != null && System.console().isTerminal() && System.getenv("CI") == null;
@@ -101,7 +106,7 @@ public final class ConsoleProgress implements Progress {
         StringBuilder sb = new StringBuilder(task).append(end ? ": done " : ": ");
         if (total > 0 && !end) sb.append(String.format(Locale.ROOT, "%.1f%% ", 100.0 * done / total));
         sb.append(amount(done)).append(total > 0 ? " / " + amount(total) : "");
-        sb.append(String.format(Locale.ROOT, ", %s/s", amount((long) rate)));
+        sb.append(", ").append(rate(rate)).append("/s");
         if (!end && total > 0 && rate > 0) sb.append(", ETA ").append(formatDuration((long) ((total - done) / rate)));
         if (end) sb.append(" in ").append(formatDuration((long) secs));
         if (!status.isEmpty()) sb.append(", ").append(status);
@@ -111,6 +116,13 @@ public final class ConsoleProgress implements Progress {
     private String amount(long n) {
         if (unit.equals("B")) return String.format(Locale.ROOT, "%.1f MB", n / 1048576.0);
         return n + " " + unit;
+    }
+
+    /** A rate of {@link #unit} per second, with decimals when small (a step of 2 s reads 0.50 steps/s, not 0). */
+    String rate(double perSecond) {
+        if (unit.equals("B")) return String.format(Locale.ROOT, "%.1f MB", perSecond / 1048576.0);
+        String f = perSecond >= 100 ? "%.0f" : perSecond >= 10 ? "%.1f" : "%.2f";
+        return String.format(Locale.ROOT, f, perSecond) + " " + unit;
     }
 
     static String formatDuration(long s) {
