@@ -121,7 +121,7 @@ public final class ConsoleProgress implements Progress {
     /** A rate of {@link #unit} per second, with decimals when small (a step of 2 s reads 0.50 steps/s, not 0). */
     String rate(double perSecond) {
         if (unit.equals("B")) return String.format(Locale.ROOT, "%.1f MB", perSecond / 1048576.0);
-        String f = perSecond >= 100 ? "%.0f" : perSecond >= 10 ? "%.1f" : "%.2f";
+        String f = perSecond >= 99.95 ? "%.0f" : perSecond >= 9.995 ? "%.1f" : "%.2f";     // by the rounded value: 9.996 reads 10.0
         return String.format(Locale.ROOT, f, perSecond) + " " + unit;
     }
 

@@ -80,15 +80,15 @@ public final class PretrainBenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "llmkit pretrain bench: batch %d x %d tokens, %d threads, %d warm-up + %d timed steps, %d alternating rounds; PyTorch anchor: %s%n",
                 BATCH, SEQ, threads, warmup, steps, rounds, haveTorch ? anchor : "unavailable");
         double fma, fma256;
-        boolean avx2 = FmaPeak.preferredBits() == 256;     // our vectors are OpenBLAS's AVX2 width: one figure
+        boolean only256 = FmaPeak.preferredBits() == 256;     // our vectors are 256-bit already: one figure
         try (Parallel par = new Parallel(threads)) {
             fma = FmaPeak.gflops(par, 5);
-            fma256 = avx2 ? fma : FmaPeak.gflops256(par, 5);
+            fma256 = only256 ? fma : FmaPeak.gflops256(par, 5);
         }
         System.out.printf(Locale.ROOT, "this machine now (%s), %d threads: FMA peak %.0f GFLOP/s with %s; pure-Java SGEMM %.0f GFLOP/s "
-                + "(4096 x 768 x 256); MFU below is model FLOPs (6 x parameters x tokens/s) over the FMA peak (the higher of this "
-                + "figure and the one measured after the rounds)%n",
-                ProcessInfo.cpuModel(), threads, fma, avx2 ? "256-bit vectors (AVX2, the width of OpenBLAS's kernels here)"
+                + "(4096 x 768 x 256); MFU below is model FLOPs (6 x parameters x tokens/s) over the FMA peak (the higher of the "
+                + "first figure and the one measured after the rounds)%n",
+                ProcessInfo.cpuModel(), threads, fma, only256 ? "256-bit vectors"
                         : String.format(Locale.ROOT, "%d-bit vectors, %.0f with 256-bit (AVX2, as OpenBLAS's Haswell kernels)", FmaPeak.preferredBits(), fma256),
                 sgemmPeak(threads));
         // The anchor as the environment runs it and, when the environment restricts OpenBLAS, without that restriction

@@ -17,6 +17,8 @@ class ConsoleProgressTest {
         assertEquals("3.00 steps", p.rate(3));
         assertEquals("12.5 steps", p.rate(12.49));
         assertEquals("1235 steps", p.rate(1234.6));
+        assertEquals("10.0 steps", p.rate(9.996));
+        assertEquals("100 steps", p.rate(99.96));
         p.start("read", 1 << 30, "B");
         assertEquals("2.5 MB", p.rate(2.5 * 1048576));
     }

@@ -26,14 +26,17 @@ public final class FmaPeak {
     private static final java.util.Map<Integer, Double> CACHED = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * GFLOP/s of {@link #gflops} with three rounds, measured on the first call for {@code par}'s thread
-     * count and kept for the process (a second or two).
+     * GFLOP/s of {@link #gflops} with a calm of three rounds, measured on the first call for {@code par}'s
+     * thread count and kept for the process (a second or two).
      */
     public static double cached(Parallel par) {
         return CACHED.computeIfAbsent(par.threads(), t -> gflops(par, 3));
     }
 
-    /** GFLOP/s of all of {@code par}'s threads at once with the preferred vectors: the best of {@code rounds} rounds. */
+    /**
+     * GFLOP/s of all of {@code par}'s threads at once with the preferred vectors: the best round, once the best of
+     * each chain count has not grown by 2% for {@code rounds} of its rounds in a row (at least 1 s, at most 3 s).
+     */
     public static double gflops(Parallel par, int rounds) {
         return measure(par, rounds, true);
     }
