@@ -216,7 +216,7 @@ public final class TrainingLoop {
          */
         private void checkPeak(double tps) {
             long since = System.nanoTime() - peakMeasured;
-            if (since >= PEAK_RECHECK_NANOS || (mfu(tps) > 1 && since >= 60_000_000_000L)) {
+            if (since >= PEAK_RECHECK_NANOS || (mfu(tps) > 1 && since >= IMPOSSIBLE_MFU_RECHECK_NANOS)) {
                 peakFlops = dev.llmkit.core.kernels.FmaPeak.remeasured(par) * 1e9;
                 peakMeasured = System.nanoTime();
             }
@@ -224,6 +224,8 @@ public final class TrainingLoop {
 
         /** How often a long run measures the FMA peak again. */
         static final long PEAK_RECHECK_NANOS = 600_000_000_000L;
+        /** How soon after a measurement an MFU past 100% measures the peak again. */
+        static final long IMPOSSIBLE_MFU_RECHECK_NANOS = 60_000_000_000L;
 
         /** The loop: lr -> micro-steps -> clip -> step -> log -> (evaluate, checkpoint). */
         Result run() {

@@ -30,8 +30,11 @@ public final class FmaPeak {
      * thread count and kept for the process (a second or two).
      */
     public static double cached(Parallel par) {
-        return CACHED.computeIfAbsent(par.threads(), t -> gflops(par, 3));
+        return CACHED.computeIfAbsent(par.threads(), t -> gflops(par, CACHED_CALM));
     }
+
+    /** The calm of {@link #cached}'s and {@link #remeasured}'s measurements. */
+    private static final int CACHED_CALM = 3;
 
     /**
      * {@link #cached}'s figure measured again, the higher of the two kept and returned: a noisy neighbour or a busy
@@ -39,7 +42,7 @@ public final class FmaPeak {
      * busy thread on two cores), which would flatter every MFU after it, even past 100%.
      */
     public static double remeasured(Parallel par) {
-        double now = gflops(par, 3);
+        double now = gflops(par, CACHED_CALM);
         return CACHED.merge(par.threads(), now, Math::max);
     }
 
