@@ -8,8 +8,11 @@ cd "$(dirname "$0")/.."
 source scripts/jdk.sh
 llmkit_find_jdk || exit 2
 export JAVA_HOME="$LLMKIT_JAVA_HOME"
-mvn -B -ntp -q install -DskipTests >/dev/null
-mvn -B -ntp -q test-compile -pl cli >/dev/null
+# Maven's quiet output goes to stdout; shown only when a build fails (a compile error, say), which would
+# otherwise end the benchmark without a word
+quiet() { local out; out=$("$@" 2>&1) || { printf '%s\n' "$out" | grep -v '^WARNING' >&2; exit 1; }; }
+quiet mvn -B -ntp -q install -DskipTests
+quiet mvn -B -ntp -q test-compile -pl cli
 cp=$(mvn -B -ntp -q -Dstyle.color=never -pl cli dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/dev/stdout | sed "s/\x1b\[[0-9;]*m//g")
 main="$1"
 shift

@@ -20,16 +20,18 @@ import java.util.Locale;
  * 4096, as its inference table), in alternating rounds of one run: ours (best of 5 after 5 warm-up
  * passes), then llama-bench (best of its 5 repetitions), per round; the printed figures are medians
  * over the rounds. Decode is tg: {@code tokens} tokens one by one from position 0, as llama-bench runs
- * it; prefill is pp: one prompt of {@code tokens} tokens. Not a test: run it with bench/decode-bench.sh
- * (without ../shared/tools/llama.cpp only ours is printed).
+ * it; prefill is pp: one prompt of {@code tokens} tokens. Not a test: run it with bench/decode-bench.sh.
+ * Where llama-bench cannot run, the anchor is llama.cpp's Java binding ({@link LlamaCppAnchor}).
  */
 public final class DecodeBench {
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        LlamaCppAnchor.runThenExit(() -> run(args));
+    }
+
+    private static void run(String[] args) throws Exception {
         int tokens = args.length > 0 ? Integer.parseInt(args[0]) : 128;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        String why = LlamaCppTools.unavailable("llama-bench");
-        boolean anchor = why == null;
-        if (!anchor) System.out.println(why + ": printing ours only");
+        LlamaCppAnchor anchor = LlamaCppAnchor.choose();
         Path dir = Files.createTempDirectory("llmkit-decode-bench");
         List<String> presets = List.of("tiny", "small");
         int[] threadCounts = {1, 2};
@@ -59,7 +61,7 @@ public final class DecodeBench {
                             ours[1] = Math.max(ours[1], a[1]);
                         }
                     }
-                    double[] theirs = anchor ? QuantBench.llamaBench(files[p], threadCounts[k], tokens) : new double[] {Double.NaN, Double.NaN};
+                    double[] theirs = anchor.measure(files[p], threadCounts[k], tokens);
                     for (int w = 0; w < 2; w++) {
                         int row = (p * threadCounts.length + k) * 2 + w;
                         oursAll[row][round] = ours[w];
@@ -70,21 +72,22 @@ public final class DecodeBench {
             }
             System.out.printf(Locale.ROOT, "round %d of %d done%n", round + 1, rounds);
         }
-        System.out.printf(Locale.ROOT, "%n| preset | threads | what | ours tok/s | llama-bench tok/s | ratio | ratio per round |%n|---|---|---|---|---|---|---|%n");
+        System.out.printf(Locale.ROOT, "%n| preset | threads | what | ours tok/s | %s tok/s | ratio | ratio per round |%n|---|---|---|---|---|---|---|%n", anchor.name());
         for (int p = 0; p < presets.size(); p++) {
             for (int k = 0; k < threadCounts.length; k++) {
                 for (int w = 0; w < 2; w++) {
                     int row = (p * threadCounts.length + k) * 2 + w;
                     StringBuilder per = new StringBuilder();
-                    for (double r : ratios[row]) per.append(' ').append(QuantBench.anchored(anchor, "%.2f", r));
+                    for (double r : ratios[row]) per.append(' ').append(QuantBench.anchored(anchor.present(), "%.2f", r));
                     System.out.printf(Locale.ROOT, "| %s | %d | %s | %,.0f | %s | %s |%s |%n", presets.get(p), threadCounts[k],
                             (w == 0 ? "decode tg" : "prefill pp") + tokens, PretrainBenchCommand.median(oursAll[row]),
-                            QuantBench.anchored(anchor, "%,.0f", PretrainBenchCommand.median(theirsAll[row])),
-                            QuantBench.anchored(anchor, "%.2fx", PretrainBenchCommand.median(ratios[row])), per);
+                            QuantBench.anchored(anchor.present(), "%,.0f", PretrainBenchCommand.median(theirsAll[row])),
+                            QuantBench.anchored(anchor.present(), "%.2fx", PretrainBenchCommand.median(ratios[row])), per);
                 }
             }
         }
-        System.out.println("tokens/s and ratio: medians over the rounds (each round: each side's best of 5); goal: decode >= 1.00x on 1 and 2 threads");
+        System.out.println("tokens/s and ratio: medians over the rounds (each round: each side's best of 5); goal: decode >= 1.00x on 1 and 2 threads"
+                + anchor.goalNote());
     }
 
     /** Capital letters A..Z repeated: one token each for {@link #byteTokenizer}, whose merges all start with a byte >= 'a'. */

@@ -23,17 +23,19 @@ import java.util.concurrent.TimeUnit;
  * {@code llama-bench} on the same GGUF files (F32, Q8_0, Q4_0, Q4_K_M of the tiny and small presets,
  * random init), 1 and 2 threads, in alternating rounds of one run; each side's figure is its best of
  * 5 repetitions per round, the printed figure the median over rounds. Not a test: bench/quant-bench.sh
- * runs it (../shared/tools/llama.cpp/llama-bench is needed for the anchor; without it only ours is printed).
+ * runs it. Where llama-bench cannot run, the anchor is llama.cpp's Java binding ({@link LlamaCppAnchor}).
  */
 public final class QuantBench {
     static final Path LLAMA_BENCH = LlamaCppTools.tool("llama-bench");
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        LlamaCppAnchor.runThenExit(() -> run(args));
+    }
+
+    private static void run(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3, tokens = 128;
         Path dir = Files.createTempDirectory("llmkit-quant-bench");
-        String why = LlamaCppTools.unavailable("llama-bench");
-        boolean anchor = why == null;
-        if (!anchor) System.out.println(why + ": printing ours only");
+        LlamaCppAnchor anchor = LlamaCppAnchor.choose();
         List<String> presets = List.of("tiny", "small"), types = List.of("f32", "q8_0", "q4_0", "q4_k_m");
         int[] threads = {1, 2};
         List<Path> files = new ArrayList<>();
@@ -68,25 +70,24 @@ public final class QuantBench {
                             ourPp[row][round] = Math.max(ourPp[row][round], a[1]);
                         }
                     }
-                    if (anchor) {
-                        double[] t = llamaBench(files.get(f), threads[k], tokens);
-                        theirTg[row][round] = t[0];
-                        theirPp[row][round] = t[1];
-                    }
+                    double[] t = anchor.measure(files.get(f), threads[k], tokens);
+                    theirTg[row][round] = t[0];
+                    theirPp[row][round] = t[1];
                 }
             }
             System.out.printf(Locale.ROOT, "round %d of %d done%n", round + 1, rounds);
         }
-        System.out.printf(Locale.ROOT, "%n| model | threads | decode tg%d ours | llama.cpp | ratio | prefill pp%d ours | llama.cpp | ratio |%n|---|---|---|---|---|---|---|---|%n", tokens, tokens);
+        System.out.printf(Locale.ROOT, "%n| model | threads | decode tg%d ours | %s | ratio | prefill pp%d ours | %s | ratio |%n|---|---|---|---|---|---|---|---|%n",
+                tokens, anchor.name(), tokens, anchor.name());
         for (int f = 0; f < files.size(); f++) {
             for (int k = 0; k < threads.length; k++) {
                 int row = f * threads.length + k;
                 double tg = PretrainBenchCommand.median(ourTg[row]), pp = PretrainBenchCommand.median(ourPp[row]), ttg = PretrainBenchCommand.median(theirTg[row]), tpp = PretrainBenchCommand.median(theirPp[row]);
-                System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %s | %s | %,.0f | %s | %s |%n", labels.get(f), threads[k], tg, anchored(anchor, "%,.0f", ttg),
-                        anchored(anchor, "%.2fx", tg / ttg), pp, anchored(anchor, "%,.0f", tpp), anchored(anchor, "%.2fx", pp / tpp));
+                System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %s | %s | %,.0f | %s | %s |%n", labels.get(f), threads[k], tg, anchored(anchor.present(), "%,.0f", ttg),
+                        anchored(anchor.present(), "%.2fx", tg / ttg), pp, anchored(anchor.present(), "%,.0f", tpp), anchored(anchor.present(), "%.2fx", pp / tpp));
             }
         }
-        System.out.println("tokens/s: medians over " + rounds + " rounds, each side's best of 5 per round; goal >= 1.00x everywhere");
+        System.out.println("tokens/s: medians over " + rounds + " rounds, each side's best of 5 per round; goal >= 1.00x everywhere" + anchor.goalNote());
     }
 
     /** {@code v} formatted, or "-" without the anchor. */

@@ -1,0 +1,105 @@
+package dev.llmkit.cli;
+
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.ModelParameters;
+import de.kherud.llama.args.LogFormat;
+import java.nio.file.Path;
+
+/**
+ * The llama.cpp speed anchor of decode-bench and quant-bench, {tg tok/s, pp tok/s} on a GGUF file:
+ * llama.cpp's own {@code llama-bench} where it runs, else llama.cpp through its Java binding (de.kherud:llama,
+ * the test-scope oracle, whose natives are built for AVX2). The prebuilt tools need AVX-512 and a user's
+ * clone has no ../shared, so without the binding an AVX2 machine would have no anchor at all. The binding is
+ * the weaker anchor (an older llama.cpp, timed around its server's completion calls), so the
+ * tables name which one ran, and the goals stay stated against llama-bench.
+ */
+record LlamaCppAnchor(String name, Kind kind) {
+    enum Kind { LLAMA_BENCH, BINDING, NONE }
+
+    /** llama-bench if it runs here, else the binding if its natives load, else none; says why on stdout. */
+    static LlamaCppAnchor choose() {
+        String why = LlamaCppTools.unavailable("llama-bench");
+        if (why == null) return new LlamaCppAnchor("llama-bench", Kind.LLAMA_BENCH);
+        try {
+            LlamaModel.setLogger(LogFormat.TEXT, (level, msg) -> {});
+        } catch (Throwable t) {     // no native library for this platform
+            System.out.println(why + "; llama.cpp's Java binding cannot load here either (" + t + "): printing ours only");
+            return new LlamaCppAnchor("llama.cpp", Kind.NONE);
+        }
+        System.out.println(why + ": the anchor is llama.cpp through its Java binding (de.kherud:llama " + bindingVersion()
+                + "), timed per call of its completion (a JNI call and its server's JSON each)");
+        return new LlamaCppAnchor("llama.cpp binding", Kind.BINDING);
+    }
+
+    boolean present() {
+        return kind != Kind.NONE;
+    }
+
+    /** Appended to a benchmark's goal line: the goals are against llama-bench. */
+    String goalNote() {
+        return kind == Kind.LLAMA_BENCH ? "" : " (against llama-bench, which did not run here)";
+    }
+
+    /** {tg tok/s, pp tok/s}, each the best of 5; NaN for both without an anchor. */
+    double[] measure(Path gguf, int threads, int tokens) throws Exception {
+        return switch (kind) {
+            case LLAMA_BENCH -> QuantBench.llamaBench(gguf, threads, tokens);
+            case BINDING -> binding(gguf, threads, tokens);
+            case NONE -> new double[] {Double.NaN, Double.NaN};
+        };
+    }
+
+    /** The de.kherud:llama version on the classpath, from the jar's Maven properties (its manifest has none). */
+    static String bindingVersion() {
+        try (var in = LlamaModel.class.getResourceAsStream("/META-INF/maven/de.kherud/llama/pom.properties")) {
+            var props = new java.util.Properties();
+            if (in != null) props.load(in);
+            return props.getProperty("version", "of unknown version");
+        } catch (java.io.IOException e) {
+            return "of unknown version";
+        }
+    }
+
+    /**
+     * {decode tok/s, prefill tok/s} of llama.cpp through the binding, best of 5, each one call without streaming:
+     * decode generates {@code tokens} tokens after a one-token prompt (as llama-bench's tg, which counts every
+     * pass from an empty context; the prompt's one pass stands for the first), prefill reads a
+     * {@code tokens}-token prompt and makes one token. The model is closed after use, so its threads do not
+     * compete with ours.
+     */
+    private static double[] binding(Path gguf, int threads, int tokens) {
+        try (LlamaModel m = new LlamaModel(new ModelParameters().setModelFilePath(gguf.toString()).setNThreads(threads)
+                .setNThreadsBatch(threads).setNCtx(2 * tokens + 8).setNBatch(tokens).setNUbatch(tokens).setNGpuLayers(0))) {
+            String text = DecodeBench.promptText(tokens);
+            int read = m.encode(text).length;
+            if (read != tokens) throw new IllegalStateException("llama.cpp reads the prompt as " + read + " tokens, not " + tokens);
+            double decode = 0, prefill = 0;
+            for (int rep = 0; rep < 5; rep++) {
+                long t0 = System.nanoTime();
+                m.complete(new InferenceParameters("A").setTemperature(0).setNPredict(tokens).setIgnoreEos(true).setCachePrompt(false));
+                decode = Math.max(decode, tokens / ((System.nanoTime() - t0) / 1e9));
+                long p0 = System.nanoTime();
+                m.complete(new InferenceParameters(text).setTemperature(0).setNPredict(1).setCachePrompt(false));
+                prefill = Math.max(prefill, tokens / ((System.nanoTime() - p0) / 1e9));
+            }
+            return new double[] {decode, prefill};
+        }
+    }
+
+    /** A benchmark's body, then exit: the binding's server threads would keep the JVM alive after main, even after a failure. */
+    static void runThenExit(Body body) {
+        int rc = 0;
+        try {
+            body.run();
+        } catch (Throwable t) {
+            t.printStackTrace();
+            rc = 1;
+        }
+        System.exit(rc);
+    }
+
+    interface Body {
+        void run() throws Exception;
+    }
+}
