@@ -16,6 +16,8 @@ final class QuantMatrix implements WeightMatrix {
     private final GgmlType type;
     private final byte[] data;
     private final int rows, cols, rowBytes;
+    /** The blocks' scales as floats where the matvec reads them so (Q8_0; else null): {@link QuantKernels#blockScales}. */
+    private final float[] scales;
 
     QuantMatrix(GgmlType type, byte[] data, int rows, int cols) {
         this.type = type;
@@ -24,16 +26,17 @@ final class QuantMatrix implements WeightMatrix {
         this.cols = cols;
         this.rowBytes = (int) type.bytes(cols);
         if ((long) rowBytes * rows != data.length) throw new IllegalArgumentException(type + " " + rows + " x " + cols + " needs " + (long) rowBytes * rows + " bytes, got " + data.length);
+        this.scales = QuantKernels.blockScales(type, data, rows, cols);
     }
 
     @Override public int rows() { return rows; }
     @Override public int cols() { return cols; }
     @Override public GgmlType type() { return type; }
-    @Override public long bytes() { return data.length; }
+    @Override public long bytes() { return data.length + (scales == null ? 0 : 4L * scales.length); }
 
     @Override
     public void matvec(float[] x, int xo, float[] out, int oo, int r0, int r1) {
-        QuantKernels.dotRows(type, data, r0 * rowBytes, rowBytes, r1 - r0, x, xo, cols, out, oo + r0);
+        QuantKernels.dotRows(type, data, r0 * rowBytes, rowBytes, r1 - r0, x, xo, cols, out, oo + r0, scales, r0 * (cols / 32));
     }
 
     @Override
