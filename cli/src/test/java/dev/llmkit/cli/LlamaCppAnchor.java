@@ -28,7 +28,7 @@ record LlamaCppAnchor(String name, Kind kind) {
             return new LlamaCppAnchor("llama.cpp", Kind.NONE);
         }
         System.out.println(why + ": the anchor is llama.cpp through its Java binding (de.kherud:llama " + bindingVersion()
-                + "), timed per call of its completion (a JNI call and its server's JSON each)");
+                + "), in a child process per model and thread count, timed per call of its completion (a JNI call and its server's JSON each)");
         return new LlamaCppAnchor("llama.cpp binding", Kind.BINDING);
     }
 
@@ -62,15 +62,37 @@ record LlamaCppAnchor(String name, Kind kind) {
     }
 
     /**
-     * {decode tok/s, prefill tok/s} of llama.cpp through the binding, best of 5, each one call without streaming:
-     * decode generates {@code tokens} tokens after a one-token prompt (as llama-bench's tg, which counts every
-     * pass from an empty context; the prompt's one pass stands for the first), prefill reads a
-     * {@code tokens}-token prompt and makes one token. The model is closed after use, so its threads do not
-     * compete with ours.
+     * {decode tok/s, prefill tok/s} of llama.cpp through the binding, measured in a child JVM ({@link #main}), as
+     * llama-bench runs in its own process: the binding's {@code close} leaves the model's server thread behind,
+     * which crashed the JVM (SIGSEGV in libjllama's task handler) in quant-bench's third round, and models kept
+     * open instead slowed the later ones' 2-thread decode (tiny: 494 tokens/s against 654-696 in fresh ones).
      */
-    private static double[] binding(Path gguf, int threads, int tokens) {
-        try (LlamaModel m = new LlamaModel(new ModelParameters().setModelFilePath(gguf.toString()).setNThreads(threads)
-                .setNThreadsBatch(threads).setNCtx(2 * tokens + 8).setNBatch(tokens).setNUbatch(tokens).setNGpuLayers(0))) {
+    private static double[] binding(Path gguf, int threads, int tokens) throws Exception {
+        String jvm = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(jvm, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                LlamaCppAnchor.class.getName(), gguf.toString(), String.valueOf(threads), String.valueOf(tokens))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            String tail = out.strip().length() > 2000 ? out.strip().substring(out.strip().length() - 2000) : out.strip();
+            throw new IllegalStateException("llama.cpp's binding failed on " + gguf + " with " + threads + " threads: " + tail);
+        }
+        String[] last = out.strip().lines().reduce((a, b) -> b).orElse("").split(" ");
+        return new double[] {Double.parseDouble(last[0]), Double.parseDouble(last[1])};
+    }
+
+    /**
+     * Child process: prints "decode prefill" tokens/s of llama.cpp through the binding on GGUF ARGS[0] with ARGS[1]
+     * threads, best of 5, each one call without streaming: decode generates ARGS[2] tokens after a one-token prompt
+     * (as llama-bench's tg, which counts every pass from an empty context; the prompt's one pass stands for the
+     * first), prefill reads an ARGS[2]-token prompt and makes one token.
+     */
+    public static void main(String[] args) {
+        runThenExit(() -> {
+            int threads = Integer.parseInt(args[1]), tokens = Integer.parseInt(args[2]);
+            LlamaModel.setLogger(LogFormat.TEXT, (level, msg) -> {});
+            LlamaModel m = new LlamaModel(new ModelParameters().setModelFilePath(args[0]).setNThreads(threads).setNThreadsBatch(threads)
+                    .setNCtx(2 * tokens + 8).setNBatch(tokens).setNUbatch(tokens).setNGpuLayers(0));
             String text = DecodeBench.promptText(tokens);
             int read = m.encode(text).length;
             if (read != tokens) throw new IllegalStateException("llama.cpp reads the prompt as " + read + " tokens, not " + tokens);
@@ -83,8 +105,8 @@ record LlamaCppAnchor(String name, Kind kind) {
                 m.complete(new InferenceParameters(text).setTemperature(0).setNPredict(1).setCachePrompt(false));
                 prefill = Math.max(prefill, tokens / ((System.nanoTime() - p0) / 1e9));
             }
-            return new double[] {decode, prefill};
-        }
+            System.out.println(decode + " " + prefill);
+        });
     }
 
     /** A benchmark's body, then exit: the binding's server threads would keep the JVM alive after main, even after a failure. */
