@@ -48,7 +48,7 @@ public final class DecodeBench {
         double[][] ratios = new double[n][rounds], oursAll = new double[n][rounds], theirsAll = new double[n][rounds];
         int[] prompt = new int[tokens];
         for (int i = 0; i < tokens; i++) prompt[i] = 'A' + i % 26;
-        // Rounds of (ours, then llama-bench), so that drift of the shared machine hits both sides alike
+        // Rounds of (ours, then the anchor), so that drift of the shared machine hits both sides alike
         for (int round = 0; round < rounds; round++) {
             for (int p = 0; p < presets.size(); p++) {
                 for (int k = 0; k < threadCounts.length; k++) {
@@ -88,13 +88,6 @@ public final class DecodeBench {
         }
         System.out.println("tokens/s and ratio: medians over the rounds (each round: each side's best of 5); goal: decode >= 1.00x on 1 and 2 threads"
                 + anchor.goalNote());
-    }
-
-    /** Capital letters A..Z repeated: one token each for {@link #byteTokenizer}, whose merges all start with a byte >= 'a'. */
-    static String promptText(int tokens) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < tokens; i++) b.append((char) ('A' + i % 26));
-        return b.toString();
     }
 
     /** {decode tok/s, prefill tok/s} of ours. */

@@ -54,7 +54,7 @@ public final class FirstCallBench {
         GgufModel.export(Weights.init(c, 0.02f, 1), DecodeBench.byteTokenizer(c.vocabSize()), f32, Gguf.F32, "small");
         run(List.of("./llmkit", "quantize", "-m", f32.toString(), "--type", "q8_0", "-o", q8.toString(), "--eval-tokens", "0",
                 "--bench-tokens", "0"), dir);    // also builds the CLI if it is stale; not timed
-        String prompt = DecodeBench.promptText(tokens);
+        String prompt = LlamaCppAnchor.promptText(tokens);
         List<Path> files = List.of(f32, q8);
         List<List<double[]>> us = new ArrayList<>(), them = new ArrayList<>();
         for (Path gguf : files) {

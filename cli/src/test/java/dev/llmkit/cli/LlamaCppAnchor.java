@@ -69,16 +69,43 @@ record LlamaCppAnchor(String name, Kind kind) {
      */
     private static double[] binding(Path gguf, int threads, int tokens) throws Exception {
         String jvm = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(jvm, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                LlamaCppAnchor.class.getName(), gguf.toString(), String.valueOf(threads), String.valueOf(tokens))
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        if (!p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
-            String tail = out.strip().length() > 2000 ? out.strip().substring(out.strip().length() - 2000) : out.strip();
-            throw new IllegalStateException("llama.cpp's binding failed on " + gguf + " with " + threads + " threads: " + tail);
+        String out = output(new ProcessBuilder(jvm, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                LlamaCppAnchor.class.getName(), gguf.toString(), String.valueOf(threads), String.valueOf(tokens)).redirectErrorStream(true),
+                "llama.cpp's binding on " + gguf + " with " + threads + " threads");
+        for (String line : out.lines().toList()) {
+            if (line.startsWith(RESULT)) {
+                String[] f = line.substring(RESULT.length()).trim().split(" ");
+                return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1])};
+            }
         }
-        String[] last = out.strip().lines().reduce((a, b) -> b).orElse("").split(" ");
-        return new double[] {Double.parseDouble(last[0]), Double.parseDouble(last[1])};
+        throw new IllegalStateException("llama.cpp's binding on " + gguf + " printed no result: " + tail(out));
+    }
+
+    /** The child's line with its figures: the rest of its output is the binding's and the JVM's. */
+    private static final String RESULT = "llmkit-anchor-result";
+
+    /**
+     * Runs {@code pb} with its output in a temporary file and returns that output: killed, and an exception naming
+     * {@code what}, if it runs past 300 s or fails (reading a pipe to its end would wait for a hung child forever).
+     */
+    static String output(ProcessBuilder pb, String what) throws Exception {
+        Path log = java.nio.file.Files.createTempFile("llmkit-anchor", ".out");
+        try {
+            Process p = pb.redirectOutput(log.toFile()).start();
+            boolean done = p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS);
+            if (!done) p.destroyForcibly().waitFor();
+            String out = java.nio.file.Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (!done) throw new IllegalStateException(what + " ran past 300 s: " + tail(out));
+            if (p.exitValue() != 0) throw new IllegalStateException(what + " exited with " + p.exitValue() + ": " + tail(out));
+            return out;
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
+
+    private static String tail(String out) {
+        String s = out.strip();
+        return s.length() > 2000 ? "..." + s.substring(s.length() - 2000) : s;
     }
 
     /**
@@ -93,7 +120,7 @@ record LlamaCppAnchor(String name, Kind kind) {
             LlamaModel.setLogger(LogFormat.TEXT, (level, msg) -> {});
             LlamaModel m = new LlamaModel(new ModelParameters().setModelFilePath(args[0]).setNThreads(threads).setNThreadsBatch(threads)
                     .setNCtx(2 * tokens + 8).setNBatch(tokens).setNUbatch(tokens).setNGpuLayers(0));
-            String text = DecodeBench.promptText(tokens);
+            String text = promptText(tokens);
             int read = m.encode(text).length;
             if (read != tokens) throw new IllegalStateException("llama.cpp reads the prompt as " + read + " tokens, not " + tokens);
             double decode = 0, prefill = 0;
@@ -105,8 +132,18 @@ record LlamaCppAnchor(String name, Kind kind) {
                 m.complete(new InferenceParameters(text).setTemperature(0).setNPredict(1).setCachePrompt(false));
                 prefill = Math.max(prefill, tokens / ((System.nanoTime() - p0) / 1e9));
             }
-            System.out.println(decode + " " + prefill);
+            System.out.println(RESULT + " " + decode + " " + prefill);
         });
+    }
+
+    /**
+     * Capital letters A..Z repeated: one token each for {@link DecodeBench#byteTokenizer}, whose merges all start
+     * with a byte >= 'a'. (Here, not in DecodeBench, so that the child JVM loads no class of the engine's.)
+     */
+    static String promptText(int tokens) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < tokens; i++) b.append((char) ('A' + i % 26));
+        return b.toString();
     }
 
     /** A benchmark's body, then exit: the binding's server threads would keep the JVM alive after main, even after a failure. */

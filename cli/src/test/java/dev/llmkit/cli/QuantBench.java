@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Decode (tg128) and prefill (pp128) tokens/s of our engine, warm, against llama.cpp's own
@@ -97,10 +96,9 @@ public final class QuantBench {
 
     /** {tg tok/s, pp tok/s}: llama-bench's best of 5 repetitions. */
     static double[] llamaBench(Path gguf, int threads, int tokens) throws Exception {
-        Process p = new ProcessBuilder(LLAMA_BENCH.toString(), "-m", gguf.toString(), "-t", String.valueOf(threads), "-p", String.valueOf(tokens),
-                "-n", String.valueOf(tokens), "-r", "5", "-o", "json").redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IllegalStateException("llama-bench failed on " + gguf);
+        String out = LlamaCppAnchor.output(new ProcessBuilder(LLAMA_BENCH.toString(), "-m", gguf.toString(), "-t", String.valueOf(threads),
+                "-p", String.valueOf(tokens), "-n", String.valueOf(tokens), "-r", "5", "-o", "json").redirectError(ProcessBuilder.Redirect.DISCARD),
+                "llama-bench on " + gguf);
         double tg = 0, pp = 0;
         for (JsonNode r : Json.MAPPER.readTree(out)) {
             double best = 0;

@@ -338,8 +338,9 @@ public final class Sgemm {
             if (aRow == 1) {
                 // A transposed: each depth step's MR values are consecutive. Copied 8 at a time (MR <= 8), each copy
                 // also writing the next step's first 8 - MR slots, which the next copy overwrites; the last step's
-                // copy, and any whose 8 floats would read past A, is exact. (System.arraycopy of 6 floats per step
-                // had packA at 3% of the tiny preset's training step, in its weight-gradient products.)
+                // copy is exact, as is any whose 8 floats would read past A's array (a guard: with A's steps at least
+                // MR apart, the second last step's 8 floats end within the last step's MR). System.arraycopy of 6
+                // floats per step had packA at 3% of the tiny preset's training step, in its weight-gradient products.
                 int src = aOff + i, kEnd = COPY8 ? kc - 1 : 0;
                 while (kEnd > 0 && src + (kEnd - 1) * aCol + 8 > a.length) kEnd--;
                 int kk = 0;

@@ -76,7 +76,7 @@ final class QuantKernels {
 
     /**
      * The f16 scale of every Q8_0 block as a float, the {@code scales} of {@link #dotRows}; null for the other
-     * types. 4 bytes per block of 34: an eighth more memory.
+     * types. 4 bytes per block of 34: about 12% more memory.
      */
     static float[] blockScales(GgmlType t, byte[] w, int rows, int cols) {
         if (!FAST || t != GgmlType.Q8_0) return null;
