@@ -109,7 +109,7 @@ record LlamaCppAnchor(String name, Kind kind) {
     }
 
     /**
-     * Child process: prints "decode prefill" tokens/s of llama.cpp through the binding on GGUF ARGS[0] with ARGS[1]
+     * Child process: prints {@link #RESULT}, then decode and prefill tokens/s of llama.cpp through the binding on GGUF ARGS[0] with ARGS[1]
      * threads, best of 5, each one call without streaming: decode generates ARGS[2] tokens after a one-token prompt
      * (as llama-bench's tg, which counts every pass from an empty context; the prompt's one pass stands for the
      * first), prefill reads an ARGS[2]-token prompt and makes one token.
