@@ -16,12 +16,17 @@ final class ChildProcesses {
 
     /** The command line that starts this CLI again in a child JVM with the same JVM flags. */
     static List<String> javaCommand() {
+        return javaCommand(Main.class);
+    }
+
+    /** The command line that runs {@code main}'s main method in a child JVM with this one's flags and classpath. */
+    static List<String> javaCommand(Class<?> main) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Main.class.getName());
+        cmd.add(main.getName());
         return cmd;
     }
 

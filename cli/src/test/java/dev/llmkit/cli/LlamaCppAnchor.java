@@ -68,10 +68,9 @@ record LlamaCppAnchor(String name, Kind kind) {
      * open instead slowed the later ones' 2-thread decode (tiny: 494 tokens/s against 654-696 in fresh ones).
      */
     private static double[] binding(Path gguf, int threads, int tokens) throws Exception {
-        String jvm = ProcessHandle.current().info().command().orElse("java");
-        String out = output(new ProcessBuilder(jvm, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                LlamaCppAnchor.class.getName(), gguf.toString(), String.valueOf(threads), String.valueOf(tokens)).redirectErrorStream(true),
-                "llama.cpp's binding on " + gguf + " with " + threads + " threads");
+        java.util.List<String> cmd = ChildProcesses.javaCommand(LlamaCppAnchor.class);
+        cmd.addAll(java.util.List.of(gguf.toString(), String.valueOf(threads), String.valueOf(tokens)));
+        String out = output(new ProcessBuilder(cmd).redirectErrorStream(true), "llama.cpp's binding on " + gguf + " with " + threads + " threads");
         for (String line : out.lines().toList()) {
             if (line.startsWith(RESULT)) {
                 String[] f = line.substring(RESULT.length()).trim().split(" ");
