@@ -1,0 +1,44 @@
+package dev.llmkit.core.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmkit.core.DataException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The header reader reads 1 MiB first and then more as it goes: a header several MiB long, whole and cut short. */
+class GgufHeaderTest {
+    @Test
+    void aHeaderLongerThanTheFirstReadIsReadWholeAndATruncatedOneIsAnError(@TempDir Path dir) throws Exception {
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 300_000; i++) tokens.add(i % 7 == 0 ? "é" + i : "token" + i);     // about 3.5 MiB, some of it UTF-8
+        Map<String, Gguf.Value> meta = new LinkedHashMap<>();
+        meta.put("a.before", Gguf.Value.u32(7));
+        meta.put("tokenizer.ggml.tokens", Gguf.Value.strings(tokens));
+        meta.put("z.after", Gguf.Value.str("last"));
+        float[] data = {1f, -2f, 3.5f, 4f};
+        Path file = dir.resolve("big.gguf");
+        Gguf.write(file, meta, List.of(new Gguf.OutTensor("t", new int[] {2, 2}, data, Gguf.F32)));
+        assertTrue(Files.size(file) > 3 << 20, "the header spans several reads");
+
+        Gguf.Model g = Gguf.read(file);
+        assertEquals(7L, g.get("a.before").value());
+        assertEquals(tokens, g.get("tokenizer.ggml.tokens").value());
+        assertEquals("last", g.get("z.after").value());
+        assertArrayEquals(data, Gguf.readF32(g, g.tensors().get("t")));
+
+        Path cut = dir.resolve("cut.gguf");
+        Files.write(cut, java.util.Arrays.copyOf(Files.readAllBytes(file), (int) (Files.size(file) / 2)));
+        DataException e = assertThrows(DataException.class, () -> Gguf.read(cut));
+        assertTrue(e.getMessage().contains("cut.gguf") && e.getMessage().contains("truncated header"), e.getMessage());
+    }
+}
