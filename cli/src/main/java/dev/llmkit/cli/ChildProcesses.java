@@ -5,10 +5,12 @@ import dev.llmkit.core.Json;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /** The benchmarks' child processes: this CLI again in a fresh JVM (for its own peak RSS), and anchors. */
 final class ChildProcesses {
@@ -45,10 +47,65 @@ final class ChildProcesses {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(env);
         pb.environment().keySet().removeAll(unset);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) throw new IllegalStateException("command failed: " + String.join(" ", cmd) + "\n" + out);
-        return out;
+        return output(pb, String.join(" ", cmd), TIMEOUT_SECONDS);
+    }
+
+    /** How long a benchmark's child may run before it is taken for hung ({@code -Dllmkit.childTimeoutSeconds}). */
+    static final long TIMEOUT_SECONDS = Long.getLong("llmkit.childTimeoutSeconds", 3600);
+
+    /**
+     * Runs {@code pb} with its standard output in a temporary file (standard error as {@code pb} has it) and
+     * returns that output. A child that fails is an exception naming {@code what}, with the end of its output; one that
+     * runs past {@code timeoutSeconds} is killed with its own children first (reading a pipe to its end would
+     * wait for a hung child forever), and so is one still running when this JVM exits (Ctrl-C).
+     */
+    static String output(ProcessBuilder pb, String what, long timeoutSeconds) throws IOException, InterruptedException {
+        Path log = Files.createTempFile("llmkit-child", ".out");
+        try {
+            Process p = pb.redirectOutput(log.toFile()).start();
+            boolean done = await(p, timeoutSeconds);
+            String out = new String(Files.readAllBytes(log), StandardCharsets.UTF_8);
+            if (!done) throw new IllegalStateException(what + " ran past " + timeoutSeconds + " s and was killed: " + tail(out));
+            if (p.exitValue() != 0) throw new IllegalStateException(what + " exited with " + p.exitValue() + ": " + tail(out));
+            return out;
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+
+    /**
+     * Waits for {@code p} up to {@code timeoutSeconds}: true when it ended; false when it ran past them and
+     * was killed with its own children. It is killed too if this JVM exits or this thread is interrupted first.
+     */
+    static boolean await(Process p, long timeoutSeconds) throws InterruptedException {
+        Thread hook = new Thread(() -> kill(p));
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            if (p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) return true;
+            kill(p);
+            p.waitFor();
+            return false;
+        } catch (InterruptedException e) {
+            kill(p);
+            throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException exiting) {
+                // the JVM is exiting: the hook kills the child
+            }
+        }
+    }
+
+    private static void kill(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+    }
+
+    /** The last 2,000 characters of a child's output, for an error message. */
+    static String tail(String out) {
+        String s = out.strip();
+        return s.length() > 2000 ? "..." + s.substring(s.length() - 2000) : s;
     }
 
     /** The last line of a command's output, parsed as JSON. */

@@ -215,7 +215,11 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         pb.environment().put("LLMKIT_PROGRESS_SECONDS", "30");
-        int rc = pb.start().waitFor();
+        Process p = pb.start();
+        if (!ChildProcesses.await(p, ChildProcesses.TIMEOUT_SECONDS)) {
+            throw new IllegalStateException(String.join(" ", cmd) + " ran past " + ChildProcesses.TIMEOUT_SECONDS + " s and was killed");
+        }
+        int rc = p.exitValue();
         if (rc != 0) throw new IllegalStateException("command failed with exit code " + rc + ": " + String.join(" ", cmd));
         return (System.nanoTime() - t0) / 1e9;
     }

@@ -51,9 +51,8 @@ public final class EvalBench {
         for (int i = 0; i < 2; i++) {
             Path tool = LlamaCppTools.tool("llama-perplexity");
             long t0 = System.nanoTime();
-            Process p = new ProcessBuilder(tool.toString(), "-m", gguf.toString(), "-f", text.toString(), "-c", "128", "-b", "128", "-t", "1",
-                    "--chunks", String.valueOf(chunks[i])).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) throw new IllegalStateException("llama-perplexity failed on " + gguf);
+            ChildProcesses.output(new ProcessBuilder(tool.toString(), "-m", gguf.toString(), "-f", text.toString(), "-c", "128", "-b", "128", "-t", "1",
+                    "--chunks", String.valueOf(chunks[i])).redirectErrorStream(true), "llama-perplexity on " + gguf, 300);
             t[i] = (System.nanoTime() - t0) / 1e9;
         }
         return 32 * 128 / (t[1] - t[0]);

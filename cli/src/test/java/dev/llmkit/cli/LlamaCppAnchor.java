@@ -77,34 +77,15 @@ record LlamaCppAnchor(String name, Kind kind) {
                 return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1])};
             }
         }
-        throw new IllegalStateException("llama.cpp's binding on " + gguf + " printed no result: " + tail(out));
+        throw new IllegalStateException("llama.cpp's binding on " + gguf + " printed no result: " + ChildProcesses.tail(out));
     }
 
     /** The child's line with its figures: the rest of its output is the binding's and the JVM's. */
     private static final String RESULT = "llmkit-anchor-result";
 
-    /**
-     * Runs {@code pb} with its output in a temporary file and returns that output: killed, and an exception naming
-     * {@code what}, if it runs past 300 s or fails (reading a pipe to its end would wait for a hung child forever).
-     */
+    /** Runs {@code pb} ({@link ChildProcesses#output}), killed past 300 s. */
     static String output(ProcessBuilder pb, String what) throws Exception {
-        Path log = java.nio.file.Files.createTempFile("llmkit-anchor", ".out");
-        try {
-            Process p = pb.redirectOutput(log.toFile()).start();
-            boolean done = p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS);
-            if (!done) p.destroyForcibly().waitFor();
-            String out = java.nio.file.Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1);
-            if (!done) throw new IllegalStateException(what + " ran past 300 s: " + tail(out));
-            if (p.exitValue() != 0) throw new IllegalStateException(what + " exited with " + p.exitValue() + ": " + tail(out));
-            return out;
-        } finally {
-            java.nio.file.Files.deleteIfExists(log);
-        }
-    }
-
-    private static String tail(String out) {
-        String s = out.strip();
-        return s.length() > 2000 ? "..." + s.substring(s.length() - 2000) : s;
+        return ChildProcesses.output(pb, what, 300);
     }
 
     /**
