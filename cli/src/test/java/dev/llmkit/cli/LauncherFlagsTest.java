@@ -1,0 +1,81 @@
+package dev.llmkit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmkit.core.io.Gguf;
+import dev.llmkit.core.model.GgufModel;
+import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.Weights;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The JVM flags ./llmkit gives generate, chat and eval (read from the launcher itself): a JVM started with
+ * them runs generate with nothing but the text on standard output, and compiles as they intend: C2 only
+ * the Vector API kernel classes, C1 the rest of the project's methods.
+ */
+class LauncherFlagsTest {
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final Pattern KERNELS = Pattern.compile("dev\\.llmkit\\.(eval\\.engine\\.(Quant)?Kernels|core\\.kernels\\.Sgemm)::");
+
+    /** The -X flags of the launcher's generate|chat|eval case, with $ROOT resolved. */
+    static List<String> inferenceFlags() throws Exception {
+        String launcher = Files.readString(ROOT.resolve("llmkit"));
+        int from = launcher.indexOf("generate|chat|eval)");
+        String block = launcher.substring(from, launcher.indexOf("AOT=", from));
+        List<String> flags = new ArrayList<>();
+        Matcher m = Pattern.compile("\"(-X[^\"]*)\"|(?<=[\\s(])(-X[^\\s)\"]+)").matcher(block);
+        while (m.find()) flags.add((m.group(1) != null ? m.group(1) : m.group(2)).replace("$ROOT", ROOT.toString()));
+        return flags;
+    }
+
+    @Test
+    void generateRunsWithTheLaunchersFlagsAndC2CompilesOnlyTheKernels(@TempDir Path dir) throws Exception {
+        List<String> flags = inferenceFlags();
+        assertTrue(flags.contains("-XX:CompilerDirectivesFile=" + ROOT.resolve("scripts/inference-jit.json")), flags.toString());
+        assertTrue(flags.contains("-XX:-DisplayVMOutput"), flags.toString());
+        ModelConfig c = new ModelConfig(64, 128, 2, 2, 2, 512, 128, 1e-5f, 10000f, true);
+        Path gguf = dir.resolve("m.gguf");
+        GgufModel.export(Weights.init(c, 0.02f, 1), DecodeBench.byteTokenizer(c.vocabSize()), gguf, Gguf.F32, "m");
+
+        String[] plain = generate(dir, flags, List.of(), gguf);
+        assertTrue(plain[0].startsWith("hello there"), "standard output is the text alone: " + plain[0]);
+        assertFalse(plain[0].contains("directives") || plain[1].contains("directives"), plain[0] + plain[1]);
+        assertTrue(plain[1].contains("prompt: ") && plain[1].contains("generated: 48 tokens"), plain[1]);
+
+        // the same with the JVM's console on and every compilation printed, Vector API kernels from the start
+        String[] traced = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation", "-Dllmkit.coldStartSeconds=0"), gguf);
+        int c1 = 0;
+        for (String line : traced[0].split("\n")) {
+            Matcher m = Pattern.compile("^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*([0-4])\\s+(\\S+)").matcher(line);
+            if (!m.find() || !m.group(2).startsWith("dev.llmkit.")) continue;
+            if (m.group(1).equals("4")) assertTrue(KERNELS.matcher(m.group(2)).lookingAt(), "C2 compiled " + line);
+            if (m.group(1).equals("1") || m.group(1).equals("3")) c1++;
+        }
+        assertTrue(c1 > 20, "C1 compiled the project's methods: " + c1);
+    }
+
+    private static String[] generate(Path dir, List<String> flags, List<String> more, Path gguf) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
+                "-XX:+UseParallelGC"));
+        cmd.addAll(flags);
+        cmd.addAll(more);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "generate", "-m", gguf.toString(), "-p", "hello there",
+                "-n", "48", "--temperature", "0", "--ignore-eot", "--threads", "2"));
+        Path out = dir.resolve("out.txt"), err = dir.resolve("err.txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(ChildProcesses.await(p, 120), "generate finished");
+        String[] r = {Files.readString(out, StandardCharsets.ISO_8859_1), Files.readString(err, StandardCharsets.ISO_8859_1)};
+        assertEquals(0, p.exitValue(), r[1]);
+        return r;
+    }
+}
