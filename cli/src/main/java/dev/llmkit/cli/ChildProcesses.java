@@ -54,14 +54,16 @@ final class ChildProcesses {
     static final long TIMEOUT_SECONDS = Long.getLong("llmkit.childTimeoutSeconds", 3600);
 
     /**
-     * Runs {@code pb} with its standard output in a temporary file (standard error as {@code pb} has it) and
-     * returns that output. A child that fails is an exception naming {@code what}, with the end of its output; one that
+     * Runs {@code pb} with its standard output in a temporary file (standard error as {@code pb} redirects it,
+     * else joined to the output) and returns that output. A child that fails is an exception naming {@code what}, with the end of its output; one that
      * runs past {@code timeoutSeconds} is killed with its own children first (reading a pipe to its end would
      * wait for a hung child forever), and so is one still running when this JVM exits (Ctrl-C).
      */
     static String output(ProcessBuilder pb, String what, long timeoutSeconds) throws IOException, InterruptedException {
         Path log = Files.createTempFile("llmkit-child", ".out");
         try {
+            log.toFile().deleteOnExit();                  // also when Ctrl-C ends this JVM before the finally below
+            if (!pb.redirectErrorStream() && pb.redirectError() == ProcessBuilder.Redirect.PIPE) pb.redirectErrorStream(true);   // a pipe nobody reads would fill
             Process p = pb.redirectOutput(log.toFile()).start();
             boolean done = await(p, timeoutSeconds);
             String out = new String(Files.readAllBytes(log), StandardCharsets.UTF_8);

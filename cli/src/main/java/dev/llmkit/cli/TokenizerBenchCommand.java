@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -202,10 +201,9 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
     private static boolean hfAvailable(Path script) {
         if (!Files.isRegularFile(script)) return false;
         try {
-            Process p = new ProcessBuilder("node", "-e", "require('tokenizers')").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
+            ChildProcesses.output(new ProcessBuilder("node", "-e", "require('tokenizers')").redirectErrorStream(true), "node", 60);
+            return true;
+        } catch (IOException | InterruptedException | IllegalStateException e) {
             return false;
         }
     }

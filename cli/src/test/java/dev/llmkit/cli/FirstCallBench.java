@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -118,10 +117,7 @@ public final class FirstCallBench {
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(full).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        if (!p.waitFor(300, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("timed out: " + cmd.get(0));
-        }
+        if (!ChildProcesses.await(p, 300)) throw new IllegalStateException(String.join(" ", cmd) + " ran past 300 s and was killed");
         double wall = (System.nanoTime() - t0) / 1e9;
         String text = new String(Files.readAllBytes(err), StandardCharsets.UTF_8);     // replaces malformed bytes
         if (p.exitValue() != 0) throw new IllegalStateException(cmd.get(0) + " exited " + p.exitValue() + ":\n" + text);

@@ -41,6 +41,8 @@ class LauncherFlagsTest {
     @Test
     void generateRunsWithTheLaunchersFlagsAndC2CompilesOnlyTheKernels(@TempDir Path dir) throws Exception {
         List<String> flags = inferenceFlags();
+        String launcher = Files.readString(ROOT.resolve("llmkit"));
+        for (String f : flags) if (f.contains("*")) assertTrue(launcher.contains("\"" + f.replace(ROOT.toString(), "$ROOT") + "\""), "quoted, not globbed by the shell: " + f);
         assertTrue(flags.contains("-XX:CompilerDirectivesFile=" + ROOT.resolve("scripts/inference-jit.json")), flags.toString());
         assertTrue(flags.contains("-XX:-DisplayVMOutput"), flags.toString());
         ModelConfig c = new ModelConfig(64, 128, 2, 2, 2, 512, 128, 1e-5f, 10000f, true);
@@ -52,16 +54,21 @@ class LauncherFlagsTest {
         assertFalse(plain[0].contains("directives") || plain[1].contains("directives"), plain[0] + plain[1]);
         assertTrue(plain[1].contains("prompt: ") && plain[1].contains("generated: 48 tokens"), plain[1]);
 
-        // the same with the JVM's console on and every compilation printed, Vector API kernels from the start
-        String[] traced = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation", "-Dllmkit.coldStartSeconds=0"), gguf);
-        int c1 = 0;
+        // the same with the JVM's console on and every compilation printed (each one finished before the code
+        // goes on: -Xbatch), Vector API kernels from the start
+        String[] traced = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation", "-Xbatch", "-Dllmkit.coldStartSeconds=0"), gguf);
+        int c1 = 0, kernelsC2 = 0;
         for (String line : traced[0].split("\n")) {
             Matcher m = Pattern.compile("^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*([0-4])\\s+(\\S+)").matcher(line);
             if (!m.find() || !m.group(2).startsWith("dev.llmkit.")) continue;
-            if (m.group(1).equals("4")) assertTrue(KERNELS.matcher(m.group(2)).lookingAt(), "C2 compiled " + line);
+            if (m.group(1).equals("4")) {
+                assertTrue(KERNELS.matcher(m.group(2)).lookingAt(), "C2 compiled " + line);
+                kernelsC2++;
+            }
             if (m.group(1).equals("1") || m.group(1).equals("3")) c1++;
         }
         assertTrue(c1 > 20, "C1 compiled the project's methods: " + c1);
+        assertTrue(kernelsC2 > 0, "C2 compiled the Vector API kernels");
     }
 
     private static String[] generate(Path dir, List<String> flags, List<String> more, Path gguf) throws Exception {

@@ -6,7 +6,6 @@ import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.model.Weights;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 /**
  * llama.cpp's prebuilt tools in ../shared/tools/llama.cpp, the oracles and speed anchors of tests and
@@ -50,10 +49,7 @@ final class LlamaCppTools {
                 GgufModel.export(Weights.init(c, 0.02f, 1), DecodeBench.byteTokenizer(c.vocabSize()), gguf, Gguf.F32, "probe");
                 Process p = new ProcessBuilder(bench.toString(), "-m", gguf.toString(), "-t", "1", "-p", "8", "-n", "8", "-r", "1")
                         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-                if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    return "llama-bench did not finish a one-layer model in 120 s";
-                }
+                if (!ChildProcesses.await(p, 120)) return "llama-bench did not finish a one-layer model in 120 s";
                 int rc = p.exitValue();
                 if (rc == 0) return "";
                 return rc == 128 + 4 ? "llama.cpp's tools in " + DIR + " die with SIGILL on this CPU ("

@@ -334,6 +334,8 @@ public final class Gguf {
      */
     private static final class Reader {
         private static final int MAX = Integer.MAX_VALUE - 8;
+        /** The most header read (a 128k-token vocabulary and its merges take about 10 MiB). */
+        static final int MAX_HEADER = 256 << 20;
         final Path file;
         final FileChannel ch;
         final long size;
@@ -354,7 +356,8 @@ public final class Gguf {
         }
 
         private void grow(long end) {
-            ByteBuffer more = ByteBuffer.allocate((int) Math.min(size, Math.max(end, 2L * b.capacity()))).order(ByteOrder.LITTLE_ENDIAN);
+            if (end > MAX_HEADER) throw bad(file, "the header (metadata and tensor list) runs past " + (MAX_HEADER >> 20) + " MiB at offset " + pos);
+            ByteBuffer more = ByteBuffer.allocate((int) Math.min(Math.min(size, MAX_HEADER), Math.max(end, 2L * b.capacity()))).order(ByteOrder.LITTLE_ENDIAN);
             more.put(0, b, 0, b.capacity()).position(b.capacity());
             try {
                 Safetensors.readFully(ch, more, 0);
