@@ -125,6 +125,15 @@ final class Kernels {
     }
 
     /**
+     * att[ao + t] = {@link #dot}(q[qo..qo+n), k[ko + t * stride ..)) for t < count: attention's scores of one
+     * query against the cached keys. The loop over positions lives here, with the kernels, so that the
+     * compiler that compiles them (C2, under ./llmkit's directives) inlines the dot product into it.
+     */
+    static void scores(float[] q, int qo, float[] k, int ko, int stride, int count, float[] att, int ao, int n) {
+        for (int t = 0; t < count; t++) att[ao + t] = dot(q, qo, k, ko + t * stride, n);
+    }
+
+    /**
      * out[oo..oo+n) = sum over t < count of w[wo + t] * v[vo + t * stride .. + n): attention's weighted
      * sum of values, one register accumulator per vector of the head, no store per position.
      */

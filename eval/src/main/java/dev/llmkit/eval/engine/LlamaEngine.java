@@ -249,7 +249,7 @@ public final class LlamaEngine implements State {
             ColdKernels.rows(0, 1, hd, pos + 1, att, ao, 0, vc, ko, kvDim, 1, out, oo, 0);
             return;
         }
-        for (int t = 0; t <= pos; t++) att[ao + t] = Kernels.dot(qs, qo, kc, t * kvDim + ko, hd);
+        Kernels.scores(qs, qo, kc, ko, kvDim, pos + 1, att, ao, hd);
         Kernels.softmax(att, ao, pos + 1, scale);
         Kernels.weightedSum(att, ao, pos + 1, vc, ko, kvDim, out, oo, hd);
     }
