@@ -26,10 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherFlagsTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final Pattern KERNELS = Pattern.compile("dev\\.llmkit\\.(eval\\.engine\\.(Quant)?Kernels|core\\.kernels\\.Sgemm)::");
+    /** A PrintCompilation line: its tier and method. */
+    private static final Pattern COMPILED = Pattern.compile("^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*([0-4])\\s+(\\S+)");
 
     /** The -X flags of the launcher's generate|chat|eval case, with $ROOT resolved. */
-    static List<String> inferenceFlags() throws Exception {
-        String launcher = Files.readString(ROOT.resolve("llmkit"));
+    static List<String> inferenceFlags(String launcher) {
         int from = launcher.indexOf("generate|chat|eval)");
         String block = launcher.substring(from, launcher.indexOf("AOT=", from));
         List<String> flags = new ArrayList<>();
@@ -40,8 +41,8 @@ class LauncherFlagsTest {
 
     @Test
     void generateRunsWithTheLaunchersFlagsAndC2CompilesOnlyTheKernels(@TempDir Path dir) throws Exception {
-        List<String> flags = inferenceFlags();
         String launcher = Files.readString(ROOT.resolve("llmkit"));
+        List<String> flags = inferenceFlags(launcher);
         for (String f : flags) if (f.contains("*")) assertTrue(launcher.contains("\"" + f.replace(ROOT.toString(), "$ROOT") + "\""), "quoted, not globbed by the shell: " + f);
         assertTrue(flags.contains("-XX:CompilerDirectivesFile=" + ROOT.resolve("scripts/inference-jit.json")), flags.toString());
         assertTrue(flags.contains("-XX:-DisplayVMOutput"), flags.toString());
@@ -59,7 +60,7 @@ class LauncherFlagsTest {
         String[] traced = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation", "-Xbatch", "-Dllmkit.coldStartSeconds=0"), gguf);
         int c1 = 0, kernelsC2 = 0;
         for (String line : traced[0].split("\n")) {
-            Matcher m = Pattern.compile("^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*([0-4])\\s+(\\S+)").matcher(line);
+            Matcher m = COMPILED.matcher(line);
             if (!m.find() || !m.group(2).startsWith("dev.llmkit.")) continue;
             if (m.group(1).equals("4")) {
                 assertTrue(KERNELS.matcher(m.group(2)).lookingAt(), "C2 compiled " + line);
