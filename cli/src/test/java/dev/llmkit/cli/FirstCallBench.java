@@ -20,18 +20,22 @@ import java.util.regex.Pattern;
  * What a user sees: one fresh {@code ./llmkit generate} process (128 new tokens after a 128-token
  * prompt, greedy, 2 threads) on the small preset's F32 GGUF (vocabulary 4096) and on its Q8_0
  * quantization ({@code llmkit quantize}), each against a fresh
- * {@code llama-cli -t 2 -no-cnv --ignore-eos --temp 0 -n 128} on the same file, in alternating rounds:
+ * {@code llama-cli -t 2 -no-cnv --ignore-eos --temp 0 -n 128} (llama-completion in llama.cpp's tools since late 2025) on the
+ * same file, in alternating rounds:
  * wall time (best and median), peak RSS, prompt and generation tokens/s as each reports them, when our
  * model was loaded and our first token came, and our first-call prefill against our warm prefill in this JVM. Not a test: run it with
  * bench/first-call-bench.sh (without ../shared/tools/llama.cpp only ours is printed).
  */
 public final class FirstCallBench {
-    static final Path LLAMA_CLI = LlamaCppTools.tool("llama-cli");
+    /** llama.cpp's plain completion tool: llama-completion since llama.cpp split it off llama-cli (late 2025), llama-cli before. */
+    static final Path LLAMA_CLI = Files.isExecutable(LlamaCppTools.tool("llama-completion")) ? LlamaCppTools.tool("llama-completion")
+            : LlamaCppTools.tool("llama-cli");
+    static final String CLI_NAME = LLAMA_CLI.getFileName().toString();
     static final Path TIME = Path.of("/usr/bin/time");
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        String why = LlamaCppTools.unavailable("llama-cli");
+        String why = LlamaCppTools.unavailable(CLI_NAME);
         boolean anchor = why == null;
         if (!anchor) System.out.println(why + ": printing ours only");
         Path dir = Files.createTempDirectory("llmkit-first-call-bench");
@@ -73,8 +77,8 @@ public final class FirstCallBench {
             List<double[]> a = us.get(f), b = them.get(f);
             String type = f == 0 ? "F32" : "Q8_0";
             double warmPrefill = warmPrefill(GgufModel.loadQuantized(files.get(f)).weights(), tokens, threads);
-            System.out.printf(Locale.ROOT, "%n| fresh process, small %s, %d-token prompt + %d new tokens, %d threads | llmkit generate | llama-cli | ratio |%n|---|---|---|---|%n",
-                    type, tokens, tokens, threads);
+            System.out.printf(Locale.ROOT, "%n| fresh process, small %s, %d-token prompt + %d new tokens, %d threads | llmkit generate | %s | ratio |%n|---|---|---|---|%n",
+                    type, tokens, tokens, threads, CLI_NAME);
             row("wall, best (s)", a, b, 0, Stat.MIN, "%.2f");
             row("wall, median (s)", a, b, 0, Stat.MEDIAN, "%.2f");
             row("peak RSS, median (MB)", a, b, 1, Stat.MEDIAN, "%.0f");
@@ -86,7 +90,7 @@ public final class FirstCallBench {
             System.out.printf(Locale.ROOT, "%nour %s prefill: first call %,.0f tokens/s, warm (this JVM, best of 5) %,.0f tokens/s: %.2f of warm%n",
                     type, firstPrefill, warmPrefill, firstPrefill / warmPrefill);
         }
-        System.out.println("goals: wall within 1.5x llama-cli's (best of " + rounds + " each); first-call prefill >= 0.5 of warm");
+        System.out.println("anchor: " + LLAMA_CLI + "\ngoals: wall within 1.5x " + CLI_NAME + "'s (best of " + rounds + " each); first-call prefill >= 0.5 of warm");
     }
 
     private static List<String> ours(Path gguf, String prompt, int tokens, int threads) {

@@ -11,14 +11,19 @@ import java.nio.file.Path;
  * llama.cpp's prebuilt tools in ../shared/tools/llama.cpp, the oracles and speed anchors of tests and
  * benchmarks, and whether they run on this machine: they are built for AVX-512, so on a CPU without it (a
  * Zen 1 EPYC, say) they start, print their system information and die with SIGILL at the first product.
- * A user's clone has no ../shared; either way, what needs them skips with {@link #unavailable}'s reason.
+ * There, {@code LLMKIT_LLAMA_CPP_DIR} names a folder of tools built from llama.cpp's source for this CPU
+ * (README, "Benchmarks"), used instead. A user's clone has no ../shared; either way, what needs them skips
+ * with {@link #unavailable}'s reason.
  */
 final class LlamaCppTools {
     private LlamaCppTools() {}
 
-    static final Path DIR = Path.of(System.getProperty("llmkit.shared.dir", "../shared")).resolve("tools/llama.cpp");
+    static final Path DIR = dir(System.getenv("LLMKIT_LLAMA_CPP_DIR"));
     private static String probed;
 
+    static Path dir(String env) {
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("llmkit.shared.dir", "../shared")).resolve("tools/llama.cpp");
+    }
     static Path tool(String name) {
         return DIR.resolve(name);
     }
@@ -53,7 +58,8 @@ final class LlamaCppTools {
                 int rc = p.exitValue();
                 if (rc == 0) return "";
                 return rc == 128 + 4 ? "llama.cpp's tools in " + DIR + " die with SIGILL on this CPU ("
-                        + dev.llmkit.core.util.ProcessInfo.cpuModel() + "): they are built for AVX-512, which it lacks"
+                        + dev.llmkit.core.util.ProcessInfo.cpuModel() + "): they are built for AVX-512, which it lacks (LLMKIT_LLAMA_CPP_DIR can name"
+                        + " tools built for this CPU)"
                         : "llama-bench exits with " + rc + " on a one-layer model";
             } finally {
                 Files.deleteIfExists(gguf);
