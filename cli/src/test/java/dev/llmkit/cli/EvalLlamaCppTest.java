@@ -95,7 +95,7 @@ class EvalLlamaCppTest {
     }
 
     private static void agree(String file, double tolerance, Path dir) throws Exception {
-        Path gguf = SHARED.resolve("golden/quant/" + file), server = SHARED.resolve("tools/llama.cpp/llama-server");
+        Path gguf = SHARED.resolve("golden/quant/" + file), server = LlamaCppTools.tool("llama-server");
         assumeTrue(Files.isRegularFile(gguf) && Files.isDirectory(SHARED.resolve("data/eval_piqa")), "no ../shared here");
         LlamaCppTools.assumeRunnable("llama-server");
         int port;
@@ -103,9 +103,12 @@ class EvalLlamaCppTest {
             port = ss.getLocalPort();
         }
         Path log = dir.resolve("server.log");
-        Process p = new ProcessBuilder(server.toString(), "-m", gguf.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port), "-t", "2", "-c", "256",
-                "-ctk", "f32", "-ctv", "f32")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(server.toString(), "-m", gguf.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port), "-t", "2", "-c", "256",
+                "-ctk", "f32", "-ctv", "f32");
+        // llama.cpp's flash attention, on by default since late 2025 ("auto"), moved F32 log-probabilities by up to 1.4e-3;
+        // off through its environment variable, which older servers (flash attention off, no on/off argument) ignore
+        pb.environment().put("LLAMA_ARG_FLASH_ATTN", "off");
+        Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         String llama = "http://127.0.0.1:" + port;
         try {
             long end = System.nanoTime() + 60_000_000_000L;
