@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Multiple-choice scoring against llama.cpp (its llama-server of ../shared/tools/llama.cpp, which takes a
+ * Multiple-choice scoring against llama.cpp (its llama-server, {@link LlamaCppTools}'s, which takes a
  * prompt as token ids and returns every token's log-probability by id; the de.kherud:llama binding
  * aborts on tokens that are not whole UTF-8) on the same GGUF files (the golden F32 and Q8_0 models of
  * ../shared/golden/quant) and the same token ids: on PIQA and MMLU examples of
