@@ -59,13 +59,6 @@ public final class Sgemm {
      * beside the B panels); a deeper A is packed slice by slice, unless its block has rows few enough to fit.
      */
     private static final int WHOLE_DEPTH = 3 * KC;
-    /**
-     * A transposed A (aRow == 1) is read in place while its depth steps lie less than this many floats (4 KB) apart,
-     * and packed beyond: steps 4 KB apart or more fall into few cache sets and evict each other (the 4096 x 256 x 4096
-     * weight gradient of a 4096-token vocabulary ran at 36 GFLOP/s in place and 53 packed on a Zen 1; at 256 and 688
-     * rows, whose steps are closer, packing gained nothing).
-     */
-    private static final int FAR = 1024;
     /** Floats of B's panel slices that one row block of A runs across before the next (512 KB, within L2). */
     private static final int PANEL_GROUP = 128 * 1024;
 
@@ -215,11 +208,15 @@ public final class Sgemm {
             int ie = Math.min(i1, ic + MC), full = ic + (ie - ic) / MR * MR;
             for (int kb = 0; kb < k; kb += depth) {
                 int kc = Math.min(depth, k - kb);
-                // A transposed (aRow == 1): MR rows are already consecutive, read in place unless its depth steps lie FAR
-                // or more apart and it can be packed; otherwise packed when enough panels reuse the packing
+                // A packed when enough panels reuse the packing, else read in place: MR-row blocks of a transposed A (aRow == 1)
+                // have their MR values of a depth step consecutive, as packed ones do, the others go to the strided kernel.
+                // A transposed A is packed too, for the packed kernels' constant strides (a training step 1-3% faster on a
+                // Zen 1; before those kernels, packing it gained only where its depth steps lay 4 KB or more apart,
+                // falling into few cache sets: the 4096 x 256 x 4096 weight gradient of a 4096-token vocabulary, 36
+                // GFLOP/s in place and 53 packed)
                 boolean prepacked = prepackedRows >= 0;
                 boolean packable = ap != null && np >= PACK_PANELS && full > ic;
-                boolean contiguous = !prepacked && aRow == 1 && (aCol < FAR || !packable), packed = prepacked || !contiguous && packable;
+                boolean contiguous = !prepacked && aRow == 1 && !packable, packed = prepacked || packable;
                 // a block of whole rows lying end to end is packed at once, every slice, reading one sequential stream
                 boolean whole = packed && !prepacked && aCol == 1 && aRow == k && (full - ic) * k <= ap.length;
                 int apOff = prepacked ? kb * prepackedRows + ic * kc : whole ? kb * (full - ic) : 0;
@@ -240,14 +237,21 @@ public final class Sgemm {
                     int fullPanels = n / NR, group = Math.max(1, PANEL_GROUP / (kc * NR));
                     float[] av = packed ? ap : a;
                     int aStep = packed ? MR : aCol;
+                    boolean fixed = aStep == MR && bRow == NR;
                     for (int pc = 0; pc < fullPanels; pc += group) {
                         int pe = Math.min(fullPanels, pc + group);
                         for (int i = ic; i < full; i += MR) {
                             int ao = packed ? apOff + (i - ic) * kc : aOff + i + kb * aCol;
                             for (int p = pc; p < pe; p++) {
                                 int bo = bOff + p * bPanel + kb * bRow, co = cOff + i * ldc + p * NR;
-                                if (fresh) kernelPackedZero(av, ao, aStep, b, bo, bRow, c, co, ldc, kc);
-                                else kernelPacked(av, ao, aStep, b, bo, bRow, c, co, ldc, kc);
+                                if (fixed) {
+                                    if (fresh) kernelPackedZeroFixed(av, ao, b, bo, c, co, ldc, kc);
+                                    else kernelPackedFixed(av, ao, b, bo, c, co, ldc, kc);
+                                } else if (fresh) {
+                                    kernelPackedZero(av, ao, aStep, b, bo, bRow, c, co, ldc, kc);
+                                } else {
+                                    kernelPacked(av, ao, aStep, b, bo, bRow, c, co, ldc, kc);
+                                }
                             }
                         }
                     }
@@ -436,6 +440,94 @@ public final class Sgemm {
         }
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aStep;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector av;
+            av = FloatVector.broadcast(S, a[ao]);      c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[ao + 1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[ao + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[ao + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, a[ao + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            if (EIGHT) {
+                av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+                av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            }
+        }
+        c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
+        c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
+        c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
+        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
+        if (EIGHT) {
+            c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
+            c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+        }
+    }
+
+    /**
+     * {@link #kernelPacked} for A packed (depth steps MR apart) and B in packed panels (rows NR apart): with the strides
+     * constants, C2 takes the range checks out of the loop and keeps its offsets in registers (with them as
+     * arguments it checked and multiplied every step, and spilled two accumulators: 31 GFLOP/s of a Zen 1 core's 39).
+     */
+    private static void kernelPackedFixed(float[] a, int aOff, float[] b, int bOff,
+                               float[] c, int cOff, int ldc, int kc) {
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
+        if (EIGHT) {
+            c60 = FloatVector.fromArray(S, c, o6); c61 = FloatVector.fromArray(S, c, o6 + L);
+            c70 = FloatVector.fromArray(S, c, o7); c71 = FloatVector.fromArray(S, c, o7 + L);
+        }
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * NR, ao = aOff + kk * MR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector av;
+            av = FloatVector.broadcast(S, a[ao]);      c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[ao + 1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[ao + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[ao + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, a[ao + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            if (EIGHT) {
+                av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+                av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            }
+        }
+        c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
+        c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
+        c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
+        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
+        if (EIGHT) {
+            c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
+            c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+        }
+    }
+
+    /** {@link #kernelPackedFixed} starting from zero (see {@link #kernelPackedZero}). */
+    private static void kernelPackedZeroFixed(float[] a, int aOff, float[] b, int bOff,
+                               float[] c, int cOff, int ldc, int kc) {
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
+        if (EIGHT) {
+            c60 = FloatVector.zero(S); c61 = FloatVector.zero(S);
+            c70 = FloatVector.zero(S); c71 = FloatVector.zero(S);
+        }
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * NR, ao = aOff + kk * MR;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
             FloatVector av;
             av = FloatVector.broadcast(S, a[ao]);      c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
