@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * llama.cpp renders conversations with the chat template our GGUF carries exactly as fine-tuning did:
  * llama-server's /apply-template gives our text and its /tokenize our tokens. Uses
- * ../shared/tools/llama.cpp (skipped without it); the server listens on 127.0.0.1 only.
+ * ../shared/tools/llama.cpp or $LLMKIT_LLAMA_CPP_DIR (skipped without it); the server listens on 127.0.0.1 only.
  */
 class ChatTemplateLlamaCppTest {
     @TempDir

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * same file, in alternating rounds:
  * wall time (best and median), peak RSS, prompt and generation tokens/s as each reports them, when our
  * model was loaded and our first token came, and our first-call prefill against our warm prefill in this JVM. Not a test: run it with
- * bench/first-call-bench.sh (without ../shared/tools/llama.cpp only ours is printed).
+ * bench/first-call-bench.sh (without llama.cpp tools that run here, in ../shared/tools/llama.cpp or $LLMKIT_LLAMA_CPP_DIR, only ours is printed).
  */
 public final class FirstCallBench {
     /** llama.cpp's plain completion tool: llama-completion since llama.cpp split it off llama-cli (late 2025), llama-cli before. */

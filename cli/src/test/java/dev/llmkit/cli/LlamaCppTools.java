@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * benchmarks, and whether they run on this machine: they are built for AVX-512, so on a CPU without it (a
  * Zen 1 EPYC, say) they start, print their system information and die with SIGILL at the first product.
  * There, {@code LLMKIT_LLAMA_CPP_DIR} names a folder of tools built from llama.cpp's source for this CPU
- * (README, "Benchmarks"), used instead. A user's clone has no ../shared; either way, what needs them skips
+ * (README, "Tests"), used instead. A user's clone has no ../shared; either way, what needs them skips
  * with {@link #unavailable}'s reason.
  */
 final class LlamaCppTools {
@@ -21,9 +21,11 @@ final class LlamaCppTools {
     static final Path DIR = dir(System.getenv("LLMKIT_LLAMA_CPP_DIR"));
     private static String probed;
 
+    /** The folder {@code env} ({@code LLMKIT_LLAMA_CPP_DIR}'s value) names, or ../shared's tools when it is unset or blank. */
     static Path dir(String env) {
         return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("llmkit.shared.dir", "../shared")).resolve("tools/llama.cpp");
     }
+
     static Path tool(String name) {
         return DIR.resolve(name);
     }
@@ -57,9 +59,10 @@ final class LlamaCppTools {
                 if (!ChildProcesses.await(p, 120)) return "llama-bench did not finish a one-layer model in 120 s";
                 int rc = p.exitValue();
                 if (rc == 0) return "";
-                return rc == 128 + 4 ? "llama.cpp's tools in " + DIR + " die with SIGILL on this CPU ("
-                        + dev.llmkit.core.util.ProcessInfo.cpuModel() + "): they are built for AVX-512, which it lacks (LLMKIT_LLAMA_CPP_DIR can name"
-                        + " tools built for this CPU)"
+                boolean own = System.getenv("LLMKIT_LLAMA_CPP_DIR") != null && !System.getenv("LLMKIT_LLAMA_CPP_DIR").isBlank();
+                return rc == 128 + 4 ? "llama.cpp's tools in " + DIR + " die with SIGILL on this CPU (" + dev.llmkit.core.util.ProcessInfo.cpuModel()
+                        + (own ? "): they were built for another CPU (LLMKIT_LLAMA_CPP_DIR names them)"
+                               : "): they are built for AVX-512, which it lacks (LLMKIT_LLAMA_CPP_DIR can name tools built for this CPU)")
                         : "llama-bench exits with " + rc + " on a one-layer model";
             } finally {
                 Files.deleteIfExists(gguf);

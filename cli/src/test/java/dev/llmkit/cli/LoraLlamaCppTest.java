@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Our GGUF LoRA adapter in llama.cpp: the base GGUF with {@code --lora adapter.gguf} gives the next-token
- * distribution of our merged model's GGUF (and not the base's). Uses ../shared/tools/llama.cpp/llama-server
+ * distribution of our merged model's GGUF (and not the base's). Uses llama-server of ../shared/tools/llama.cpp (or $LLMKIT_LLAMA_CPP_DIR)
  * on 127.0.0.1; skipped without it.
  */
 class LoraLlamaCppTest {

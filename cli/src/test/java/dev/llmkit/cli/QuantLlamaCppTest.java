@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Quantized models in our engine and in llama.cpp's (../shared/tools/llama.cpp/llama-simple, greedy;
+ * Quantized models in our engine and in llama.cpp's (llama-simple of ../shared/tools/llama.cpp or $LLMKIT_LLAMA_CPP_DIR, greedy;
  * skipped without it): every golden file of ../shared/golden/quant continues identically in both, and
  * llama.cpp loads the Q8_0, Q4_0 and Q4_K_M files llmkit writes and continues them as our engine does.
  */

@@ -8,9 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-precision GEMM on the Vector API, GotoBLAS style:
  * {@code C[m, n] (+)= A[m, k] B[k, n]} where
  * <ul>
- *   <li>A is read through strides, {@code A(i, p) = a[aOff + i * aRow + p * aCol]}, so a transposed
- *       A costs nothing (aRow = 1, aCol = lda); given a scratch ({@link #packScratch}), a row-major A is packed
- *       one row block at a time when enough panels of B reuse it;</li>
+ *   <li>A is read through strides, {@code A(i, p) = a[aOff + i * aRow + p * aCol]}; given a scratch
+ *       ({@link #packScratch}), it is packed one row block at a time when enough panels of B reuse it (a transposed
+ *       A, aRow = 1 and aCol = lda, is otherwise read in place: its MR values of a depth step are consecutive);</li>
  *   <li>B is read as panels of {@link #NR} columns, {@code B(p, j) = b[bOff + (j / NR) * bPanel + p * bRow + j % NR]}:
  *       a row-major B is its own panel layout (bRow = ldb, bPanel = NR), and a transposed one
  *       (a weight W[n, k] for X W^T) is first packed by {@link #packTransposed} (bRow = NR, bPanel = k * NR);</li>
@@ -59,6 +59,13 @@ public final class Sgemm {
      * beside the B panels); a deeper A is packed slice by slice, unless its block has rows few enough to fit.
      */
     private static final int WHOLE_DEPTH = 3 * KC;
+    /**
+     * With a row-major B, a transposed A (aRow == 1) is read in place while its depth steps lie less than this many floats
+     * (4 KB) apart, and packed beyond: steps 4 KB apart or more fall into few cache sets and evict each other (the 4096 x
+     * 256 x 4096 weight gradient of a 4096-token vocabulary ran at 36 GFLOP/s in place and 53 packed on a Zen 1; at 256 and
+     * 688 rows, whose steps are closer, packing gained nothing). With B in panels it is packed whenever it can be.
+     */
+    private static final int FAR = 1024;
     /** Floats of B's panel slices that one row block of A runs across before the next (512 KB, within L2). */
     private static final int PANEL_GROUP = 128 * 1024;
 
@@ -210,13 +217,11 @@ public final class Sgemm {
                 int kc = Math.min(depth, k - kb);
                 // A packed when enough panels reuse the packing, else read in place: MR-row blocks of a transposed A (aRow == 1)
                 // have their MR values of a depth step consecutive, as packed ones do, the others go to the strided kernel.
-                // A transposed A is packed too, for the packed kernels' constant strides (a training step 1-3% faster on a
-                // Zen 1; before those kernels, packing it gained only where its depth steps lay 4 KB or more apart,
-                // falling into few cache sets: the 4096 x 256 x 4096 weight gradient of a 4096-token vocabulary, 36
-                // GFLOP/s in place and 53 packed)
+                // With B in panels a transposed A is packed too, for the constant-stride kernels (a training step 1-3% faster
+                // on a Zen 1); with a row-major B only when its depth steps lie FAR or more apart
                 boolean prepacked = prepackedRows >= 0;
                 boolean packable = ap != null && np >= PACK_PANELS && full > ic;
-                boolean contiguous = !prepacked && aRow == 1 && !packable, packed = prepacked || packable;
+                boolean contiguous = !prepacked && aRow == 1 && (!packable || bRow != NR && aCol < FAR), packed = prepacked || !contiguous && packable;
                 // a block of whole rows lying end to end is packed at once, every slice, reading one sequential stream
                 boolean whole = packed && !prepacked && aCol == 1 && aRow == k && (full - ic) * k <= ap.length;
                 int apOff = prepacked ? kb * prepackedRows + ic * kc : whole ? kb * (full - ic) : 0;

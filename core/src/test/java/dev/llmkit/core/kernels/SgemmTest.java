@@ -32,6 +32,31 @@ class SgemmTest {
     }
 
     /**
+     * A transposed A of exactly MR rows, unpadded: its depth steps lie MR apart, as a packed A's, so without a scratch the
+     * constant-stride kernels read it in place; with one they read its packed copy. The same bits either way, and the reference's sums.
+     */
+    @Test
+    void aTransposedOfMrRowsRunsOnTheConstantStrideKernelsInPlace() {
+        SplittableRandom r = new SplittableRandom(13);
+        int m = Sgemm.MR, n = 3 * Sgemm.NR + 5, k = 300;
+        float[] a = random(r, k * m), w = random(r, n * k), bp = new float[Sgemm.packedSize(n, k)];
+        Sgemm.packTransposed(w, 0, k, n, k, bp, 0, Sgemm.panels(n));
+        for (boolean acc : new boolean[] {false, true}) {
+            float[] inPlace = random(r, m * n), packed = inPlace.clone(), c0 = inPlace.clone();
+            Sgemm.rows(0, m, n, k, a, 0, 1, m, bp, 0, Sgemm.NR, k * Sgemm.NR, inPlace, 0, n, acc);
+            Sgemm.rows(0, m, n, k, a, 0, 1, m, bp, 0, Sgemm.NR, k * Sgemm.NR, packed, 0, n, acc, Sgemm.packScratch());
+            assertArrayEquals(packed, inPlace, "in place against packed, acc " + acc);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double want = acc ? c0[i * n + j] : 0;
+                    for (int p = 0; p < k; p++) want += (double) a[p * m + i] * w[j * k + p];
+                    assertEquals(want, inPlace[i * n + j], 1e-5 * (k + 1), "row " + i + ", column " + j + ", acc " + acc);
+                }
+            }
+        }
+    }
+
+    /**
      * A row-major A without padding has its rows end to end, so blocks of it are packed whole (every depth
      * slice at once, row by row) when they fit the scratch (MC rows x 768, MC = 128 with 8-row kernels, 126 with 6-row
      * ones): one slice, several (700: a shorter last slice), an MC-row block of exactly 768 (200 x 100 x 768: rows
