@@ -18,12 +18,18 @@ import java.nio.file.Path;
 final class LlamaCppTools {
     private LlamaCppTools() {}
 
-    static final Path DIR = dir(System.getenv("LLMKIT_LLAMA_CPP_DIR"));
+    private static final String ENV = System.getenv("LLMKIT_LLAMA_CPP_DIR");
+    static final Path DIR = dir(ENV);
     private static String probed;
 
     /** The folder {@code env} ({@code LLMKIT_LLAMA_CPP_DIR}'s value) names, or ../shared's tools when it is unset or blank. */
     static Path dir(String env) {
-        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("llmkit.shared.dir", "../shared")).resolve("tools/llama.cpp");
+        return names(env) ? Path.of(env) : Path.of(System.getProperty("llmkit.shared.dir", "../shared")).resolve("tools/llama.cpp");
+    }
+
+    /** Whether {@code env} names a folder of one's own (not unset, not blank). */
+    private static boolean names(String env) {
+        return env != null && !env.isBlank();
     }
 
     static Path tool(String name) {
@@ -59,9 +65,8 @@ final class LlamaCppTools {
                 if (!ChildProcesses.await(p, 120)) return "llama-bench did not finish a one-layer model in 120 s";
                 int rc = p.exitValue();
                 if (rc == 0) return "";
-                boolean own = System.getenv("LLMKIT_LLAMA_CPP_DIR") != null && !System.getenv("LLMKIT_LLAMA_CPP_DIR").isBlank();
                 return rc == 128 + 4 ? "llama.cpp's tools in " + DIR + " die with SIGILL on this CPU (" + dev.llmkit.core.util.ProcessInfo.cpuModel()
-                        + (own ? "): they were built for another CPU (LLMKIT_LLAMA_CPP_DIR names them)"
+                        + (names(ENV) ? "): they were built for another CPU (LLMKIT_LLAMA_CPP_DIR names them)"
                                : "): they are built for AVX-512, which it lacks (LLMKIT_LLAMA_CPP_DIR can name tools built for this CPU)")
                         : "llama-bench exits with " + rc + " on a one-layer model";
             } finally {
