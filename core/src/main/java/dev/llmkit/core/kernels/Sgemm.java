@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>B is read as panels of {@link #NR} columns, {@code B(p, j) = b[bOff + (j / NR) * bPanel + p * bRow + j % NR]}:
  *       a row-major B is its own panel layout (bRow = ldb, bPanel = NR), and a transposed one
  *       (a weight W[n, k] for X W^T) is first packed by {@link #packTransposed} (bRow = NR, bPanel = k * NR);</li>
- *   <li>an {@link #MR} x {@link #NR} register-blocked micro-kernel (8 x 32 with AVX-512, 6 x 16 with AVX2, 8 x 8
- *       with NEON: 16, 12 or 16 accumulators, loaded from C unconditionally so that C2 keeps them in registers) runs over depth slices of
+ *   <li>an {@link #MR} x {@link #NR} register-blocked micro-kernel (8 x 32 with AVX-512, 5 x 16 with AVX2, 8 x 8
+ *       with NEON: 16, 10 or 16 accumulators, loaded from C unconditionally so that C2 keeps them in registers) runs over depth slices of
  *       about {@link #KC} and row blocks of {@link #MC} (an MC x KC block of A in L2); with A packed or transposed,
  *       each MR-row block of it (in L1) runs across a group of panels whose KC-deep slices of B stay in L2
  *       ({@link #PANEL_GROUP}), so C is written MR rows at a time across the group.</li>
@@ -30,19 +30,22 @@ public final class Sgemm {
     private static final int L = S.length();
     /**
      * Rows of the micro-kernel: 8 (16 accumulators) where the machine has 32 vector registers (AVX-512,
-     * AArch64), 6 (12) where it has 16 (AVX2 and older x86), whose 8-row kernel spills: on a Zen 1 core the
-     * packed kernel reached 28.6-28.8 GFLOP/s with 8 rows and 32.6-33.3 with 6. {@code -Dllmkit.sgemm.rows=6|8}
-     * chooses (SgemmTest runs both).
+     * AArch64), 5 (10) where it has 16 (AVX2 and older x86). There 8 rows spill, and so do 6: 12 accumulators, two
+     * B vectors and the broadcasts C2 loads ahead exceed 16 registers, and C2 keeps one accumulator on the stack.
+     * On a Zen 1 core the packed kernel reached 28.6-28.8 GFLOP/s with 8 rows, 32.6-33.3 with 6, and in L1
+     * 36.2-39.3 with 5 against 30.3-33.5 with 6 (10 accumulators still cover the FMA's latency: 5 cycles on
+     * one 256-bit pipe there, 4 on two on Intel's AVX2 cores). {@code -Dllmkit.sgemm.rows=5|6|8} chooses (SgemmTest
+     * runs all three).
      */
-    public static final int MR = Integer.getInteger("llmkit.sgemm.rows", vectorRegisters() >= 32 ? 8 : 6);
-    /** Whether the kernels run 8 rows, not 6 (a constant: C2 drops the other rows' code). */
-    private static final boolean EIGHT = MR == 8;
+    public static final int MR = Integer.getInteger("llmkit.sgemm.rows", vectorRegisters() >= 32 ? 8 : 5);
+    /** Whether the kernels run 8 rows, and at least 6 (constants: C2 drops the other rows' code). */
+    private static final boolean EIGHT = MR == 8, SIX = MR >= 6;
     /** Eight floats: {@link #packA}'s copy of a transposed A's depth step (MR <= 8), where vectors are that wide. */
     private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
     private static final boolean COPY8 = S.vectorBitSize() >= 256;
     public static final int NR = 2 * L, KC = 256, MC = 128 / MR * MR, PACK_PANELS = 4;
     static {
-        if (MR != 6 && MR != 8) throw new IllegalArgumentException("llmkit.sgemm.rows must be 6 or 8, not " + MR);
+        if (MR != 5 && MR != 6 && MR != 8) throw new IllegalArgumentException("llmkit.sgemm.rows must be 5, 6 or 8, not " + MR);
     }
 
     /** Vector registers the Vector API's code has: 16 on x86 without AVX-512, 32 with it and on AArch64. */
@@ -55,7 +58,7 @@ public final class Sgemm {
     /** The deepest slice {@link #depthSlice} gives. */
     private static final int MAX_DEPTH = KC + KC / 4;
     /**
-     * The depth to which {@link #packWhole} packs an MC-row block of a row-major A at once (384 KB, 378 with 6-row blocks, within L2
+     * The depth to which {@link #packWhole} packs an MC-row block of a row-major A at once (384 KB, 375 with 5-row blocks, within L2
      * beside the B panels); a deeper A is packed slice by slice, unless its block has rows few enough to fit.
      */
     private static final int WHOLE_DEPTH = 3 * KC;
@@ -301,7 +304,7 @@ public final class Sgemm {
         FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
         FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
         FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
-        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c50 = SIX ? FloatVector.fromArray(S, c, o5) : null, c51 = SIX ? FloatVector.fromArray(S, c, o5 + L) : null;
         FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
         if (EIGHT) {
             c60 = FloatVector.fromArray(S, c, o6); c61 = FloatVector.fromArray(S, c, o6 + L);
@@ -317,7 +320,7 @@ public final class Sgemm {
             av = FloatVector.broadcast(S, a[ao + r2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
             av = FloatVector.broadcast(S, a[ao + r3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, a[ao + r4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, a[ao + r5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            if (SIX) { av = FloatVector.broadcast(S, a[ao + r5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51); }
             if (EIGHT) {
                 av = FloatVector.broadcast(S, a[ao + r6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + r7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
@@ -328,7 +331,7 @@ public final class Sgemm {
         c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
         c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
         c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
-        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
+        if (SIX) { c50.intoArray(c, o5); c51.intoArray(c, o5 + L); }
         if (EIGHT) {
             c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
             c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
@@ -360,7 +363,8 @@ public final class Sgemm {
                 int s0 = aOff + i * aRow, s1 = s0 + aRow, s2 = s1 + aRow, s3 = s2 + aRow, s4 = s3 + aRow, s5 = s4 + aRow, s6 = s5 + aRow, s7 = s6 + aRow;
                 for (int kk = 0, o = base, src = 0; kk < kc; kk++, o += MR, src += aCol) {
                     ap[o] = a[s0 + src]; ap[o + 1] = a[s1 + src]; ap[o + 2] = a[s2 + src]; ap[o + 3] = a[s3 + src];
-                    ap[o + 4] = a[s4 + src]; ap[o + 5] = a[s5 + src];
+                    ap[o + 4] = a[s4 + src];
+                    if (SIX) ap[o + 5] = a[s5 + src];
                     if (EIGHT) { ap[o + 6] = a[s6 + src]; ap[o + 7] = a[s7 + src]; }
                 }
             }
@@ -395,7 +399,7 @@ public final class Sgemm {
         FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
         FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
         FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
-        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c50 = SIX ? FloatVector.fromArray(S, c, o5) : null, c51 = SIX ? FloatVector.fromArray(S, c, o5 + L) : null;
         FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
         if (EIGHT) {
             c60 = FloatVector.fromArray(S, c, o6); c61 = FloatVector.fromArray(S, c, o6 + L);
@@ -410,7 +414,7 @@ public final class Sgemm {
             av = FloatVector.broadcast(S, a[ao + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
             av = FloatVector.broadcast(S, a[ao + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, a[ao + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            if (SIX) { av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51); }
             if (EIGHT) {
                 av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
@@ -421,7 +425,7 @@ public final class Sgemm {
         c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
         c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
         c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
-        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
+        if (SIX) { c50.intoArray(c, o5); c51.intoArray(c, o5 + L); }
         if (EIGHT) {
             c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
             c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
@@ -437,7 +441,7 @@ public final class Sgemm {
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c50 = SIX ? FloatVector.zero(S) : null, c51 = SIX ? FloatVector.zero(S) : null;
         FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
         if (EIGHT) {
             c60 = FloatVector.zero(S); c61 = FloatVector.zero(S);
@@ -452,7 +456,7 @@ public final class Sgemm {
             av = FloatVector.broadcast(S, a[ao + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
             av = FloatVector.broadcast(S, a[ao + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, a[ao + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            if (SIX) { av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51); }
             if (EIGHT) {
                 av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
@@ -463,7 +467,7 @@ public final class Sgemm {
         c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
         c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
         c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
-        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
+        if (SIX) { c50.intoArray(c, o5); c51.intoArray(c, o5 + L); }
         if (EIGHT) {
             c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
             c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
@@ -483,7 +487,7 @@ public final class Sgemm {
         FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
         FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
         FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
-        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c50 = SIX ? FloatVector.fromArray(S, c, o5) : null, c51 = SIX ? FloatVector.fromArray(S, c, o5 + L) : null;
         FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
         if (EIGHT) {
             c60 = FloatVector.fromArray(S, c, o6); c61 = FloatVector.fromArray(S, c, o6 + L);
@@ -498,7 +502,7 @@ public final class Sgemm {
             av = FloatVector.broadcast(S, a[ao + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
             av = FloatVector.broadcast(S, a[ao + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, a[ao + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            if (SIX) { av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51); }
             if (EIGHT) {
                 av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
@@ -509,7 +513,7 @@ public final class Sgemm {
         c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
         c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
         c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
-        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
+        if (SIX) { c50.intoArray(c, o5); c51.intoArray(c, o5 + L); }
         if (EIGHT) {
             c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
             c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
@@ -525,7 +529,7 @@ public final class Sgemm {
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c50 = SIX ? FloatVector.zero(S) : null, c51 = SIX ? FloatVector.zero(S) : null;
         FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
         if (EIGHT) {
             c60 = FloatVector.zero(S); c61 = FloatVector.zero(S);
@@ -540,7 +544,7 @@ public final class Sgemm {
             av = FloatVector.broadcast(S, a[ao + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
             av = FloatVector.broadcast(S, a[ao + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, a[ao + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            if (SIX) { av = FloatVector.broadcast(S, a[ao + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51); }
             if (EIGHT) {
                 av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
@@ -551,7 +555,7 @@ public final class Sgemm {
         c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
         c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
         c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
-        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
+        if (SIX) { c50.intoArray(c, o5); c51.intoArray(c, o5 + L); }
         if (EIGHT) {
             c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
             c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
@@ -564,7 +568,7 @@ public final class Sgemm {
         int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
         FloatVector c0 = FloatVector.fromArray(S, c, o0), c1 = FloatVector.fromArray(S, c, o1);
         FloatVector c2 = FloatVector.fromArray(S, c, o2), c3 = FloatVector.fromArray(S, c, o3);
-        FloatVector c4 = FloatVector.fromArray(S, c, o4), c5 = FloatVector.fromArray(S, c, o5);
+        FloatVector c4 = FloatVector.fromArray(S, c, o4), c5 = SIX ? FloatVector.fromArray(S, c, o5) : null;
         FloatVector c6 = EIGHT ? FloatVector.fromArray(S, c, o6) : null, c7 = EIGHT ? FloatVector.fromArray(S, c, o7) : null;
         int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
         for (int kk = 0; kk < kc; kk++) {
@@ -575,14 +579,15 @@ public final class Sgemm {
             c2 = FloatVector.broadcast(S, a[ao + r2]).fma(b0, c2);
             c3 = FloatVector.broadcast(S, a[ao + r3]).fma(b0, c3);
             c4 = FloatVector.broadcast(S, a[ao + r4]).fma(b0, c4);
-            c5 = FloatVector.broadcast(S, a[ao + r5]).fma(b0, c5);
+            if (SIX) c5 = FloatVector.broadcast(S, a[ao + r5]).fma(b0, c5);
             if (EIGHT) {
                 c6 = FloatVector.broadcast(S, a[ao + r6]).fma(b0, c6);
                 c7 = FloatVector.broadcast(S, a[ao + r7]).fma(b0, c7);
             }
         }
         c0.intoArray(c, o0); c1.intoArray(c, o1); c2.intoArray(c, o2); c3.intoArray(c, o3);
-        c4.intoArray(c, o4); c5.intoArray(c, o5);
+        c4.intoArray(c, o4);
+        if (SIX) c5.intoArray(c, o5);
         if (EIGHT) { c6.intoArray(c, o6); c7.intoArray(c, o7); }
     }
 
@@ -596,7 +601,7 @@ public final class Sgemm {
         FloatVector c20 = FloatVector.fromArray(S, c, o2, m0), c21 = FloatVector.fromArray(S, c, o2 + L, m1);
         FloatVector c30 = FloatVector.fromArray(S, c, o3, m0), c31 = FloatVector.fromArray(S, c, o3 + L, m1);
         FloatVector c40 = FloatVector.fromArray(S, c, o4, m0), c41 = FloatVector.fromArray(S, c, o4 + L, m1);
-        FloatVector c50 = FloatVector.fromArray(S, c, o5, m0), c51 = FloatVector.fromArray(S, c, o5 + L, m1);
+        FloatVector c50 = SIX ? FloatVector.fromArray(S, c, o5, m0) : null, c51 = SIX ? FloatVector.fromArray(S, c, o5 + L, m1) : null;
         FloatVector c60 = null, c61 = null, c70 = null, c71 = null;
         if (EIGHT) {
             c60 = FloatVector.fromArray(S, c, o6, m0); c61 = FloatVector.fromArray(S, c, o6 + L, m1);
@@ -612,7 +617,7 @@ public final class Sgemm {
             av = FloatVector.broadcast(S, a[ao + r2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
             av = FloatVector.broadcast(S, a[ao + r3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, a[ao + r4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, a[ao + r5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            if (SIX) { av = FloatVector.broadcast(S, a[ao + r5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51); }
             if (EIGHT) {
                 av = FloatVector.broadcast(S, a[ao + r6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + r7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
@@ -623,7 +628,7 @@ public final class Sgemm {
         c20.intoArray(c, o2, m0); c21.intoArray(c, o2 + L, m1);
         c30.intoArray(c, o3, m0); c31.intoArray(c, o3 + L, m1);
         c40.intoArray(c, o4, m0); c41.intoArray(c, o4 + L, m1);
-        c50.intoArray(c, o5, m0); c51.intoArray(c, o5 + L, m1);
+        if (SIX) { c50.intoArray(c, o5, m0); c51.intoArray(c, o5 + L, m1); }
         if (EIGHT) {
             c60.intoArray(c, o6, m0); c61.intoArray(c, o6 + L, m1);
             c70.intoArray(c, o7, m0); c71.intoArray(c, o7 + L, m1);
