@@ -3,6 +3,7 @@
 # test classpath and the JVM flags the engine needs. Usage: bench/test-main.sh CLASS [ARGS...]
 # The benchmarks measure the warm engine in process, so its first-second cold kernels are off here
 # (llmkit.coldStartSeconds=0); FirstCallBench measures fresh ./llmkit processes, which have them.
+# LLMKIT_JAVA_OPTS adds JVM options, as for ./llmkit (e.g. -Dllmkit.sgemm.rows=6).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/jdk.sh
@@ -17,4 +18,4 @@ cp=$(mvn -B -ntp -q -Dstyle.color=never -pl cli dependency:build-classpath -Dmde
 main="$1"
 shift
 exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Dllmkit.coldStartSeconds=0 -Dllmkit.shared.dir=../shared \
-  -cp "cli/target/test-classes:cli/target/classes:$cp" "dev.llmkit.cli.$main" "$@" 2> >(grep -v "^WARNING: Using incubator" >&2)
+  ${LLMKIT_JAVA_OPTS:-} -cp "cli/target/test-classes:cli/target/classes:$cp" "dev.llmkit.cli.$main" "$@" 2> >(grep -v "^WARNING: Using incubator" >&2)

@@ -282,12 +282,14 @@ public final class Sgemm {
                             kernelMasked(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
                         }
                     }
-                    // the rows below a whole block: of a full panel four at a time (each B load feeds four rows), then one by one,
-                    // without masks (AVX2 has no mask registers: C2 leaves masked operations there to the Vector API's slow
+                    // the rows below a whole block: of a full panel four at a time (each B load feeds four rows), then the last
+                    // three, two or one together (one row's two accumulators leave the FMA's latency uncovered), without masks (AVX2 has no mask registers: C2 leaves masked operations there to the Vector API's slow
                     // Java fallback); of a partial panel one by one, masked
                     if (width == NR) {
                         for (; i + 4 <= ie; i += 4) four(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
-                        for (; i < ie; i++) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc);
+                        if (i + 3 == ie) three(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                        else if (i + 2 == ie) two(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                        else if (i < ie) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc);
                     } else {
                         for (; i < ie; i++) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc, m0, m1);
                     }
@@ -660,6 +662,44 @@ public final class Sgemm {
         c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
         c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
         c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
+    }
+
+    /** Three rows of C against one full panel (six accumulators, enough to cover the FMA's latency, where one row has two). */
+    private static void three(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
+                              float[] c, int cOff, int ldc, int kc) {
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        int r1 = aRow, r2 = 2 * aRow;
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * bRow, ao = aOff + kk * aCol;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector av;
+            av = FloatVector.broadcast(S, a[ao]);      c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[ao + r1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[ao + r2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+        }
+        c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
+    }
+
+    /** Two rows of C against one full panel. */
+    private static void two(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
+                            float[] c, int cOff, int ldc, int kc) {
+        int o0 = cOff, o1 = o0 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * bRow, ao = aOff + kk * aCol;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector av;
+            av = FloatVector.broadcast(S, a[ao]);        c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[ao + aRow]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+        }
+        c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
     }
 
     /** One row of C against one full panel. */
