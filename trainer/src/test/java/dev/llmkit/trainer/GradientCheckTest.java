@@ -26,15 +26,15 @@ class GradientCheckTest {
 
     @Test
     void rowsAndColumnsPastTheKernelTiles() {
-        // 56 positions cross the attention's query block (32 queries with 8-row kernels, 48 with 6-row ones); 36 columns
-        // the 32- or 16-wide panels (every 5th parameter)
-        check(new ModelConfig(36, 40, 1, 2, 2, 37, 64, 1e-5f, 10000f, true), 1, 56, 2, 5);
+        // BLOCK + 8 positions cross the attention's query block (32 queries with 8-row kernels, 48 with 6-row ones, 80 with
+        // 5-row ones); 36 columns the 32- or 16-wide panels (every 5th parameter)
+        check(new ModelConfig(36, 40, 1, 2, 2, 37, 96, 1e-5f, 10000f, true), 1, Attention.BLOCK + 8, 2, 5);
     }
 
     @Test
     void groupedQueryAttentionPastTheQueryBlock() {
-        // two query heads per kv head over 56 positions: the key blocks past the first (packed K, Q, dy panels)
-        check(new ModelConfig(32, 40, 1, 4, 2, 37, 64, 1e-5f, 10000f, false), 2, 56, 2, 5);
+        // two query heads per kv head over BLOCK + 8 positions: the key blocks past the first (packed K, Q, dy panels)
+        check(new ModelConfig(32, 40, 1, 4, 2, 37, 96, 1e-5f, 10000f, false), 2, Attention.BLOCK + 8, 2, 5);
     }
 
     @Test

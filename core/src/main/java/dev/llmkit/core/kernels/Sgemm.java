@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       each MR-row block of it (in L1) runs across a group of panels whose KC-deep slices of B stay in L2
  *       ({@link #PANEL_GROUP}), so C is written MR rows at a time across the group.</li>
  * </ul>
- * Column tails use masked loads and stores; row tails a four-row and a one-row kernel. {@code -Dllmkit.scalar=true}
+ * Column tails use masked loads and stores; row tails four-, three-, two- and one-row kernels. {@code -Dllmkit.scalar=true}
  * switches to the plain triple loop, which is also the reference the tests compare against.
  */
 public final class Sgemm {
@@ -32,9 +32,9 @@ public final class Sgemm {
      * Rows of the micro-kernel: 8 (16 accumulators) where the machine has 32 vector registers (AVX-512,
      * AArch64), 5 (10) where it has 16 (AVX2 and older x86). There 8 rows spill, and so do 6: 12 accumulators, two
      * B vectors and the broadcasts C2 loads ahead exceed 16 registers, and C2 keeps one accumulator on the stack.
-     * On a Zen 1 core the packed kernel reached 28.6-28.8 GFLOP/s with 8 rows, 32.6-33.3 with 6, and in L1
-     * 36.2-39.3 with 5 against 30.3-33.5 with 6 (10 accumulators still cover the FMA's latency: 5 cycles on
-     * one 256-bit pipe there, 4 on two on Intel's AVX2 cores). {@code -Dllmkit.sgemm.rows=5|6|8} chooses (SgemmTest
+     * On a Zen 1 core the packed kernel reached 28.6-28.8 GFLOP/s with 8 rows, 32.6-33.3 with 6, and in L1, in
+     * alternating runs in one hour, 36.2-39.3 with 5 against 30.3-33.5 with 6 (36 with 6 in an earlier, faster hour) (10 accumulators still cover the FMA's latency: 5 cycles on
+     * one 256-bit FMA per cycle there, 4 cycles and two per cycle on Intel's AVX2 cores). {@code -Dllmkit.sgemm.rows=5|6|8} chooses (SgemmTest
      * runs all three).
      */
     public static final int MR = Integer.getInteger("llmkit.sgemm.rows", vectorRegisters() >= 32 ? 8 : 5);
@@ -58,7 +58,7 @@ public final class Sgemm {
     /** The deepest slice {@link #depthSlice} gives. */
     private static final int MAX_DEPTH = KC + KC / 4;
     /**
-     * The depth to which {@link #packWhole} packs an MC-row block of a row-major A at once (384 KB, 375 with 5-row blocks, within L2
+     * The depth to which {@link #packWhole} packs an MC-row block of a row-major A at once (384 KB, 375 with 5-row blocks, 378 with 6-row ones, within L2
      * beside the B panels); a deeper A is packed slice by slice, unless its block has rows few enough to fit.
      */
     private static final int WHOLE_DEPTH = 3 * KC;
@@ -218,10 +218,10 @@ public final class Sgemm {
             int ie = Math.min(i1, ic + MC), full = ic + (ie - ic) / MR * MR;
             for (int kb = 0; kb < k; kb += depth) {
                 int kc = Math.min(depth, k - kb);
-                // A packed when enough panels reuse the packing, else read in place: MR-row blocks of a transposed A (aRow == 1)
-                // have their MR values of a depth step consecutive, as packed ones do, the others go to the strided kernel.
-                // With B in panels a transposed A is packed too, for the constant-stride kernels (a training step 1-3% faster
-                // on a Zen 1); with a row-major B only when its depth steps lie FAR or more apart
+                // A packed when enough panels reuse the packing, else read in place: MR-row blocks of a transposed A
+                // (aRow == 1) have their MR values of a depth step consecutive, as packed ones do, the others go to the
+                // strided kernel. With B in panels a transposed A is packed too, for the constant-stride kernels (a
+                // training step 1-3% faster on a Zen 1); with a row-major B only when its depth steps lie FAR or more apart
                 boolean prepacked = prepackedRows >= 0;
                 boolean packable = ap != null && np >= PACK_PANELS && full > ic;
                 boolean contiguous = !prepacked && aRow == 1 && (!packable || bRow != NR && aCol < FAR), packed = prepacked || !contiguous && packable;
@@ -664,7 +664,7 @@ public final class Sgemm {
         c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
     }
 
-    /** Three rows of C against one full panel (six accumulators, enough to cover the FMA's latency, where one row has two). */
+    /** Three rows of C against one full panel (six accumulator chains where one row has two: more of the FMA's latency covered). */
     private static void three(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
                               float[] c, int cOff, int ldc, int kc) {
         int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc;
