@@ -32,10 +32,11 @@ public final class Sgemm {
      * Rows of the micro-kernel: 8 (16 accumulators) where the machine has 32 vector registers (AVX-512,
      * AArch64), 5 (10) where it has 16 (AVX2 and older x86). There 8 rows spill, and so do 6: 12 accumulators, two
      * B vectors and the broadcasts C2 loads ahead exceed 16 registers, and C2 keeps one accumulator on the stack.
-     * On a Zen 1 core the packed kernel reached 28.6-28.8 GFLOP/s with 8 rows, 32.6-33.3 with 6, and in L1, in
-     * alternating runs in one hour, 36.2-39.3 with 5 against 30.3-33.5 with 6 (36 with 6 in an earlier, faster hour) (10 accumulators still cover the FMA's latency: 5 cycles on
-     * one 256-bit FMA per cycle there, 4 cycles and two per cycle on Intel's AVX2 cores). {@code -Dllmkit.sgemm.rows=5|6|8} chooses (SgemmTest
-     * runs all three).
+     * On a Zen 1 core the packed kernel reached 28.6-28.8 GFLOP/s with 8 rows and 32.6-33.3 with 6; with its
+     * data in L1, in alternating runs in one hour, 36.2-39.3 with 5 against 30.3-33.5 with 6 (36 with 6 in an
+     * earlier, faster hour). Ten accumulators still cover the FMA's latency: 5 cycles at one 256-bit FMA per cycle
+     * there; 4 cycles at two per cycle on Intel's AVX2 cores. {@code -Dllmkit.sgemm.rows=5|6|8} chooses
+     * (SgemmTest runs all three).
      */
     public static final int MR = Integer.getInteger("llmkit.sgemm.rows", vectorRegisters() >= 32 ? 8 : 5);
     /** Whether the kernels run 8 rows, and at least 6 (constants: C2 drops the other rows' code). */
@@ -58,8 +59,9 @@ public final class Sgemm {
     /** The deepest slice {@link #depthSlice} gives. */
     private static final int MAX_DEPTH = KC + KC / 4;
     /**
-     * The depth to which {@link #packWhole} packs an MC-row block of a row-major A at once (384 KB, 375 with 5-row blocks, 378 with 6-row ones, within L2
-     * beside the B panels); a deeper A is packed slice by slice, unless its block has rows few enough to fit.
+     * The depth to which {@link #packWhole} packs an MC-row block of a row-major A at once (384 KB, 375 with 5-row
+     * blocks, 378 with 6-row ones, within L2 beside the B panels); a deeper A is packed slice by slice, unless its
+     * block has rows few enough to fit.
      */
     private static final int WHOLE_DEPTH = 3 * KC;
     /**
@@ -282,9 +284,10 @@ public final class Sgemm {
                             kernelMasked(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
                         }
                     }
-                    // the rows below a whole block: of a full panel four at a time (each B load feeds four rows), then the last
-                    // three, two or one together (one row's two accumulators leave the FMA's latency uncovered), without masks (AVX2 has no mask registers: C2 leaves masked operations there to the Vector API's slow
-                    // Java fallback); of a partial panel one by one, masked
+                    // the rows below a whole block: of a full panel four at a time (each B load feeds four rows), then the
+                    // last three, two or one together (one row's two accumulators leave the FMA's latency uncovered), without
+                    // masks (AVX2 has no mask registers: C2 leaves masked operations there to the Vector API's slow Java
+                    // fallback); of a partial panel one by one, masked
                     if (width == NR) {
                         for (; i + 4 <= ie; i += 4) four(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                         if (i + 3 == ie) three(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
