@@ -72,6 +72,21 @@ class LauncherFlagsTest {
         assertTrue(kernelsC2 > 0, "C2 compiled the Vector API kernels");
     }
 
+    /** generate ends by halting the JVM (Main.HALT_AT_END): its exit code and its error lines still come out. */
+    @Test
+    void generateHaltsWithItsExitCodeAndMessage(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.gguf");
+        Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0, 1, 2, 3});
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "generate", "-m", bad.toString(), "-p", "hello", "-n", "4");
+        Path err = dir.resolve("err.txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(dir.resolve("out.txt").toFile()).redirectError(err.toFile()).start();
+        assertTrue(ChildProcesses.await(p, 120), "generate finished");
+        String e = Files.readString(err, StandardCharsets.ISO_8859_1);
+        assertEquals(ExitCodes.BAD_DATA, p.exitValue(), e);
+        assertTrue(e.contains("llmkit: error: ") && e.contains(bad.toString()) && e.contains("\nhint: "), e);
+    }
+
     private static String[] generate(Path dir, List<String> flags, List<String> more, Path gguf) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
                 "-XX:+UseParallelGC"));
