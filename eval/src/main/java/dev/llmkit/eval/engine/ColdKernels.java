@@ -1,11 +1,13 @@
 package dev.llmkit.eval.engine;
 
 /**
- * The F32 products of {@link ColdStart}: plain scalar loops that C2 compiles in milliseconds. Each
- * output is one chain of {@link Math#fma} in index order starting from zero, as in
- * {@link Kernels#matvecPacked} and in every kernel of {@link dev.llmkit.core.kernels.Sgemm}, so the
- * bits equal theirs. Several outputs are computed side by side (independent chains keep both FMA units
- * busy) and read the weights in place: no packing.
+ * The plain scalar loops of {@link ColdStart}, which C1 compiles in well under a millisecond (the
+ * launcher keeps C2 to the Vector API kernels). The F32 products: each output is one chain of
+ * {@link Math#fma} in index order starting from zero, as in {@link Kernels#matvecPacked} and in every
+ * kernel of {@link dev.llmkit.core.kernels.Sgemm}, so the bits equal theirs; several outputs are computed
+ * side by side (independent chains keep both FMA units busy) and read the weights in place: no packing.
+ * The elementwise steps (norm, softmax, SwiGLU, residual add): the scalar references of {@link Kernels}'
+ * Vector API versions, which differ from them within rounding.
  */
 final class ColdKernels {
     private ColdKernels() {}
@@ -92,5 +94,55 @@ final class ColdKernels {
         float s = 0f;
         for (int p = 0; p < n; p++) s = Math.fma(u[uo + p * us], v[vo + p * vs], s);
         return s;
+    }
+
+    // ---------------------------------------------------------------- the elementwise steps
+
+    /** out[oo..oo+n) = x[xo..xo+n) / sqrt(mean(x^2) + eps) * g. */
+    static void rmsnorm(float[] out, int oo, float[] x, int xo, float[] g, int n, float eps) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += x[xo + i] * x[xo + i];
+        float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] * scale * g[i];
+    }
+
+    /** max(x[off..off+n)); NaN if any is. */
+    static float max(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        return max;
+    }
+
+    /** log(sum(exp(x[off..off+n)))), with the max taken out first. */
+    static double logSumExp(float[] x, int off, int n) {
+        float max = max(x, off, n);
+        double z = 0;
+        for (int i = 0; i < n; i++) z += Math.exp(x[off + i] - max);
+        return max + Math.log(z);
+    }
+
+    /** In-place softmax of scale * x[off..off+n), scale > 0. */
+    static void softmax(float[] x, int off, int n, float scale) {
+        float max = max(x, off, n);
+        float sum = 0;
+        for (int i = 0; i < n; i++) {
+            x[off + i] = (float) Math.exp((x[off + i] - max) * scale);
+            sum += x[off + i];
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < n; i++) x[off + i] *= inv;
+    }
+
+    /** h = silu(g) * u over n elements from each offset (h may alias g or u). */
+    static void swiglu(float[] h, int ho, float[] g, int go, float[] u, int uo, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = g[go + i];
+            h[ho + i] = v / (1f + (float) Math.exp(-v)) * u[uo + i];
+        }
+    }
+
+    /** y[0, n) += x[0, n). */
+    static void add(float[] y, float[] x, int n) {
+        for (int i = 0; i < n; i++) y[i] += x[i];
     }
 }

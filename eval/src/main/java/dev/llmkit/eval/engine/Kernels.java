@@ -17,19 +17,16 @@ final class Kernels {
     private static final int L = S.length();
 
     /**
-     * The scalar loops instead of the Vector API: under the scalar switch, and in a fresh process
-     * while {@link ColdStart#cold()} (Vector API code runs interpreted until C2 has compiled it). The
-     * matvec, dot and weighted sum check the switch alone: while cold, {@link ColdKernels} replaces them.
+     * The scalar loops ({@link ColdKernels}) instead of the Vector API: under the scalar switch, and in a
+     * fresh process while {@link ColdStart#cold()} (Vector API code runs interpreted until C2 has compiled
+     * it). The engine calls the elementwise steps through {@link Elementwise}, which takes the scalar loops
+     * without calling into this class while cold; the matvec, dot and weighted sum check the switch alone.
      */
     static boolean scalar() {
         return SCALAR || ColdStart.cold();
     }
 
-    /**
-     * y[0, n) += x[0, n): the residual. Its own small method, which C2 compiles after a few tokens,
-     * where the loop inside the engine's forward pass would run interpreted until that big method is
-     * compiled (near the end of a short fresh generate).
-     */
+    /** y[0, n) += x[0, n): the residual (a plain loop, which C2 vectorises; {@link ColdKernels#add} while cold). */
     static void add(float[] y, float[] x, int n) {
         for (int i = 0; i < n; i++) y[i] += x[i];
     }
@@ -184,35 +181,33 @@ final class Kernels {
 
     /** The same on x[xo..xo+n) into out[oo..oo+n). */
     static void rmsnorm(float[] out, int oo, float[] x, int xo, float[] g, int n, float eps) {
+        if (scalar()) {
+            ColdKernels.rmsnorm(out, oo, x, xo, g, n, eps);
+            return;
+        }
         double ss = 0;
-        int i = 0;
-        if (!scalar()) {
-            int bound = S.loopBound(n);
-            if (bound > 0) {
-                FloatVector acc = FloatVector.zero(S);
-                for (; i < bound; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    acc = v.fma(v, acc);
-                }
-                ss = acc.reduceLanes(VectorOperators.ADD);
+        int i = 0, bound = S.loopBound(n);
+        if (bound > 0) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < bound; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                acc = v.fma(v, acc);
             }
+            ss = acc.reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) ss += x[xo + i] * x[xo + i];
         float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
-        i = 0;
-        if (!scalar()) {
-            int bound = S.loopBound(n);
-            for (; i < bound; i += L) {
-                FloatVector.fromArray(S, x, xo + i).mul(scale).mul(FloatVector.fromArray(S, g, i)).intoArray(out, oo + i);
-            }
+        for (i = 0; i < bound; i += L) {
+            FloatVector.fromArray(S, x, xo + i).mul(scale).mul(FloatVector.fromArray(S, g, i)).intoArray(out, oo + i);
         }
         for (; i < n; i++) out[oo + i] = x[xo + i] * scale * g[i];
     }
 
     /** max(x[off..off+n)). */
     static float max(float[] x, int off, int n) {
+        if (scalar()) return ColdKernels.max(x, off, n);
         float max = Float.NEGATIVE_INFINITY;
-        int i = 0, bound = scalar() ? 0 : S.loopBound(n);
+        int i = 0, bound = S.loopBound(n);
         if (bound > 0) {
             FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             for (; i < bound; i += L) m = m.max(FloatVector.fromArray(S, x, off + i));
@@ -224,8 +219,9 @@ final class Kernels {
 
     /** log(sum(exp(x[off..off+n)))), with the max taken out first. */
     static double logSumExp(float[] x, int off, int n) {
+        if (scalar()) return ColdKernels.logSumExp(x, off, n);
         float max = max(x, off, n);
-        int i = 0, bound = scalar() ? 0 : S.loopBound(n);
+        int i = 0, bound = S.loopBound(n);
         double z = 0;
         if (bound > 0) {
             FloatVector acc = FloatVector.zero(S);
@@ -243,8 +239,12 @@ final class Kernels {
 
     /** In-place softmax of scale * x[off..off+n), scale > 0 (attention's 1/sqrt(head dim) folded in). */
     static void softmax(float[] x, int off, int n, float scale) {
+        if (scalar()) {
+            ColdKernels.softmax(x, off, n, scale);
+            return;
+        }
         float max = max(x, off, n);
-        int i = 0, bound = scalar() ? 0 : S.loopBound(n);
+        int i = 0, bound = S.loopBound(n);
         float sum = 0;
         if (bound > 0) {
             FloatVector acc = FloatVector.zero(S);
@@ -267,14 +267,15 @@ final class Kernels {
 
     /** h = silu(g) * u = g / (1 + exp(-g)) * u, over n elements from each offset (h may alias g or u). */
     static void swiglu(float[] h, int ho, float[] g, int go, float[] u, int uo, int n) {
-        int i = 0;
-        if (!scalar()) {
-            int bound = S.loopBound(n);
-            for (; i < bound; i += L) {
-                FloatVector gv = FloatVector.fromArray(S, g, go + i);
-                FloatVector sig = gv.neg().lanewise(VectorOperators.EXP).add(1f);
-                gv.div(sig).mul(FloatVector.fromArray(S, u, uo + i)).intoArray(h, ho + i);
-            }
+        if (scalar()) {
+            ColdKernels.swiglu(h, ho, g, go, u, uo, n);
+            return;
+        }
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += L) {
+            FloatVector gv = FloatVector.fromArray(S, g, go + i);
+            FloatVector sig = gv.neg().lanewise(VectorOperators.EXP).add(1f);
+            gv.div(sig).mul(FloatVector.fromArray(S, u, uo + i)).intoArray(h, ho + i);
         }
         for (; i < n; i++) {
             float v = g[go + i];

@@ -174,7 +174,7 @@ public final class LlamaEngine implements State {
         for (int l = 0; l < c.nLayers(); l++) {
             layer = l;
             // 1. Attention: norm, q|k|v, rotary, cache, scores, weighted values, output projection.
-            Kernels.rmsnorm(xb, x, attnNorm[l], dim, c.normEps());
+            Elementwise.rmsnorm(xb, x, attnNorm[l], dim, c.normEps());
             par.range(dim + 2 * kvDim, qkvBody);
             rope(qkv, 0, c.nHeads(), pos, hd);
             rope(qkv, dim, c.nKvHeads(), pos, hd);
@@ -182,16 +182,16 @@ public final class LlamaEngine implements State {
             System.arraycopy(qkv, dim + kvDim, valueCache[l], pos * kvDim, kvDim);
             par.range(c.nHeads(), attentionBody);
             par.range(dim, woBody);
-            Kernels.add(x, xb, dim);
+            Elementwise.add(x, xb, dim);
             // 2. SwiGLU MLP: gate|up, then silu(gate) * up into the first half.
-            Kernels.rmsnorm(xb, x, ffnNorm[l], dim, c.normEps());
+            Elementwise.rmsnorm(xb, x, ffnNorm[l], dim, c.normEps());
             par.range(2 * hidden, gateUpBody);
-            Kernels.swiglu(h, 0, h, 0, h, hidden, hidden);
+            Elementwise.swiglu(h, 0, h, 0, h, hidden, hidden);
             par.range(dim, w2Body);
-            Kernels.add(x, xb, dim);
+            Elementwise.add(x, xb, dim);
         }
         if (wantLogits) {
-            Kernels.rmsnorm(xb, x, outputNorm, dim, c.normEps());
+            Elementwise.rmsnorm(xb, x, outputNorm, dim, c.normEps());
             par.range(c.vocabSize(), classifierBody);
         }
         ColdStart.ran(start);
@@ -245,12 +245,12 @@ public final class LlamaEngine implements State {
         if (ColdStart.cold()) {
             // as the cold prefill computes a row: several keys (then several value columns) side by side
             ColdKernels.rows(0, 1, pos + 1, hd, qs, qo, 0, kc, ko, 1, kvDim, att, ao, 0);
-            Kernels.softmax(att, ao, pos + 1, scale);
+            Elementwise.softmax(att, ao, pos + 1, scale);
             ColdKernels.rows(0, 1, hd, pos + 1, att, ao, 0, vc, ko, kvDim, 1, out, oo, 0);
             return;
         }
         Kernels.scores(qs, qo, kc, ko, kvDim, pos + 1, att, ao, hd);
-        Kernels.softmax(att, ao, pos + 1, scale);
+        Elementwise.softmax(att, ao, pos + 1, scale);
         Kernels.weightedSum(att, ao, pos + 1, vc, ko, kvDim, out, oo, hd);
     }
 
@@ -278,7 +278,7 @@ public final class LlamaEngine implements State {
             block(tokens, b0, nt, start + b0);
         }
         System.arraycopy(bx, (nt - 1) * c.dim(), x, 0, c.dim());
-        Kernels.rmsnorm(xb, x, outputNorm, c.dim(), c.normEps());
+        Elementwise.rmsnorm(xb, x, outputNorm, c.dim(), c.normEps());
         // cold: a quantized classifier as a batched product of one row, on the cold kernels (its matvec has
         // only Vector API kernels, interpreted this early; an F32 matvec has cold kernels of its own)
         if (ColdStart.cold() && output.type() != GgmlType.F32) output.matmul(par, xb, c.dim(), 1, logits, 0, c.vocabSize(), batch);
@@ -316,13 +316,13 @@ public final class LlamaEngine implements State {
             int nt = Math.min(BLOCK, tokens.length - b0), base = b0, rows = Math.min(nt, predicted - b0);
             block(tokens, b0, nt, start + b0);
             par.range(rows, (t0, t1) -> {
-                for (int t = t0; t < t1; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, outputNorm, dim, c.normEps());
+                for (int t = t0; t < t1; t++) Elementwise.rmsnorm(bxb, t * dim, bx, t * dim, outputNorm, dim, c.normEps());
             });
             output.matmul(par, bxb, dim, rows, blogits, 0, vocab, batch);
             par.range(rows, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
                     int o = t * vocab, target = base + t + 1 < tokens.length ? tokens[base + t + 1] : next;
-                    logProbs[base + t] = blogits[o + target] - Kernels.logSumExp(blogits, o, vocab);
+                    logProbs[base + t] = blogits[o + target] - Elementwise.logSumExp(blogits, o, vocab);
                 }
             });
         }
@@ -381,7 +381,7 @@ public final class LlamaEngine implements State {
             rmsnormRows(ffnNorm[l], nt);
             w13[l].matmul(par, bxb, dim, nt, bh, 0, 2 * hidden, batch);
             par.range(nt, (t0, t1) -> {
-                for (int t = t0; t < t1; t++) Kernels.swiglu(bh, t * 2 * hidden, bh, t * 2 * hidden, bh, t * 2 * hidden + hidden, hidden);
+                for (int t = t0; t < t1; t++) Elementwise.swiglu(bh, t * 2 * hidden, bh, t * 2 * hidden, bh, t * 2 * hidden + hidden, hidden);
             });
             w2[l].matmul(par, bh, 2 * hidden, nt, bxb, 0, dim, batch);
             addRows(nt);
@@ -406,7 +406,7 @@ public final class LlamaEngine implements State {
     private void rmsnormRows(float[] gain, int nt) {
         int dim = c.dim();
         par.range(nt, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) Kernels.rmsnorm(bxb, t * dim, bx, t * dim, gain, dim, c.normEps());
+            for (int t = t0; t < t1; t++) Elementwise.rmsnorm(bxb, t * dim, bx, t * dim, gain, dim, c.normEps());
         });
     }
 
@@ -435,7 +435,7 @@ public final class LlamaEngine implements State {
             else Sgemm.rows(r0, r1, seen, hd, bqkv, h * hd, dim + 2 * kvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, s, 0, end, false, packScratch[part]);
             for (int t = r0; t < r1; t++) {
                 int o = t * end, visible = pos0 + t + 1;
-                Kernels.softmax(s, o, visible, scale);
+                Elementwise.softmax(s, o, visible, scale);
                 java.util.Arrays.fill(s, o + visible, o + seen, 0f);
             }
             if (cold) ColdKernels.rows(r0, r1, hd, seen, s, 0, end, valueCache[l], ko, kvDim, 1, bxb2, h * hd, dim);

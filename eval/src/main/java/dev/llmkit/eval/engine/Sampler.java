@@ -51,7 +51,7 @@ public final class Sampler {
         }
         if (p.temperature() == 0) return argmax(probs);
         for (int i = 0; i < n; i++) probs[i] /= p.temperature();
-        Kernels.softmax(probs, 0, n);
+        Elementwise.softmax(probs, 0, n);
         if (p.topK() > 0 || p.topP() < 1) {
             // Candidates: tokens below (1 - top_p) / (n - 1) can never enter the nucleus (llama2.c's cut).
             float cutoff = p.topP() < 1 ? (float) ((1 - p.topP()) / Math.max(1, n - 1)) : 0f;
