@@ -72,6 +72,43 @@ final class ColdKernels {
         for (int i = i0; i < i1; i++) {
             int ao = aOff + i * aRow, co = cOff + i * ldc;
             int j = 0;
+            if (bCol == 1) {
+                // adjacent columns (the weighted values): one index, constant offsets (C1 keeps no loop invariant)
+                for (; j + 8 <= n; j += 8) {
+                    float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
+                    for (int p = 0, o = bOff + j; p < k; p++, o += bRow) {
+                        float v = a[ao + p];
+                        s0 = Math.fma(v, b[o], s0);
+                        s1 = Math.fma(v, b[o + 1], s1);
+                        s2 = Math.fma(v, b[o + 2], s2);
+                        s3 = Math.fma(v, b[o + 3], s3);
+                        s4 = Math.fma(v, b[o + 4], s4);
+                        s5 = Math.fma(v, b[o + 5], s5);
+                        s6 = Math.fma(v, b[o + 6], s6);
+                        s7 = Math.fma(v, b[o + 7], s7);
+                    }
+                    c[co + j] = s0; c[co + j + 1] = s1; c[co + j + 2] = s2; c[co + j + 3] = s3;
+                    c[co + j + 4] = s4; c[co + j + 5] = s5; c[co + j + 6] = s6; c[co + j + 7] = s7;
+                }
+            }
+            for (; j + 8 <= n; j += 8) {
+                int p0 = bOff + j * bCol, p1 = p0 + bCol, p2 = p1 + bCol, p3 = p2 + bCol, p4 = p3 + bCol, p5 = p4 + bCol, p6 = p5 + bCol,
+                        p7 = p6 + bCol;
+                float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
+                for (int p = 0, o = 0; p < k; p++, o += bRow) {
+                    float v = a[ao + p];
+                    s0 = Math.fma(v, b[p0 + o], s0);
+                    s1 = Math.fma(v, b[p1 + o], s1);
+                    s2 = Math.fma(v, b[p2 + o], s2);
+                    s3 = Math.fma(v, b[p3 + o], s3);
+                    s4 = Math.fma(v, b[p4 + o], s4);
+                    s5 = Math.fma(v, b[p5 + o], s5);
+                    s6 = Math.fma(v, b[p6 + o], s6);
+                    s7 = Math.fma(v, b[p7 + o], s7);
+                }
+                c[co + j] = s0; c[co + j + 1] = s1; c[co + j + 2] = s2; c[co + j + 3] = s3;
+                c[co + j + 4] = s4; c[co + j + 5] = s5; c[co + j + 6] = s6; c[co + j + 7] = s7;
+            }
             for (; j + 4 <= n; j += 4) {
                 int p0 = bOff + j * bCol, p1 = p0 + bCol, p2 = p1 + bCol, p3 = p2 + bCol;
                 float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;

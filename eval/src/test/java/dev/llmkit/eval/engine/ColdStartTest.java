@@ -105,7 +105,8 @@ class ColdStartTest {
     @Test
     void attentionProductsGiveTheBitsOfSgemm() {
         SplittableRandom r = new SplittableRandom(12);
-        int hd = 48, kvDim = 2 * hd, ldq = 5 * hd, end = 70, nt = 37;
+        // 69 keys and 45 value columns: the cold kernel's blocks of 8 and of 4 columns, and single ones
+        int hd = 48, kvDim = 2 * hd, ldq = 5 * hd, end = 71, nt = 37;
         float[] q = gaussian(r, nt * ldq), keys = gaussian(r, end * kvDim), values = gaussian(r, end * kvDim);
         float[] scoresCold = new float[nt * end], scoresWarm = new float[nt * end];
         float[] kp = new float[Sgemm.packedSize(end, hd)];
@@ -113,10 +114,12 @@ class ColdStartTest {
         Sgemm.rows(3, nt, end - 2, hd, q, hd, ldq, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, scoresWarm, 0, end, false, Sgemm.packScratch());
         ColdKernels.rows(3, nt, end - 2, hd, q, hd, ldq, keys, hd, 1, kvDim, scoresCold, 0, end);
         assertBits(scoresWarm, scoresCold, "scores");
-        float[] outCold = new float[nt * ldq], outWarm = new float[nt * ldq];
-        Sgemm.rows(3, nt, hd, end - 2, scoresWarm, 0, end, 1, values, hd, kvDim, Sgemm.NR, outWarm, hd, ldq, false, Sgemm.packScratch());
-        ColdKernels.rows(3, nt, hd, end - 2, scoresWarm, 0, end, values, hd, kvDim, 1, outCold, hd, ldq);
-        assertBits(outWarm, outCold, "weighted values");
+        for (int width : new int[] {hd, hd - 3}) {
+            float[] outCold = new float[nt * ldq], outWarm = new float[nt * ldq];
+            Sgemm.rows(3, nt, width, end - 2, scoresWarm, 0, end, 1, values, hd, kvDim, Sgemm.NR, outWarm, hd, ldq, false, Sgemm.packScratch());
+            ColdKernels.rows(3, nt, width, end - 2, scoresWarm, 0, end, values, hd, kvDim, 1, outCold, hd, ldq);
+            assertBits(outWarm, outCold, "weighted values, " + width + " columns");
+        }
     }
 
     @Test
