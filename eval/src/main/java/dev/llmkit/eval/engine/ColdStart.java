@@ -3,10 +3,10 @@ package dev.llmkit.eval.engine;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The engine's first second of work in a process runs on plain scalar loops instead of the Vector API:
- * its F32 products and quantized batched products on {@link ColdKernels}, norms, softmax and SwiGLU on
- * {@link Kernels}' scalar paths (a quantized matvec keeps its Vector kernels: the prompt's classifier
- * then runs as a batched product of one row).
+ * The engine's first second of work in a process runs on plain scalar loops instead of the Vector API
+ * ({@link ColdKernels}): its F32 products and quantized batched products, and its norms, softmax and
+ * SwiGLU ({@link Elementwise}). A quantized matvec keeps its Vector kernels: the prompt's classifier
+ * then runs as a batched product of one row.
  *
  * <p>Why: until C2 has compiled them, Vector API kernels run in the interpreter, where every vector
  * operation allocates, and compiling them (with the method handles behind them) takes C2 about a second

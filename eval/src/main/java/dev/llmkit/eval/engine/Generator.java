@@ -143,7 +143,7 @@ public final class Generator {
      * pass over the vocabulary, small beside the forward pass that made them.
      */
     static void requireFinite(float[] logits, int pos) {
-        if (!Float.isFinite(Elementwise.max(logits, 0, logits.length))) {      // the vectorised max propagates NaN
+        if (!Float.isFinite(Elementwise.max(logits, 0, logits.length))) {      // max propagates NaN (both versions)
             int bad = 0;
             while (bad < logits.length - 1 && !Float.isNaN(logits[bad]) && logits[bad] != Float.POSITIVE_INFINITY) bad++;
             throw new dev.llmkit.core.DataException("the model's logits at position " + pos + " are not finite (logit " + bad + " is " + logits[bad] + ")",
