@@ -31,12 +31,25 @@ public final class Main {
     public static void main(String[] args) {
         if (!"false".equals(System.getProperty("llmkit.loadAhead"))) ModelPrefetch.start(args);
         int code = run(args);
-        if (HALT_AT_END.contains(subcommand(args)) && !"false".equals(System.getProperty("llmkit.haltAtEnd"))) {
+        if (HALT_AT_END.contains(subcommand(args)) && haltable()) {
             System.out.flush();
             System.err.flush();
             Runtime.getRuntime().halt(code);
         }
         System.exit(code);
+    }
+
+    /**
+     * Whether halting skips no shutdown hook that someone asked for: not when {@code llmkit.haltAtEnd} is
+     * false, nor when a flight recording or a Java agent (a coverage tool, a profiler) would write its
+     * results in one.
+     */
+    private static boolean haltable() {
+        if ("false".equals(System.getProperty("llmkit.haltAtEnd")) || jdk.jfr.FlightRecorder.isInitialized()) return false;
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("-javaagent")) return false;
+        }
+        return true;
     }
 
     /** The first word of a command line that is not an option: the subcommand's name, or null. */

@@ -4,8 +4,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The engine's first second of work in a process runs on plain scalar loops instead of the Vector API
- * ({@link ColdKernels}): its F32 products and quantized batched products, and its norms, softmax and
- * SwiGLU ({@link Elementwise}). A quantized matvec keeps its Vector kernels: the prompt's classifier
+ * ({@link ColdKernels}): its F32 products and quantized batched products, and its norms, softmax, SwiGLU
+ * and residual adds ({@link Elementwise}). A quantized matvec keeps its Vector kernels: the prompt's classifier
  * then runs as a batched product of one row.
  *
  * <p>Why: until C2 has compiled them, Vector API kernels run in the interpreter, where every vector

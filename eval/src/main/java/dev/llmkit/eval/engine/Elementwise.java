@@ -3,7 +3,8 @@ package dev.llmkit.eval.engine;
 /**
  * The engine's elementwise steps (norms, softmax, SwiGLU, residual adds, the max and log-sum-exp of a
  * row of logits): the plain loops of {@link ColdKernels} while {@link ColdStart#cold()} or under the
- * scalar switch, the Vector API versions of {@link Kernels} after.
+ * scalar switch, {@link Kernels}' versions after (Vector API code, and for the residual add a loop that
+ * C2 vectorises).
  *
  * <p>Why a class of its own: the launcher lets C2 compile {@link Kernels} (scripts/inference-jit.json),
  * and C2 compiles a method once it has been called often enough, whichever branch the calls took. When

@@ -6,8 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The engine's numeric kernels: Vector API versions and the plain scalar reference they are tested
- * against. {@code -Dllmkit.scalar=true} forces the scalar path everywhere; {@link ColdStart} takes it
- * for the first second of a process.
+ * against (for the elementwise steps, the loops of {@link ColdKernels}). {@code -Dllmkit.scalar=true}
+ * forces the scalar path everywhere; {@link ColdStart} takes it for the first second of a process, the
+ * elementwise steps through {@link Elementwise}.
  */
 final class Kernels {
     private Kernels() {}
@@ -22,11 +23,14 @@ final class Kernels {
      * it). The engine calls the elementwise steps through {@link Elementwise}, which takes the scalar loops
      * without calling into this class while cold; the matvec, dot and weighted sum check the switch alone.
      */
-    static boolean scalar() {
+    private static boolean scalar() {
         return SCALAR || ColdStart.cold();
     }
 
-    /** y[0, n) += x[0, n): the residual (a plain loop, which C2 vectorises; {@link ColdKernels#add} while cold). */
+    /**
+     * y[0, n) += x[0, n): the residual, a plain loop that C2 vectorises (while cold, {@link Elementwise}
+     * takes {@link ColdKernels#add}).
+     */
     static void add(float[] y, float[] x, int n) {
         for (int i = 0; i < n; i++) y[i] += x[i];
     }
@@ -174,12 +178,7 @@ final class Kernels {
         }
     }
 
-    /** out = x / sqrt(mean(x^2) + eps) * g. */
-    static void rmsnorm(float[] out, float[] x, float[] g, int n, float eps) {
-        rmsnorm(out, 0, x, 0, g, n, eps);
-    }
-
-    /** The same on x[xo..xo+n) into out[oo..oo+n). */
+    /** out[oo..oo+n) = x[xo..xo+n) / sqrt(mean(x^2) + eps) * g. */
     static void rmsnorm(float[] out, int oo, float[] x, int xo, float[] g, int n, float eps) {
         if (scalar()) {
             ColdKernels.rmsnorm(out, oo, x, xo, g, n, eps);
@@ -230,11 +229,6 @@ final class Kernels {
         }
         for (; i < n; i++) z += Math.exp(x[off + i] - max);
         return max + Math.log(z);
-    }
-
-    /** In-place softmax of x[off..off+n). */
-    static void softmax(float[] x, int off, int n) {
-        softmax(x, off, n, 1f);
     }
 
     /** In-place softmax of scale * x[off..off+n), scale > 0 (attention's 1/sqrt(head dim) folded in). */
