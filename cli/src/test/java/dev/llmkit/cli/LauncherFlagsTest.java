@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The JVM flags ./llmkit gives generate, chat and eval (read from the launcher itself): a JVM started with
  * them runs generate with nothing but the text on standard output, and compiles as they intend: C2 only
- * the Vector API kernel classes, C1 the rest of the project's methods.
+ * the Vector API kernel classes, C1 the rest of the project's methods; a cold run never calls (so never
+ * compiles) Kernels' elementwise steps.
  */
 class LauncherFlagsTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -70,6 +71,18 @@ class LauncherFlagsTest {
         }
         assertTrue(c1 > 20, "C1 compiled the project's methods: " + c1);
         assertTrue(kernelsC2 > 0, "C2 compiled the Vector API kernels");
+
+        // cold throughout: the elementwise steps run on ColdKernels (through Elementwise) and never call into
+        // Kernels, so nothing of Kernels' versions gets compiled (C2's compiling them had cost the first second)
+        String[] cold = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation", "-Xbatch", "-Dllmkit.coldStartSeconds=1000"), gguf);
+        int coldKernels = 0;
+        for (String line : cold[0].split("\n")) {
+            Matcher m = COMPILED.matcher(line);
+            if (!m.find()) continue;
+            assertFalse(m.group(2).matches("dev\\.llmkit\\.eval\\.engine\\.Kernels::(rmsnorm|softmax|swiglu|add|max|logSumExp)"), "cold, yet compiled " + line);
+            if (m.group(2).startsWith("dev.llmkit.eval.engine.ColdKernels::")) coldKernels++;
+        }
+        assertTrue(coldKernels > 0, "the cold kernels ran and were compiled");
     }
 
     /** generate ends by halting the JVM (Main.HALT_AT_END): its exit code and its error lines still come out. */
