@@ -6,9 +6,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The engine's numeric kernels: Vector API versions and the plain scalar reference they are tested
- * against (for the elementwise steps, the loops of {@link ColdKernels}). {@code -Dllmkit.scalar=true}
- * forces the scalar path everywhere; {@link ColdStart} takes it for the first second of a process, the
- * elementwise steps through {@link Elementwise}.
+ * against. {@code -Dllmkit.scalar=true} forces the scalar path everywhere; {@link ColdStart} takes it
+ * for the first second of a process. The elementwise steps here are the Vector API versions alone: the
+ * engine reaches them through {@link Elementwise}, which takes their scalar loops ({@link ColdKernels})
+ * under the switch and while cold.
  */
 final class Kernels {
     private Kernels() {}
@@ -16,16 +17,6 @@ final class Kernels {
     static final boolean SCALAR = Boolean.getBoolean("llmkit.scalar");
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-
-    /**
-     * The scalar loops ({@link ColdKernels}) instead of the Vector API: under the scalar switch, and in a
-     * fresh process while {@link ColdStart#cold()} (Vector API code runs interpreted until C2 has compiled
-     * it). The engine calls the elementwise steps through {@link Elementwise}, which takes the scalar loops
-     * without calling into this class while cold; the matvec, dot and weighted sum check the switch alone.
-     */
-    private static boolean scalar() {
-        return SCALAR || ColdStart.cold();
-    }
 
     /**
      * y[0, n) += x[0, n): the residual, a plain loop that C2 vectorises (while cold, {@link Elementwise}
@@ -180,10 +171,6 @@ final class Kernels {
 
     /** out[oo..oo+n) = x[xo..xo+n) / sqrt(mean(x^2) + eps) * g. */
     static void rmsnorm(float[] out, int oo, float[] x, int xo, float[] g, int n, float eps) {
-        if (scalar()) {
-            ColdKernels.rmsnorm(out, oo, x, xo, g, n, eps);
-            return;
-        }
         double ss = 0;
         int i = 0, bound = S.loopBound(n);
         if (bound > 0) {
@@ -204,7 +191,6 @@ final class Kernels {
 
     /** max(x[off..off+n)). */
     static float max(float[] x, int off, int n) {
-        if (scalar()) return ColdKernels.max(x, off, n);
         float max = Float.NEGATIVE_INFINITY;
         int i = 0, bound = S.loopBound(n);
         if (bound > 0) {
@@ -218,7 +204,6 @@ final class Kernels {
 
     /** log(sum(exp(x[off..off+n)))), with the max taken out first. */
     static double logSumExp(float[] x, int off, int n) {
-        if (scalar()) return ColdKernels.logSumExp(x, off, n);
         float max = max(x, off, n);
         int i = 0, bound = S.loopBound(n);
         double z = 0;
@@ -233,10 +218,6 @@ final class Kernels {
 
     /** In-place softmax of scale * x[off..off+n), scale > 0 (attention's 1/sqrt(head dim) folded in). */
     static void softmax(float[] x, int off, int n, float scale) {
-        if (scalar()) {
-            ColdKernels.softmax(x, off, n, scale);
-            return;
-        }
         float max = max(x, off, n);
         int i = 0, bound = S.loopBound(n);
         float sum = 0;
@@ -261,10 +242,6 @@ final class Kernels {
 
     /** h = silu(g) * u = g / (1 + exp(-g)) * u, over n elements from each offset (h may alias g or u). */
     static void swiglu(float[] h, int ho, float[] g, int go, float[] u, int uo, int n) {
-        if (scalar()) {
-            ColdKernels.swiglu(h, ho, g, go, u, uo, n);
-            return;
-        }
         int i = 0, bound = S.loopBound(n);
         for (; i < bound; i += L) {
             FloatVector gv = FloatVector.fromArray(S, g, go + i);

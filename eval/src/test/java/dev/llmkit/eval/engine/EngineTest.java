@@ -51,17 +51,17 @@ class EngineTest {
             for (int i = 0; i < width; i++) for (int t = 0; t < nt; t++) plainWs[i] += x[t] * w[1 + t * in + i];
             assertArrayEquals(plainWs, ws, 1e-4f);
             float[] h = new float[in], g = random(r, in), uu = random(r, in);
-            Kernels.swiglu(h, 0, g, 0, uu, 0, in);
+            Elementwise.swiglu(h, 0, g, 0, uu, 0, in);
             for (int i = 0; i < in; i++) assertEquals(g[i] / (1 + Math.exp(-g[i])) * uu[i], h[i], 1e-5 * (1 + Math.abs(h[i])));
             // RMSNorm and the scaled softmax at an offset, against their formulas in double.
             float[] gain = random(r, in), normed = new float[in + 3];
-            Kernels.rmsnorm(normed, 3, x, 0, gain, in, 1e-5f);
+            Elementwise.rmsnorm(normed, 3, x, 0, gain, in, 1e-5f);
             double ss = 0;
             for (int i = 0; i < in; i++) ss += (double) x[i] * x[i];
             for (int i = 0; i < in; i++) assertEquals(x[i] / Math.sqrt(ss / in + 1e-5) * gain[i], normed[3 + i], 1e-5 * (1 + Math.abs(normed[3 + i])));
             float[] sm = x.clone();
             float scale = 0.37f;
-            Kernels.softmax(sm, 1, in - 1, scale);
+            Elementwise.softmax(sm, 1, in - 1, scale);
             double max = Double.NEGATIVE_INFINITY, z = 0;
             for (int i = 1; i < in; i++) max = Math.max(max, x[i]);
             for (int i = 1; i < in; i++) z += Math.exp((x[i] - max) * scale);
