@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The JVM flags ./llmkit gives generate, chat and eval (read from the launcher itself): a JVM started with
  * them runs generate with nothing but the text on standard output, and compiles as they intend: C2 only
  * the Vector API kernel classes, C1 the rest of the project's methods; a cold run never calls (so never
- * compiles) Kernels' elementwise steps.
+ * compiles) Kernels' elementwise steps; the kernels compiled ahead run as compiled.
  */
 class LauncherFlagsTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -74,7 +74,8 @@ class LauncherFlagsTest {
 
         // cold throughout: the elementwise steps run on ColdKernels (through Elementwise) and never call into
         // Kernels, so nothing of Kernels' versions gets compiled (C2's compiling them had cost the first second)
-        String[] cold = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation", "-Xbatch", "-Dllmkit.coldStartSeconds=1000"), gguf);
+        String[] cold = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation", "-Xbatch", "-Dllmkit.coldStartSeconds=1000",
+                "-Dllmkit.compileAhead=false"), gguf);
         int coldKernels = 0;
         for (String line : cold[0].split("\n")) {
             Matcher m = COMPILED.matcher(line);
@@ -83,6 +84,39 @@ class LauncherFlagsTest {
             if (m.group(2).startsWith("dev.llmkit.eval.engine.ColdKernels::")) coldKernels++;
         }
         assertTrue(coldKernels > 0, "the cold kernels ran and were compiled");
+    }
+
+    /**
+     * The launcher's flags let the engine compile its kernels ahead (CompileAhead, through the WhiteBox API), F32
+     * and Q8_0: C2 compiles them without a profile, and the code it makes must not fall back on the Vector
+     * API's Java code (a call on a vector whose class C2 cannot prove) nor call the small quantized helpers
+     * out of line, nor meet a trap that throws it away while the model runs.
+     */
+    @Test
+    void kernelsCompiledAheadRunAsCompiled(@TempDir Path dir) throws Exception {
+        List<String> flags = inferenceFlags(Files.readString(ROOT.resolve("llmkit")));
+        assertTrue(flags.contains("-XX:+WhiteBoxAPI"), flags.toString());
+        Path whitebox = ROOT.resolve("cli/target/llmkit-whitebox.jar");
+        assertTrue(flags.contains("-Xbootclasspath/a:" + whitebox) && Files.isRegularFile(whitebox), flags.toString());
+        ModelConfig c = new ModelConfig(64, 128, 2, 2, 2, 512, 128, 1e-5f, 10000f, true);
+        Path f32 = dir.resolve("m.gguf"), q8 = dir.resolve("m-q8_0.gguf");
+        GgufModel.export(Weights.init(c, 0.02f, 1), DecodeBench.byteTokenizer(c.vocabSize()), f32, Gguf.F32, "m");
+        assertEquals(0, Main.run("quantize", "-m", f32.toString(), "--type", "q8_0", "-o", q8.toString(), "--eval-tokens", "0", "--bench-tokens", "0"));
+        for (Path gguf : List.of(f32, q8)) {
+            String type = gguf == f32 ? "F32" : "Q8_0";
+            String[] r = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation", "-Dllmkit.compileAheadTrace=true",
+                    "-Dllmkit.compileAheadWait=120", "-XX:CompileCommand=PrintInlining,dev/llmkit/eval/engine/*.*"), gguf);
+            assertTrue(r[1].contains("compile-ahead: decode [" + type + "]: ") && r[1].contains(" compiled in "), r[1]);
+            assertTrue(r[1].contains("generated: 48 tokens"), r[1]);
+            for (String line : r[0].split("\n")) {
+                assertFalse(line.contains("jdk.incubator.vector.") && line.contains("failed to inline: virtual call") && !line.contains("late inline succeeded"),
+                        type + ": a Vector API call left to its Java fallback: " + line);
+                assertFalse(line.matches(".*QuantKernels::(widen|ints|floats|shorts|f16) .*failed to inline.*"), type + ": " + line);
+                Matcher m = COMPILED.matcher(line);
+                assertFalse(m.find() && m.group(1).equals("4") && KERNELS.matcher(m.group(2)).lookingAt() && line.contains("made not entrant"),
+                        type + ": compiled ahead, then thrown away: " + line);
+            }
+        }
     }
 
     /** generate ends by halting the JVM (Main.HALT_AT_END): its exit code and its error lines still come out. */

@@ -30,7 +30,12 @@ final class ColdStart {
 
     private static final AtomicLong spent = new AtomicLong();
     private static volatile long budget;
+    /** Every product on the Vector kernels: the budget is spent (without {@link CompileAhead}), or by force. */
     private static volatile boolean warm;
+    /** Compiled ahead ({@link CompileAhead}): the decode kernels, the batched products' kernels. */
+    private static volatile boolean decodeReady, batchReady;
+    /** {@link #force}(true): cold whatever has been compiled. */
+    private static volatile boolean pinned;
 
     static {
         restart((long) (seconds() * 1e9));
@@ -47,18 +52,53 @@ final class ColdStart {
 
     /** Whether the products run on the cold (scalar) kernels now. */
     static boolean cold() {
+        return !warm && (pinned || !decodeReady);
+    }
+
+    /** Whether the batched products (prefill, scoring, attention over a block) run on the cold kernels now. */
+    static boolean coldBatch() {
+        if (warm || batchReady && !pinned) return false;
+        // the budget spent with kernels compiled ahead: the batched products' are asked for by the first batch after it
+        // (a generate, whose only batch is its prompt, never compiles them), and the batches stay cold until they are compiled
+        if (!pinned && !aheadFailed && spent.get() >= budget && !CompileAhead.batch()) warm = true;
         return !warm;
     }
 
+    /** Whether {@link CompileAhead} has compiled the decode kernels asked for. */
+    static boolean decodeCompiled() {
+        return decodeReady;
+    }
+
+    /** {@link CompileAhead} compiles decode kernels (of a weight type not compiled before): decode stays cold until they are. */
+    static void compilingAhead() {
+        decodeReady = false;
+    }
+
+    /** {@link CompileAhead} has compiled the decode kernels (false) or the batched products' kernels (true). */
+    static void compiledAhead(boolean batch) {
+        if (batch) batchReady = true;
+        else decodeReady = true;
+    }
+
+    /** {@link CompileAhead} failed: the budget alone decides, as without it (switching at once if it is spent). */
+    static void compileAheadFailed() {
+        aheadFailed = true;
+        if (spent.get() >= budget) warm = true;
+    }
+
+    private static volatile boolean aheadFailed;
+
     /** A forward pass that started at {@code start} (System.nanoTime) has ended: counts it against the budget. */
     static void ran(long start) {
-        if (!warm && spent.addAndGet(System.nanoTime() - start) >= budget) warm = true;
+        // the budget spent: the Vector kernels from now on, unless they are compiled ahead (each kind switches once compiled)
+        if (!warm && spent.addAndGet(System.nanoTime() - start) >= budget && !pinned && (aheadFailed || !CompileAhead.available())) warm = true;
     }
 
     /** Cold kernels again until {@code budgetNanos} more of forward passes (none when 0 or under the scalar switch). */
     static void restart(long budgetNanos) {
         spent.set(0);
         budget = budgetNanos;
+        pinned = budgetNanos == Long.MAX_VALUE;
         warm = budgetNanos <= 0 || Kernels.SCALAR;
     }
 

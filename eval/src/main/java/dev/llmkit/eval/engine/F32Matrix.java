@@ -57,7 +57,7 @@ final class F32Matrix implements WeightMatrix {
             par.range(rows, (r0, r1) -> Kernels.matmulScalar(w, x, ldx, out, oOff, ldo, cols, nt, r0, r1));
             return;
         }
-        if (ColdStart.cold()) {
+        if (ColdStart.coldBatch()) {
             par.range(rows, (r0, r1) -> ColdKernels.matmul(w, cols, x, ldx, nt, out, oOff, ldo, r0, r1));
             return;
         }

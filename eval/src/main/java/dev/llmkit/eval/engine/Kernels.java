@@ -51,7 +51,7 @@ final class Kernels {
                 a1 = FloatVector.fromArray(S, w, base + i + L).fma(FloatVector.fromArray(S, x, xo + i + L), a1);
             }
             for (; i < bound; i += L) a0 = FloatVector.fromArray(S, w, base + i).fma(FloatVector.fromArray(S, x, xo + i), a0);
-            float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            float sum = FloatVector.zero(S).add(a0.add(a1)).reduceLanes(VectorOperators.ADD);
             for (; i < in; i++) sum += w[base + i] * x[xo + i];
             out[oo + r] = sum;
         }
@@ -109,7 +109,7 @@ final class Kernels {
             if (bound > 0) {
                 FloatVector acc = FloatVector.zero(S);
                 for (; i < bound; i += L) acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-                sum = acc.reduceLanes(VectorOperators.ADD);
+                sum = FloatVector.zero(S).add(acc).reduceLanes(VectorOperators.ADD);
             }
         }
         for (; i < n; i++) sum += a[ao + i] * b[bo + i];
@@ -179,7 +179,7 @@ final class Kernels {
                 FloatVector v = FloatVector.fromArray(S, x, xo + i);
                 acc = v.fma(v, acc);
             }
-            ss = acc.reduceLanes(VectorOperators.ADD);
+            ss = FloatVector.zero(S).add(acc).reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) ss += x[xo + i] * x[xo + i];
         float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
@@ -195,8 +195,8 @@ final class Kernels {
         int i = 0, bound = S.loopBound(n);
         if (bound > 0) {
             FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (; i < bound; i += L) m = m.max(FloatVector.fromArray(S, x, off + i));
-            max = m.reduceLanes(VectorOperators.MAX);
+            for (; i < bound; i += L) m = FloatVector.fromArray(S, x, off + i).max(m);
+            max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).max(m).reduceLanes(VectorOperators.MAX);
         }
         for (; i < n; i++) max = Math.max(max, x[off + i]);
         return max;
@@ -209,8 +209,8 @@ final class Kernels {
         double z = 0;
         if (bound > 0) {
             FloatVector acc = FloatVector.zero(S);
-            for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP));
-            z = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < bound; i += L) acc = FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP).add(acc);
+            z = FloatVector.zero(S).add(acc).reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) z += Math.exp(x[off + i] - max);
         return max + Math.log(z);
@@ -226,9 +226,9 @@ final class Kernels {
             for (; i < bound; i += L) {
                 FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).mul(scale).lanewise(VectorOperators.EXP);
                 e.intoArray(x, off + i);
-                acc = acc.add(e);
+                acc = e.add(acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = FloatVector.zero(S).add(acc).reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) {
             x[off + i] = (float) Math.exp((x[off + i] - max) * scale);

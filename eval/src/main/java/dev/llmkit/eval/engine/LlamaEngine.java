@@ -4,9 +4,14 @@ import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.model.ModelConfig;
+import dev.llmkit.core.model.QuantTensor;
 import dev.llmkit.core.model.TensorNames;
 import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.quant.GgmlType;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Batch-1 inference for the Llama architecture, llama2.c style: weights behind {@link WeightMatrix}
@@ -74,6 +79,7 @@ public final class LlamaEngine implements State {
             w13[l] = WeightMatrix.stack(WeightMatrix.of(w, TensorNames.blk(l, "ffn_gate")), WeightMatrix.of(w, TensorNames.blk(l, "ffn_up")));
             w2[l] = WeightMatrix.of(w, TensorNames.blk(l, "ffn_down"));
         }
+        if (ColdStart.cold() && CompileAhead.decode(weightTypes(w))) CompileAhead.awaitDecode();
         int dim = c.dim(), kv = c.kvDim(), ctx = positions;
         x = new float[dim]; xb = new float[dim]; xb2 = new float[dim]; qkv = new float[dim + 2 * kv]; h = new float[2 * c.hiddenDim()];
         att = new float[c.nHeads() * ctx]; logits = new float[c.vocabSize()];
@@ -89,6 +95,20 @@ public final class LlamaEngine implements State {
                 sin[p * hd / 2 + i] = (float) Math.sin(a);
             }
         }
+    }
+
+    /** The storage types of the weight matrices as the engine runs them (F16 and BF16 are widened to F32). */
+    private Set<GgmlType> weightTypes(Weights w) {
+        Set<GgmlType> types = EnumSet.noneOf(GgmlType.class);
+        List<String> names = new ArrayList<>(List.of(TensorNames.EMBED));
+        if (!c.tiedEmbeddings()) names.add(TensorNames.OUTPUT);
+        for (int l = 0; l < c.nLayers(); l++)
+            for (String n : List.of("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")) names.add(TensorNames.blk(l, n));
+        for (String n : names) {
+            QuantTensor q = w.stored(n);
+            types.add(q == null || q.type() == GgmlType.F16 || q.type() == GgmlType.BF16 ? GgmlType.F32 : q.type());
+        }
+        return types;
     }
 
     public ModelConfig config() {
@@ -426,7 +446,7 @@ public final class LlamaEngine implements State {
         int hd = c.headDim(), kvDim = c.kvDim(), dim = c.dim(), ko = (h / (c.nHeads() / c.nKvHeads())) * hd, end = pos0 + nt;
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] kp = keyPanels[part], s = scores[part];
-        boolean cold = ColdStart.cold();     // the same bits either way, with or without K^T packed
+        boolean cold = ColdStart.coldBatch();     // the same bits either way, with or without K^T packed
         if (!cold) Sgemm.packTransposed(keyCache[l], ko, kvDim, end, hd, kp, 0, Sgemm.panels(end));
         // causal: rows [r0, r1) of the block see keys [0, pos0 + r1) only, so neither product touches the masked rest
         for (int r0 = 0; r0 < nt; r0 += CAUSAL_ROWS) {

@@ -61,7 +61,7 @@ final class QuantMatrix implements WeightMatrix {
             return;
         }
         int nr = Sgemm.NR, mr = Sgemm.MR;
-        if (ColdStart.cold()) {
+        if (ColdStart.coldBatch()) {
             // NR rows at a time decoded by the scalar codec into the thread's tile, then the cold products
             par.parts(rows, (part, r0, r1) -> {
                 float[] tile = s.tile[part];
