@@ -34,11 +34,10 @@ public final class AotTrainingCommand implements Callable<Integer> {
                     "--set", "model.n_kv_heads=2", "--set", "model.context_length=64");
             int rc = Main.run(concat(List.of("model", "init", "-t", tok.toString(), "-o", ckpt.toString()), shape));
             rc = rc != 0 ? rc : Main.run("export", "-m", ckpt.toString(), "-o", gguf.toString());
-            rc = rc != 0 ? rc : Main.run("generate", "-m", ckpt.toString(), "-p", "a training run", "-n", "40", "--temperature", "0", "--threads", "2");
-            LlamaEngine.useWarmKernels();    // the checkpoint on the cold start's kernels, the GGUF on the Vector API ones
-            int reps = Integer.getInteger("llmkit.aotReps", 1);
-            for (int i = 0; i < reps && rc == 0; i++)
-                rc = Main.run("generate", "-m", gguf.toString(), "-p", "a training run", "-n", "40", "--temperature", "0", "--threads", "2");
+            for (Path m : List.of(ckpt, gguf)) {
+                rc = rc != 0 ? rc : Main.run("generate", "-m", m.toString(), "-p", "a training run", "-n", "40", "--temperature", "0", "--threads", "2");
+                LlamaEngine.useWarmKernels();    // the checkpoint on the cold start's kernels, the GGUF on the Vector API ones
+            }
             return rc;
         } finally {
             AtomicFiles.deleteRecursively(dir);
