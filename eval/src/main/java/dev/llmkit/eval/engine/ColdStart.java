@@ -16,6 +16,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * (default 1; 0: never cold) in its forward passes, it switches to the Vector kernels for the rest of
  * the process (ski rental: never much more than twice the better choice), so long runs reach warm speed.
  *
+ * <p>Where the JVM lets the engine have its kernels compiled ahead ({@link CompileAhead}, under ./llmkit),
+ * each {@link CompileAhead.Kind kind} of work leaves the cold kernels when its own kernels are compiled
+ * instead, and never runs them interpreted: the decode products (matvecs, decode attention's two
+ * products) as soon as C2 has compiled them, in the background from the engine's start, whatever the
+ * budget; the elementwise steps once the budget is spent and theirs are compiled; the batched products
+ * (prefill, scoring) once the budget is spent and the first batch after it has asked for theirs (a
+ * {@code generate}, whose only batch is its prompt, never compiles them).
+ *
  * <p>The products of prefill and scoring give the same bits either way (the weight products, F32 or
  * quantized, and attention's two, and the decode matvec's whole panels of 32 rows): every output of
  * both is one chain of FMAs in index order from zero ({@code ColdStartTest}). A quantized
@@ -30,12 +38,14 @@ final class ColdStart {
 
     private static final AtomicLong spent = new AtomicLong();
     private static volatile long budget;
-    /** Every product on the Vector kernels: the budget is spent (without {@link CompileAhead}), or by force. */
+    /** Every kind on the Vector kernels: the budget is spent (without {@link CompileAhead}), or by force. */
     private static volatile boolean warm;
-    /** Compiled ahead ({@link CompileAhead}): the decode kernels, the batched products' kernels. */
-    private static volatile boolean decodeReady, batchReady;
     /** {@link #force}(true): cold whatever has been compiled. */
     private static volatile boolean pinned;
+    /** The kinds whose kernels {@link CompileAhead} has compiled: bit {@code kind.ordinal()}. */
+    private static volatile int ready;
+    /** {@link CompileAhead} failed: the budget alone decides, as without it. */
+    private static volatile boolean aheadFailed;
 
     static {
         restart((long) (seconds() * 1e9));
@@ -50,48 +60,67 @@ final class ColdStart {
         }
     }
 
-    /** Whether the products run on the cold (scalar) kernels now. */
+    /** Whether the decode products (F32 matvecs, decode attention) run on the cold kernels now. */
     static boolean cold() {
-        return !warm && (pinned || !decodeReady);
+        return cold(CompileAhead.Kind.DECODE);
+    }
+
+    /** Whether the elementwise steps (norms, softmax, SwiGLU, residual adds, a row's max) run on the cold loops now. */
+    static boolean coldElementwise() {
+        return cold(CompileAhead.Kind.ELEMENTWISE);
     }
 
     /** Whether the batched products (prefill, scoring, attention over a block) run on the cold kernels now. */
     static boolean coldBatch() {
-        if (warm || batchReady && !pinned) return false;
-        // the budget spent with kernels compiled ahead: the batched products' are asked for by the first batch after it
-        // (a generate, whose only batch is its prompt, never compiles them), and the batches stay cold until they are compiled
-        if (!pinned && !aheadFailed && spent.get() >= budget && !CompileAhead.batch()) warm = true;
+        return cold(CompileAhead.Kind.BATCH);
+    }
+
+    private static boolean cold(CompileAhead.Kind kind) {
+        if (warm) return false;
+        if (pinned) return true;
+        if (ready(kind)) return false;
+        // the budget spent with kernels compiled ahead: this kind's are asked for (once) and it stays cold until they are compiled
+        if (kind != CompileAhead.Kind.DECODE && spent.get() >= budget && (aheadFailed || !CompileAhead.request(kind))) warm = true;
         return !warm;
     }
 
-    /** Whether {@link CompileAhead} has compiled the decode kernels asked for. */
-    static boolean decodeCompiled() {
-        return decodeReady;
+    private static boolean ready(CompileAhead.Kind kind) {
+        return (ready & 1 << kind.ordinal()) != 0;
     }
 
-    /** {@link CompileAhead} compiles decode kernels (of a weight type not compiled before): decode stays cold until they are. */
-    static void compilingAhead() {
-        decodeReady = false;
+    /** {@link CompileAhead} compiles kernels of {@code kind} (decode kernels of a weight type not compiled before): cold until they are. */
+    static synchronized void compiling(CompileAhead.Kind kind) {
+        ready &= ~(1 << kind.ordinal());
     }
 
-    /** {@link CompileAhead} has compiled the decode kernels (false) or the batched products' kernels (true). */
-    static void compiledAhead(boolean batch) {
-        if (batch) batchReady = true;
-        else decodeReady = true;
+    /** {@link CompileAhead} has compiled the kernels of {@code kind} asked for. */
+    static synchronized void compiled(CompileAhead.Kind kind) {
+        ready |= 1 << kind.ordinal();
+    }
+
+    /** Whether the kernels of {@code kind} asked for are compiled. */
+    static boolean compiledAhead(CompileAhead.Kind kind) {
+        return ready(kind);
     }
 
     /** {@link CompileAhead} failed: the budget alone decides, as without it (switching at once if it is spent). */
     static void compileAheadFailed() {
         aheadFailed = true;
-        if (spent.get() >= budget) warm = true;
+        if (spent.get() >= budget && !pinned) warm = true;
     }
 
-    private static volatile boolean aheadFailed;
+    /** Tests: nothing compiled ahead. */
+    static synchronized void resetAhead() {
+        ready = 0;
+        aheadFailed = false;
+    }
 
-    /** A forward pass that started at {@code start} (System.nanoTime) has ended: counts it against the budget. */
+    /**
+     * A forward pass that started at {@code start} (System.nanoTime) has ended: counts it against the budget.
+     * Once it is spent: the Vector kernels from now on, or with kernels compiled ahead, the elementwise steps' asked for.
+     */
     static void ran(long start) {
-        // the budget spent: the Vector kernels from now on, unless they are compiled ahead (each kind switches once compiled)
-        if (!warm && spent.addAndGet(System.nanoTime() - start) >= budget && !pinned && (aheadFailed || !CompileAhead.available())) warm = true;
+        if (!warm && spent.addAndGet(System.nanoTime() - start) >= budget && !pinned) coldElementwise();
     }
 
     /** Cold kernels again until {@code budgetNanos} more of forward passes (none when 0 or under the scalar switch). */

@@ -15,23 +15,26 @@ import java.util.concurrent.LinkedBlockingQueue;
  * Has C2 compile the engine's Vector API kernels ahead of their first use, on a background thread,
  * where the JVM offers it: HotSpot's WhiteBox API ({@code -XX:+WhiteBoxAPI} with the class
  * {@code jdk.test.whitebox.WhiteBox} on the boot class path, both passed by ./llmkit to {@code generate},
- * {@code chat} and {@code eval}; {@code -Dllmkit.compileAhead=false} turns it off). Without it the JVM
+ * {@code chat} and {@code eval}; {@code -Dllmkit.compileAhead=false} turns it off, {@code =all} asks for every
+ * kind at the engine's start). Without it the JVM
  * compiles a method once it has been called often enough, so the kernels would run interpreted first (every
- * vector operation allocating) and C2 would spend its first second on the Vector API's own fallback code
- * that the interpreter calls; the engine therefore starts on scalar loops ({@link ColdStart}).
+ * vector operation allocating) while C2 spent its first second on the Vector API's own fallback code that
+ * the interpreter calls; the engine therefore starts on scalar loops ({@link ColdStart}).
  *
- * <p>With it, an engine that starts cold asks for its decode kernels at once (the matvec of each of its
- * weight types, attention's two products, norms, softmax, SwiGLU, residual adds): each is run once on a
- * tiny input (its classes initialised and its call sites linked), then compiled at C2's level one after
- * another, callers before their callees, and decode leaves the cold kernels when the last one is
- * compiled ({@link ColdStart#compiledAhead}). The batched products' kernels (Sgemm, for prefill and
- * scoring) are compiled once the cold start's budget is spent, and the batches switch when they are.
- * The kernels are written so that C2 needs no profile to compile them well: no call on a vector whose
- * class it cannot prove (it would leave the Vector API's fallback there), the attention scores' dot
- * product inlined by request.
+ * <p>With it, the work is split in three {@link Kind kinds}, each leaving the cold kernels once its own
+ * kernels are compiled: an engine that starts cold asks for its decode products at once; the elementwise
+ * steps and the batched products are asked for once the cold start's budget is spent (the batches' by the
+ * first batch after it). A request runs each kernel once on a tiny input (its classes initialised and its
+ * call sites linked), then has C2 compile the kernels one after another, callers before their callees.
+ * C2 compiles them without a profile, so they are written not to need one: no call on a vector whose class
+ * C2 cannot prove (it would leave the Vector API's Java fallback there), and the small helpers that a
+ * profile would have inlined are marked to be inlined ({@code LauncherFlagsTest} checks the compiled code).
  */
 final class CompileAhead {
     private CompileAhead() {}
+
+    /** The kinds of work that leave the cold kernels separately (see {@link ColdStart}). */
+    enum Kind { DECODE, ELEMENTWISE, BATCH }
 
     static final boolean TRACE = Boolean.getBoolean("llmkit.compileAheadTrace");
     private static final int C2 = 4;
@@ -40,7 +43,8 @@ final class CompileAhead {
     private static Method enqueue, compiled, forceInline;
     private static volatile boolean available, tried;
     private static final LinkedBlockingQueue<Runnable> jobs = new LinkedBlockingQueue<>();
-    private static volatile boolean batchRequested;
+    /** Bit kind.ordinal(): asked for (ELEMENTWISE, BATCH: once per process). */
+    private static int requested;
     private static final Set<GgmlType> decodeTypes = EnumSet.noneOf(GgmlType.class);
     private static final long T0 = System.nanoTime();
 
@@ -75,45 +79,51 @@ final class CompileAhead {
         return available;
     }
 
-    /** Compiles the decode kernels for weights of {@code types} (F32 for F32, F16 and BF16 ones); false when unavailable. */
+    /** Compiles the decode products' kernels for weights of {@code types} (F32 for F32, F16 and BF16 ones); false when unavailable. */
     static boolean decode(Set<GgmlType> types) {
         if (!available()) return false;
         synchronized (CompileAhead.class) {
             EnumSet<GgmlType> missing = EnumSet.copyOf(types);
             missing.removeAll(decodeTypes);
             if (missing.isEmpty()) return true;
-            boolean shared = decodeTypes.isEmpty();
-            ColdStart.compilingAhead();
+            boolean first = decodeTypes.isEmpty();
             decodeTypes.addAll(types);
-            jobs.add(() -> run("decode " + missing, () -> decodeMethods(missing, shared), () -> ColdStart.compiledAhead(false)));
+            ColdStart.compiling(Kind.DECODE);
+            jobs.add(() -> run(Kind.DECODE, "decode " + missing, () -> decodeMethods(missing, first)));
+        }
+        return true;
+    }
+
+    /** Compiles the kernels of the elementwise steps or of the batched products (once per process); false when unavailable. */
+    static boolean request(Kind kind) {
+        if (kind == Kind.DECODE) throw new IllegalArgumentException("decode kernels are asked for by weight type");
+        if (!available()) return false;
+        synchronized (CompileAhead.class) {
+            if ((requested & 1 << kind.ordinal()) == 0) {
+                requested |= 1 << kind.ordinal();
+                String what = kind.name().toLowerCase(java.util.Locale.ROOT);
+                jobs.add(() -> run(kind, what, kind == Kind.BATCH ? CompileAhead::batchMethods : CompileAhead::elementwiseMethods));
+            }
         }
         return true;
     }
 
     /**
-     * Waits up to {@code llmkit.compileAheadWait} seconds (default 0) for the decode kernels asked for: tests
-     * and measurements of the compiled kernels from the first token.
+     * An engine that starts cold: asks for its decode kernels, and for the other kinds too under
+     * {@code -Dllmkit.compileAhead=all}; then waits up to {@code llmkit.compileAheadWait} seconds (default 0)
+     * for all it asked for (tests, and measurements of the compiled kernels from the first token).
      */
-    static void awaitDecode() {
+    static void engineStarts(Set<GgmlType> types) {
+        if (!decode(types)) return;
+        boolean all = "all".equals(System.getProperty("llmkit.compileAhead"));
+        if (all) for (Kind k : List.of(Kind.ELEMENTWISE, Kind.BATCH)) request(k);
         long wait = (long) (Double.parseDouble(System.getProperty("llmkit.compileAheadWait", "0")) * 1e9), end = System.nanoTime() + wait;
         try {
-            while (wait > 0 && !ColdStart.decodeCompiled() && System.nanoTime() < end) Thread.sleep(1);
+            while (wait > 0 && System.nanoTime() < end && !(ColdStart.compiledAhead(Kind.DECODE)
+                    && (!all || ColdStart.compiledAhead(Kind.ELEMENTWISE) && ColdStart.compiledAhead(Kind.BATCH)))) Thread.sleep(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    /** Compiles the batched products' kernels (once per process); false when unavailable. */
-    static boolean batch() {
-        if (batchRequested) return true;
-        if (!available()) return false;
-        synchronized (CompileAhead.class) {
-            if (!batchRequested) {
-                batchRequested = true;
-                jobs.add(() -> run("batch", CompileAhead::batchMethods, () -> ColdStart.compiledAhead(true)));
-            }
-        }
-        return true;
     }
 
     private static void work() {
@@ -126,11 +136,11 @@ final class CompileAhead {
         }
     }
 
-    /** Touches and compiles {@code methods} in order; {@code done} once all are compiled, or the cold start gives up on failure. */
-    private static void run(String what, Callable<List<Executable>> list, Runnable done) {
+    /** Touches the kernels of {@code kind} and compiles {@code list} in order; then they are ready, or on failure the cold start's budget decides. */
+    private static void run(Kind kind, String what, Callable<List<Executable>> list) {
         long t0 = System.nanoTime();
         try {
-            touch(what.startsWith("batch"));
+            touch(kind);
             List<Executable> methods = list.call();
             long t1 = System.nanoTime();
             for (Executable m : methods) {
@@ -142,7 +152,7 @@ final class CompileAhead {
                     Thread.sleep(1);
                 }
             }
-            done.run();
+            ColdStart.compiled(kind);
             trace(String.format("%s: %d methods, touched in %.0f ms, compiled in %.0f ms, ready %.2f s after the engine's class loaded",
                     what, methods.size(), (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, (System.nanoTime() - T0) / 1e9));
         } catch (Exception | LinkageError e) {
@@ -155,8 +165,8 @@ final class CompileAhead {
         if (TRACE) System.err.println("compile-ahead: " + s);
     }
 
-    /** The decode kernels for {@code types}; the shared ones (attention, elementwise) with the first request. */
-    private static List<Executable> decodeMethods(Set<GgmlType> types, boolean shared) throws ReflectiveOperationException {
+    /** The decode products' kernels for {@code types}; decode attention's with the first request. */
+    private static List<Executable> decodeMethods(Set<GgmlType> types, boolean first) throws ReflectiveOperationException {
         List<Executable> ms = new ArrayList<>();
         Class<?> k = Kernels.class;
         if (types.contains(GgmlType.F32)) {
@@ -175,10 +185,18 @@ final class CompileAhead {
             for (Method m : q.getDeclaredMethods())
                 if (List.of("widen", "ints", "floats", "shorts", "f16").contains(m.getName())) forceInline.invoke(wb, m, true);
         }
-        if (shared) {
+        if (first) {
             forceInline.invoke(wb, k.getDeclaredMethod("dot", float[].class, int.class, float[].class, int.class, int.class), true);
-            for (String n : new String[] {"scores", "weightedSum", "softmax", "rmsnorm", "swiglu", "add", "logSumExp", "max"}) addAll(ms, k, n);
+            addAll(ms, k, "scores");
+            addAll(ms, k, "weightedSum");
         }
+        return ms;
+    }
+
+    /** The elementwise steps' kernels ({@link Elementwise}). */
+    private static List<Executable> elementwiseMethods() {
+        List<Executable> ms = new ArrayList<>();
+        for (String n : new String[] {"softmax", "rmsnorm", "swiglu", "add", "logSumExp", "max"}) addAll(ms, Kernels.class, n);
         return ms;
     }
 
@@ -207,35 +225,47 @@ final class CompileAhead {
         for (Method m : c.getDeclaredMethods()) if (m.getName().equals(name) && !ms.contains(m)) ms.add(m);
     }
 
-    /** Runs the kernels once on tiny inputs: their classes initialised and call sites linked before C2 compiles them. */
-    private static void touch(boolean batch) {
+    /** Runs the kernels of {@code kind} once on tiny inputs: their classes initialised and call sites linked before C2 compiles them. */
+    private static void touch(Kind kind) {
         int in = 32, rows = Sgemm.NR;
         float[] w = new float[rows * in], x = new float[in], out = new float[rows * in], bp = new float[Sgemm.packedSize(rows, in)];
         for (int i = 0; i < w.length; i++) w[i] = (i % 7) * 0.01f;
         java.util.Arrays.fill(x, 1f);
         Sgemm.packTransposed(w, 0, in, rows, in, bp, 0, 1);
-        if (batch) {
-            float[] ap = new float[Sgemm.packedRowsSize(Sgemm.MR, in)];
-            Sgemm.packRows(x, 0, 0, 1, 1, in, 0, 0, ap);
-            Sgemm.rowsPrepacked(1, rows, in, x, 0, in, 1, ap, bp, 0, Sgemm.NR, in * Sgemm.NR, out, 0, rows, false);
-            return;
-        }
-        Kernels.matvecPacked(bp, in, x, 0, out, 0, 0, 1);
-        Kernels.matvec(w, x, 0, out, 0, in, 0, rows);
-        Kernels.scores(x, 0, w, 0, in, rows, out, 0, in);
-        Kernels.weightedSum(out, 0, rows, w, 0, in, x, 0, in);
-        Kernels.rmsnorm(out, 0, x, 0, x, rows, 1e-5f);
-        Kernels.logSumExp(x, 0, in);
-        Kernels.softmax(x, 0, in, 1f);
-        Kernels.swiglu(w, 0, x, 0, x, 0, in);
-        Kernels.add(w, x, in);
-        for (GgmlType t : new ArrayList<>(decodeTypes)) {
-            if (t == GgmlType.F32) continue;
-            int cols = 256, rb = (int) t.bytes(cols);
-            byte[] q = new byte[4 * rb];
-            float[] xs = new float[cols], o = new float[cols];
-            QuantKernels.dotRows(t, q, 0, rb, 4, xs, 0, cols, o, 0, QuantKernels.blockScales(t, q, 4, cols), 0);
-            QuantKernels.decode(t, q, 0, o, 0, cols);
+        // the masks' classes loaded (the kernels' tails use them; C2 leaves a trap where a class is not loaded yet)
+        jdk.incubator.vector.VectorSpecies<Float> s = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        jdk.incubator.vector.FloatVector.fromArray(s, x, 0, s.indexInRange(0, 1)).intoArray(out, 0, s.maskAll(true));
+        switch (kind) {
+            case DECODE -> {
+                Kernels.matvecPacked(bp, in, x, 0, out, 0, 0, 1);
+                Kernels.matvec(w, x, 0, out, 0, in, 0, rows);
+                Kernels.scores(x, 0, w, 0, in, rows, out, 0, in);
+                Kernels.weightedSum(out, 0, rows, w, 0, in, x, 0, in);
+                List<GgmlType> types;
+                synchronized (CompileAhead.class) {
+                    types = new ArrayList<>(decodeTypes);
+                }
+                for (GgmlType t : types) {
+                    if (t == GgmlType.F32) continue;
+                    int cols = 256, rb = (int) t.bytes(cols);
+                    byte[] q = new byte[4 * rb];
+                    float[] xs = new float[cols], o = new float[cols];
+                    QuantKernels.dotRows(t, q, 0, rb, 4, xs, 0, cols, o, 0, QuantKernels.blockScales(t, q, 4, cols), 0);
+                    QuantKernels.decode(t, q, 0, o, 0, cols);
+                }
+            }
+            case ELEMENTWISE -> {
+                Kernels.rmsnorm(out, 0, x, 0, x, rows, 1e-5f);
+                Kernels.logSumExp(x, 0, in);
+                Kernels.softmax(x, 0, in, 1f);
+                Kernels.swiglu(w, 0, x, 0, x, 0, in);
+                Kernels.add(w, x, in);
+            }
+            case BATCH -> {
+                float[] ap = new float[Sgemm.packedRowsSize(Sgemm.MR, in)];
+                Sgemm.packRows(x, 0, 0, 1, 1, in, 0, 0, ap);
+                Sgemm.rowsPrepacked(1, rows, in, x, 0, in, 1, ap, bp, 0, Sgemm.NR, in * Sgemm.NR, out, 0, rows, false);
+            }
         }
     }
 }

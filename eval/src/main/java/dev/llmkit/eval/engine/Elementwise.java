@@ -2,7 +2,7 @@ package dev.llmkit.eval.engine;
 
 /**
  * The engine's elementwise steps (norms, softmax, SwiGLU, residual adds, the max and log-sum-exp of a
- * row of logits): the plain loops of {@link ColdKernels} while {@link ColdStart#cold()} or under the
+ * row of logits): the plain loops of {@link ColdKernels} while {@link ColdStart#coldElementwise()} or under the
  * scalar switch, {@link Kernels}' versions after (Vector API code, and for the residual add a loop that
  * C2 vectorises).
  *
@@ -18,7 +18,7 @@ final class Elementwise {
     private Elementwise() {}
 
     private static boolean cold() {
-        return Kernels.SCALAR || ColdStart.cold();
+        return Kernels.SCALAR || ColdStart.coldElementwise();
     }
 
     static void rmsnorm(float[] out, float[] x, float[] g, int n, float eps) {

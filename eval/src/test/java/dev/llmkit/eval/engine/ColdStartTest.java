@@ -180,4 +180,31 @@ class ColdStartTest {
         ColdStart.restart(0);
         assertFalse(ColdStart.cold(), "a budget of 0 is never cold");
     }
+
+    /** Kernels compiled ahead (CompileAhead): each kind leaves the cold kernels when its own are compiled, whatever the budget. */
+    @Test
+    void kernelsCompiledAheadEndTheColdStartOfTheirKind() {
+        try {
+            ColdStart.restart(1_000_000_000L);
+            ColdStart.compiling(CompileAhead.Kind.DECODE);
+            assertTrue(ColdStart.cold() && ColdStart.coldElementwise() && ColdStart.coldBatch());
+            ColdStart.compiled(CompileAhead.Kind.DECODE);
+            assertFalse(ColdStart.cold(), "decode products compiled");
+            assertTrue(ColdStart.coldElementwise() && ColdStart.coldBatch(), "the others are not");
+            ColdStart.compiled(CompileAhead.Kind.ELEMENTWISE);
+            assertFalse(ColdStart.coldElementwise(), "elementwise steps compiled");
+            assertTrue(ColdStart.coldBatch());
+            ColdStart.compiled(CompileAhead.Kind.BATCH);
+            assertFalse(ColdStart.coldBatch(), "the batches' compiled");
+            ColdStart.force(true);
+            assertTrue(ColdStart.cold() && ColdStart.coldElementwise() && ColdStart.coldBatch(), "forced cold whatever is compiled");
+            ColdStart.restart(1_000_000_000L);
+            ColdStart.compiling(CompileAhead.Kind.DECODE);
+            assertTrue(ColdStart.cold(), "new decode kernels asked for: cold until they are compiled");
+            assertFalse(ColdStart.coldBatch());
+        } finally {
+            ColdStart.resetAhead();
+            ColdStart.force(false);
+        }
+    }
 }
