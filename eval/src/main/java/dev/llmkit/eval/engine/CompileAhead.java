@@ -59,6 +59,7 @@ final class CompileAhead {
                 tried = true;
                 return false;
             }
+            long t0 = System.nanoTime();
             try {
                 Class<?> c = Class.forName("jdk.test.whitebox.WhiteBox");
                 Object o = c.getField("WB").get(null);
@@ -71,6 +72,7 @@ final class CompileAhead {
                 Thread t = new Thread(CompileAhead::work, "llmkit-compile-ahead");
                 t.setDaemon(true);
                 t.start();
+                trace(String.format("the WhiteBox API bound in %.0f ms", (System.nanoTime() - t0) / 1e6));
             } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
                 trace("not available: " + (e.getCause() != null ? e.getCause() : e));
             }
