@@ -27,8 +27,8 @@ public final class WhiteBox {
     /** Queues {@code method} for compilation at {@code level} (4: C2), for its normal entry when {@code entryBci} is -1. */
     public native boolean enqueueMethodForCompilation0(Executable method, int level, int entryBci);
 
-    /** Whether {@code method} has compiled code (for its normal entry unless {@code osr}). */
-    public native boolean isMethodCompiled0(Executable method, boolean osr);
+    /** The level of {@code method}'s compiled code (for its normal entry unless {@code osr}): 0 none, 1-3 C1, 4 C2. */
+    public native int getMethodCompilationLevel0(Executable method, boolean osr);
 
     /** Marks {@code method} to be inlined wherever a compiler meets a call of it. */
     public native boolean testSetForceInlineMethod0(Executable method, boolean value);

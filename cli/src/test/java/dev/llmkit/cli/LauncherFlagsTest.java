@@ -29,6 +29,10 @@ class LauncherFlagsTest {
     private static final Pattern KERNELS = Pattern.compile("dev\\.llmkit\\.(eval\\.engine\\.(Quant)?Kernels|core\\.kernels\\.Sgemm)::");
     /** A -Xlog:deoptimization=debug line: the method (class.method) and the trap's reason. */
     private static final Pattern TRAP = Pattern.compile("\\[deoptimization\\].* level=4 (\\S+)\\(\\S* trap_bci=\\d+ (\\w+)");
+    /** The kernels CompileAhead compiles (the engine's hot loops; not Sgemm's for partial panels, nor its row kernels, one of which is one). */
+    private static final Pattern AHEAD = Pattern.compile("dev\\.llmkit\\.(eval\\.engine\\.Kernels::(matvecPacked|matvec|scores|weightedSum|softmax|rmsnorm|swiglu|add"
+            + "|logSumExp|max)|eval\\.engine\\.QuantKernels::(dotRows|dot|decode|dot4Q8_0|dotQ\\w+|decodeQ\\w+|blockSums|scalesK)|core\\.kernels\\.Sgemm::(rows"
+            + "|rowsPrepacked|kernel(Packed\\w*|Half)?|four|three|two|clear|packA|packRows|packWhole|packTransposed))");
     /** A PrintCompilation line: its tier and method. */
     private static final Pattern COMPILED = Pattern.compile("^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*([0-4])\\s+(\\S+)");
 
@@ -100,29 +104,42 @@ class LauncherFlagsTest {
         assertTrue(flags.contains("-XX:+WhiteBoxAPI"), flags.toString());
         Path whitebox = ROOT.resolve("cli/target/llmkit-whitebox.jar");
         assertTrue(flags.contains("-Xbootclasspath/a:" + whitebox) && Files.isRegularFile(whitebox), flags.toString());
-        ModelConfig c = new ModelConfig(64, 128, 2, 2, 2, 512, 128, 1e-5f, 10000f, true);
-        Path f32 = dir.resolve("m.gguf"), q8 = dir.resolve("m-q8_0.gguf");
+        // rows of whole 256-value blocks, so that q4_k_m gives Q4_K and Q6_K matrices
+        ModelConfig c = new ModelConfig(256, 512, 2, 4, 4, 512, 128, 1e-5f, 10000f, true);
+        Path f32 = dir.resolve("m.gguf");
         GgufModel.export(Weights.init(c, 0.02f, 1), DecodeBench.byteTokenizer(c.vocabSize()), f32, Gguf.F32, "m");
-        assertEquals(0, Main.run("quantize", "-m", f32.toString(), "--type", "q8_0", "-o", q8.toString(), "--eval-tokens", "0", "--bench-tokens", "0"));
-        for (Path gguf : List.of(f32, q8)) {
-            String type = gguf == f32 ? "F32" : "Q8_0";
+        for (String type : List.of("F32", "Q8_0", "Q4_K_M")) {
+            Path gguf = dir.resolve("m-" + type + ".gguf");
+            if (type.equals("F32")) gguf = f32;
+            else assertEquals(0, Main.run("quantize", "-m", f32.toString(), "--type", type.toLowerCase(java.util.Locale.ROOT), "-o", gguf.toString(),
+                    "--eval-tokens", "0", "--bench-tokens", "0"));
             // the inlining of the kernel classes' compiles alone: C2's, each printed whole (C1 prints its own as it goes, which
             // would cut into C2's lines)
             String[] r = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-Dllmkit.compileAheadTrace=true", "-Dllmkit.compileAhead=all",
                     "-Dllmkit.compileAheadWait=120", "-XX:CompileCommand=PrintInlining,dev/llmkit/eval/engine/Kernels.*",
                     "-XX:CompileCommand=PrintInlining,dev/llmkit/eval/engine/QuantKernels.*", "-XX:CompileCommand=PrintInlining,dev/llmkit/core/kernels/Sgemm.*",
                     "-Xlog:deoptimization=debug"), gguf);
-            for (String kind : List.of("decode [" + type + "]", "elementwise", "batch")) assertTrue(r[1].contains("compile-ahead: " + kind + ": "), kind + "\n" + r[1]);
+            String decode = type.equals("Q4_K_M") ? "decode [Q4_K, Q6_K]" : "decode [" + type + "]";
+            for (String kind : List.of(decode, "elementwise", "batch")) assertTrue(r[1].contains("compile-ahead: " + kind + ": "), kind + "\n" + r[1]);
+            assertFalse(r[1].contains(" failed"), r[1]);
             assertTrue(r[1].contains("generated: 48 tokens"), r[1]);
             for (String line : r[0].split("\n")) {
                 // (C2 may first meet such a call, then find the vector's class and inline it late: "callee changed to")
                 assertFalse(line.contains("jdk.incubator.vector.") && line.contains("failed to inline: virtual call") && !line.contains("callee changed to"),
                         type + ": a Vector API call left to its Java fallback: " + line);
-                assertFalse(line.matches(".*QuantKernels::(widen|ints|floats|shorts|f16) .*failed to inline.*"), type + ": " + line);
+                assertFalse(line.matches(".*QuantKernels::(widen|ints|floats|shorts|f16|six) .*failed to inline.*"), type + ": " + line);
                 // a class the code needs that was not loaded when C2 compiled it (the touch missed it): a trap, and the code is thrown away
                 Matcher m = TRAP.matcher(line);
                 assertFalse(m.find() && m.group(1).matches("dev\\.llmkit\\.(eval\\.engine\\.(Quant)?Kernels|core\\.kernels\\.Sgemm)\\..*")
                         && (m.group(2).equals("unloaded") || m.group(2).equals("uninitialized")), type + ": " + line);
+            }
+            // every kernel the model runs was compiled by C2 before it ran: none ran in the interpreter long enough for C1 to compile it
+            String[] compiled = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation", "-Dllmkit.compileAhead=all",
+                    "-Dllmkit.compileAheadWait=120"), gguf);
+            for (String line : compiled[0].split("\n")) {
+                Matcher m = COMPILED.matcher(line);
+                assertFalse(m.find() && !m.group(1).equals("4") && !m.group(1).equals("0") && AHEAD.matcher(m.group(2)).matches(),
+                        type + ": a kernel ran before it was compiled ahead: " + line);
             }
         }
     }

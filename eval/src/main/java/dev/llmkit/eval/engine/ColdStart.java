@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Where the JVM lets the engine have its kernels compiled ahead ({@link CompileAhead}, under ./llmkit),
  * each {@link CompileAhead.Kind kind} of work leaves the cold kernels when its own kernels are compiled
- * instead, and never runs them interpreted: the decode products (matvecs, decode attention's two
+ * instead, so that it does not run them interpreted: the decode products (matvecs, decode attention's two
  * products) as soon as C2 has compiled them, in the background from the engine's start, whatever the
  * budget; the elementwise steps once the budget is spent and theirs are compiled; the batched products
  * (prefill, scoring) once the budget is spent and the first batch after it has asked for theirs (a
@@ -98,6 +98,11 @@ final class ColdStart {
         ready |= 1 << kind.ordinal();
     }
 
+    /** Whether an engine starting now would start on the cold kernels, and so asks for its kernels to be compiled ahead. */
+    static boolean startsCold() {
+        return !warm && !pinned;
+    }
+
     /** Whether the kernels of {@code kind} asked for are compiled. */
     static boolean compiledAhead(CompileAhead.Kind kind) {
         return ready(kind);
@@ -123,7 +128,10 @@ final class ColdStart {
         if (!warm && spent.addAndGet(System.nanoTime() - start) >= budget && !pinned) coldElementwise();
     }
 
-    /** Cold kernels again until {@code budgetNanos} more of forward passes (none when 0 or under the scalar switch). */
+    /**
+     * Cold kernels again until {@code budgetNanos} more of forward passes (none when 0 or under the scalar switch);
+     * the kinds whose kernels are compiled ahead stay on them.
+     */
     static void restart(long budgetNanos) {
         spent.set(0);
         budget = budgetNanos;

@@ -40,21 +40,25 @@ final class CompileAhead {
     private static final int C2 = 4;
 
     private static Object wb;
-    private static Method enqueue, compiled, forceInline;
+    private static Method enqueue, level, forceInline;
     private static volatile boolean available, tried;
     private static final LinkedBlockingQueue<Runnable> jobs = new LinkedBlockingQueue<>();
     /** Bit kind.ordinal(): asked for (ELEMENTWISE, BATCH: once per process). */
-    private static int requested;
+    private static volatile int requested;
     private static final Set<GgmlType> decodeTypes = EnumSet.noneOf(GgmlType.class);
-    private static final long T0 = System.nanoTime();
+    /** Decode requests not compiled yet: decode is ready when none is left. */
+    private static int decodePending;
 
     /** Whether kernels are compiled ahead in this process (the WhiteBox API is there and not turned off). */
     static boolean available() {
         return tried ? available : probe();
     }
 
+    private static long T0;
+
     private static synchronized boolean probe() {
         if (!tried) {
+            T0 = System.nanoTime();
             if (Kernels.SCALAR || "false".equals(System.getProperty("llmkit.compileAhead"))) {
                 tried = true;
                 return false;
@@ -64,16 +68,16 @@ final class CompileAhead {
                 Class<?> c = Class.forName("jdk.test.whitebox.WhiteBox");
                 Object o = c.getField("WB").get(null);
                 Method e = c.getMethod("enqueueMethodForCompilation0", Executable.class, int.class, int.class);
-                Method m = c.getMethod("isMethodCompiled0", Executable.class, boolean.class);
+                Method m = c.getMethod("getMethodCompilationLevel0", Executable.class, boolean.class);
                 Method f = c.getMethod("testSetForceInlineMethod0", Executable.class, boolean.class);
                 m.invoke(o, CompileAhead.class.getDeclaredMethod("available"), false);    // UnsatisfiedLinkError without the API
-                wb = o; enqueue = e; compiled = m; forceInline = f;
-                available = true;
+                wb = o; enqueue = e; level = m; forceInline = f;
                 Thread t = new Thread(CompileAhead::work, "llmkit-compile-ahead");
                 t.setDaemon(true);
                 t.start();
+                available = true;
                 trace(String.format("the WhiteBox API bound in %.0f ms", (System.nanoTime() - t0) / 1e6));
-            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+            } catch (Throwable e) {
                 trace("not available: " + (e.getCause() != null ? e.getCause() : e));
             }
             tried = true;
@@ -90,6 +94,7 @@ final class CompileAhead {
             if (missing.isEmpty()) return true;
             boolean first = decodeTypes.isEmpty();
             decodeTypes.addAll(types);
+            decodePending++;
             ColdStart.compiling(Kind.DECODE);
             jobs.add(() -> run(Kind.DECODE, "decode " + missing, () -> decodeMethods(missing, first)));
         }
@@ -99,6 +104,7 @@ final class CompileAhead {
     /** Compiles the kernels of the elementwise steps or of the batched products (once per process); false when unavailable. */
     static boolean request(Kind kind) {
         if (kind == Kind.DECODE) throw new IllegalArgumentException("decode kernels are asked for by weight type");
+        if ((requested & 1 << kind.ordinal()) != 0) return true;     // (checked on every product until they are compiled)
         if (!available()) return false;
         synchronized (CompileAhead.class) {
             if ((requested & 1 << kind.ordinal()) == 0) {
@@ -119,7 +125,13 @@ final class CompileAhead {
         if (!decode(types)) return;
         boolean all = "all".equals(System.getProperty("llmkit.compileAhead"));
         if (all) for (Kind k : List.of(Kind.ELEMENTWISE, Kind.BATCH)) request(k);
-        long wait = (long) (Double.parseDouble(System.getProperty("llmkit.compileAheadWait", "0")) * 1e9), end = System.nanoTime() + wait;
+        long wait, end;
+        try {
+            wait = (long) (Double.parseDouble(System.getProperty("llmkit.compileAheadWait", "0")) * 1e9);
+        } catch (NumberFormatException e) {
+            wait = 0;
+        }
+        end = System.nanoTime() + wait;
         try {
             while (wait > 0 && System.nanoTime() < end && !(ColdStart.compiledAhead(Kind.DECODE)
                     && (!all || ColdStart.compiledAhead(Kind.ELEMENTWISE) && ColdStart.compiledAhead(Kind.BATCH)))) Thread.sleep(1);
@@ -146,21 +158,30 @@ final class CompileAhead {
             List<Executable> methods = list.call();
             long t1 = System.nanoTime();
             for (Executable m : methods) {
-                if ((Boolean) compiled.invoke(wb, m, false)) continue;
+                if (c2(m)) continue;      // (C1's code does not count: a kernel's is no faster than the interpreter)
                 if (!(Boolean) enqueue.invoke(wb, m, C2, -1)) throw new IllegalStateException("C2 refused " + m);
                 long deadline = System.nanoTime() + 10_000_000_000L;
-                while (!(Boolean) compiled.invoke(wb, m, false)) {
+                while (!c2(m)) {
                     if (System.nanoTime() > deadline) throw new IllegalStateException("not compiled after 10 s: " + m);
                     Thread.sleep(1);
                 }
             }
-            ColdStart.compiled(kind);
-            trace(String.format("%s: %d methods, touched in %.0f ms, compiled in %.0f ms, ready %.2f s after the engine's class loaded",
+            boolean ready;
+            synchronized (CompileAhead.class) {
+                ready = kind != Kind.DECODE || --decodePending == 0;
+            }
+            if (ready) ColdStart.compiled(kind);
+            trace(String.format("%s: %d methods, touched in %.0f ms, compiled in %.0f ms, ready %.2f s after compiling ahead began",
                     what, methods.size(), (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, (System.nanoTime() - T0) / 1e9));
-        } catch (Exception | LinkageError e) {
+        } catch (Throwable e) {
             trace(what + " failed, the cold start's budget decides: " + e);
             ColdStart.compileAheadFailed();
         }
+    }
+
+    /** Whether {@code m} has C2's code. */
+    private static boolean c2(Executable m) throws ReflectiveOperationException {
+        return (Integer) level.invoke(wb, m, false) == C2;
     }
 
     private static void trace(String s) {
@@ -185,7 +206,7 @@ final class CompileAhead {
             for (GgmlType t : types) for (String n : quantHelpers(t)) addAll(ms, q, n);
             // their small helpers inlined as a profile would have them (without one C2 calls them: "low call site frequency")
             for (Method m : q.getDeclaredMethods())
-                if (List.of("widen", "ints", "floats", "shorts", "f16").contains(m.getName())) forceInline.invoke(wb, m, true);
+                if (List.of("widen", "ints", "floats", "shorts", "f16", "six").contains(m.getName())) forceInline.invoke(wb, m, true);
         }
         if (first) {
             forceInline.invoke(wb, k.getDeclaredMethod("dot", float[].class, int.class, float[].class, int.class, int.class), true);
@@ -215,11 +236,16 @@ final class CompileAhead {
         };
     }
 
-    /** The batched products' kernels: Sgemm's packed path (prefill, scoring, attention's block products; quantized rows decode with the decode kernels). */
+    /**
+     * The batched products' kernels: Sgemm's (prefill, scoring, attention's block products; quantized rows decode
+     * with the decode kernels). Not the kernels of a partial panel, which take its masks as arguments: without a
+     * profile C2 knows neither the masks' class nor, inlined, the loads' (they are left to the JVM's own counters).
+     */
     private static List<Executable> batchMethods() {
         List<Executable> ms = new ArrayList<>();
-        for (String n : new String[] {"rowsPrepacked", "rows", "kernelPackedZeroFixed", "kernelPackedFixed", "packA", "packRows", "kernel", "three", "two",
-                "clear", "packTransposed"}) addAll(ms, Sgemm.class, n);
+        for (String n : new String[] {"rowsPrepacked", "rows", "kernelPackedZeroFixed", "kernelPackedFixed", "packA", "packRows", "packWhole", "kernel",
+                "kernelPacked", "kernelPackedZero", "kernelHalf", "four", "three", "two", "row", "clear", "packTransposed"}) addAll(ms, Sgemm.class, n);
+        ms.removeIf(m -> List.of(((Method) m).getParameterTypes()).contains(jdk.incubator.vector.VectorMask.class));
         return ms;
     }
 
@@ -257,7 +283,7 @@ final class CompileAhead {
                 }
             }
             case ELEMENTWISE -> {
-                Kernels.rmsnorm(out, 0, x, 0, x, rows, 1e-5f);
+                Kernels.rmsnorm(out, 0, x, 0, x, in, 1e-5f);
                 Kernels.logSumExp(x, 0, in);
                 Kernels.softmax(x, 0, in, 1f);
                 Kernels.swiglu(w, 0, x, 0, x, 0, in);

@@ -79,7 +79,7 @@ public final class LlamaEngine implements State {
             w13[l] = WeightMatrix.stack(WeightMatrix.of(w, TensorNames.blk(l, "ffn_gate")), WeightMatrix.of(w, TensorNames.blk(l, "ffn_up")));
             w2[l] = WeightMatrix.of(w, TensorNames.blk(l, "ffn_down"));
         }
-        if (ColdStart.cold()) CompileAhead.engineStarts(weightTypes(w));
+        if (ColdStart.startsCold()) CompileAhead.engineStarts(weightTypes(w));
         int dim = c.dim(), kv = c.kvDim(), ctx = positions;
         x = new float[dim]; xb = new float[dim]; xb2 = new float[dim]; qkv = new float[dim + 2 * kv]; h = new float[2 * c.hiddenDim()];
         att = new float[c.nHeads() * ctx]; logits = new float[c.vocabSize()];

@@ -262,7 +262,7 @@ final class QuantKernels {
                 IntVector v = ints(w, p + 4 + k);
                 FloatVector x0 = FloatVector.fromArray(S, x, xb + k), x1 = FloatVector.fromArray(S, x, xb + 16 + k);
                 sq = floats(v.lanewise(VectorOperators.LSHR, 4).and(0x0F)).fma(x1, floats(v.and(0x0F)).fma(x0, sq));
-                sx = sx.add(x0).add(x1);
+                sx = x0.add(sx).add(x1);
             }
             acc = sq.fma(FloatVector.broadcast(S, f16(w, p)), acc);
             accX = sx.fma(FloatVector.broadcast(S, f16(w, p + 2)), accX);
@@ -285,7 +285,7 @@ final class QuantKernels {
                 IntVector hi = v.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(bits.lanewise(VectorOperators.LSHR, IOTA.add(k + 16)).and(1).lanewise(VectorOperators.LSHL, 4));
                 FloatVector x0 = FloatVector.fromArray(S, x, xb + k), x1 = FloatVector.fromArray(S, x, xb + 16 + k);
                 sq = floats(hi).fma(x1, floats(lo).fma(x0, sq));
-                sx = sx.add(x0).add(x1);
+                sx = x0.add(sx).add(x1);
             }
             acc = sq.fma(FloatVector.broadcast(S, d), acc);
             accX = sx.fma(FloatVector.broadcast(S, m), accX);
@@ -325,7 +325,7 @@ final class QuantKernels {
         }
         for (int b = 0; b < cols / 32; b++) {
             FloatVector v = FloatVector.zero(S);
-            for (int k = 0; k < 32; k += L) v = v.add(FloatVector.fromArray(S, x, xo + 32 * b + k));
+            for (int k = 0; k < 32; k += L) v = FloatVector.fromArray(S, x, xo + 32 * b + k).add(v);    // (loaded vector first: see CompileAhead)
             sums[b] = v.reduceLanes(VectorOperators.ADD);
         }
         return sums;
