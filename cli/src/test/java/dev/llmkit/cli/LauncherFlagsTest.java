@@ -29,10 +29,6 @@ class LauncherFlagsTest {
     private static final Pattern KERNELS = Pattern.compile("dev\\.llmkit\\.(eval\\.engine\\.(Quant)?Kernels|core\\.kernels\\.Sgemm)::");
     /** A -Xlog:deoptimization=debug line: the method (class.method) and the trap's reason. */
     private static final Pattern TRAP = Pattern.compile("\\[deoptimization\\].* level=4 (\\S+)\\(\\S* trap_bci=\\d+ (\\w+)");
-    /** The kernels CompileAhead compiles (the engine's hot loops; not Sgemm's for partial panels, nor its row kernels, one of which is one). */
-    private static final Pattern AHEAD = Pattern.compile("dev\\.llmkit\\.(eval\\.engine\\.Kernels::(matvecPacked|matvec|scores|weightedSum|softmax|rmsnorm|swiglu|add"
-            + "|logSumExp|max)|eval\\.engine\\.QuantKernels::(dotRows|dot|decode|dot4Q8_0|dotQ\\w+|decodeQ\\w+|blockSums|scalesK)|core\\.kernels\\.Sgemm::(rows"
-            + "|rowsPrepacked|kernel(Packed\\w*|Half)?|four|three|two|clear|packA|packRows|packWhole|packTransposed))");
     /** A PrintCompilation line: its tier and method. */
     private static final Pattern COMPILED = Pattern.compile("^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*([0-4])\\s+(\\S+)");
 
@@ -115,15 +111,17 @@ class LauncherFlagsTest {
                     "--eval-tokens", "0", "--bench-tokens", "0"));
             // the inlining of the kernel classes' compiles alone: C2's, each printed whole (C1 prints its own as it goes, which
             // would cut into C2's lines)
-            String[] r = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-Dllmkit.compileAheadTrace=true", "-Dllmkit.compileAhead=all",
-                    "-Dllmkit.compileAheadWait=120", "-XX:CompileCommand=PrintInlining,dev/llmkit/eval/engine/Kernels.*",
+            // (the JVM's console into a file, away from the text and stats that the run prints; its traps in a file of their own)
+            Path traps = dir.resolve("traps-" + type + ".log"), vm = dir.resolve("vm-" + type + ".log");
+            String[] r = generate(dir, flags, List.of("-XX:+LogVMOutput", "-XX:LogFile=" + vm, "-Dllmkit.compileAheadTrace=true",
+                    "-Dllmkit.compileAhead=all", "-Dllmkit.compileAheadWait=120", "-XX:CompileCommand=PrintInlining,dev/llmkit/eval/engine/Kernels.*",
                     "-XX:CompileCommand=PrintInlining,dev/llmkit/eval/engine/QuantKernels.*", "-XX:CompileCommand=PrintInlining,dev/llmkit/core/kernels/Sgemm.*",
-                    "-Xlog:deoptimization=debug"), gguf);
+                    "-Xlog:deoptimization=debug:file=" + traps), gguf);
             String decode = type.equals("Q4_K_M") ? "decode [Q4_K, Q6_K]" : "decode [" + type + "]";
             for (String kind : List.of(decode, "elementwise", "batch")) assertTrue(r[1].contains("compile-ahead: " + kind + ": "), kind + "\n" + r[1]);
-            assertFalse(r[1].contains(" failed"), r[1]);
+            assertFalse(r[1].matches("(?s).*compile-ahead: [^\n]* failed.*"), r[1]);
             assertTrue(r[1].contains("generated: 48 tokens"), r[1]);
-            for (String line : r[0].split("\n")) {
+            for (String line : (Files.readString(vm) + "\n" + Files.readString(traps)).split("\n")) {
                 // (C2 may first meet such a call, then find the vector's class and inline it late: "callee changed to")
                 assertFalse(line.contains("jdk.incubator.vector.") && line.contains("failed to inline: virtual call") && !line.contains("callee changed to"),
                         type + ": a Vector API call left to its Java fallback: " + line);
@@ -132,14 +130,6 @@ class LauncherFlagsTest {
                 Matcher m = TRAP.matcher(line);
                 assertFalse(m.find() && m.group(1).matches("dev\\.llmkit\\.(eval\\.engine\\.(Quant)?Kernels|core\\.kernels\\.Sgemm)\\..*")
                         && (m.group(2).equals("unloaded") || m.group(2).equals("uninitialized")), type + ": " + line);
-            }
-            // every kernel the model runs was compiled by C2 before it ran: none ran in the interpreter long enough for C1 to compile it
-            String[] compiled = generate(dir, flags, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation", "-Dllmkit.compileAhead=all",
-                    "-Dllmkit.compileAheadWait=120"), gguf);
-            for (String line : compiled[0].split("\n")) {
-                Matcher m = COMPILED.matcher(line);
-                assertFalse(m.find() && !m.group(1).equals("4") && !m.group(1).equals("0") && AHEAD.matcher(m.group(2)).matches(),
-                        type + ": a kernel ran before it was compiled ahead: " + line);
             }
         }
     }
