@@ -78,14 +78,10 @@ final class ColdStart {
     private static boolean cold(CompileAhead.Kind kind) {
         if (warm) return false;
         if (pinned) return true;
-        if (ready(kind)) return false;
+        if (compiledAhead(kind)) return false;
         // the budget spent with kernels compiled ahead: this kind's are asked for (once) and it stays cold until they are compiled
         if (kind != CompileAhead.Kind.DECODE && spent.get() >= budget && (aheadFailed || !CompileAhead.request(kind))) warm = true;
         return !warm;
-    }
-
-    private static boolean ready(CompileAhead.Kind kind) {
-        return (ready & 1 << kind.ordinal()) != 0;
     }
 
     /** {@link CompileAhead} compiles kernels of {@code kind} (decode kernels of a weight type not compiled before): cold until they are. */
@@ -105,7 +101,7 @@ final class ColdStart {
 
     /** Whether the kernels of {@code kind} asked for are compiled. */
     static boolean compiledAhead(CompileAhead.Kind kind) {
-        return ready(kind);
+        return (ready & 1 << kind.ordinal()) != 0;
     }
 
     /** {@link CompileAhead} failed: the budget alone decides, as without it (switching at once if it is spent). */

@@ -63,7 +63,6 @@ final class CompileAhead {
                 tried = true;
                 return false;
             }
-            long t0 = System.nanoTime();
             try {
                 Class<?> c = Class.forName("jdk.test.whitebox.WhiteBox");
                 Object o = c.getField("WB").get(null);
@@ -76,7 +75,7 @@ final class CompileAhead {
                 t.setDaemon(true);
                 t.start();
                 available = true;
-                trace(String.format("the WhiteBox API bound in %.0f ms", (System.nanoTime() - t0) / 1e6));
+                trace(String.format("the WhiteBox API bound in %.0f ms", (System.nanoTime() - T0) / 1e6));
             } catch (Throwable e) {
                 trace("not available: " + (e.getCause() != null ? e.getCause() : e));
             }

@@ -4,11 +4,9 @@ import dev.llmkit.core.ConfigException;
 import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.model.ModelConfig;
-import dev.llmkit.core.model.QuantTensor;
 import dev.llmkit.core.model.TensorNames;
 import dev.llmkit.core.model.Weights;
 import dev.llmkit.core.quant.GgmlType;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -79,7 +77,7 @@ public final class LlamaEngine implements State {
             w13[l] = WeightMatrix.stack(WeightMatrix.of(w, TensorNames.blk(l, "ffn_gate")), WeightMatrix.of(w, TensorNames.blk(l, "ffn_up")));
             w2[l] = WeightMatrix.of(w, TensorNames.blk(l, "ffn_down"));
         }
-        if (ColdStart.startsCold()) CompileAhead.engineStarts(weightTypes(w));
+        if (ColdStart.startsCold()) CompileAhead.engineStarts(weightTypes());
         int dim = c.dim(), kv = c.kvDim(), ctx = positions;
         x = new float[dim]; xb = new float[dim]; xb2 = new float[dim]; qkv = new float[dim + 2 * kv]; h = new float[2 * c.hiddenDim()];
         att = new float[c.nHeads() * ctx]; logits = new float[c.vocabSize()];
@@ -97,17 +95,12 @@ public final class LlamaEngine implements State {
         }
     }
 
-    /** The storage types of the weight matrices as the engine runs them (F16 and BF16 are widened to F32). */
-    private Set<GgmlType> weightTypes(Weights w) {
+    /** The storage types the weight matrices run on (F16 and BF16 ones are widened to F32 when loaded). */
+    private Set<GgmlType> weightTypes() {
         Set<GgmlType> types = EnumSet.noneOf(GgmlType.class);
-        List<String> names = new ArrayList<>(List.of(TensorNames.EMBED));
-        if (!c.tiedEmbeddings()) names.add(TensorNames.OUTPUT);
-        for (int l = 0; l < c.nLayers(); l++)
-            for (String n : List.of("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")) names.add(TensorNames.blk(l, n));
-        for (String n : names) {
-            QuantTensor q = w.stored(n);
-            types.add(q == null || q.type() == GgmlType.F16 || q.type() == GgmlType.BF16 ? GgmlType.F32 : q.type());
-        }
+        embed.addTypes(types);
+        output.addTypes(types);
+        for (WeightMatrix[] ms : List.of(wqkv, wo, w13, w2)) for (WeightMatrix m : ms) m.addTypes(types);
         return types;
     }
 

@@ -25,6 +25,11 @@ final class StackedMatrix implements WeightMatrix {
     @Override public GgmlType type() { return parts[0].type(); }
 
     @Override
+    public void addTypes(java.util.Set<GgmlType> into) {
+        for (WeightMatrix p : parts) p.addTypes(into);
+    }
+
+    @Override
     public long bytes() {
         long b = 0;
         for (WeightMatrix p : parts) b += p.bytes();

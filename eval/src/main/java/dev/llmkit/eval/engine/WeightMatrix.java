@@ -18,6 +18,11 @@ public interface WeightMatrix {
     /** The storage type (of the first part, for a stack of several). */
     GgmlType type();
 
+    /** Adds the storage types the matrix runs on to {@code into} (every part's, for a stack). */
+    default void addTypes(java.util.Set<GgmlType> into) {
+        into.add(type());
+    }
+
     /** Bytes the matrix holds. */
     long bytes();
 
