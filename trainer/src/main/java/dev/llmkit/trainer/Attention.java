@@ -17,9 +17,10 @@ final class Attention {
     /**
      * Queries per row block: whole micro-kernel blocks, and whole panels of keys with the machine's own kernel rows
      * (48 with 6-row kernels: a step 1.5-3% faster than 32 on a Zen 1; 80 with 5-row ones: tiny-preset training there
-     * at 2,088 tokens/s with 80, 2,005 with 40 and 2,030 with 48, medians of 5, 5 and 3 runs, within the host's noise).
+     * at 2,088 tokens/s with 80, 2,005 with 40 and 2,030 with 48, medians of 5, 5 and 3 runs, within the host's noise;
+     * 48 with 12-row ones, four blocks, its keys whole 32-wide panels and a half one).
      */
-    static final int BLOCK = Sgemm.MR == 8 ? 32 : Sgemm.MR == 6 ? 48 : 80;
+    static final int BLOCK = Sgemm.MR == 8 ? 32 : Sgemm.MR == 6 || Sgemm.MR == 12 ? 48 : 80;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private final int nHeads, nKv, hd, dim, qkvDim, maxT;

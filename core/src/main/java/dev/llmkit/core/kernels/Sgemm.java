@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>B is read as panels of {@link #NR} columns, {@code B(p, j) = b[bOff + (j / NR) * bPanel + p * bRow + j % NR]}:
  *       a row-major B is its own panel layout (bRow = ldb, bPanel = NR), and a transposed one
  *       (a weight W[n, k] for X W^T) is first packed by {@link #packTransposed} (bRow = NR, bPanel = k * NR);</li>
- *   <li>an {@link #MR} x {@link #NR} register-blocked micro-kernel (8 x 32 with AVX-512, 5 x 16 with AVX2, 8 x 8
- *       with NEON: 16, 10 or 16 accumulators, loaded from C unconditionally so that C2 keeps them in registers) runs over depth slices of
+ *   <li>an {@link #MR} x {@link #NR} register-blocked micro-kernel (12 x 32 with AVX-512, 5 x 16 with AVX2, 8 x 8
+ *       with NEON: 24, 10 or 16 accumulators, loaded from C unconditionally so that C2 keeps them in registers) runs over depth slices of
  *       about {@link #KC} and row blocks of {@link #MC} (an MC x KC block of A in L2); with A packed or transposed,
  *       each MR-row block of it (in L1) runs across a group of panels whose KC-deep slices of B stay in L2
  *       ({@link #PANEL_GROUP}), so C is written MR rows at a time across the group.</li>
@@ -29,31 +29,34 @@ public final class Sgemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /**
-     * Rows of the micro-kernel: 8 (16 accumulators) where the machine has 32 vector registers (AVX-512,
-     * AArch64), 5 (10) where it has 16 (AVX2 and older x86). There 8 rows spill, and so do 6: 12 accumulators, two
-     * B vectors and the broadcasts C2 loads ahead exceed 16 registers, and C2 keeps one accumulator on the stack.
-     * On a Zen 1 core the packed kernel reached 28.6-28.8 GFLOP/s with 8 rows and 32.6-33.3 with 6; with its
-     * data in L1, in alternating runs in one hour, 36.2-39.3 with 5 against 30.3-33.5 with 6 (36 with 6 in an
-     * earlier, faster hour). Ten accumulators still cover the FMA's latency: 5 cycles at one 256-bit FMA per cycle
-     * there; 4 cycles at two per cycle on Intel's AVX2 cores. {@code -Dllmkit.sgemm.rows=5|6|8} chooses
-     * (SgemmTest runs all three).
+     * Rows of the micro-kernel: 12 (24 accumulators) with AVX-512, 8 (16) on other machines with 32 vector registers
+     * (AArch64), 5 (10) where there are 16 (AVX2 and older x86). With AVX-512 each row added reuses the two B vectors
+     * that stream from L2 once more: on an AVX-512 Xeon (family 6 model 167, 2 cores) an 8-row kernel whose B
+     * streamed from L2 ran 15% below its in-L1 speed, a 12-row one 8% below, and the tiny preset's training
+     * step ran 4-9% faster with 12 rows than with 8 (four alternating pairs; the small preset +7% and -3%).
+     * With 16 registers 8 rows spill, and so do 6: 12 accumulators, two B vectors and the broadcasts C2 loads
+     * ahead exceed 16 registers, and C2 keeps one accumulator on the stack. On a Zen 1 core the packed kernel
+     * reached 28.6-28.8 GFLOP/s with 8 rows and 32.6-33.3 with 6; with its data in L1, in alternating runs in
+     * one hour, 36.2-39.3 with 5 against 30.3-33.5 with 6 (36 with 6 in an earlier, faster hour). Ten
+     * accumulators still cover the FMA's latency: 5 cycles at one 256-bit FMA per cycle there; 4 cycles at two
+     * per cycle on Intel's AVX2 cores. {@code -Dllmkit.sgemm.rows=5|6|8|12} chooses (SgemmTest runs all four).
      */
-    public static final int MR = Integer.getInteger("llmkit.sgemm.rows", vectorRegisters() >= 32 ? 8 : 5);
-    /** Whether the kernels run 8 rows, and at least 6 (constants: C2 drops the other rows' code). */
-    private static final boolean EIGHT = MR == 8, SIX = MR >= 6;
-    /** Eight floats: {@link #packA}'s copy of a transposed A's depth step (MR <= 8), where vectors are that wide. */
+    public static final int MR = Integer.getInteger("llmkit.sgemm.rows", defaultRows());
+    /** Whether the kernels run 12 rows, at least 8, at least 6 (constants: C2 drops the other rows' code). */
+    private static final boolean TWELVE = MR == 12, EIGHT = MR >= 8, SIX = MR >= 6;
+    /** Eight floats: {@link #packA}'s copy of a transposed A's depth step (one copy up to 8 rows, two for 12), where vectors are that wide. */
     private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
     private static final boolean COPY8 = S.vectorBitSize() >= 256;
     public static final int NR = 2 * L, KC = 256, MC = 128 / MR * MR, PACK_PANELS = 4;
     static {
-        if (MR != 5 && MR != 6 && MR != 8) throw new IllegalArgumentException("llmkit.sgemm.rows must be 5, 6 or 8, not " + MR);
+        if (MR != 5 && MR != 6 && MR != 8 && MR != 12) throw new IllegalArgumentException("llmkit.sgemm.rows must be 5, 6, 8 or 12, not " + MR);
     }
 
-    /** Vector registers the Vector API's code has: 16 on x86 without AVX-512, 32 with it and on AArch64. */
-    private static int vectorRegisters() {
+    /** 12 rows with AVX-512, 8 elsewhere with 32 vector registers (AArch64), 5 with 16 (x86 without AVX-512). */
+    private static int defaultRows() {
         String arch = System.getProperty("os.arch", "");
         boolean x86 = arch.equals("amd64") || arch.equals("x86_64") || arch.equals("x86");
-        return x86 && S.vectorBitSize() < 512 ? 16 : 32;
+        return !x86 ? 8 : S.vectorBitSize() >= 512 ? 12 : 5;
     }
     public static final boolean SCALAR = Boolean.getBoolean("llmkit.scalar");
     /** The deepest slice {@link #depthSlice} gives. */
@@ -303,7 +306,7 @@ public final class Sgemm {
 
     private static void kernel(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
                                float[] c, int cOff, int ldc, int kc) {
-        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc, o8 = o7 + ldc, o9 = o8 + ldc, o10 = o9 + ldc, o11 = o10 + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
         FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
         FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
@@ -315,7 +318,14 @@ public final class Sgemm {
             c60 = FloatVector.fromArray(S, c, o6); c61 = FloatVector.fromArray(S, c, o6 + L);
             c70 = FloatVector.fromArray(S, c, o7); c71 = FloatVector.fromArray(S, c, o7 + L);
         }
-        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
+        FloatVector c80 = null, c81 = null, c90 = null, c91 = null, cA0 = null, cA1 = null, cB0 = null, cB1 = null;
+        if (TWELVE) {
+            c80 = FloatVector.fromArray(S, c, o8); c81 = FloatVector.fromArray(S, c, o8 + L);
+            c90 = FloatVector.fromArray(S, c, o9); c91 = FloatVector.fromArray(S, c, o9 + L);
+            cA0 = FloatVector.fromArray(S, c, o10); cA1 = FloatVector.fromArray(S, c, o10 + L);
+            cB0 = FloatVector.fromArray(S, c, o11); cB1 = FloatVector.fromArray(S, c, o11 + L);
+        }
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow, r8 = 8 * aRow, r9 = 9 * aRow, r10 = 10 * aRow, r11 = 11 * aRow;
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aCol;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
@@ -330,6 +340,12 @@ public final class Sgemm {
                 av = FloatVector.broadcast(S, a[ao + r6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + r7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
             }
+            if (TWELVE) {
+                av = FloatVector.broadcast(S, a[ao + r8]); c80 = av.fma(b0, c80); c81 = av.fma(b1, c81);
+                av = FloatVector.broadcast(S, a[ao + r9]); c90 = av.fma(b0, c90); c91 = av.fma(b1, c91);
+                av = FloatVector.broadcast(S, a[ao + r10]); cA0 = av.fma(b0, cA0); cA1 = av.fma(b1, cA1);
+                av = FloatVector.broadcast(S, a[ao + r11]); cB0 = av.fma(b0, cB0); cB1 = av.fma(b1, cB1);
+            }
         }
         c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
         c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
@@ -340,6 +356,12 @@ public final class Sgemm {
         if (EIGHT) {
             c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
             c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+        }
+        if (TWELVE) {
+            c80.intoArray(c, o8); c81.intoArray(c, o8 + L);
+            c90.intoArray(c, o9); c91.intoArray(c, o9 + L);
+            cA0.intoArray(c, o10); cA1.intoArray(c, o10 + L);
+            cB0.intoArray(c, o11); cB1.intoArray(c, o11 + L);
         }
     }
 
@@ -353,12 +375,20 @@ public final class Sgemm {
         for (int i = i0; i < i1; i += MR) {
             int base = apOff + (i - i0) * kc;
             if (aRow == 1) {
-                // A transposed: each depth step's MR values are consecutive. Copied 8 at a time (MR <= 8), each copy
+                // A transposed: each depth step's MR values are consecutive. Copied 8 at a time (MR <= 8: 12 see below), each copy
                 // also writing the next step's first 8 - MR slots, which the next copy overwrites; the last step's
                 // copy is exact, as is any whose 8 floats would read past A's array (a guard: with A's steps at least
                 // MR apart, the second last step's 8 floats end within the last step's MR). System.arraycopy of 6
                 // floats per step had packA at 3% of the tiny preset's training step, in its weight-gradient products.
                 int src = aOff + i, kEnd = COPY8 ? kc - 1 : 0;
+                if (TWELVE && COPY8) {
+                    // twelve values a step: floats [0, 8) and [4, 12), both within the step's own
+                    for (int kk = 0; kk < kc; kk++) {
+                        FloatVector.fromArray(S8, a, src + kk * aCol).intoArray(ap, base + kk * MR);
+                        FloatVector.fromArray(S8, a, src + kk * aCol + 4).intoArray(ap, base + kk * MR + 4);
+                    }
+                    continue;
+                }
                 while (kEnd > 0 && src + (kEnd - 1) * aCol + 8 > a.length) kEnd--;
                 int kk = 0;
                 for (; kk < kEnd; kk++) FloatVector.fromArray(S8, a, src + kk * aCol).intoArray(ap, base + kk * MR);
@@ -366,11 +396,13 @@ public final class Sgemm {
             } else {
                 // MR row streams read in step, each depth step written as MR consecutive floats
                 int s0 = aOff + i * aRow, s1 = s0 + aRow, s2 = s1 + aRow, s3 = s2 + aRow, s4 = s3 + aRow, s5 = s4 + aRow, s6 = s5 + aRow, s7 = s6 + aRow;
+                int s8 = s7 + aRow, s9 = s8 + aRow, s10 = s9 + aRow, s11 = s10 + aRow;
                 for (int kk = 0, o = base, src = 0; kk < kc; kk++, o += MR, src += aCol) {
                     ap[o] = a[s0 + src]; ap[o + 1] = a[s1 + src]; ap[o + 2] = a[s2 + src]; ap[o + 3] = a[s3 + src];
                     ap[o + 4] = a[s4 + src];
                     if (SIX) ap[o + 5] = a[s5 + src];
                     if (EIGHT) { ap[o + 6] = a[s6 + src]; ap[o + 7] = a[s7 + src]; }
+                    if (TWELVE) { ap[o + 8] = a[s8 + src]; ap[o + 9] = a[s9 + src]; ap[o + 10] = a[s10 + src]; ap[o + 11] = a[s11 + src]; }
                 }
             }
         }
@@ -398,7 +430,7 @@ public final class Sgemm {
     /** {@link #kernel} where A's MR values of a depth step are consecutive (packed, or A transposed); steps aStep apart. */
     private static void kernelPacked(float[] a, int aOff, int aStep, float[] b, int bOff, int bRow,
                                float[] c, int cOff, int ldc, int kc) {
-        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc, o8 = o7 + ldc, o9 = o8 + ldc, o10 = o9 + ldc, o11 = o10 + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
         FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
         FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
@@ -410,6 +442,13 @@ public final class Sgemm {
             c60 = FloatVector.fromArray(S, c, o6); c61 = FloatVector.fromArray(S, c, o6 + L);
             c70 = FloatVector.fromArray(S, c, o7); c71 = FloatVector.fromArray(S, c, o7 + L);
         }
+        FloatVector c80 = null, c81 = null, c90 = null, c91 = null, cA0 = null, cA1 = null, cB0 = null, cB1 = null;
+        if (TWELVE) {
+            c80 = FloatVector.fromArray(S, c, o8); c81 = FloatVector.fromArray(S, c, o8 + L);
+            c90 = FloatVector.fromArray(S, c, o9); c91 = FloatVector.fromArray(S, c, o9 + L);
+            cA0 = FloatVector.fromArray(S, c, o10); cA1 = FloatVector.fromArray(S, c, o10 + L);
+            cB0 = FloatVector.fromArray(S, c, o11); cB1 = FloatVector.fromArray(S, c, o11 + L);
+        }
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aStep;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
@@ -424,6 +463,12 @@ public final class Sgemm {
                 av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
             }
+            if (TWELVE) {
+                av = FloatVector.broadcast(S, a[ao + 8]); c80 = av.fma(b0, c80); c81 = av.fma(b1, c81);
+                av = FloatVector.broadcast(S, a[ao + 9]); c90 = av.fma(b0, c90); c91 = av.fma(b1, c91);
+                av = FloatVector.broadcast(S, a[ao + 10]); cA0 = av.fma(b0, cA0); cA1 = av.fma(b1, cA1);
+                av = FloatVector.broadcast(S, a[ao + 11]); cB0 = av.fma(b0, cB0); cB1 = av.fma(b1, cB1);
+            }
         }
         c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
         c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
@@ -435,12 +480,18 @@ public final class Sgemm {
             c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
             c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
         }
+        if (TWELVE) {
+            c80.intoArray(c, o8); c81.intoArray(c, o8 + L);
+            c90.intoArray(c, o9); c91.intoArray(c, o9 + L);
+            cA0.intoArray(c, o10); cA1.intoArray(c, o10 + L);
+            cB0.intoArray(c, o11); cB1.intoArray(c, o11 + L);
+        }
     }
 
     /** {@link #kernelPacked} starting from zero instead of C (a separate method: C2 keeps the accumulators in registers only without a data-dependent start). {@link #kernel} where A's MR values of a depth step are consecutive (packed, or A transposed); steps aStep apart. */
     private static void kernelPackedZero(float[] a, int aOff, int aStep, float[] b, int bOff, int bRow,
                                float[] c, int cOff, int ldc, int kc) {
-        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc, o8 = o7 + ldc, o9 = o8 + ldc, o10 = o9 + ldc, o11 = o10 + ldc;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -452,6 +503,13 @@ public final class Sgemm {
             c60 = FloatVector.zero(S); c61 = FloatVector.zero(S);
             c70 = FloatVector.zero(S); c71 = FloatVector.zero(S);
         }
+        FloatVector c80 = null, c81 = null, c90 = null, c91 = null, cA0 = null, cA1 = null, cB0 = null, cB1 = null;
+        if (TWELVE) {
+            c80 = FloatVector.zero(S); c81 = FloatVector.zero(S);
+            c90 = FloatVector.zero(S); c91 = FloatVector.zero(S);
+            cA0 = FloatVector.zero(S); cA1 = FloatVector.zero(S);
+            cB0 = FloatVector.zero(S); cB1 = FloatVector.zero(S);
+        }
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aStep;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
@@ -466,6 +524,12 @@ public final class Sgemm {
                 av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
             }
+            if (TWELVE) {
+                av = FloatVector.broadcast(S, a[ao + 8]); c80 = av.fma(b0, c80); c81 = av.fma(b1, c81);
+                av = FloatVector.broadcast(S, a[ao + 9]); c90 = av.fma(b0, c90); c91 = av.fma(b1, c91);
+                av = FloatVector.broadcast(S, a[ao + 10]); cA0 = av.fma(b0, cA0); cA1 = av.fma(b1, cA1);
+                av = FloatVector.broadcast(S, a[ao + 11]); cB0 = av.fma(b0, cB0); cB1 = av.fma(b1, cB1);
+            }
         }
         c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
         c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
@@ -476,6 +540,12 @@ public final class Sgemm {
         if (EIGHT) {
             c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
             c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
+        }
+        if (TWELVE) {
+            c80.intoArray(c, o8); c81.intoArray(c, o8 + L);
+            c90.intoArray(c, o9); c91.intoArray(c, o9 + L);
+            cA0.intoArray(c, o10); cA1.intoArray(c, o10 + L);
+            cB0.intoArray(c, o11); cB1.intoArray(c, o11 + L);
         }
     }
 
@@ -486,7 +556,7 @@ public final class Sgemm {
      */
     private static void kernelPackedFixed(float[] a, int aOff, float[] b, int bOff,
                                float[] c, int cOff, int ldc, int kc) {
-        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc, o8 = o7 + ldc, o9 = o8 + ldc, o10 = o9 + ldc, o11 = o10 + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
         FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
         FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
@@ -498,6 +568,13 @@ public final class Sgemm {
             c60 = FloatVector.fromArray(S, c, o6); c61 = FloatVector.fromArray(S, c, o6 + L);
             c70 = FloatVector.fromArray(S, c, o7); c71 = FloatVector.fromArray(S, c, o7 + L);
         }
+        FloatVector c80 = null, c81 = null, c90 = null, c91 = null, cA0 = null, cA1 = null, cB0 = null, cB1 = null;
+        if (TWELVE) {
+            c80 = FloatVector.fromArray(S, c, o8); c81 = FloatVector.fromArray(S, c, o8 + L);
+            c90 = FloatVector.fromArray(S, c, o9); c91 = FloatVector.fromArray(S, c, o9 + L);
+            cA0 = FloatVector.fromArray(S, c, o10); cA1 = FloatVector.fromArray(S, c, o10 + L);
+            cB0 = FloatVector.fromArray(S, c, o11); cB1 = FloatVector.fromArray(S, c, o11 + L);
+        }
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * NR, ao = aOff + kk * MR;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
@@ -512,6 +589,12 @@ public final class Sgemm {
                 av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
             }
+            if (TWELVE) {
+                av = FloatVector.broadcast(S, a[ao + 8]); c80 = av.fma(b0, c80); c81 = av.fma(b1, c81);
+                av = FloatVector.broadcast(S, a[ao + 9]); c90 = av.fma(b0, c90); c91 = av.fma(b1, c91);
+                av = FloatVector.broadcast(S, a[ao + 10]); cA0 = av.fma(b0, cA0); cA1 = av.fma(b1, cA1);
+                av = FloatVector.broadcast(S, a[ao + 11]); cB0 = av.fma(b0, cB0); cB1 = av.fma(b1, cB1);
+            }
         }
         c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
         c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
@@ -523,12 +606,18 @@ public final class Sgemm {
             c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
             c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
         }
+        if (TWELVE) {
+            c80.intoArray(c, o8); c81.intoArray(c, o8 + L);
+            c90.intoArray(c, o9); c91.intoArray(c, o9 + L);
+            cA0.intoArray(c, o10); cA1.intoArray(c, o10 + L);
+            cB0.intoArray(c, o11); cB1.intoArray(c, o11 + L);
+        }
     }
 
     /** {@link #kernelPackedFixed} starting from zero (see {@link #kernelPackedZero}). */
     private static void kernelPackedZeroFixed(float[] a, int aOff, float[] b, int bOff,
                                float[] c, int cOff, int ldc, int kc) {
-        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc, o8 = o7 + ldc, o9 = o8 + ldc, o10 = o9 + ldc, o11 = o10 + ldc;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -540,6 +629,13 @@ public final class Sgemm {
             c60 = FloatVector.zero(S); c61 = FloatVector.zero(S);
             c70 = FloatVector.zero(S); c71 = FloatVector.zero(S);
         }
+        FloatVector c80 = null, c81 = null, c90 = null, c91 = null, cA0 = null, cA1 = null, cB0 = null, cB1 = null;
+        if (TWELVE) {
+            c80 = FloatVector.zero(S); c81 = FloatVector.zero(S);
+            c90 = FloatVector.zero(S); c91 = FloatVector.zero(S);
+            cA0 = FloatVector.zero(S); cA1 = FloatVector.zero(S);
+            cB0 = FloatVector.zero(S); cB1 = FloatVector.zero(S);
+        }
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * NR, ao = aOff + kk * MR;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
@@ -554,6 +650,12 @@ public final class Sgemm {
                 av = FloatVector.broadcast(S, a[ao + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
             }
+            if (TWELVE) {
+                av = FloatVector.broadcast(S, a[ao + 8]); c80 = av.fma(b0, c80); c81 = av.fma(b1, c81);
+                av = FloatVector.broadcast(S, a[ao + 9]); c90 = av.fma(b0, c90); c91 = av.fma(b1, c91);
+                av = FloatVector.broadcast(S, a[ao + 10]); cA0 = av.fma(b0, cA0); cA1 = av.fma(b1, cA1);
+                av = FloatVector.broadcast(S, a[ao + 11]); cB0 = av.fma(b0, cB0); cB1 = av.fma(b1, cB1);
+            }
         }
         c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
         c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
@@ -565,17 +667,25 @@ public final class Sgemm {
             c60.intoArray(c, o6); c61.intoArray(c, o6 + L);
             c70.intoArray(c, o7); c71.intoArray(c, o7 + L);
         }
+        if (TWELVE) {
+            c80.intoArray(c, o8); c81.intoArray(c, o8 + L);
+            c90.intoArray(c, o9); c91.intoArray(c, o9 + L);
+            cA0.intoArray(c, o10); cA1.intoArray(c, o10 + L);
+            cB0.intoArray(c, o11); cB1.intoArray(c, o11 + L);
+        }
     }
 
     /** {@link #kernel} for a panel of exactly one vector of columns (e.g. 688 = 21 x 32 + 16). */
     private static void kernelHalf(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
                                    float[] c, int cOff, int ldc, int kc) {
-        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc, o8 = o7 + ldc, o9 = o8 + ldc, o10 = o9 + ldc, o11 = o10 + ldc;
         FloatVector c0 = FloatVector.fromArray(S, c, o0), c1 = FloatVector.fromArray(S, c, o1);
         FloatVector c2 = FloatVector.fromArray(S, c, o2), c3 = FloatVector.fromArray(S, c, o3);
         FloatVector c4 = FloatVector.fromArray(S, c, o4), c5 = SIX ? FloatVector.fromArray(S, c, o5) : null;
         FloatVector c6 = EIGHT ? FloatVector.fromArray(S, c, o6) : null, c7 = EIGHT ? FloatVector.fromArray(S, c, o7) : null;
-        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
+        FloatVector c8 = TWELVE ? FloatVector.fromArray(S, c, o8) : null, c9 = TWELVE ? FloatVector.fromArray(S, c, o9) : null;
+        FloatVector cA = TWELVE ? FloatVector.fromArray(S, c, o10) : null, cB = TWELVE ? FloatVector.fromArray(S, c, o11) : null;
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow, r8 = 8 * aRow, r9 = 9 * aRow, r10 = 10 * aRow, r11 = 11 * aRow;
         for (int kk = 0; kk < kc; kk++) {
             int ao = aOff + kk * aCol;
             FloatVector b0 = FloatVector.fromArray(S, b, bOff + kk * bRow);
@@ -589,18 +699,25 @@ public final class Sgemm {
                 c6 = FloatVector.broadcast(S, a[ao + r6]).fma(b0, c6);
                 c7 = FloatVector.broadcast(S, a[ao + r7]).fma(b0, c7);
             }
+            if (TWELVE) {
+                c8 = FloatVector.broadcast(S, a[ao + r8]).fma(b0, c8);
+                c9 = FloatVector.broadcast(S, a[ao + r9]).fma(b0, c9);
+                cA = FloatVector.broadcast(S, a[ao + r10]).fma(b0, cA);
+                cB = FloatVector.broadcast(S, a[ao + r11]).fma(b0, cB);
+            }
         }
         c0.intoArray(c, o0); c1.intoArray(c, o1); c2.intoArray(c, o2); c3.intoArray(c, o3);
         c4.intoArray(c, o4);
         if (SIX) c5.intoArray(c, o5);
         if (EIGHT) { c6.intoArray(c, o6); c7.intoArray(c, o7); }
+        if (TWELVE) { c8.intoArray(c, o8); c9.intoArray(c, o9); cA.intoArray(c, o10); cB.intoArray(c, o11); }
     }
 
     /** {@link #kernel} for a partial panel: columns outside the masks are neither read nor written. */
     private static void kernelMasked(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
                                float[] c, int cOff, int ldc, int kc,
                                      VectorMask<Float> m0, VectorMask<Float> m1) {
-        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc;
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc, o7 = o6 + ldc, o8 = o7 + ldc, o9 = o8 + ldc, o10 = o9 + ldc, o11 = o10 + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, o0, m0), c01 = FloatVector.fromArray(S, c, o0 + L, m1);
         FloatVector c10 = FloatVector.fromArray(S, c, o1, m0), c11 = FloatVector.fromArray(S, c, o1 + L, m1);
         FloatVector c20 = FloatVector.fromArray(S, c, o2, m0), c21 = FloatVector.fromArray(S, c, o2 + L, m1);
@@ -612,7 +729,14 @@ public final class Sgemm {
             c60 = FloatVector.fromArray(S, c, o6, m0); c61 = FloatVector.fromArray(S, c, o6 + L, m1);
             c70 = FloatVector.fromArray(S, c, o7, m0); c71 = FloatVector.fromArray(S, c, o7 + L, m1);
         }
-        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
+        FloatVector c80 = null, c81 = null, c90 = null, c91 = null, cA0 = null, cA1 = null, cB0 = null, cB1 = null;
+        if (TWELVE) {
+            c80 = FloatVector.fromArray(S, c, o8, m0); c81 = FloatVector.fromArray(S, c, o8 + L, m1);
+            c90 = FloatVector.fromArray(S, c, o9, m0); c91 = FloatVector.fromArray(S, c, o9 + L, m1);
+            cA0 = FloatVector.fromArray(S, c, o10, m0); cA1 = FloatVector.fromArray(S, c, o10 + L, m1);
+            cB0 = FloatVector.fromArray(S, c, o11, m0); cB1 = FloatVector.fromArray(S, c, o11 + L, m1);
+        }
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow, r8 = 8 * aRow, r9 = 9 * aRow, r10 = 10 * aRow, r11 = 11 * aRow;
         for (int kk = 0; kk < kc; kk++) {
             int bo = bOff + kk * bRow, ao = aOff + kk * aCol;
             FloatVector b0 = FloatVector.fromArray(S, b, bo, m0), b1 = FloatVector.fromArray(S, b, bo + L, m1);
@@ -627,6 +751,12 @@ public final class Sgemm {
                 av = FloatVector.broadcast(S, a[ao + r6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
                 av = FloatVector.broadcast(S, a[ao + r7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
             }
+            if (TWELVE) {
+                av = FloatVector.broadcast(S, a[ao + r8]); c80 = av.fma(b0, c80); c81 = av.fma(b1, c81);
+                av = FloatVector.broadcast(S, a[ao + r9]); c90 = av.fma(b0, c90); c91 = av.fma(b1, c91);
+                av = FloatVector.broadcast(S, a[ao + r10]); cA0 = av.fma(b0, cA0); cA1 = av.fma(b1, cA1);
+                av = FloatVector.broadcast(S, a[ao + r11]); cB0 = av.fma(b0, cB0); cB1 = av.fma(b1, cB1);
+            }
         }
         c00.intoArray(c, o0, m0); c01.intoArray(c, o0 + L, m1);
         c10.intoArray(c, o1, m0); c11.intoArray(c, o1 + L, m1);
@@ -637,6 +767,12 @@ public final class Sgemm {
         if (EIGHT) {
             c60.intoArray(c, o6, m0); c61.intoArray(c, o6 + L, m1);
             c70.intoArray(c, o7, m0); c71.intoArray(c, o7 + L, m1);
+        }
+        if (TWELVE) {
+            c80.intoArray(c, o8, m0); c81.intoArray(c, o8 + L, m1);
+            c90.intoArray(c, o9, m0); c91.intoArray(c, o9 + L, m1);
+            cA0.intoArray(c, o10, m0); cA1.intoArray(c, o10 + L, m1);
+            cB0.intoArray(c, o11, m0); cB1.intoArray(c, o11 + L, m1);
         }
     }
 
