@@ -79,19 +79,6 @@ public final class Sgemm {
     /** Floats of B's panel slices that one row block of A runs across before the next (512 KB, within L2). */
     private static final int PANEL_GROUP = 128 * 1024;
 
-    /**
-     * A partial panel's masks by its width, made once: made per call ({@code indexInRange}) they took 1.9% of a tiny-preset
-     * training step, in attention's blocks of 48 keys.
-     */
-    private static final VectorMask<Float>[] LOW = masks(0), HIGH = masks(L);
-
-    @SuppressWarnings("unchecked")
-    private static VectorMask<Float>[] masks(int from) {
-        VectorMask<Float>[] m = new VectorMask[NR];
-        for (int w = 0; w < NR; w++) m[w] = S.indexInRange(from, w);
-        return m;
-    }
-
     public static int panels(int n) {
         return (n + NR - 1) / NR;
     }
@@ -286,7 +273,10 @@ public final class Sgemm {
                 }
                 for (int p = 0; p < np; p++) {
                     int bo = bOff + p * bPanel + kb * bRow, width = Math.min(NR, n - p * NR);
-                    VectorMask<Float> m0 = width < NR ? LOW[width] : null, m1 = width < NR ? HIGH[width] : null;
+                    // a partial panel's masks only where a masked kernel runs: made for every panel they took 1.9% of a
+                    // tiny-preset training step, in attention's half panels (48-key blocks), which need none (a static
+                    // table of them would leave C2 compiling without a profile unable to type them)
+                    VectorMask<Float> m0 = null, m1 = null;
                     int i = tiled && width == NR ? full : ic;     // the full rows of full panels are done above
                     if (fresh) clear(c, cOff + p * NR, ldc, i, ie, width);
                     if (width == NR && !tiled) {
@@ -298,6 +288,7 @@ public final class Sgemm {
                             kernelHalf(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                         }
                     } else if (width < NR) {
+                        if (i + MR <= ie) { m0 = S.indexInRange(0, width); m1 = S.indexInRange(L, width); }
                         for (; i + MR <= ie; i += MR) {
                             kernelMasked(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
                         }
@@ -311,7 +302,8 @@ public final class Sgemm {
                         if (i + 3 == ie) three(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                         else if (i + 2 == ie) two(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                         else if (i < ie) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc);
-                    } else {
+                    } else if (i < ie) {
+                        if (m0 == null) { m0 = S.indexInRange(0, width); m1 = S.indexInRange(L, width); }
                         for (; i < ie; i++) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc, m0, m1);
                     }
                 }
