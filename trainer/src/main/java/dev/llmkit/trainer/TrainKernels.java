@@ -25,7 +25,8 @@ final class TrainKernels {
      *    sums (lane j adds elements j, j + L, ...), then adds its lanes in index order, then a scalar tail
      *    (exp adds its last, partial vector's results to the lanes' partial sums instead);
      *  - no lanewise(EXP), which C2 turns into a library call: exp is the polynomial below.
-     * Vectors never cross a method call (a call C2 declines to inline would box them on the heap).
+     * Vectors never cross a method call (a call C2 declines to inline would box them on the heap), but for
+     * sumInOrder's, called where its caller's loop is hot, so that C2 inlines it.
      */
 
     /**
@@ -80,7 +81,7 @@ final class TrainKernels {
         return sum;
     }
 
-    /** Whether the vectors have mask registers (AVX-512, or anything not x86 with vectors below 512 bits). */
+    /** Whether the vectors are 512-bit, so that the machine has mask registers (AVX-512; SVE at 512 bits). */
     private static final boolean MASKS = S.vectorBitSize() >= 512;
 
     /**

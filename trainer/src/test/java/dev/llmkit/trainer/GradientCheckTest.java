@@ -26,7 +26,7 @@ class GradientCheckTest {
 
     @Test
     void rowsAndColumnsPastTheKernelTiles() {
-        // BLOCK + 8 positions cross the attention's query block (32 queries with 8-row kernels, 48 with 6-row ones, 80 with
+        // BLOCK + 8 positions cross the attention's query block (32 queries with 8-row kernels, 48 with 6- and 12-row ones, 80 with
         // 5-row ones); 36 columns the 32- or 16-wide panels (every 5th parameter)
         check(new ModelConfig(36, 40, 1, 2, 2, 37, 96, 1e-5f, 10000f, true), 1, Attention.BLOCK + 8, 2, 5);
     }

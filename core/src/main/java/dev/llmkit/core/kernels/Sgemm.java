@@ -63,7 +63,7 @@ public final class Sgemm {
     private static final int MAX_DEPTH = KC + KC / 4;
     /**
      * The depth to which {@link #packWhole} packs an MC-row block of a row-major A at once (384 KB, 375 with 5-row
-     * blocks, 378 with 6-row ones, within L2 beside the B panels); a deeper A is packed slice by slice, unless its
+     * blocks, 378 with 6-row ones, 360 with 12-row ones, within L2 beside the B panels); a deeper A is packed slice by slice, unless its
      * block has rows few enough to fit.
      */
     private static final int WHOLE_DEPTH = 3 * KC;
@@ -396,20 +396,12 @@ public final class Sgemm {
         for (int i = i0; i < i1; i += MR) {
             int base = apOff + (i - i0) * kc;
             if (aRow == 1) {
-                // A transposed: each depth step's MR values are consecutive. Copied 8 at a time (MR <= 8: 12 see below), each copy
+                // A transposed: each depth step's MR values are consecutive. Copied 8 at a time (MR <= 8: 12 above), each copy
                 // also writing the next step's first 8 - MR slots, which the next copy overwrites; the last step's
                 // copy is exact, as is any whose 8 floats would read past A's array (a guard: with A's steps at least
                 // MR apart, the second last step's 8 floats end within the last step's MR). System.arraycopy of 6
                 // floats per step had packA at 3% of the tiny preset's training step, in its weight-gradient products.
                 int src = aOff + i, kEnd = COPY8 ? kc - 1 : 0;
-                if (TWELVE && COPY8) {
-                    // twelve values a step: floats [0, 8) and [4, 12), both within the step's own
-                    for (int kk = 0; kk < kc; kk++) {
-                        FloatVector.fromArray(S8, a, src + kk * aCol).intoArray(ap, base + kk * MR);
-                        FloatVector.fromArray(S8, a, src + kk * aCol + 4).intoArray(ap, base + kk * MR + 4);
-                    }
-                    continue;
-                }
                 while (kEnd > 0 && src + (kEnd - 1) * aCol + 8 > a.length) kEnd--;
                 int kk = 0;
                 for (; kk < kEnd; kk++) FloatVector.fromArray(S8, a, src + kk * aCol).intoArray(ap, base + kk * MR);

@@ -59,8 +59,8 @@ class SgemmTest {
     /**
      * A row-major A without padding has its rows end to end, so blocks of it are packed whole (every depth
      * slice at once, row by row) when they fit the scratch (MC rows x 768, MC = 128 with 8-row kernels, 126 with 6-row
-     * ones, 125 with 5-row ones): one slice, several (700: a shorter last slice), an MC-row block of exactly 768 (200 x 100 x 768: rows
-     * [66, 194), [66, 192) or [66, 191) fill the scratch), one too deep
+     * ones, 125 with 5-row ones, 120 with 12-row ones): one slice, several (700: a shorter last slice), an MC-row block of exactly 768 (200 x 100 x 768: rows
+     * [66, 194), [66, 192), [66, 191) or [66, 186) fill the scratch), one too deep
      * to fit (200 x 100 x 900: packed slice by slice), and more than one group of panels with a half panel
      * (560 columns); with B transposed and row-major.
      */
