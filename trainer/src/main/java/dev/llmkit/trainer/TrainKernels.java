@@ -25,8 +25,7 @@ final class TrainKernels {
      *    sums (lane j adds elements j, j + L, ...), then adds its lanes in index order, then a scalar tail
      *    (exp adds its last, partial vector's results to the lanes' partial sums instead);
      *  - no lanewise(EXP), which C2 turns into a library call: exp is the polynomial below.
-     * Vectors never cross a method call (a call C2 declines to inline would box them on the heap), but for
-     * sumInOrder's, called where its caller's loop is hot, so that C2 inlines it.
+     * Vectors never cross a method call (a call C2 declines to inline would box them on the heap).
      */
 
     /**
@@ -57,20 +56,16 @@ final class TrainKernels {
                 acc = acc.add(e);
             }
             // the last, partial vector lane by lane, the same operations in the same order, each result added to its
-            // lane's partial sum: with mask registers (AVX-512) as a masked load of the results added to the partial
-            // sums (the lanes beyond n add +0: the sums are never -0), without them one lane at a time (masked
-            // operations run in the Vector API's slow Java fallback on AVX2)
-            int rem = n - i;
-            if (rem == 0) return sumInOrder(acc);
-            for (int j = 0; j < rem; j++) dst[dOff + i + j] = expLane(src[so + i + j], shift, scale);
-            if (MASKS) return sumInOrder(acc.add(FloatVector.fromArray(S, dst, dOff + i, S.indexInRange(0, rem))));
-            float sum = 0f;
-            for (int j = 0; j < L; j++) {
-                float lane = acc.lane(j);
-                if (j < rem) lane += dst[dOff + i + j];
-                sum += lane;
+            // lane's partial sum (as a masked vector would: masked operations run in the Vector API's slow Java
+            // fallback on AVX2, which has no mask registers), then the lanes summed in index order
+            float[] lanes = LANES.get();
+            acc.intoArray(lanes, 0);
+            for (int j = 0; i + j < n; j++) {
+                float e = expLane(src[so + i + j], shift, scale);
+                dst[dOff + i + j] = e;
+                lanes[j] += e;
             }
-            return sum;
+            return sumInOrder(lanes);
         }
         float sum = 0f;
         for (int i = 0; i < n; i++) {
@@ -81,25 +76,18 @@ final class TrainKernels {
         return sum;
     }
 
-    /** Whether the vectors are 512-bit, so that the machine has mask registers (AVX-512; SVE at 512 bits). */
-    private static final boolean MASKS = S.vectorBitSize() >= 512;
+    /** Per thread: a vector's lanes, to be summed in index order by {@link #sumInOrder}. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
     /**
-     * 0 + v's lanes in index order. The indices are constants, so that C2 extracts each lane in registers: a loop's
-     * variable index left {@code lane(j)} to a helper that spilled the vector to memory (4% of a tiny preset's training
-     * step on an AVX-512 Xeon, in the rows' ends of exp alone).
+     * 0 + the L lanes in index order, from an array: a loop over a vector's {@code lane(j)} with a variable index went
+     * through a helper that spilled the vector to memory (4% of a tiny preset's training step on an AVX-512 Xeon, in the
+     * rows' ends of exp alone), and a method that took the vector, with constant indices, was too big for C2 to inline
+     * at exp's ends, which then boxed the vector on the heap.
      */
-    static float sumInOrder(FloatVector v) {
+    static float sumInOrder(float[] lanes) {
         float s = 0f;
-        s += v.lane(0);
-        if (L > 1) s += v.lane(1);
-        if (L > 2) { s += v.lane(2); s += v.lane(3); }
-        if (L > 4) { s += v.lane(4); s += v.lane(5); s += v.lane(6); s += v.lane(7); }
-        if (L > 8) {
-            s += v.lane(8); s += v.lane(9); s += v.lane(10); s += v.lane(11);
-            s += v.lane(12); s += v.lane(13); s += v.lane(14); s += v.lane(15);
-        }
-        for (int j = 16; j < L; j++) s += v.lane(j);
+        for (int j = 0; j < L; j++) s += lanes[j];
         return s;
     }
 
@@ -125,7 +113,9 @@ final class TrainKernels {
         if (!SCALAR) {
             FloatVector acc = FloatVector.zero(S);
             for (; i <= n - L; i += L) acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-            sum = sumInOrder(acc);
+            float[] lanes = LANES.get();
+            acc.intoArray(lanes, 0);
+            sum = sumInOrder(lanes);
         }
         for (; i < n; i++) sum += a[ao + i] * b[bo + i];
         return sum;
@@ -158,7 +148,9 @@ final class TrainKernels {
             for (; i <= n - L; i += L) {
                 acc = FloatVector.fromArray(S, dout, doo + i).mul(FloatVector.fromArray(S, g, go + i)).fma(FloatVector.fromArray(S, x, xo + i), acc);
             }
-            dot = sumInOrder(acc);
+            float[] lanes = LANES.get();
+            acc.intoArray(lanes, 0);
+            dot = sumInOrder(lanes);
         }
         for (; i < n; i++) dot += dout[doo + i] * g[go + i] * x[xo + i];
         float c = dot * rstd * rstd / n;     // xhat * mean(dxhat * xhat) = x * c
