@@ -85,7 +85,7 @@ final class TrainKernels {
      * rows' ends of exp alone), and a method that took the vector, with constant indices, was too big for C2 to inline
      * at exp's ends, which then boxed the vector on the heap.
      */
-    static float sumInOrder(float[] lanes) {
+    private static float sumInOrder(float[] lanes) {
         float s = 0f;
         for (int j = 0; j < L; j++) s += lanes[j];
         return s;
