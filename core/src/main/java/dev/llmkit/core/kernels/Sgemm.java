@@ -29,11 +29,14 @@ public final class Sgemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /**
-     * Rows of the micro-kernel: 12 (24 accumulators) with AVX-512, 8 (16) on other machines with 32 vector registers
-     * (AArch64), 5 (10) where there are 16 (AVX2 and older x86). With AVX-512 each row added reuses the two B vectors
-     * that stream from L2 once more: on an AVX-512 Xeon (family 6 model 167, 2 cores) an 8-row kernel whose B
-     * streamed from L2 ran 15% below its in-L1 speed, a 12-row one 8% below, and the tiny preset's training
-     * step ran 4-9% faster with 12 rows than with 8 (four alternating pairs; the small preset +7% and -3%).
+     * Rows of the micro-kernel: 12 (24 accumulators) with AVX-512 on Intel, 8 (16) with AVX-512 on AMD and on other
+     * machines with 32 vector registers (AArch64), 5 (10) where there are 16 (AVX2 and older x86). With AVX-512 each
+     * row added reuses the two B vectors that stream from L2 once more: on an AVX-512 Xeon (family 6 model 167, 2
+     * cores) an 8-row kernel whose B streamed from L2 ran 15% below its in-L1 speed, a 12-row one 8% below, and the
+     * tiny preset's training step ran 4-9% faster with 12 rows than with 8 (four alternating pairs; the small preset
+     * +7% and -3%). On an AMD Zen 5 (family 26 model 2, 2 cores) 8 rows won every pair instead: the tiny preset's step
+     * 2-11% faster (three pairs: 7,453, 8,786, 8,388 tokens/s against 7,307, 7,895, 7,547), the small preset's 5-6%
+     * (two pairs); Zen 4, which splits 512-bit operations in halves, ran 8 rows before 12 existed.
      * With 16 registers 8 rows spill, and so do 6: 12 accumulators, two B vectors and the broadcasts C2 loads
      * ahead exceed 16 registers, and C2 keeps one accumulator on the stack. On a Zen 1 core the packed kernel
      * reached 28.6-28.8 GFLOP/s with 8 rows and 32.6-33.3 with 6; with its data in L1, in alternating runs in
@@ -52,11 +55,13 @@ public final class Sgemm {
         if (MR != 5 && MR != 6 && MR != 8 && MR != 12) throw new IllegalArgumentException("llmkit.sgemm.rows must be 5, 6, 8 or 12, not " + MR);
     }
 
-    /** 12 rows with AVX-512, 8 elsewhere with 32 vector registers (AArch64), 5 with 16 (x86 without AVX-512). */
+    /** 12 rows with AVX-512 on Intel, 8 with AVX-512 elsewhere and with 32 vector registers (AArch64), 5 with 16 (x86 without AVX-512). */
     private static int defaultRows() {
         String arch = System.getProperty("os.arch", "");
         boolean x86 = arch.equals("amd64") || arch.equals("x86_64") || arch.equals("x86");
-        return !x86 ? 8 : S.vectorBitSize() >= 512 ? 12 : 5;
+        if (!x86) return 8;
+        if (S.vectorBitSize() < 512) return 5;
+        return dev.llmkit.core.util.ProcessInfo.cpuVendor().equals("GenuineIntel") ? 12 : 8;
     }
     public static final boolean SCALAR = Boolean.getBoolean("llmkit.scalar");
     /** The deepest slice {@link #depthSlice} gives. */

@@ -19,6 +19,15 @@ public final class ProcessInfo {
         return -1;
     }
 
+    /** The CPU's vendor as /proc/cpuinfo gives it (GenuineIntel, AuthenticAMD), or "" where unknown. */
+    public static String cpuVendor() {
+        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("vendor_id")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("");
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
     /**
      * The CPU as /proc/cpuinfo names it, with its family and model numbers (AMD family 25 is Zen 3/4,
      * 26 is Zen 5), or the JVM's os.arch where unknown.
