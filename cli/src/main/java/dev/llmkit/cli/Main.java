@@ -31,7 +31,7 @@ public final class Main {
     public static void main(String[] args) {
         if (!"false".equals(System.getProperty("llmkit.loadAhead"))) ModelPrefetch.start(args);
         int code = run(args);
-        if (HALT_AT_END.contains(subcommand(args)) && haltable()) {
+        if (haltsAtEnd(args) && haltable()) {
             System.out.flush();
             System.err.flush();
             Runtime.getRuntime().halt(code);
@@ -50,6 +50,12 @@ public final class Main {
             if (a.startsWith("-javaagent")) return false;
         }
         return true;
+    }
+
+    /** Whether the command line's command is one of {@link #HALT_AT_END} (none for {@code --version} or {@code --help} alone). */
+    static boolean haltsAtEnd(String... args) {
+        String sub = subcommand(args);
+        return sub != null && HALT_AT_END.contains(sub);     // Set.of(...).contains(null) throws
     }
 
     /** The first word of a command line that is not an option: the subcommand's name, or null. */

@@ -36,6 +36,16 @@ class CliTest {
     }
 
     @Test
+    void onlyGenerateAndChatHaltAtTheEnd() {
+        // main() asked this of `llmkit --version`, which names no command: a NullPointerException after the version
+        assertFalse(Main.haltsAtEnd("--version"));
+        assertFalse(Main.haltsAtEnd());
+        assertFalse(Main.haltsAtEnd("eval", "--help"));
+        assertTrue(Main.haltsAtEnd("generate", "-m", "x.gguf"));
+        assertTrue(Main.haltsAtEnd("--debug", "chat"));
+    }
+
+    @Test
     void configErrorsExitTwoAndNameKeyAndFile() throws IOException {
         Path cfg = dir.resolve("bad.yaml");
         Files.writeString(cfg, "data:\n  prepare:\n    txt_field: body\n");
