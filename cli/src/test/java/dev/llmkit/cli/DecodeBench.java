@@ -29,10 +29,13 @@ public final class DecodeBench {
     }
 
     private static void run(String[] args) throws Exception {
+        BenchDir.with("llmkit-decode-bench", dir -> run(args, dir));
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         int tokens = args.length > 0 ? Integer.parseInt(args[0]) : 128;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         LlamaCppAnchor anchor = LlamaCppAnchor.choose();
-        Path dir = Files.createTempDirectory("llmkit-decode-bench");
         List<String> presets = List.of("tiny", "small");
         int[] threadCounts = {1, 2};
         Path[] files = new Path[presets.size()];

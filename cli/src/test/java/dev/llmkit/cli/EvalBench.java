@@ -59,10 +59,13 @@ public final class EvalBench {
     }
 
     public static void main(String[] args) throws Exception {
+        BenchDir.with("llmkit-eval-bench", dir -> run(args, dir));
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         Path data = SHARED.resolve("data");
         if (!Files.isDirectory(data.resolve("eval_piqa"))) throw new IllegalStateException("no " + data + ": the benchmark needs ../shared/data");
-        Path dir = Files.createTempDirectory("llmkit-eval-bench");
         Path text = SHARED.resolve("data/pretrain_wikitext2/test.txt");
         String why = LlamaCppTools.unavailable("llama-bench", "llama-perplexity");
         boolean anchor = why == null;

@@ -1,6 +1,5 @@
 package dev.llmkit.cli;
 
-import dev.llmkit.core.AtomicFiles;
 import dev.llmkit.core.io.Gguf;
 import dev.llmkit.core.model.GgufModel;
 import dev.llmkit.core.model.ModelConfig;
@@ -38,16 +37,7 @@ public final class FirstCallBench {
         String why = LlamaCppTools.unavailable(CLI_NAME);
         boolean anchor = why == null;
         if (!anchor) System.out.println(why + ": printing ours only");
-        Path dir = Files.createTempDirectory("llmkit-first-call-bench");
-        try {
-            bench(dir, rounds, anchor);
-        } finally {
-            try {
-                AtomicFiles.deleteRecursively(dir);
-            } catch (RuntimeException e) {
-                System.err.println("could not delete " + dir + ": " + e);     // never hides the benchmark's own error
-            }
-        }
+        BenchDir.with("llmkit-first-call-bench", dir -> bench(dir, rounds, anchor));
     }
 
     private static void bench(Path dir, int rounds, boolean anchor) throws Exception {

@@ -32,8 +32,11 @@ public final class QuantBench {
     }
 
     private static void run(String[] args) throws Exception {
+        BenchDir.with("llmkit-quant-bench", dir -> run(args, dir));
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3, tokens = 128;
-        Path dir = Files.createTempDirectory("llmkit-quant-bench");
         LlamaCppAnchor anchor = LlamaCppAnchor.choose();
         List<String> presets = List.of("tiny", "small"), types = List.of("f32", "q8_0", "q4_0", "q4_k_m");
         int[] threads = {1, 2};
