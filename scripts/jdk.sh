@@ -1,4 +1,4 @@
-# Sourced by ./llmkit, ./test.sh and .ci/run: sets LLMKIT_JAVA_HOME to a JDK >= 25.
+# Sourced by ./llmkit, ./test.sh and bench/test-main.sh: sets LLMKIT_JAVA_HOME to a JDK >= 25.
 # Order: $JAVA_HOME if it is a JDK >= 25, else the newest JDK >= 25 under /usr/lib/jvm
 # (then /opt, ~/.sdkman/candidates/java, ~/.jdks). Prints a hint and returns 1 if none is found.
 
@@ -14,7 +14,7 @@ llmkit_jdk_feature() {
       if [[ $line =~ $re ]]; then REPLY="${BASH_REMATCH[1]}"; return 0; fi
     done < "$1/release"
   else
-    REPLY=$("$1/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+    REPLY=$("$1/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1) || REPLY=""
   fi
 }
 

@@ -66,8 +66,8 @@ public final class PretrainBenchCommand implements Callable<Integer> {
     /** OpenBLAS's variables that the environment may set for old builds; the anchor at its best runs without them. */
     static final Set<String> OPENBLAS_VARS = Set.of("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE");
 
-    /** jemalloc, preloaded into the anchor in its allocator configuration. */
-    static final Path JEMALLOC = Path.of("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2");
+    /** jemalloc, preloaded into the anchor in its allocator configuration (Debian's multiarch folder of this machine). */
+    static final Path JEMALLOC = Path.of("/usr/lib/" + (System.getProperty("os.arch").equals("aarch64") ? "aarch64" : "x86_64") + "-linux-gnu/libjemalloc.so.2");
 
     /** jemalloc never purging freed pages: PyTorch's activations are reused step after step without page faults. */
     static final String JEMALLOC_CONF = "dirty_decay_ms:-1,muzzy_decay_ms:-1";
@@ -101,7 +101,7 @@ public final class PretrainBenchCommand implements Callable<Integer> {
                         : String.format(Locale.ROOT, "%d-bit vectors, %.0f with 256-bit (AVX2, as OpenBLAS's Haswell kernels)", FmaPeak.preferredBits(), fma256),
                 sgemmPeak(threads));
         // The anchor as the environment runs it; when the environment restricts OpenBLAS, without that restriction; and,
-        // where jemalloc is installed, the best of those with an allocator that keeps freed memory (glibc's malloc gives
+        // where jemalloc is installed, once more (OpenBLAS unrestricted) with an allocator that keeps freed memory (glibc's malloc gives
         // PyTorch's large activations back to the system every step: on a Zen 5 VM whose page faults are dear, 1.3 M faults
         // and half the wall time in the kernel, tiny at 3,078 tokens/s against 6,145 with jemalloc keeping them)
         List<TorchEnv> torchEnvs = new ArrayList<>();
@@ -113,7 +113,8 @@ public final class PretrainBenchCommand implements Callable<Integer> {
             Path jemalloc = jemalloc();
             if (jemalloc != null) {
                 torchEnvs.add(new TorchEnv((restricted ? "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset" : "OpenBLAS as set") + ", jemalloc keeping freed memory",
-                        Map.of("LD_PRELOAD", jemalloc.toString(), "MALLOC_CONF", JEMALLOC_CONF), restricted ? OPENBLAS_VARS : Set.of()));
+                        Map.of("LD_PRELOAD", jemalloc + (System.getenv("LD_PRELOAD") == null ? "" : ":" + System.getenv("LD_PRELOAD")),
+                                "MALLOC_CONF", JEMALLOC_CONF), restricted ? OPENBLAS_VARS : Set.of()));
             } else {
                 System.out.println("jemalloc is not installed (" + JEMALLOC + "; Debian's libjemalloc2): PyTorch runs with glibc's malloc only, "
                         + "which may return its activations to the system every step");
@@ -202,7 +203,10 @@ public final class PretrainBenchCommand implements Callable<Integer> {
     private static Path jemalloc() {
         if (!Files.isRegularFile(JEMALLOC)) {
             try {
-                ChildProcesses.run(List.of("bash", "-c", "apt-get install -y -qq libjemalloc2 || (apt-get update -qq && apt-get install -y -qq libjemalloc2)"));
+                ProcessBuilder pb = new ProcessBuilder("bash", "-c", "apt-get install -y -qq libjemalloc2 || (apt-get update -qq && apt-get install -y -qq libjemalloc2)")
+                        .redirectErrorStream(true);
+                pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
+                ChildProcesses.output(pb, "apt-get install libjemalloc2", 300);     // a hung network: five minutes, not the hour
             } catch (Exception e) {
                 return null;
             }

@@ -9,7 +9,6 @@ import dev.llmkit.core.tokenizer.SplitPattern;
 import dev.llmkit.core.tokenizer.Tokenizer;
 import dev.llmkit.core.tokenizer.TokenizerJson;
 import dev.llmkit.eval.engine.LlamaEngine;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;

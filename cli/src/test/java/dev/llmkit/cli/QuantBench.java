@@ -11,7 +11,6 @@ import dev.llmkit.core.quant.QuantPlan;
 import dev.llmkit.core.tokenizer.Tokenizer;
 import dev.llmkit.eval.engine.LlamaEngine;
 import dev.llmkit.quantize.Quantizer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

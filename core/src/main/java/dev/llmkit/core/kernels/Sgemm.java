@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>B is read as panels of {@link #NR} columns, {@code B(p, j) = b[bOff + (j / NR) * bPanel + p * bRow + j % NR]}:
  *       a row-major B is its own panel layout (bRow = ldb, bPanel = NR), and a transposed one
  *       (a weight W[n, k] for X W^T) is first packed by {@link #packTransposed} (bRow = NR, bPanel = k * NR);</li>
- *   <li>an {@link #MR} x {@link #NR} register-blocked micro-kernel (12 x 32 with AVX-512, 5 x 16 with AVX2, 8 x 8
- *       with NEON: 24, 10 or 16 accumulators, loaded from C unconditionally so that C2 keeps them in registers) runs over depth slices of
+ *   <li>an {@link #MR} x {@link #NR} register-blocked micro-kernel (12 x 32 with AVX-512 on Intel, 8 x 32 with AVX-512
+ *       on AMD, 5 x 16 with AVX2, 8 x 8 with NEON: 24, 16, 10 or 16 accumulators, loaded from C unconditionally so that C2 keeps them in registers) runs over depth slices of
  *       about {@link #KC} and row blocks of {@link #MC} (an MC x KC block of A in L2); with A packed or transposed,
  *       each MR-row block of it (in L1) runs across a group of panels whose KC-deep slices of B stay in L2
  *       ({@link #PANEL_GROUP}), so C is written MR rows at a time across the group.</li>
@@ -55,13 +55,14 @@ public final class Sgemm {
         if (MR != 5 && MR != 6 && MR != 8 && MR != 12) throw new IllegalArgumentException("llmkit.sgemm.rows must be 5, 6, 8 or 12, not " + MR);
     }
 
-    /** 12 rows with AVX-512 on Intel, 8 with AVX-512 elsewhere and with 32 vector registers (AArch64), 5 with 16 (x86 without AVX-512). */
+    /** 8 rows with AVX-512 on AMD (and Hygon), 12 with it elsewhere, 8 with 32 vector registers (AArch64), 5 with 16 (x86 without AVX-512). */
     private static int defaultRows() {
         String arch = System.getProperty("os.arch", "");
         boolean x86 = arch.equals("amd64") || arch.equals("x86_64") || arch.equals("x86");
         if (!x86) return 8;
         if (S.vectorBitSize() < 512) return 5;
-        return dev.llmkit.core.util.ProcessInfo.cpuVendor().equals("GenuineIntel") ? 12 : 8;
+        String vendor = dev.llmkit.core.util.ProcessInfo.cpuVendor();     // "" where /proc/cpuinfo cannot be read: 12
+        return vendor.equals("AuthenticAMD") || vendor.equals("HygonGenuine") ? 8 : 12;
     }
     public static final boolean SCALAR = Boolean.getBoolean("llmkit.scalar");
     /** The deepest slice {@link #depthSlice} gives. */
