@@ -34,9 +34,10 @@ public final class Sgemm {
      * row added reuses the two B vectors that stream from L2 once more: on an AVX-512 Xeon (family 6 model 167, 2
      * cores) an 8-row kernel whose B streamed from L2 ran 15% below its in-L1 speed, a 12-row one 8% below, and the
      * tiny preset's training step ran 4-9% faster with 12 rows than with 8 (four alternating pairs; the small preset
-     * +7% and -3%). On an AMD Zen 5 (family 26 model 2, 2 cores) 8 rows won every pair instead: the tiny preset's step
-     * 2-11% faster (three pairs: 7,453, 8,786, 8,388 tokens/s against 7,307, 7,895, 7,547), the small preset's 5-6%
-     * (two pairs); Zen 4, which splits 512-bit operations in halves, ran 8 rows before 12 existed.
+     * +7% and -3%). On an AMD Zen 5 (family 26 model 2, 2 cores, a noisy host) 12 rows gained nothing: the tiny
+     * preset's step, 8 rows against 12, won 4 of 6 short pairs (20 steps) and tied over 4 longer ones (60 steps:
+     * medians 8,352 and 8,309 tokens/s); the small preset's won 3 of 4 pairs (medians 2,406 and 2,302). Zen 4, which
+     * splits 512-bit operations in halves, ran 8 rows before 12 existed.
      * With 16 registers 8 rows spill, and so do 6: 12 accumulators, two B vectors and the broadcasts C2 loads
      * ahead exceed 16 registers, and C2 keeps one accumulator on the stack. On a Zen 1 core the packed kernel
      * reached 28.6-28.8 GFLOP/s with 8 rows and 32.6-33.3 with 6; with its data in L1, in alternating runs in
