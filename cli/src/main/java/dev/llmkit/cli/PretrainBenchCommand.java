@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
         description = "Benchmark training throughput (forward + backward + clipping + AdamW on one fixed random batch of 16 x 256 tokens, "
                 + "as ../shared/bench/torch_llama_train_bench.py does): tokens/s, MFU (6 x params x tokens/s over the FMA peak this run measures) and peak RSS per "
                 + "preset and matmul backend, beside PyTorch's tokens/s for the same architecture in alternating rounds of the same run (as the environment "
-                + "sets OpenBLAS and, when it sets OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE, also without them), with medians and the ratio to the best PyTorch.",
+                + "sets OpenBLAS; when it sets OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE, also without them; and with jemalloc keeping freed memory, where "
+                + "Debian's libjemalloc2 is or can be installed), with medians and the ratio to the best PyTorch.",
         footer = {"", "Example:", "  llmkit pretrain bench --presets tiny,small --matmul java,nd4j", "", ExitCodes.HELP})
 public final class PretrainBenchCommand implements Callable<Integer> {
     @Option(names = "--presets", split = ",", defaultValue = "tiny,small", paramLabel = "P", description = "Presets (default ${DEFAULT-VALUE}).")
