@@ -113,9 +113,10 @@ public final class PretrainBenchCommand implements Callable<Integer> {
             if (!restricted) System.out.println("the environment sets neither OPENBLAS_CORETYPE nor OPENBLAS_L2_SIZE: PyTorch runs OpenBLAS's own choice, its best");
             Path jemalloc = jemalloc();
             if (jemalloc != null) {
-                torchEnvs.add(new TorchEnv((restricted ? "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset" : "OpenBLAS as set") + ", jemalloc keeping freed memory",
+                TorchEnv openblas = torchEnvs.getLast();     // OpenBLAS unrestricted
+                torchEnvs.add(new TorchEnv(openblas.name() + ", jemalloc keeping freed memory",
                         Map.of("LD_PRELOAD", jemalloc + (System.getenv("LD_PRELOAD") == null ? "" : ":" + System.getenv("LD_PRELOAD")),
-                                "MALLOC_CONF", JEMALLOC_CONF), restricted ? OPENBLAS_VARS : Set.of()));
+                                "MALLOC_CONF", JEMALLOC_CONF), openblas.unset()));
             } else {
                 System.out.println("jemalloc is not installed (" + JEMALLOC + "; Debian's libjemalloc2): PyTorch runs with glibc's malloc only, "
                         + "which may return its activations to the system every step");
