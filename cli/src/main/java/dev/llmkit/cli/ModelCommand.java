@@ -83,7 +83,17 @@ public final class ModelCommand {
 
     /** {@link #loadForInference} here and now, on this thread. */
     static Checkpoint.Loaded loadNow(Path model) {
-        Checkpoint.Loaded m = Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf") ? GgufModel.loadQuantized(model) : load(model);
+        return loadNow(model, null);
+    }
+
+    /**
+     * {@link #loadNow(Path)}, telling {@code matrixTypes} (when not null) the storage types of the weight matrices
+     * as soon as they are known: a .gguf file's once its header is read, F32 at once for everything else.
+     */
+    static Checkpoint.Loaded loadNow(Path model, java.util.function.Consumer<java.util.Set<dev.llmkit.core.quant.GgmlType>> matrixTypes) {
+        boolean gguf = Files.isRegularFile(model) && model.getFileName().toString().endsWith(".gguf");
+        if (matrixTypes != null && !gguf) matrixTypes.accept(java.util.Set.of(dev.llmkit.core.quant.GgmlType.F32));
+        Checkpoint.Loaded m = gguf ? GgufModel.loadQuantized(model, matrixTypes) : load(model);
         Checkpoint.requireFinite(m.weights(), model);     // NaN weights would decode one token forever
         return m;
     }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LauncherFlagsTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    private static final Pattern KERNELS = Pattern.compile("dev\\.llmkit\\.(eval\\.engine\\.(Quant)?Kernels|core\\.kernels\\.Sgemm)::");
+    private static final Pattern KERNELS = Pattern.compile("dev\\.llmkit\\.(eval\\.engine\\.(Quant|Auto)?Kernels|core\\.kernels\\.Sgemm)::");
     /** A -Xlog:deoptimization=debug line: the method (class.method) and the trap's reason. */
     private static final Pattern TRAP = Pattern.compile("\\[deoptimization\\].* level=4 (\\S+)\\(\\S* trap_bci=\\d+ (\\w+)");
     /** A PrintCompilation line: its tier and method. */
@@ -118,7 +118,7 @@ class LauncherFlagsTest {
                     "-XX:CompileCommand=PrintInlining,dev/llmkit/eval/engine/QuantKernels.*", "-XX:CompileCommand=PrintInlining,dev/llmkit/core/kernels/Sgemm.*",
                     "-Xlog:deoptimization=debug:file=" + traps), gguf);
             String decode = type.equals("Q4_K_M") ? "decode [Q4_K, Q6_K]" : "decode [" + type + "]";
-            for (String kind : List.of(decode, "elementwise", "batch")) assertTrue(r[1].contains("compile-ahead: " + kind + ": "), kind + "\n" + r[1]);
+            for (String kind : List.of("cold_batch", decode, "elementwise", "batch")) assertTrue(r[1].contains("compile-ahead: " + kind + ": "), kind + "\n" + r[1]);
             assertFalse(r[1].matches("(?s).*compile-ahead: [^\n]* failed.*"), r[1]);
             assertTrue(r[1].contains("generated: 48 tokens"), r[1]);
             for (String line : (Files.readString(vm) + "\n" + Files.readString(traps)).split("\n")) {
@@ -128,7 +128,7 @@ class LauncherFlagsTest {
                 assertFalse(line.matches(".*QuantKernels::(widen|ints|floats|shorts|f16|six) .*failed to inline.*"), type + ": " + line);
                 // a class the code needs that was not loaded when C2 compiled it (the touch missed it): a trap, and the code is thrown away
                 Matcher m = TRAP.matcher(line);
-                assertFalse(m.find() && m.group(1).matches("dev\\.llmkit\\.(eval\\.engine\\.(Quant)?Kernels|core\\.kernels\\.Sgemm)\\..*")
+                assertFalse(m.find() && m.group(1).matches("dev\\.llmkit\\.(eval\\.engine\\.(Quant|Auto)?Kernels|core\\.kernels\\.Sgemm)\\..*")
                         && (m.group(2).equals("unloaded") || m.group(2).equals("uninitialized")), type + ": " + line);
             }
         }

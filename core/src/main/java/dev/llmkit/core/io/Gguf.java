@@ -284,46 +284,83 @@ public final class Gguf {
 
     /** A tensor's bytes as stored (any type). */
     public static byte[] readRaw(Model m, TensorInfo t) {
-        if (t.bytes() > Integer.MAX_VALUE - 8) throw bad(m.path(), "tensor " + t.name() + " is too large to read at once");
-        try (FileChannel ch = FileChannel.open(m.path(), StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate((int) t.bytes());
-            Safetensors.readFully(ch, b, t.offset());
-            return b.array();
-        } catch (IOException e) {
-            throw new StorageException(m.path() + ": cannot read tensor " + t.name() + ": " + e.getMessage(), null, e);
+        try (Data d = Data.open(m)) {
+            return d.raw(t);
         }
     }
 
-    /** A tensor's data as F32: F32 and F16 read in 1 MiB chunks, any other block type read whole and dequantized. */
+    /** A tensor's data as F32: F32 copied, F16 widened, any other block type dequantized. */
     public static float[] readF32(Model m, TensorInfo t) {
-        if (t.type() != F32 && t.type() != F16) {
-            float[] out = new float[(int) t.numel()];
-            dev.llmkit.core.quant.GgmlType.byId(t.type()).dequantize(readRaw(m, t), 0, out.length, out, 0);
-            return out;
+        try (Data d = Data.open(m)) {
+            return d.f32(t);
         }
-        try (FileChannel ch = FileChannel.open(m.path(), StandardOpenOption.READ)) {
+    }
+
+    /**
+     * The data of a GGUF file mapped into memory for reading its tensors, unmapped by {@link #close}: each
+     * tensor is copied from the page cache straight into its array (no buffer between, nothing for the
+     * garbage collector, the file opened once for all of them). Single-threaded.
+     */
+    public static final class Data implements AutoCloseable {
+        private static final java.lang.foreign.ValueLayout.OfFloat F32_LE =
+                java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private static final java.lang.foreign.ValueLayout.OfShort F16_LE =
+                java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private final Model m;
+        private final java.lang.foreign.Arena arena;
+        private final java.lang.foreign.MemorySegment file;
+
+        private Data(Model m, java.lang.foreign.Arena arena, java.lang.foreign.MemorySegment file) {
+            this.m = m;
+            this.arena = arena;
+            this.file = file;
+        }
+
+        /** Maps {@code m}'s file (read-only). */
+        public static Data open(Model m) {
+            java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+            try (FileChannel ch = FileChannel.open(m.path(), StandardOpenOption.READ)) {
+                return new Data(m, arena, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena));
+            } catch (IOException | RuntimeException e) {
+                arena.close();
+                if (e instanceof IOException io) throw new StorageException(m.path() + ": cannot read the tensors: " + io.getMessage(), null, io);
+                throw (RuntimeException) e;
+            }
+        }
+
+        /** The segment of {@code t}'s bytes; the file must still hold them (it may have changed since its header was read). */
+        private java.lang.foreign.MemorySegment bytes(TensorInfo t, long max) {
+            if (t.bytes() > max) throw bad(m.path(), "tensor " + t.name() + " is too large to read at once");
+            if (t.offset() < 0 || t.offset() + t.bytes() > file.byteSize()) {
+                throw bad(m.path(), "tensor " + t.name() + ": offset " + t.offset() + " + " + t.bytes() + " bytes runs past the end of the file ("
+                        + file.byteSize() + " bytes; did it change while being read?)");
+            }
+            return file.asSlice(t.offset(), t.bytes());
+        }
+
+        /** {@code t}'s bytes as stored (any type). */
+        public byte[] raw(TensorInfo t) {
+            return bytes(t, Integer.MAX_VALUE - 8).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        }
+
+        /** {@code t}'s data as F32: F32 copied, F16 widened, any other block type dequantized. */
+        public float[] f32(TensorInfo t) {
+            if (t.numel() > Integer.MAX_VALUE - 8) throw bad(m.path(), "tensor " + t.name() + " is too large to read at once");
             float[] out = new float[(int) t.numel()];
-            int width = t.type() == F32 ? 4 : 2;
-            ByteBuffer b = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-            long pos = t.offset();
-            int i = 0;
-            while (i < out.length) {
-                b.clear();
-                b.limit((int) Math.min(b.capacity(), (long) (out.length - i) * width));
-                Safetensors.readFully(ch, b, pos);
-                pos += b.limit();
-                b.flip();
-                if (width == 4) {      // a bulk copy: fast even before the JIT has compiled anything (a fresh process)
-                    int n = b.remaining() / 4;
-                    b.asFloatBuffer().get(out, i, n);
-                    i += n;
-                } else {
-                    while (b.hasRemaining()) out[i++] = Float.float16ToFloat(b.getShort());
-                }
+            if (t.type() == F32) {
+                java.lang.foreign.MemorySegment.copy(bytes(t, 4L * out.length), F32_LE, 0, out, 0, out.length);
+            } else if (t.type() == F16) {
+                java.lang.foreign.MemorySegment b = bytes(t, 2L * out.length);
+                for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(b.get(F16_LE, 2L * i));
+            } else {
+                dev.llmkit.core.quant.GgmlType.byId(t.type()).dequantize(raw(t), 0, out.length, out, 0);
             }
             return out;
-        } catch (IOException e) {
-            throw new StorageException(m.path() + ": cannot read tensor " + t.name() + ": " + e.getMessage(), null, e);
+        }
+
+        @Override
+        public void close() {
+            arena.close();
         }
     }
 

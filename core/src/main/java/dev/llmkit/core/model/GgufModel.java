@@ -110,11 +110,34 @@ public final class GgufModel {
      * for the inference engine, which runs them as they are.
      */
     public static Checkpoint.Loaded loadQuantized(Path file) {
-        return load(file, true);
+        return load(file, true, null);
+    }
+
+    /**
+     * {@link #loadQuantized(Path)}, telling {@code matrixTypes} the storage types of the weight matrices (the
+     * tensors of two dimensions; F16 and BF16 as F32, to which the engine widens them) as soon as the header
+     * is read, before the tensors are: an engine can prepare its kernels while they load.
+     */
+    public static Checkpoint.Loaded loadQuantized(Path file, java.util.function.Consumer<java.util.Set<dev.llmkit.core.quant.GgmlType>> matrixTypes) {
+        return load(file, true, matrixTypes);
     }
 
     private static Checkpoint.Loaded load(Path file, boolean keepQuantized) {
+        return load(file, keepQuantized, null);
+    }
+
+    private static Checkpoint.Loaded load(Path file, boolean keepQuantized, java.util.function.Consumer<java.util.Set<dev.llmkit.core.quant.GgmlType>> matrixTypes) {
         Gguf.Model g = Gguf.read(file);
+        if (matrixTypes != null) {
+            java.util.Set<dev.llmkit.core.quant.GgmlType> types = java.util.EnumSet.noneOf(dev.llmkit.core.quant.GgmlType.class);
+            for (Gguf.TensorInfo t : g.tensors().values()) {
+                if (t.shape().length != 2) continue;
+                dev.llmkit.core.quant.GgmlType type = dev.llmkit.core.quant.GgmlType.byId(t.type());
+                if (type == null) continue;      // (an unknown type is reported as the tensors load)
+                types.add(type == dev.llmkit.core.quant.GgmlType.F16 || type == dev.llmkit.core.quant.GgmlType.BF16 ? dev.llmkit.core.quant.GgmlType.F32 : type);
+            }
+            matrixTypes.accept(types);
+        }
         String arch = string(g, "general.architecture");
         if (!arch.equals("llama")) throw bad(file, "general.architecture \"" + arch + "\" is not supported (llama)");
         int dim = u32(g, "llama.embedding_length"), heads = u32(g, "llama.attention.head_count");
@@ -132,16 +155,18 @@ public final class GgufModel {
         }
         Map<String, Tensor> ts = new LinkedHashMap<>();
         Map<String, QuantTensor> qs = new LinkedHashMap<>();
-        for (Map.Entry<String, int[]> e : TensorNames.shapes(c).entrySet()) {
-            Gguf.TensorInfo t = g.tensors().get(e.getKey());
-            if (t == null) throw bad(file, "missing tensor " + e.getKey());
-            if (!java.util.Arrays.equals(t.shape(), e.getValue())) {
-                throw bad(file, "tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(t.shape()) + ", expected " + java.util.Arrays.toString(e.getValue()));
-            }
-            if (keepQuantized && t.type() != Gguf.F32) {
-                qs.put(e.getKey(), new QuantTensor(e.getKey(), e.getValue(), dev.llmkit.core.quant.GgmlType.byId(t.type()), Gguf.readRaw(g, t)));
-            } else {
-                ts.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), Gguf.readF32(g, t)));
+        try (Gguf.Data data = Gguf.Data.open(g)) {
+            for (Map.Entry<String, int[]> e : TensorNames.shapes(c).entrySet()) {
+                Gguf.TensorInfo t = g.tensors().get(e.getKey());
+                if (t == null) throw bad(file, "missing tensor " + e.getKey());
+                if (!java.util.Arrays.equals(t.shape(), e.getValue())) {
+                    throw bad(file, "tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(t.shape()) + ", expected " + java.util.Arrays.toString(e.getValue()));
+                }
+                if (keepQuantized && t.type() != Gguf.F32) {
+                    qs.put(e.getKey(), new QuantTensor(e.getKey(), e.getValue(), dev.llmkit.core.quant.GgmlType.byId(t.type()), data.raw(t)));
+                } else {
+                    ts.put(e.getKey(), new Tensor(e.getKey(), e.getValue(), data.f32(t)));
+                }
             }
         }
         for (String name : g.tensors().keySet()) {

@@ -42,4 +42,26 @@ class GgufHeaderTest {
         DataException e = assertThrows(DataException.class, () -> Gguf.read(cut));
         assertTrue(e.getMessage().contains("cut.gguf") && e.getMessage().contains("truncated header"), e.getMessage());
     }
+
+    /** Tensors are copied from the mapped file: F32 and F16 as they were written, and a file cut after its header was read is an error naming it. */
+    @Test
+    void tensorsReadFromTheMappedFileAndAFileCutSinceItsHeaderIsAnError(@TempDir Path dir) throws Exception {
+        float[] a = {1f, -2f, 3.5f, 4f, 0.25f, -0f}, b = {0.5f, -1.5f, 2f, 65504f};
+        Path file = dir.resolve("m.gguf");
+        Gguf.write(file, Map.of("a", Gguf.Value.u32(1)), List.of(new Gguf.OutTensor("a", new int[] {2, 3}, a, Gguf.F32),
+                new Gguf.OutTensor("b", new int[] {4}, b, Gguf.F16)));
+        Gguf.Model g = Gguf.read(file);
+        try (Gguf.Data d = Gguf.Data.open(g)) {
+            assertArrayEquals(a, d.f32(g.tensors().get("a")));
+            assertArrayEquals(b, d.f32(g.tensors().get("b")));
+            assertArrayEquals(java.util.Arrays.copyOfRange(Files.readAllBytes(file), (int) g.tensors().get("a").offset(),
+                    (int) (g.tensors().get("a").offset() + 24)), d.raw(g.tensors().get("a")));
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(g.tensors().get("b").offset() + 2);
+        }
+        DataException e = assertThrows(DataException.class, () -> Gguf.readF32(g, g.tensors().get("b")));
+        assertTrue(e.getMessage().contains("m.gguf") && e.getMessage().contains("tensor b") && e.getMessage().contains("past the end"), e.getMessage());
+        assertArrayEquals(a, Gguf.readF32(g, g.tensors().get("a")), "the tensor before the cut still reads");
+    }
 }

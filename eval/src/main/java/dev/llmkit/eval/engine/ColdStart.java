@@ -75,6 +75,14 @@ final class ColdStart {
         return cold(CompileAhead.Kind.BATCH);
     }
 
+    /**
+     * Whether the cold batched weight products run on {@link AutoKernels} (C2's code, compiled ahead) rather
+     * than on {@link ColdKernels}' C1 loops: the same bits, several times faster.
+     */
+    static boolean autoBatch() {
+        return compiledAhead(CompileAhead.Kind.COLD_BATCH);
+    }
+
     private static boolean cold(CompileAhead.Kind kind) {
         if (warm) return false;
         if (pinned) return true;

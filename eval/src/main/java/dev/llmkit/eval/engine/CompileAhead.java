@@ -33,8 +33,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 final class CompileAhead {
     private CompileAhead() {}
 
-    /** The kinds of work that leave the cold kernels separately (see {@link ColdStart}). */
-    enum Kind { DECODE, ELEMENTWISE, BATCH }
+    /**
+     * The kinds of work that leave the cold kernels separately (see {@link ColdStart}), and COLD_BATCH: the cold
+     * batched weight products' {@link AutoKernels}, which replace {@link ColdKernels}' there once compiled.
+     */
+    enum Kind { DECODE, ELEMENTWISE, BATCH, COLD_BATCH }
 
     static final boolean TRACE = Boolean.getBoolean("llmkit.compileAheadTrace");
     private static final int C2 = 4;
@@ -109,7 +112,11 @@ final class CompileAhead {
             if ((requested & 1 << kind.ordinal()) == 0) {
                 requested |= 1 << kind.ordinal();
                 String what = kind.name().toLowerCase(java.util.Locale.ROOT);
-                jobs.add(() -> run(kind, what, kind == Kind.BATCH ? CompileAhead::batchMethods : CompileAhead::elementwiseMethods));
+                jobs.add(() -> run(kind, what, switch (kind) {
+                    case BATCH -> CompileAhead::batchMethods;
+                    case COLD_BATCH -> CompileAhead::coldBatchMethods;
+                    default -> CompileAhead::elementwiseMethods;
+                }));
             }
         }
         return true;
@@ -121,6 +128,8 @@ final class CompileAhead {
      * for all it asked for (tests, and measurements of the compiled kernels from the first token).
      */
     static void engineStarts(Set<GgmlType> types) {
+        if (!available()) return;
+        request(Kind.COLD_BATCH);       // first: the prompt comes before the first decode step
         if (!decode(types)) return;
         boolean all = "all".equals(System.getProperty("llmkit.compileAhead"));
         if (all) for (Kind k : List.of(Kind.ELEMENTWISE, Kind.BATCH)) request(k);
@@ -132,7 +141,7 @@ final class CompileAhead {
         }
         end = System.nanoTime() + wait;
         try {
-            while (wait > 0 && System.nanoTime() < end && !(ColdStart.compiledAhead(Kind.DECODE)
+            while (wait > 0 && System.nanoTime() < end && !(ColdStart.compiledAhead(Kind.DECODE) && ColdStart.compiledAhead(Kind.COLD_BATCH)
                     && (!all || ColdStart.compiledAhead(Kind.ELEMENTWISE) && ColdStart.compiledAhead(Kind.BATCH)))) Thread.sleep(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -184,7 +193,8 @@ final class CompileAhead {
     }
 
     private static void trace(String s) {
-        if (TRACE) System.err.println("compile-ahead: " + s);
+        if (TRACE) System.err.printf(java.util.Locale.ROOT, "compile-ahead: %s (%.2f s after the JVM started)%n", s,
+                (System.currentTimeMillis() - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()) / 1e3);
     }
 
     /** The decode products' kernels for {@code types}; decode attention's with the first request. */
@@ -219,6 +229,13 @@ final class CompileAhead {
     private static List<Executable> elementwiseMethods() {
         List<Executable> ms = new ArrayList<>();
         for (String n : new String[] {"softmax", "rmsnorm", "swiglu", "add", "logSumExp", "max"}) addAll(ms, Kernels.class, n);
+        return ms;
+    }
+
+    /** The cold batched products' auto-vectorised loops ({@link AutoKernels}). */
+    private static List<Executable> coldBatchMethods() {
+        List<Executable> ms = new ArrayList<>();
+        for (String n : new String[] {"matmul", "row", "transpose"}) addAll(ms, AutoKernels.class, n);
         return ms;
     }
 
@@ -259,9 +276,11 @@ final class CompileAhead {
         for (int i = 0; i < w.length; i++) w[i] = (i % 7) * 0.01f;
         java.util.Arrays.fill(x, 1f);
         Sgemm.packTransposed(w, 0, in, rows, in, bp, 0, 1);
-        // the masks' classes loaded (the kernels' tails use them; C2 leaves a trap where a class is not loaded yet)
-        jdk.incubator.vector.VectorSpecies<Float> s = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-        jdk.incubator.vector.FloatVector.fromArray(s, x, 0, s.indexInRange(0, 1)).intoArray(out, 0, s.maskAll(true));
+        if (kind != Kind.COLD_BATCH) {
+            // the masks' classes loaded (the kernels' tails use them; C2 leaves a trap where a class is not loaded yet)
+            jdk.incubator.vector.VectorSpecies<Float> s = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+            jdk.incubator.vector.FloatVector.fromArray(s, x, 0, s.indexInRange(0, 1)).intoArray(out, 0, s.maskAll(true));
+        }
         switch (kind) {
             case DECODE -> {
                 Kernels.matvecPacked(bp, in, x, 0, out, 0, 0, 1);
@@ -287,6 +306,14 @@ final class CompileAhead {
                 Kernels.softmax(x, 0, in, 1f);
                 Kernels.swiglu(w, 0, x, 0, x, 0, in);
                 Kernels.add(w, x, in);
+            }
+            case COLD_BATCH -> {
+                // a whole block of tokens: C2 unrolls (and so vectorises) a loop only as far as its profile's trip count
+                int nt = LlamaEngine.BLOCK, cols = 9;
+                float[][] xt = new float[cols][nt];
+                float[] xs = new float[nt * cols], o = new float[nt * 3];
+                AutoKernels.transpose(xs, cols, nt, xt, 0, cols);
+                AutoKernels.matmul(w, 0, cols, xt, nt, new float[nt], new float[nt], o, 0, 3, 3);
             }
             case BATCH -> {
                 float[] ap = new float[Sgemm.packedRowsSize(Sgemm.MR, in)];

@@ -58,7 +58,13 @@ final class F32Matrix implements WeightMatrix {
             return;
         }
         if (ColdStart.coldBatch()) {
-            par.range(rows, (r0, r1) -> ColdKernels.matmul(w, cols, x, ldx, nt, out, oOff, ldo, r0, r1));
+            if (ColdStart.autoBatch()) {
+                par.range(cols, (k0, k1) -> AutoKernels.transpose(x, ldx, nt, s.xt, k0, k1));
+                par.parts(rows, (part, r0, r1) -> AutoKernels.matmul(w, r0 * cols, cols, s.xt, nt, s.acc[part][0], s.acc[part][1], out, oOff + r0,
+                        ldo, r1 - r0));
+            } else {
+                par.range(rows, (r0, r1) -> ColdKernels.matmul(w, cols, x, ldx, nt, out, oOff, ldo, r0, r1));
+            }
             return;
         }
         float[] bp = packed();

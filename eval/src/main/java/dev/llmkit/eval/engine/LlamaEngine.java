@@ -116,6 +116,18 @@ public final class LlamaEngine implements State {
         ColdStart.force(false);
     }
 
+    /**
+     * A process loading a model for an engine: where kernels are compiled ahead ({@link CompileAhead}), has C2
+     * compile the cold start's batched products ({@link AutoKernels}) and the decode products of weight matrices
+     * stored in {@code matrixTypes} (none: those of the batched products only) now, while the model loads;
+     * otherwise nothing. An engine asks for them itself when it starts; this only starts sooner.
+     */
+    public static void prepare(Set<GgmlType> matrixTypes) {
+        if (!ColdStart.startsCold() || !CompileAhead.available()) return;
+        CompileAhead.request(CompileAhead.Kind.COLD_BATCH);
+        if (!matrixTypes.isEmpty()) CompileAhead.decode(matrixTypes);
+    }
+
     /** Bytes the weight matrices hold as the engine runs them. */
     public long weightBytes() {
         long b = embed.bytes() + (output != embed ? output.bytes() : 0);

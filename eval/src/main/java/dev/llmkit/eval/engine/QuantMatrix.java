@@ -63,12 +63,15 @@ final class QuantMatrix implements WeightMatrix {
         int nr = Sgemm.NR, mr = Sgemm.MR;
         if (ColdStart.coldBatch()) {
             // NR rows at a time decoded by the scalar codec into the thread's tile, then the cold products
+            boolean auto = ColdStart.autoBatch();
+            if (auto) par.range(cols, (k0, k1) -> AutoKernels.transpose(x, ldx, nt, s.xt, k0, k1));
             par.parts(rows, (part, r0, r1) -> {
                 float[] tile = s.tile[part];
                 for (int r = r0; r < r1; r += nr) {
                     int n = Math.min(nr, r1 - r);
                     type.dequantize(data, r * rowBytes, n * cols, tile, 0);
-                    ColdKernels.matmul(tile, cols, x, ldx, nt, out, oOff + r, ldo, 0, n);
+                    if (auto) AutoKernels.matmul(tile, 0, cols, s.xt, nt, s.acc[part][0], s.acc[part][1], out, oOff + r, ldo, n);
+                    else ColdKernels.matmul(tile, cols, x, ldx, nt, out, oOff + r, ldo, 0, n);
                 }
             });
             return;

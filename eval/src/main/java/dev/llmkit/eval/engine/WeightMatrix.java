@@ -39,18 +39,22 @@ public interface WeightMatrix {
     void row(int r, float[] out, int oo);
 
     /**
-     * Buffers of a batched product: the activations packed once for all threads, and per thread a tile
-     * of decoded weight rows and the same rows packed as one Sgemm panel.
+     * Buffers of a batched product: the activations packed once for all threads (or transposed, for
+     * {@link AutoKernels}), and per thread a tile of decoded weight rows, the same rows packed as one
+     * Sgemm panel, and AutoKernels' two rows of accumulators.
      */
     final class BatchScratch {
         final float[] packedX;
-        final float[][] tile, panel;
+        final float[][] tile, panel, xt;
+        final float[][][] acc;
 
         BatchScratch(int threads, int maxTokens, int maxCols) {
             int nr = dev.llmkit.core.kernels.Sgemm.NR;
             packedX = new float[dev.llmkit.core.kernels.Sgemm.packedRowsSize(maxTokens, maxCols)];
             tile = new float[threads][nr * maxCols];
             panel = new float[threads][nr * maxCols];
+            xt = new float[maxCols][maxTokens];
+            acc = new float[threads][2][maxTokens];
         }
     }
 

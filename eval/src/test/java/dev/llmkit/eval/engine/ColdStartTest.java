@@ -30,7 +30,17 @@ class ColdStartTest {
 
     @AfterEach
     void warm() {
+        ColdStart.resetAhead();
         ColdStart.force(false);
+    }
+
+    /** The batched products' kernels: 0 the Vector API's, 1 the cold C1 loops, 2 the cold auto-vectorised loops ({@link AutoKernels}). */
+    private static void batchKernels(int mode) {
+        ColdStart.resetAhead();
+        ColdStart.force(mode > 0);
+        if (mode == 2) ColdStart.compiled(CompileAhead.Kind.COLD_BATCH);
+        assertEquals(mode > 0, ColdStart.coldBatch());
+        assertEquals(mode == 2, ColdStart.autoBatch());
     }
 
     private static float[] gaussian(SplittableRandom r, int n) {
@@ -53,16 +63,18 @@ class ColdStartTest {
             F32Matrix m = new F32Matrix(gaussian(r, rows * cols), rows, cols);
             for (int nt : new int[] {1, 2, 7, 128}) {
                 float[] x = gaussian(r, nt * (cols + 3));
-                float[][] out = new float[2][];
-                for (int cold = 0; cold < 2; cold++) {
-                    ColdStart.force(cold == 1);
-                    out[cold] = new float[nt * (rows + 5)];
+                float[][] out = new float[3][];
+                for (int mode = 0; mode < 3; mode++) {
+                    batchKernels(mode);
+                    out[mode] = new float[nt * (rows + 5)];
                     try (Parallel par = new Parallel(2)) {
-                        m.matmul(par, x, cols + 3, nt, out[cold], 2, rows + 5, new WeightMatrix.BatchScratch(2, LlamaEngine.BLOCK, cols));
+                        m.matmul(par, x, cols + 3, nt, out[mode], 2, rows + 5, new WeightMatrix.BatchScratch(2, LlamaEngine.BLOCK, cols));
                     }
                 }
                 assertBits(out[0], out[1], rows + "x" + cols + " times " + nt + " rows");
+                assertBits(out[0], out[2], rows + "x" + cols + " times " + nt + " rows, auto-vectorised");
             }
+            batchKernels(0);
             float[] x = gaussian(r, cols + 1);
             for (int[] range : new int[][] {{0, rows}, {5, rows - 3}, {Sgemm.NR - 1, rows}, {0, Math.min(rows, 2 * Sgemm.NR + 1)}}) {
                 if (range[0] >= range[1]) continue;
@@ -91,14 +103,15 @@ class ColdStartTest {
             t.quantize(gaussian(r, rows * cols), 0, rows * cols, q, 0);
             QuantMatrix m = new QuantMatrix(t, q, rows, cols);
             float[] x = gaussian(r, nt * cols);
-            float[][] out = new float[2][nt * rows];
-            for (int cold = 0; cold < 2; cold++) {
-                ColdStart.force(cold == 1);
+            float[][] out = new float[3][nt * rows];
+            for (int mode = 0; mode < 3; mode++) {
+                batchKernels(mode);
                 try (Parallel par = new Parallel(2)) {
-                    m.matmul(par, x, cols, nt, out[cold], 0, rows, new WeightMatrix.BatchScratch(2, LlamaEngine.BLOCK, cols));
+                    m.matmul(par, x, cols, nt, out[mode], 0, rows, new WeightMatrix.BatchScratch(2, LlamaEngine.BLOCK, cols));
                 }
             }
             assertBits(out[0], out[1], t + " batch");     // the scalar codec decodes to the same floats as the vector one
+            assertBits(out[0], out[2], t + " batch, auto-vectorised");
         }
     }
 
@@ -127,22 +140,24 @@ class ColdStartTest {
         // dims that cut panels (80 = 2.5 x 32), grouped-query attention, three prefill blocks
         Weights w = Weights.init(new ModelConfig(80, 176, 2, 5, 1, 301, 300, 1e-5f, 10000f, true), 0.3f, 9);
         int[] tokens = new SplittableRandom(13).ints(270, 0, 301).toArray();
-        float[][] prefill = new float[2][], decode = new float[2][];
-        double[][] scores = new double[2][tokens.length - 1];
-        for (int cold = 0; cold < 2; cold++) {
-            ColdStart.force(cold == 1);
+        float[][] prefill = new float[3][], decode = new float[3][];
+        double[][] scores = new double[3][tokens.length - 1];
+        for (int mode = 0; mode < 3; mode++) {       // warm, cold, cold with the auto-vectorised batched products
+            batchKernels(mode);
             try (LlamaEngine e = new LlamaEngine(w, 2)) {
-                prefill[cold] = e.prefill(java.util.Arrays.copyOf(tokens, 200), 0).clone();
-                for (int i = 200; i < tokens.length; i++) decode[cold] = e.forward(tokens[i], i, true).clone();
-                e.score(tokens, 0, scores[cold]);
+                prefill[mode] = e.prefill(java.util.Arrays.copyOf(tokens, 200), 0).clone();
+                for (int i = 200; i < tokens.length; i++) decode[mode] = e.forward(tokens[i], i, true).clone();
+                e.score(tokens, 0, scores[mode]);
             }
-            assertEquals(cold == 1, ColdStart.cold(), "forced stays forced");
+            assertEquals(mode > 0, ColdStart.cold(), "forced stays forced");
         }
-        for (int i = 0; i < prefill[0].length; i++) {
-            assertEquals(prefill[0][i], prefill[1][i], 1e-4f * (1 + Math.abs(prefill[0][i])), "prefill logit " + i);
-            assertEquals(decode[0][i], decode[1][i], 1e-4f * (1 + Math.abs(decode[0][i])), "decode logit " + i);
+        for (int mode = 1; mode < 3; mode++) {
+            for (int i = 0; i < prefill[0].length; i++) {
+                assertEquals(prefill[0][i], prefill[mode][i], 1e-4f * (1 + Math.abs(prefill[0][i])), "prefill logit " + i + ", mode " + mode);
+                assertEquals(decode[0][i], decode[mode][i], 1e-4f * (1 + Math.abs(decode[0][i])), "decode logit " + i + ", mode " + mode);
+            }
+            for (int i = 0; i < scores[0].length; i++) assertEquals(scores[0][i], scores[mode][i], 1e-4, "log-probability " + i + ", mode " + mode);
         }
-        for (int i = 0; i < scores[0].length; i++) assertEquals(scores[0][i], scores[1][i], 1e-4, "log-probability " + i);
     }
 
     @Test
