@@ -5,6 +5,8 @@ import dev.llmkit.eval.engine.Generator;
 import dev.llmkit.eval.engine.LanguageModel;
 import dev.llmkit.eval.engine.State;
 import dev.llmkit.eval.engine.Sampler;
+import dev.llmkit.core.util.ProcessInfo;
+import dev.llmkit.core.util.Text;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -64,13 +66,13 @@ public final class GenerateCommand implements Callable<Integer> {
             });
         }
         out.println();
-        // time to first token as the user sees it: from the JVM's start (start-up, model load, prefill)
-        long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
-        String ttft = String.format(Locale.ROOT, "; model loaded %.2f s", (loaded - jvmStart) / 1e3)
-                + (firstText[0] == 0 ? "" : String.format(Locale.ROOT, ", first token %.2f s", (firstText[0] - jvmStart) / 1e3))
-                + " after the JVM started";
-        System.err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s (%d threads); stopped: %s%s%n",
-                r.promptTokens().length, r.prefillTokensPerSecond(), r.generated().length, r.decodeTokensPerSecond(), t, r.stopReason(), ttft);
+        // time to first token as the user sees it: from the launch (start-up, model load, prefill)
+        long launched = ProcessInfo.launchedMillis();
+        String ttft = Text.format("; model loaded %.2f s", (loaded - launched) / 1e3)
+                + (firstText[0] == 0 ? "" : Text.format(", first token %.2f s", (firstText[0] - launched) / 1e3))
+                + " after " + ProcessInfo.launchedFrom();
+        System.err.println(Text.format("prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s (%d threads); stopped: %s%s",
+                r.promptTokens().length, r.prefillTokensPerSecond(), r.generated().length, r.decodeTokensPerSecond(), t, r.stopReason(), ttft));
         return ExitCodes.OK;
     }
 }

@@ -46,8 +46,8 @@ public final class Main {
      */
     private static boolean haltable() {
         if ("false".equals(System.getProperty("llmkit.haltAtEnd")) || jdk.jfr.FlightRecorder.isInitialized()) return false;
-        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("-javaagent")) return false;
+        for (String a : dev.llmkit.core.util.ProcessInfo.commandLineAndJavaOptions()) {
+            if (a.startsWith("-javaagent") || a.startsWith("-agentlib") || a.startsWith("-agentpath")) return false;
         }
         return true;
     }

@@ -50,12 +50,12 @@ final class ModelPrefetch {
         }
         if (!Files.isRegularFile(p) && !Files.isDirectory(p)) return;
         path = p;
-        // the engine's kernels compiled while the model loads: those of the prompt now, those of decoding once the header is read
-        dev.llmkit.eval.engine.LlamaEngine.prepare(Set.of());
         task = new FutureTask<>(() -> ModelCommand.loadNow(p, dev.llmkit.eval.engine.LlamaEngine::prepare));
         Thread t = new Thread(task, "llmkit-load");
         t.setDaemon(true);
         t.start();
+        // the engine's kernels compiled while the model loads: those of the prompt now, those of decoding once the header is read
+        dev.llmkit.eval.engine.LlamaEngine.prepare(Set.of());
     }
 
     /** What is being loaded ahead (tests), or null. */

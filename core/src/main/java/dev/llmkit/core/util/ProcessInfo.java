@@ -21,10 +21,54 @@ public final class ProcessInfo {
 
     /** The CPU's vendor as /proc/cpuinfo gives it (GenuineIntel, AuthenticAMD), or "" where unknown. */
     public static String cpuVendor() {
-        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("vendor_id")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("");
+        // (a plain loop: a fresh inference process reads this as it starts, where each lambda's first use costs a millisecond)
+        try (java.io.BufferedReader r = Files.newBufferedReader(Path.of("/proc/cpuinfo"))) {
+            for (String l = r.readLine(); l != null; l = r.readLine()) if (l.startsWith("vendor_id")) return l.substring(l.indexOf(':') + 1).trim();
         } catch (Exception e) {
             return "";
+        }
+        return "";
+    }
+
+    /**
+     * When this process was launched, in epoch milliseconds: when ./llmkit started (it passes its start as the
+     * property {@code llmkit.launched}, bash's EPOCHREALTIME), else when the JVM started.
+     */
+    public static long launchedMillis() {
+        String l = System.getProperty("llmkit.launched");
+        if (l != null) {
+            try {
+                return Math.round(Double.parseDouble(l.replace(',', '.')) * 1000);    // (bash writes the locale's decimal separator)
+            } catch (NumberFormatException e) {
+                // the JVM's start below
+            }
+        }
+        // (the management API costs a fresh process 30-45 ms, so only without the launcher's property)
+        return java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+    }
+
+    /** What {@link #launchedMillis} counts from: "launch" (./llmkit's start) or "the JVM started". */
+    public static String launchedFrom() {
+        return System.getProperty("llmkit.launched") != null ? "launch" : "the JVM started";
+    }
+
+    /**
+     * The JVM's options and more: the process's command line after the program (Linux's /proc/self/cmdline: the
+     * JVM's options, the main class or jar and the application's arguments) and the options in JAVA_TOOL_OPTIONS
+     * and JDK_JAVA_OPTIONS; where /proc cannot be read, the management API's input arguments (which cost a fresh
+     * process 30-45 ms).
+     */
+    public static java.util.List<String> commandLineAndJavaOptions() {
+        try {
+            String[] parts = new String(Files.readAllBytes(Path.of("/proc/self/cmdline")), java.nio.charset.StandardCharsets.UTF_8).split("\0");
+            java.util.List<String> out = new java.util.ArrayList<>(java.util.Arrays.asList(parts).subList(Math.min(1, parts.length), parts.length));
+            for (String env : new String[] {"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"}) {
+                String v = System.getenv(env);
+                if (v != null) for (String a : v.trim().split("\\s+")) if (!a.isEmpty()) out.add(a);
+            }
+            return out;
+        } catch (Exception e) {
+            return java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
         }
     }
 

@@ -13,6 +13,14 @@ import java.util.HexFormat;
 public final class Text {
     private Text() {}
 
+    /**
+     * {@link String#format} with no locale: digits, '.' and ',' as Locale.ROOT writes them, without loading the
+     * JDK's locale data (which costs a fresh process about 45 ms: the inference commands' output uses this).
+     */
+    public static String format(String format, Object... args) {
+        return String.format((java.util.Locale) null, format, args);
+    }
+
     /** The UTF-8 length of a string without encoding it (a lone surrogate counts 2, an approximation). */
     public static long utf8Length(CharSequence s) {
         long n = s.length();

@@ -112,6 +112,11 @@ final class ColdStart {
         return (ready & 1 << kind.ordinal()) != 0;
     }
 
+    /** Whether {@link CompileAhead} failed (what it had compiled stays in use). */
+    static boolean aheadFailed() {
+        return aheadFailed;
+    }
+
     /** {@link CompileAhead} failed: the budget alone decides, as without it (switching at once if it is spent). */
     static void compileAheadFailed() {
         aheadFailed = true;

@@ -2,6 +2,8 @@ package dev.llmkit.eval.engine;
 
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.quant.GgmlType;
+import dev.llmkit.core.util.ProcessInfo;
+import dev.llmkit.core.util.Text;
 import java.lang.reflect.Executable;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
@@ -10,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * Has C2 compile the engine's Vector API kernels ahead of their first use, on a background thread,
@@ -78,7 +81,7 @@ final class CompileAhead {
                 t.setDaemon(true);
                 t.start();
                 available = true;
-                trace(String.format("the WhiteBox API bound in %.0f ms", (System.nanoTime() - T0) / 1e6));
+                if (TRACE) trace(Text.format("the WhiteBox API bound in %.0f ms", (System.nanoTime() - T0) / 1e6));
             } catch (Throwable e) {
                 trace("not available: " + (e.getCause() != null ? e.getCause() : e));
             }
@@ -141,7 +144,7 @@ final class CompileAhead {
         }
         end = System.nanoTime() + wait;
         try {
-            while (wait > 0 && System.nanoTime() < end && !(ColdStart.compiledAhead(Kind.DECODE) && ColdStart.compiledAhead(Kind.COLD_BATCH)
+            while (wait > 0 && System.nanoTime() < end && !ColdStart.aheadFailed() && !(ColdStart.compiledAhead(Kind.DECODE) && ColdStart.compiledAhead(Kind.COLD_BATCH)
                     && (!all || ColdStart.compiledAhead(Kind.ELEMENTWISE) && ColdStart.compiledAhead(Kind.BATCH)))) Thread.sleep(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -179,7 +182,7 @@ final class CompileAhead {
                 ready = kind != Kind.DECODE || --decodePending == 0;
             }
             if (ready) ColdStart.compiled(kind);
-            trace(String.format("%s: %d methods, touched in %.0f ms, compiled in %.0f ms, ready %.2f s after compiling ahead began",
+            if (TRACE) trace(Text.format("%s: %d methods, touched in %.0f ms, compiled in %.0f ms, ready %.2f s after compiling ahead began",
                     what, methods.size(), (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, (System.nanoTime() - T0) / 1e9));
         } catch (Throwable e) {
             trace(what + " failed, the cold start's budget decides: " + e);
@@ -193,8 +196,8 @@ final class CompileAhead {
     }
 
     private static void trace(String s) {
-        if (TRACE) System.err.printf(java.util.Locale.ROOT, "compile-ahead: %s (%.2f s after the JVM started)%n", s,
-                (System.currentTimeMillis() - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()) / 1e3);
+        if (TRACE) System.err.println(Text.format("compile-ahead: %s (%.2f s after %s)", s, (System.currentTimeMillis() - ProcessInfo.launchedMillis()) / 1e3,
+                ProcessInfo.launchedFrom()));
     }
 
     /** The decode products' kernels for {@code types}; decode attention's with the first request. */
@@ -316,6 +319,9 @@ final class CompileAhead {
                 AutoKernels.matmul(w, 0, cols, xt, nt, new float[nt], new float[nt], o, 0, 3, 3);
             }
             case BATCH -> {
+                // the 256-bit species' dummy vector made (8-row tiles pack A with it): without it C2 cannot tell the vector's
+                // class and leaves the Vector API's fallback in the packing, whenever no other thread has made it first
+                FloatVector.fromArray(FloatVector.SPECIES_256, x, 0).intoArray(out, 0);
                 float[] ap = new float[Sgemm.packedRowsSize(Sgemm.MR, in)];
                 Sgemm.packRows(x, 0, 0, 1, 1, in, 0, 0, ap);
                 Sgemm.rowsPrepacked(1, rows, in, x, 0, in, 1, ap, bp, 0, Sgemm.NR, in * Sgemm.NR, out, 0, rows, false);
