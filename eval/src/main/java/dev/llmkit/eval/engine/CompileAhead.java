@@ -48,7 +48,10 @@ final class CompileAhead {
     private static Object wb;
     private static Method enqueue, level, forceInline;
     private static volatile boolean available, tried;
-    private static final LinkedBlockingQueue<Runnable> jobs = new LinkedBlockingQueue<>();
+    /** What was asked for, in order: the kernels of {@code kind}, listed by {@code methods} once touched. */
+    private record Job(Kind kind, String what, Callable<List<Executable>> methods) {}
+
+    private static final LinkedBlockingQueue<Job> jobs = new LinkedBlockingQueue<>();
     /** Bit kind.ordinal(): asked for (ELEMENTWISE, BATCH: once per process). */
     private static volatile int requested;
     private static final Set<GgmlType> decodeTypes = EnumSet.noneOf(GgmlType.class);
@@ -101,7 +104,7 @@ final class CompileAhead {
             decodeTypes.addAll(types);
             decodePending++;
             ColdStart.compiling(Kind.DECODE);
-            jobs.add(() -> run(Kind.DECODE, "decode " + missing, () -> decodeMethods(missing, first)));
+            jobs.add(new Job(Kind.DECODE, "decode " + missing, () -> decodeMethods(missing, first)));
         }
         return true;
     }
@@ -115,7 +118,7 @@ final class CompileAhead {
             if ((requested & 1 << kind.ordinal()) == 0) {
                 requested |= 1 << kind.ordinal();
                 String what = kind.name().toLowerCase(java.util.Locale.ROOT);
-                jobs.add(() -> run(kind, what, switch (kind) {
+                jobs.add(new Job(kind, what, switch (kind) {
                     case BATCH -> CompileAhead::batchMethods;
                     case COLD_BATCH -> CompileAhead::coldBatchMethods;
                     default -> CompileAhead::elementwiseMethods;
@@ -151,43 +154,78 @@ final class CompileAhead {
         }
     }
 
+    /**
+     * Takes the jobs in order: touches a job's kernels and has C2 compile the first of them, then touches the next
+     * job's (if one is waiting) while C2 works, before it has C2 compile the rest of the first job's, one after another.
+     */
     private static void work() {
+        java.util.ArrayDeque<Started> started = new java.util.ArrayDeque<>();
         while (true) {
+            Job next;
             try {
-                jobs.take().run();
+                next = started.isEmpty() ? jobs.take() : jobs.poll();
             } catch (InterruptedException e) {
                 return;
+            }
+            if (next != null) {
+                Started s = start(next);
+                if (s != null) started.add(s);
+            } else {
+                finish(started.poll());
             }
         }
     }
 
-    /** Touches the kernels of {@code kind} and compiles {@code list} in order; then they are ready, or on failure the cold start's budget decides. */
-    private static void run(Kind kind, String what, Callable<List<Executable>> list) {
+    /** A job whose kernels are touched and listed; {@code first} of them asked of C2. */
+    private record Started(Job job, List<Executable> methods, long t0, long touched) {}
+
+    /** Touches the job's kernels and has C2 compile the first; null on failure (then the cold start's budget decides). */
+    private static Started start(Job job) {
         long t0 = System.nanoTime();
         try {
-            touch(kind);
-            List<Executable> methods = list.call();
+            touch(job.kind());
+            List<Executable> methods = job.methods().call();
             long t1 = System.nanoTime();
-            for (Executable m : methods) {
-                if (c2(m)) continue;      // (C1's code does not count: a kernel's is no faster than the interpreter)
-                if (!(Boolean) enqueue.invoke(wb, m, C2, -1)) throw new IllegalStateException("C2 refused " + m);
+            if (!methods.isEmpty()) compile(methods.getFirst());
+            return new Started(job, methods, t0, t1);
+        } catch (Throwable e) {
+            failed(job, e);
+            return null;
+        }
+    }
+
+    /** Has C2 compile the job's kernels in order, each once the one before is compiled; then they are ready, or on failure the cold start's budget decides. */
+    private static void finish(Started s) {
+        try {
+            for (Executable m : s.methods()) {
+                compile(m);
                 long deadline = System.nanoTime() + 10_000_000_000L;
                 while (!c2(m)) {
                     if (System.nanoTime() > deadline) throw new IllegalStateException("not compiled after 10 s: " + m);
                     Thread.sleep(1);
                 }
             }
+            Kind kind = s.job().kind();
             boolean ready;
             synchronized (CompileAhead.class) {
                 ready = kind != Kind.DECODE || --decodePending == 0;
             }
             if (ready) ColdStart.compiled(kind);
             if (TRACE) trace(Text.format("%s: %d methods, touched in %.0f ms, compiled in %.0f ms, ready %.2f s after compiling ahead began",
-                    what, methods.size(), (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, (System.nanoTime() - T0) / 1e9));
+                    s.job().what(), s.methods().size(), (s.touched() - s.t0()) / 1e6, (System.nanoTime() - s.touched()) / 1e6, (System.nanoTime() - T0) / 1e9));
         } catch (Throwable e) {
-            trace(what + " failed, the cold start's budget decides: " + e);
-            ColdStart.compileAheadFailed();
+            failed(s.job(), e);
         }
+    }
+
+    /** Asks C2 to compile {@code m} unless it has C2's code or is being compiled (C1's code does not count: a kernel's is no faster than the interpreter). */
+    private static void compile(Executable m) throws ReflectiveOperationException {
+        if (!c2(m) && !(Boolean) enqueue.invoke(wb, m, C2, -1)) throw new IllegalStateException("C2 refused " + m);
+    }
+
+    private static void failed(Job job, Throwable e) {
+        trace(job.what() + " failed, the cold start's budget decides: " + e);
+        ColdStart.compileAheadFailed();
     }
 
     /** Whether {@code m} has C2's code. */
