@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * products) as soon as C2 has compiled them, in the background from the engine's start, whatever the
  * budget; the elementwise steps once the budget is spent and theirs are compiled; the batched products
  * (prefill, scoring) once the budget is spent and the first batch after it has asked for theirs (a
- * {@code generate}, whose only batch is its prompt, never compiles them).
+ * {@code generate}, whose only batch is its prompt, never compiles them). Until then the batched weight
+ * products run on {@link AutoKernels} once C2 has compiled those (asked for as the process starts, kind
+ * COLD_BATCH: {@link #autoBatch}), on {@link ColdKernels} before.
  *
  * <p>The products of prefill and scoring give the same bits either way (the weight products, F32 or
  * quantized, and attention's two, and the decode matvec's whole panels of 32 rows): every output of
