@@ -340,22 +340,38 @@ public final class Gguf {
 
         /** {@code t}'s bytes as stored (any type). */
         public byte[] raw(TensorInfo t) {
-            return bytes(t, Integer.MAX_VALUE - 8).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            try {
+                return bytes(t, Integer.MAX_VALUE - 8).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            } catch (InternalError e) {
+                throw cut(t, e);
+            }
         }
 
         /** {@code t}'s data as F32: F32 copied, F16 widened, any other block type dequantized. */
         public float[] f32(TensorInfo t) {
             if (t.numel() > Integer.MAX_VALUE - 8) throw bad(m.path(), "tensor " + t.name() + " is too large to read at once");
             float[] out = new float[(int) t.numel()];
-            if (t.type() == F32) {
-                java.lang.foreign.MemorySegment.copy(bytes(t, 4L * out.length), F32_LE, 0, out, 0, out.length);
-            } else if (t.type() == F16) {
-                java.lang.foreign.MemorySegment b = bytes(t, 2L * out.length);
-                for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(b.get(F16_LE, 2L * i));
-            } else {
+            if (t.type() != F32 && t.type() != F16) {
                 dev.llmkit.core.quant.GgmlType.byId(t.type()).dequantize(raw(t), 0, out.length, out, 0);
+                return out;
+            }
+            try {
+                if (t.type() == F32) {
+                    java.lang.foreign.MemorySegment.copy(bytes(t, 4L * out.length), F32_LE, 0, out, 0, out.length);
+                } else {
+                    java.lang.foreign.MemorySegment b = bytes(t, 2L * out.length);
+                    for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(b.get(F16_LE, 2L * i));
+                }
+            } catch (InternalError e) {
+                throw cut(t, e);
             }
             return out;
+        }
+
+        /** A mapped page that is gone (the JVM's error for a file cut while it is read): the file changed under the reader. */
+        private DataException cut(TensorInfo t, InternalError e) {
+            return new DataException(m.path() + ": tensor " + t.name() + " could not be read: the file was cut or changed while it was read ("
+                    + e.getMessage() + ")", "read it again once nothing is writing it", e);
         }
 
         @Override

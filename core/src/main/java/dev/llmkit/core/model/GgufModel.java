@@ -133,7 +133,7 @@ public final class GgufModel {
             for (Gguf.TensorInfo t : g.tensors().values()) {
                 if (t.shape().length != 2) continue;
                 dev.llmkit.core.quant.GgmlType type = dev.llmkit.core.quant.GgmlType.byId(t.type());
-                if (type == null) continue;      // (an unknown type is reported as the tensors load)
+                if (type == null) continue;      // (Gguf.read refuses unknown types; this only keeps a null out of the set)
                 types.add(type == dev.llmkit.core.quant.GgmlType.F16 || type == dev.llmkit.core.quant.GgmlType.BF16 ? dev.llmkit.core.quant.GgmlType.F32 : type);
             }
             matrixTypes.accept(types);
@@ -157,6 +157,11 @@ public final class GgufModel {
         Map<String, QuantTensor> qs = new LinkedHashMap<>();
         try (Gguf.Data data = Gguf.Data.open(g)) {
             for (Map.Entry<String, int[]> e : TensorNames.shapes(c).entrySet()) {
+                // (copies from the mapped file do not notice an interrupt, as reads from a channel did: a load abandoned
+                // ahead, ModelPrefetch, stops here)
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new dev.llmkit.core.DataException(file + ": loading interrupted", null, new InterruptedException());
+                }
                 Gguf.TensorInfo t = g.tensors().get(e.getKey());
                 if (t == null) throw bad(file, "missing tensor " + e.getKey());
                 if (!java.util.Arrays.equals(t.shape(), e.getValue())) {

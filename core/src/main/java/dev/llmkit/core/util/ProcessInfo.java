@@ -35,36 +35,47 @@ public final class ProcessInfo {
      * property {@code llmkit.launched}, bash's EPOCHREALTIME), else when the JVM started.
      */
     public static long launchedMillis() {
-        String l = System.getProperty("llmkit.launched");
-        if (l != null) {
-            try {
-                return Math.round(Double.parseDouble(l.replace(',', '.')) * 1000);    // (bash writes the locale's decimal separator)
-            } catch (NumberFormatException e) {
-                // the JVM's start below
-            }
-        }
+        long l = launcherMillis();
         // (the management API costs a fresh process 30-45 ms, so only without the launcher's property)
-        return java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+        return l >= 0 ? l : java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
     }
 
     /** What {@link #launchedMillis} counts from: "launch" (./llmkit's start) or "the JVM started". */
     public static String launchedFrom() {
-        return System.getProperty("llmkit.launched") != null ? "launch" : "the JVM started";
+        return launcherMillis() >= 0 ? "launch" : "the JVM started";
+    }
+
+    /** The launcher's start from {@code llmkit.launched} (seconds since the epoch, '.' or ',' before the fraction), or -1. */
+    static long launcherMillis() {
+        String l = System.getProperty("llmkit.launched");
+        if (l == null) return -1;
+        try {
+            double s = Double.parseDouble(l.replace(',', '.'));      // (bash writes the locale's decimal separator)
+            return s > 0 && Double.isFinite(s) ? Math.round(s * 1000) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /**
      * The JVM's options and more: the process's command line after the program (Linux's /proc/self/cmdline: the
-     * JVM's options, the main class or jar and the application's arguments) and the options in JAVA_TOOL_OPTIONS
-     * and JDK_JAVA_OPTIONS; where /proc cannot be read, the management API's input arguments (which cost a fresh
-     * process 30-45 ms).
+     * JVM's options, the main class or jar and the application's arguments) and the options in JAVA_TOOL_OPTIONS,
+     * JDK_JAVA_OPTIONS and _JAVA_OPTIONS; where /proc cannot be read, or options come from files that the command
+     * line names (@argfiles, -XX:VMOptionsFile, -XX:Flags), the management API's input arguments (which cost a
+     * fresh process 30-45 ms).
      */
     public static java.util.List<String> commandLineAndJavaOptions() {
         try {
             String[] parts = new String(Files.readAllBytes(Path.of("/proc/self/cmdline")), java.nio.charset.StandardCharsets.UTF_8).split("\0");
             java.util.List<String> out = new java.util.ArrayList<>(java.util.Arrays.asList(parts).subList(Math.min(1, parts.length), parts.length));
-            for (String env : new String[] {"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"}) {
+            for (String env : new String[] {"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"}) {
                 String v = System.getenv(env);
                 if (v != null) for (String a : v.trim().split("\\s+")) if (!a.isEmpty()) out.add(a);
+            }
+            for (String a : out) {
+                if (a.startsWith("@") || a.startsWith("-XX:VMOptionsFile") || a.startsWith("-XX:Flags")) {
+                    return java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+                }
             }
             return out;
         } catch (Exception e) {

@@ -27,9 +27,11 @@ import jdk.incubator.vector.FloatVector;
  * <p>With it, the work is split in three {@link Kind kinds}, each leaving the cold kernels once its own
  * kernels are compiled: an engine that starts cold asks for its decode products at once; the elementwise
  * steps and the batched products are asked for once the cold start's budget is spent (the batches' by the
- * first batch after it). A request runs each kernel once on a tiny input (its classes initialised and its
+ * first batch after it). A fourth kind, COLD_BATCH ({@link AutoKernels}, which the cold batched products run on
+ * once compiled), and the decode products are asked for sooner where a process is about to load a model
+ * ({@link LlamaEngine#prepare}). A request runs each kernel once on a tiny input (its classes initialised and its
  * call sites linked), then has C2 compile the kernels one after another, callers before their callees.
- * C2 compiles them without a profile, so they are written not to need one: no call on a vector whose class
+ * C2 compiles them without a profile beyond that one run, so they are written not to need one: no call on a vector whose class
  * C2 cannot prove (it would leave the Vector API's Java fallback there), and the small helpers that a
  * profile would have inlined are marked to be inlined ({@code LauncherFlagsTest} checks the compiled code).
  */
@@ -52,7 +54,7 @@ final class CompileAhead {
     private record Job(Kind kind, String what, Callable<List<Executable>> methods) {}
 
     private static final LinkedBlockingQueue<Job> jobs = new LinkedBlockingQueue<>();
-    /** Bit kind.ordinal(): asked for (ELEMENTWISE, BATCH: once per process). */
+    /** Bit kind.ordinal(): asked for (ELEMENTWISE, BATCH, COLD_BATCH: once per process). */
     private static volatile int requested;
     private static final Set<GgmlType> decodeTypes = EnumSet.noneOf(GgmlType.class);
     /** Decode requests not compiled yet: decode is ready when none is left. */
@@ -109,7 +111,7 @@ final class CompileAhead {
         return true;
     }
 
-    /** Compiles the kernels of the elementwise steps or of the batched products (once per process); false when unavailable. */
+    /** Compiles the kernels of the elementwise steps, of the batched products or of the cold batched products (once per process); false when unavailable. */
     static boolean request(Kind kind) {
         if (kind == Kind.DECODE) throw new IllegalArgumentException("decode kernels are asked for by weight type");
         if ((requested & 1 << kind.ordinal()) != 0) return true;     // (checked on every product until they are compiled)
@@ -163,7 +165,7 @@ final class CompileAhead {
         while (true) {
             Job next;
             try {
-                next = started.isEmpty() ? jobs.take() : jobs.poll();
+                next = started.isEmpty() ? jobs.take() : started.size() < 2 ? jobs.poll() : null;
             } catch (InterruptedException e) {
                 return;
             }
@@ -176,7 +178,7 @@ final class CompileAhead {
         }
     }
 
-    /** A job whose kernels are touched and listed; {@code first} of them asked of C2. */
+    /** A job whose kernels are touched and listed, the first of them asked of C2. */
     private record Started(Job job, List<Executable> methods, long t0, long touched) {}
 
     /** Touches the job's kernels and has C2 compile the first; null on failure (then the cold start's budget decides). */
@@ -206,11 +208,9 @@ final class CompileAhead {
                 }
             }
             Kind kind = s.job().kind();
-            boolean ready;
-            synchronized (CompileAhead.class) {
-                ready = kind != Kind.DECODE || --decodePending == 0;
+            synchronized (CompileAhead.class) {      // (a decode request in between makes decode pending again: not ready)
+                if (kind != Kind.DECODE || --decodePending == 0) ColdStart.compiled(kind);
             }
-            if (ready) ColdStart.compiled(kind);
             if (TRACE) trace(Text.format("%s: %d methods, touched in %.0f ms, compiled in %.0f ms, ready %.2f s after compiling ahead began",
                     s.job().what(), s.methods().size(), (s.touched() - s.t0()) / 1e6, (System.nanoTime() - s.touched()) / 1e6, (System.nanoTime() - T0) / 1e9));
         } catch (Throwable e) {
@@ -313,11 +313,13 @@ final class CompileAhead {
     /** Runs the kernels of {@code kind} once on tiny inputs: their classes initialised and call sites linked before C2 compiles them. */
     private static void touch(Kind kind) {
         int in = 32, rows = Sgemm.NR;
-        float[] w = new float[rows * in], x = new float[in], out = new float[rows * in], bp = new float[Sgemm.packedSize(rows, in)];
+        float[] w = new float[rows * in], x = new float[in], out = new float[rows * in];
         for (int i = 0; i < w.length; i++) w[i] = (i % 7) * 0.01f;
         java.util.Arrays.fill(x, 1f);
-        Sgemm.packTransposed(w, 0, in, rows, in, bp, 0, 1);
+        float[] bp = null;
         if (kind != Kind.COLD_BATCH) {
+            bp = new float[Sgemm.packedSize(rows, in)];
+            Sgemm.packTransposed(w, 0, in, rows, in, bp, 0, 1);
             // the masks' classes loaded (the kernels' tails use them; C2 leaves a trap where a class is not loaded yet)
             jdk.incubator.vector.VectorSpecies<Float> s = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
             jdk.incubator.vector.FloatVector.fromArray(s, x, 0, s.indexInRange(0, 1)).intoArray(out, 0, s.maskAll(true));

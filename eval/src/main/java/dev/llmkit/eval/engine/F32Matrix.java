@@ -6,7 +6,8 @@ import dev.llmkit.core.quant.GgmlType;
 
 /**
  * An F32 matrix: Vector API matvec, and for batches {@link Sgemm} on panels packed on first use; while
- * {@link ColdStart#cold()}, the same products on {@link ColdKernels} over the rows as stored.
+ * {@link ColdStart#cold()}, the same products on {@link ColdKernels} over the rows as stored (batches on
+ * {@link AutoKernels} once C2 has compiled those).
  */
 final class F32Matrix implements WeightMatrix {
     private final float[] w;

@@ -9,7 +9,8 @@ import dev.llmkit.core.quant.GgmlType;
  * ({@link QuantKernels#dot}); a batch decodes {@link Sgemm#NR} rows at a time into a per-thread F32
  * tile, packs it as one Sgemm panel and multiplies every token of the batch with it there, so a
  * decoded row is used by the whole batch and never stored beyond its tile. While {@link ColdStart#cold()},
- * the batch decodes with the scalar codec and multiplies on {@link ColdKernels}; the matvec keeps its
+ * the batch decodes with the scalar codec and multiplies on {@link ColdKernels} (on {@link AutoKernels} once C2 has
+ * compiled those); the matvec keeps its
  * Vector API kernels (decoding every weight of every token on scalar code would be slower still).
  */
 final class QuantMatrix implements WeightMatrix {

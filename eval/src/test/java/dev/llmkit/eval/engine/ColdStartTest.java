@@ -94,6 +94,34 @@ class ColdStartTest {
         }
     }
 
+    /** AutoKernels once the JIT has compiled them (C2's vectorised loops, not the interpreter's): still Sgemm's bits. */
+    @Test
+    void autoKernelsCompiledGiveSgemmsBits() {
+        batchKernels(0);       // the expected products on Sgemm
+        SplittableRandom r = new SplittableRandom(15);
+        int rows = 37, cols = 67, nt = LlamaEngine.BLOCK;
+        F32Matrix m = new F32Matrix(gaussian(r, rows * cols), rows, cols);
+        float[][] xt = new float[cols][nt];
+        float[] a0 = new float[nt], a1 = new float[nt], out = new float[nt * rows];
+        for (int i = 0; i < 400; i++) {       // hot: compiled by C2 long before the last pass
+            float[] x = gaussian(r, nt * cols);
+            AutoKernels.transpose(x, cols, nt, xt, 0, cols);
+            AutoKernels.matmul(mw(m), 0, cols, xt, nt, a0, a1, out, 0, rows, rows);
+            if (i % 100 != 99) continue;
+            float[] expected = new float[nt * rows];
+            try (Parallel par = new Parallel(1)) {
+                m.matmul(par, x, cols, nt, expected, 0, rows, new WeightMatrix.BatchScratch(1, nt, cols));
+            }
+            assertBits(expected, out, "pass " + i);
+        }
+    }
+
+    private static float[] mw(F32Matrix m) {
+        float[] w = new float[m.rows() * m.cols()];
+        for (int r = 0; r < m.rows(); r++) m.row(r, w, r * m.cols());
+        return w;
+    }
+
     @Test
     void quantizedBatchesGiveTheBitsOfTheVectorKernels() {
         SplittableRandom r = new SplittableRandom(14);
@@ -151,6 +179,10 @@ class ColdStartTest {
             }
             assertEquals(mode > 0, ColdStart.cold(), "forced stays forced");
         }
+        // the cold products on C1's loops and on C2's auto-vectorised ones: the same bits
+        assertBits(prefill[1], prefill[2], "prefill logits, cold");
+        assertBits(decode[1], decode[2], "decode logits, cold");
+        for (int i = 0; i < scores[1].length; i++) assertEquals(scores[1][i], scores[2][i], "log-probability " + i + ", cold");
         for (int mode = 1; mode < 3; mode++) {
             for (int i = 0; i < prefill[0].length; i++) {
                 assertEquals(prefill[0][i], prefill[mode][i], 1e-4f * (1 + Math.abs(prefill[0][i])), "prefill logit " + i + ", mode " + mode);
@@ -169,14 +201,16 @@ class ColdStartTest {
             Weights f32 = Weights.init(c, 0.3f, 21);
             int[] tokens = new SplittableRandom(5).ints(40, 0, 200).toArray();
             Weights w = QuantKernelsTest.quantized(f32, t);
-            float[][] prefill = new float[2][], decode = new float[2][];
-            for (int cold = 0; cold < 2; cold++) {
-                ColdStart.force(cold == 1);
+            float[][] prefill = new float[3][], decode = new float[3][];
+            for (int mode = 0; mode < 3; mode++) {        // warm, cold, cold with the auto-vectorised batched products
+                batchKernels(mode);
                 try (LlamaEngine e = new LlamaEngine(w, 2)) {
-                    prefill[cold] = e.prefill(tokens, 0).clone();
-                    decode[cold] = e.forward(3, tokens.length, true).clone();
+                    prefill[mode] = e.prefill(tokens, 0).clone();
+                    decode[mode] = e.forward(3, tokens.length, true).clone();
                 }
             }
+            assertBits(prefill[1], prefill[2], t + (tied ? " tied" : "") + " prefill logits, cold");
+            assertBits(decode[1], decode[2], t + (tied ? " tied" : "") + " decode logits, cold");
             for (int i = 0; i < prefill[0].length; i++) {
                 assertEquals(prefill[0][i], prefill[1][i], 1e-4f * (1 + Math.abs(prefill[0][i])), t + (tied ? " tied" : "") + " prefill logit " + i);
                 assertEquals(decode[0][i], decode[1][i], 1e-4f * (1 + Math.abs(decode[0][i])), t + (tied ? " tied" : "") + " decode logit " + i);
