@@ -2,8 +2,8 @@ package dev.llmkit.eval.engine;
 
 /**
  * The cold start's batched weight products (prefill and scoring, F32 or decoded quantized rows) as plain
- * loops that C2 vectorises by itself (SuperWord): no Vector API, so C2 compiles them in 0.15-0.3 s of CPU
- * where the Vector API's batched kernels take it about 0.5 s more ({@link ColdStart}). {@link CompileAhead}
+ * loops that C2 vectorises by itself (SuperWord): no Vector API, so C2 compiles them in about 0.12 s where
+ * the Vector API's batched kernels take it about 0.5 s more ({@link ColdStart}). {@link CompileAhead}
  * has C2 compile them as the engine starts; until then the engine runs {@link ColdKernels}' C1 loops.
  *
  * <p>The activations are transposed first, one array per input column ({@code xt[k][t]} = token t's
