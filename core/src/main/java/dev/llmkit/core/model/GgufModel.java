@@ -132,8 +132,7 @@ public final class GgufModel {
             java.util.Set<dev.llmkit.core.quant.GgmlType> types = java.util.EnumSet.noneOf(dev.llmkit.core.quant.GgmlType.class);
             for (Gguf.TensorInfo t : g.tensors().values()) {
                 if (t.shape().length != 2) continue;
-                dev.llmkit.core.quant.GgmlType type = dev.llmkit.core.quant.GgmlType.byId(t.type());
-                if (type == null) continue;      // (Gguf.read refuses unknown types; this only keeps a null out of the set)
+                dev.llmkit.core.quant.GgmlType type = dev.llmkit.core.quant.GgmlType.byId(t.type());     // (Gguf.read refuses unknown types)
                 types.add(type == dev.llmkit.core.quant.GgmlType.F16 || type == dev.llmkit.core.quant.GgmlType.BF16 ? dev.llmkit.core.quant.GgmlType.F32 : type);
             }
             matrixTypes.accept(types);

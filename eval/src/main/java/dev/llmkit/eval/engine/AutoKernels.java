@@ -18,6 +18,11 @@ package dev.llmkit.eval.engine;
 final class AutoKernels {
     private AutoKernels() {}
 
+    /** {@link #transpose} of x's first {@code cols} columns, the columns split over the threads of {@code par}. */
+    static void transpose(dev.llmkit.core.kernels.Parallel par, float[] x, int ldx, int nt, int cols, float[][] xt) {
+        par.range(cols, (k0, k1) -> transpose(x, ldx, nt, xt, k0, k1));
+    }
+
     /** xt[k][t] = x[t * ldx + k] for columns k in [k0, k1) and tokens t in [0, nt). */
     static void transpose(float[] x, int ldx, int nt, float[][] xt, int k0, int k1) {
         for (int k = k0; k < k1; k++) {

@@ -274,9 +274,11 @@ final class CompileAhead {
     }
 
     /** The cold batched products' auto-vectorised loops ({@link AutoKernels}). */
-    private static List<Executable> coldBatchMethods() {
+    private static List<Executable> coldBatchMethods() throws ReflectiveOperationException {
         List<Executable> ms = new ArrayList<>();
-        for (String n : new String[] {"matmul", "row", "transpose"}) addAll(ms, AutoKernels.class, n);
+        for (String n : new String[] {"matmul", "row"}) addAll(ms, AutoKernels.class, n);
+        // the loop, not its wrapper that splits it over the threads
+        ms.add(AutoKernels.class.getDeclaredMethod("transpose", float[].class, int.class, int.class, float[][].class, int.class, int.class));
         return ms;
     }
 

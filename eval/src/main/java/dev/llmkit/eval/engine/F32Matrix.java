@@ -60,7 +60,7 @@ final class F32Matrix implements WeightMatrix {
         }
         if (ColdStart.coldBatch()) {
             if (ColdStart.autoBatch()) {
-                par.range(cols, (k0, k1) -> AutoKernels.transpose(x, ldx, nt, s.xt, k0, k1));
+                AutoKernels.transpose(par, x, ldx, nt, cols, s.xt);
                 par.parts(rows, (part, r0, r1) -> AutoKernels.matmul(w, r0 * cols, cols, s.xt, nt, s.acc[part][0], s.acc[part][1], out, oOff + r0,
                         ldo, r1 - r0));
             } else {

@@ -65,7 +65,7 @@ final class QuantMatrix implements WeightMatrix {
         if (ColdStart.coldBatch()) {
             // NR rows at a time decoded by the scalar codec into the thread's tile, then the cold products
             boolean auto = ColdStart.autoBatch();
-            if (auto) par.range(cols, (k0, k1) -> AutoKernels.transpose(x, ldx, nt, s.xt, k0, k1));
+            if (auto) AutoKernels.transpose(par, x, ldx, nt, cols, s.xt);
             par.parts(rows, (part, r0, r1) -> {
                 float[] tile = s.tile[part];
                 for (int r = r0; r < r1; r += nr) {
