@@ -11,6 +11,7 @@ import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import dev.llmkit.core.model.ModelConfig;
 import dev.llmkit.core.util.ProcessInfo;
+import dev.llmkit.trainer.StepProfile;
 import dev.llmkit.trainer.ThroughputBench;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,6 +55,11 @@ public final class PretrainBenchCommand implements Callable<Integer> {
 
     @Option(names = "--torch-anchor", paramLabel = "FILE", description = "PyTorch anchor script (default ../shared/bench/torch-anchor.sh); 'none' to skip.")
     String torch;
+
+    @Option(names = "--profile", description = "After the table, one more run of each llmkit configuration with the step's parts timed: "
+            + "milliseconds per step, share and GFLOP/s of every part (each product, attention, norms, SwiGLU, cross-entropy, the optimizer) "
+            + "and of attention's inner parts per worker thread.")
+    boolean profile;
 
     @Option(names = "--one", hidden = true, paramLabel = "PRESET:BACKEND", description = "Run one configuration and print JSON (used in the child JVM).")
     String one;
@@ -125,12 +131,7 @@ public final class PretrainBenchCommand implements Callable<Integer> {
         List<Engine> engines = new ArrayList<>();
         for (String preset : presets) {
             for (String b : backends) {
-                engines.add(new Engine(preset, "llmkit " + b, () -> {
-                    List<String> cmd = ChildProcesses.javaCommand();
-                    cmd.addAll(List.of("pretrain", "bench", "--one", preset + ":" + b, "--threads", String.valueOf(threads),
-                            "--steps", String.valueOf(steps), "--warmup", String.valueOf(warmup)));
-                    return ChildProcesses.lastJson(ChildProcesses.run(cmd, Map.of("OMP_WAIT_POLICY", "passive", "OMP_NUM_THREADS", String.valueOf(threads))));
-                }, new ArrayList<>()));
+                engines.add(new Engine(preset, "llmkit " + b, () -> ours(preset, b, false), new ArrayList<>()));
             }
             for (TorchEnv e : torchEnvs) {
                 engines.add(new Engine(preset, "pytorch, " + e.name(), () -> ChildProcesses.lastJson(ChildProcesses.run(List.of("bash", anchor.toString(),
@@ -174,7 +175,53 @@ public final class PretrainBenchCommand implements Callable<Integer> {
                     100 * median(e.runs(), 1), median(e.runs(), 2), torchEnvs.isEmpty() ? "-" : String.format(Locale.ROOT, "%.2fx", median(ratio)));
         }
         System.out.println("goals: >= 1.75x the best PyTorch configuration on tiny and small; MFU >= 70% of the FMA peak measured above on tiny; peak RSS <= 2048 MiB");
+        if (profile) {
+            for (String preset : presets) for (String b : backends) printProfile(preset, b, ours(preset, b, true), peak);
+        }
         return ExitCodes.OK;
+    }
+
+    /** One run of our engine in its own JVM; with {@code timed}, its step's parts timed too. */
+    private JsonNode ours(String preset, String backend, boolean timed) throws Exception {
+        List<String> cmd = ChildProcesses.javaCommand();
+        cmd.addAll(List.of("pretrain", "bench", "--one", preset + ":" + backend, "--threads", String.valueOf(threads),
+                "--steps", String.valueOf(steps), "--warmup", String.valueOf(warmup)));
+        if (timed) cmd.add("--profile");
+        return ChildProcesses.lastJson(ChildProcesses.run(cmd, Map.of("OMP_WAIT_POLICY", "passive", "OMP_NUM_THREADS", String.valueOf(threads))));
+    }
+
+    /** The profile of one timed run (see {@link StepProfile}): a table of the parts, the products together, attention's inner parts. */
+    private void printProfile(String preset, String backend, JsonNode j, double peak) {
+        JsonNode parts = j.get("profile");
+        double step = 0, productMs = 0, productFlops = 0;
+        for (JsonNode p : parts) {
+            step += p.get("ms").asDouble();
+            if (p.has("gflops")) {
+                productMs += p.get("ms").asDouble();
+                productFlops += p.get("gflops").asDouble() * p.get("ms").asDouble() * 1e6;
+            }
+        }
+        System.out.printf(Locale.ROOT, "%nprofile of one more run, %s preset, llmkit %s, its parts timed (%,.0f tokens/s; %.1f ms per step "
+                + "over the parts; FMA peak %.0f GFLOP/s):%n%n| part | ms per step | share | GFLOP/s | of the FMA peak |%n|---|---|---|---|---|%n",
+                preset, backend, j.get("tokens_per_s").asDouble(), step, peak);
+        for (JsonNode p : parts) {
+            boolean product = p.has("gflops");
+            System.out.printf(Locale.ROOT, "| %s | %.2f | %.1f%% | %s | %s |%n", p.get("part").asText(), p.get("ms").asDouble(), 100 * p.get("ms").asDouble() / step,
+                    product ? String.format(Locale.ROOT, "%.0f", p.get("gflops").asDouble()) : "-",
+                    product ? String.format(Locale.ROOT, "%.0f%%", 100 * p.get("gflops").asDouble() / peak) : "-");
+        }
+        System.out.printf(Locale.ROOT, "| all matrix products above (attention's not included) | %.2f | %.1f%% | %.0f | %.0f%% |%n",
+                productMs, 100 * productMs / step, productFlops / productMs / 1e6, 100 * productFlops / productMs / 1e6 / peak);
+        StringBuilder a = new StringBuilder();
+        JsonNode threadsMs = j.get("attention_ms");
+        List<String> names = StepProfile.attentionParts();
+        for (int i = 0; i < names.size(); i++) {
+            a.append(i == 0 ? "" : "; ").append(names.get(i)).append(' ');
+            for (int t = 0; t < threadsMs.size(); t++) {
+                a.append(t == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.2f", threadsMs.get(t).get(i).asDouble()));
+            }
+        }
+        System.out.printf(Locale.ROOT, "attention's inner parts, ms per step on each of the %d worker threads: %s%n", threadsMs.size(), a);
     }
 
     private static double median(List<double[]> runs, int k) {
@@ -220,11 +267,24 @@ public final class PretrainBenchCommand implements Callable<Integer> {
         String[] p = one.split(":");
         ConfigLoader.Resolved r = ConfigLoader.load(null, ModelSection.PRESETS.getOrDefault(p[0], List.of()));
         ModelConfig c = r.config().model().toConfig(VOCAB.get(p[0]));     // the presets' context is SEQ
-        ThroughputBench.Result res = ThroughputBench.run(c, p[1], threads, BATCH, SEQ, warmup, steps);
+        StepProfile prof = profile ? new StepProfile(threads) : null;
+        ThroughputBench.Result res = ThroughputBench.run(c, p[1], threads, BATCH, SEQ, warmup, steps, prof);
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("preset", p[0]).put("matmul", p[1]).put("threads", threads).put("params", res.params())
                 .put("tokens_per_s", Math.round(res.tokensPerSecond() * 10) / 10.0).put("mfu", res.mfu())
                 .put("first_loss", res.firstLoss()).put("last_loss", res.lastLoss()).put("peak_rss_mib", ProcessInfo.peakRssMib());
+        if (prof != null) {
+            var parts = o.putArray("profile");
+            for (StepProfile.Part part : prof.parts()) {
+                ObjectNode n = parts.addObject().put("part", part.name()).put("ms", part.msPerStep());
+                if (!Double.isNaN(part.gflops())) n.put("gflops", part.gflops());
+            }
+            var att = o.putArray("attention_ms");
+            for (double[] t : prof.attentionMs()) {
+                var row = att.addArray();
+                for (double v : t) row.add(v);
+            }
+        }
         System.out.println(Json.COMPACT.writeValueAsString(o));
         return ExitCodes.OK;
     }

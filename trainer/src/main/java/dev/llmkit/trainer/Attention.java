@@ -34,6 +34,9 @@ final class Attention {
     /** Rotary tables [maxT, hd] (see {@link TrainKernels#rope}), shared with the model. */
     private final float[] cos, sin;
 
+    /** Times the inner parts on each worker thread; null: no clock read. */
+    StepProfile profile;
+
     Attention(int nHeads, int nKv, int hd, int maxT, int threads, float[] cos, float[] sin) {
         this.cos = cos;
         this.sin = sin;
@@ -73,20 +76,26 @@ final class Attention {
 
     private void forwardGroup(float[] qkv, float[] att, float[] y, int b, int g, int t, int[] pos, int part) {
         int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
+        StepProfile prof = profile;
+        long t0 = prof == null ? 0 : System.nanoTime();
         rotate(qkv, rows, g, b, t, pos, false);
         float[] kp = kPack[part], vr = kvRows[part];
         Sgemm.packTransposed(qkv, kOff, qkvDim, t, hd, kp, 0, Sgemm.panels(t));
         Sgemm.packPanels(qkv, vOff, qkvDim, t, hd, vr);
+        if (prof != null) t0 = prof.attention(part, StepProfile.ROTARY, t0);
         for (int h = g * (nHeads / nKv); h < (g + 1) * (nHeads / nKv); h++) {
             int a0 = (b * nHeads + h) * t * t, qOff = rows + h * hd;
             for (int i0 = 0; i0 < t; i0 += BLOCK) {
                 int i1 = Math.min(t, i0 + BLOCK);
                 // 1. scores for queries [i0, i1) against keys [0, i1)
                 Sgemm.rows(i0, i1, i1, hd, qkv, qOff, qkvDim, 1, kp, 0, Sgemm.NR, hd * Sgemm.NR, att, a0, t, false, aPack[part]);
+                if (prof != null) t0 = prof.attention(part, StepProfile.SCORES, t0);
                 // 2. causal softmax; probabilities beyond the query are zero up to the block end
                 for (int i = i0; i < i1; i++) softmaxRow(att, a0 + i * t, i - position(pos, b, t, i), i + 1, i1);
+                if (prof != null) t0 = prof.attention(part, StepProfile.SOFTMAX, t0);
                 // 3. y = P v over the visible keys
                 Sgemm.rows(i0, i1, hd, i1, att, a0, t, 1, vr, 0, Sgemm.NR, t * Sgemm.NR, y, b * t * dim + h * hd, dim, false);
+                if (prof != null) t0 = prof.attention(part, StepProfile.PV, t0);
             }
         }
     }
@@ -139,6 +148,8 @@ final class Attention {
     private void backwardGroup(float[] qkv, float[] att, float[] dy, float[] dqkv, int b, int g, int t, int[] pos, int part) {
         int rows = b * t * qkvDim, kOff = rows + dim + g * hd, vOff = kOff + nKv * hd;
         float[] vp = vPack[part], ds = dP[part], kr = kvRows[part], qr = qRows[part], dr = dyRows[part];
+        StepProfile prof = profile;
+        long t0 = prof == null ? 0 : System.nanoTime();
         Sgemm.packTransposed(qkv, vOff, qkvDim, t, hd, vp, 0, Sgemm.panels(t));
         Sgemm.packPanels(qkv, kOff, qkvDim, t, hd, kr);
         int first = g * (nHeads / nKv);
@@ -147,14 +158,18 @@ final class Attention {
             boolean acc = h != first;
             Sgemm.packPanels(qkv, qOff, qkvDim, t, hd, qr);
             Sgemm.packPanels(dy, dyOff, dim, t, hd, dr);
+            if (prof != null) t0 = prof.attention(part, StepProfile.ROTARY, t0);
             for (int i0 = 0; i0 < t; i0 += BLOCK) {
                 int i1 = Math.min(t, i0 + BLOCK);
                 // 1. dP = dy v^T for the visible keys
                 Sgemm.rows(i0, i1, i1, hd, dy, dyOff, dim, 1, vp, 0, Sgemm.NR, hd * Sgemm.NR, ds, 0, t, false, aPack[part]);
+                if (prof != null) t0 = prof.attention(part, StepProfile.DP, t0);
                 // 2. dS = P (dP - sum_j P dP) * scale, zero past the query
                 for (int i = i0; i < i1; i++) softmaxBackwardRow(att, a0 + i * t, ds, i * t, i + 1, i1);
+                if (prof != null) t0 = prof.attention(part, StepProfile.SOFTMAX_BACK, t0);
                 // 3. dq = dS k
                 Sgemm.rows(i0, i1, hd, i1, ds, 0, t, 1, kr, 0, Sgemm.NR, t * Sgemm.NR, dqkv, qOff, qkvDim, false);
+                if (prof != null) t0 = prof.attention(part, StepProfile.DQ, t0);
             }
             // 4. dk += dS^T q and dv += P^T dy, key blocks [j0, j1) against the queries that see them
             for (int j0 = 0; j0 < t; j0 += BLOCK) {
@@ -162,8 +177,10 @@ final class Attention {
                 Sgemm.rows(j0, j1, hd, t - j0, ds, j0 * t, 1, t, qr, j0 * Sgemm.NR, Sgemm.NR, t * Sgemm.NR, dqkv, kOff, qkvDim, acc);
                 Sgemm.rows(j0, j1, hd, t - j0, att, a0 + j0 * t, 1, t, dr, j0 * Sgemm.NR, Sgemm.NR, t * Sgemm.NR, dqkv, vOff, qkvDim, acc);
             }
+            if (prof != null) t0 = prof.attention(part, StepProfile.DKV, t0);
         }
         rotate(dqkv, rows, g, b, t, pos, true);
+        if (prof != null) prof.attention(part, StepProfile.ROTARY, t0);
     }
 
     /**

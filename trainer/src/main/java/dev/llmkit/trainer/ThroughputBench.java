@@ -17,6 +17,11 @@ public final class ThroughputBench {
                          double secondsPerStep, double fmaPeakGflops) {}
 
     public static Result run(ModelConfig c, String matmul, int threads, int batch, int seq, int warmup, int steps) {
+        return run(c, matmul, threads, batch, seq, warmup, steps, null);
+    }
+
+    /** {@link #run}, timing the parts of the timed steps into {@code profile} when it is not null. */
+    public static Result run(ModelConfig c, String matmul, int threads, int batch, int seq, int warmup, int steps, StepProfile profile) {
         ParamLayout layout = new ParamLayout(c);
         RunState s = new RunState();
         s.params = layout.flatten(Weights.init(c, 0.02f, 0));
@@ -35,12 +40,22 @@ public final class ThroughputBench {
         double peak;
         try (Parallel par = new Parallel(threads); TrainModel m = new TrainModel(c, batch, seq, par, MatMul.create(matmul, par))) {
             peak = dev.llmkit.core.kernels.FmaPeak.cached(par);     // MFU's denominator, on this machine now
+            m.profile(profile);
             for (int step = 0; step < warmup + steps; step++) {
-                if (step == warmup) t0 = System.nanoTime();
+                if (step == warmup) {
+                    t0 = System.nanoTime();
+                    if (profile != null) profile.reset();
+                }
                 java.util.Arrays.fill(grad, 0f);
+                if (profile != null) profile.mark("optimizer: gradients zeroed");
                 double loss = m.step(s.params, in, out, batch, seq, grad, 1f);
                 double norm = Optimizer.norm(grad, par);
+                if (profile != null) profile.mark("optimizer: gradient norm");
                 Optimizer.adamw(layout, s, grad, norm > 1 ? (float) (1 / norm) : 1f, 5e-4f, cfg, par);
+                if (profile != null) {
+                    profile.mark("optimizer: AdamW");
+                    profile.stepDone();
+                }
                 s.step++;
                 if (step == 0) first = loss;
                 last = loss;

@@ -47,6 +47,7 @@ public final class TrainModel implements AutoCloseable {
     private int[] tokens = new int[0], targets = new int[0], positions;
     private float[] weights;                              // [BT] loss weights; null = 1 everywhere
     private int b, t;
+    private StepProfile profile;                          // null: parts not timed
 
     public TrainModel(ModelConfig c, int maxB, int maxT, Parallel par, MatMul mm) {
         this(new ParamLayout(c), maxB, maxT, par, mm);
@@ -106,6 +107,21 @@ public final class TrainModel implements AutoCloseable {
 
     public MatMul matmul() {
         return mm;
+    }
+
+    /** Times the parts of every later pass into {@code p} (see {@link StepProfile}); null stops timing. */
+    public void profile(StepProfile p) {
+        profile = p;
+        attention.profile = p;
+    }
+
+    private void mark(String part) {
+        if (profile != null) profile.mark(part);
+    }
+
+    /** Marks a product C[m, n] (+)= A[m, k] B[k, n]. */
+    private void mark(String part, long m, long n, long k) {
+        if (profile != null) profile.mark(part, 2.0 * m * n * k);
     }
 
     /**
@@ -180,35 +196,47 @@ public final class TrainModel implements AutoCloseable {
             if (tok < 0 || tok >= vocab) throw new IllegalArgumentException("token " + tok + " outside the vocabulary of " + vocab);
             System.arraycopy(p, layout.embed + tok * dim, x0, r * dim, dim);
         }
+        mark("embedding");
         for (int l = 0; l < nLayers; l++) {
             float[] x = xs[l], xa = xn1[l], q = qkv[l], r1 = rstd1[l];
             int gNorm = layout.attnNorm[l];
             // 1. attention: norm, fused qkv projection, rotary, causal attention, output projection
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r1[r] = TrainKernels.rmsnorm(x, r * dim, p, gNorm, xa, r * dim, dim, eps); });
+            mark("norms");
             mm.xwT(xa, 0, p, layout.wqkv[l], q, 0, bt, qkvDim, dim, false);
             adapt(p, l, ParamLayout.Target.Q, xa, dim, q, 0, qkvDim);
             adapt(p, l, ParamLayout.Target.K, xa, dim, q, dim, qkvDim);
             adapt(p, l, ParamLayout.Target.V, xa, dim, q, dim + kv, qkvDim);
+            mark("q|k|v product", bt, qkvDim, dim);
             attention.forward(par, q, att[l], y[l], b, t, positions);     // rotates q and k first
+            mark("attention");
             float[] xm = xmid[l];
             System.arraycopy(x, 0, xm, 0, bt * dim);
+            mark("residual copies");
             mm.xwT(y[l], 0, p, layout.wo[l], xm, 0, bt, dim, dim, true);
             adapt(p, l, ParamLayout.Target.O, y[l], dim, xm, 0, dim);
+            mark("output product", bt, dim, dim);
             // 2. MLP: norm, fused gate|up projection, SwiGLU, down projection
             float[] xb = xn2[l], r2 = rstd2[l], h = h13[l], g = gact[l];
             int fNorm = layout.ffnNorm[l];
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r2[r] = TrainKernels.rmsnorm(xm, r * dim, p, fNorm, xb, r * dim, dim, eps); });
+            mark("norms");
             mm.xwT(xb, 0, p, layout.w13[l], h, 0, bt, 2 * hidden, dim, false);
             adapt(p, l, ParamLayout.Target.GATE, xb, dim, h, 0, 2 * hidden);
             adapt(p, l, ParamLayout.Target.UP, xb, dim, h, hidden, 2 * hidden);
+            mark("gate|up product", bt, 2 * hidden, dim);
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swiglu(h, r * 2 * hidden, g, r * hidden, hidden); });
+            mark("SwiGLU");
             float[] xo = xs[l + 1];
             System.arraycopy(xm, 0, xo, 0, bt * dim);
+            mark("residual copies");
             mm.xwT(g, 0, p, layout.w2[l], xo, 0, bt, dim, hidden, true);
             adapt(p, l, ParamLayout.Target.DOWN, g, hidden, xo, 0, dim);
+            mark("down product", bt, dim, hidden);
         }
         float[] xl = xs[nLayers];
         par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) rstdf[r] = TrainKernels.rmsnorm(xl, r * dim, p, layout.outputNorm, xf, r * dim, dim, eps); });
+        mark("norms");
     }
 
     /**
@@ -222,6 +250,7 @@ public final class TrainModel implements AutoCloseable {
         for (int c0 = 0; c0 < bt; c0 += chunk) {
             int n = Math.min(chunk, bt - c0), base = c0;
             mm.xwT(xf, c0 * dim, p, layout.output, logits, 0, n, vocab, dim, false);
+            mark("head: logits product", n, vocab, dim);
             if (logitsOut != null) System.arraycopy(logits, 0, logitsOut, c0 * vocab, n * vocab);
             boolean backward = grad != null;
             par.range(n, (r0, re) -> {
@@ -235,13 +264,17 @@ public final class TrainModel implements AutoCloseable {
                     }
                 }
             });
+            mark("head: cross-entropy");
             if (grad != null) {
                 mm.xw(logits, 0, p, layout.output, dxn, c0 * dim, n, dim, vocab, false);
+                mark("head: input-gradient product", n, dim, vocab);
                 if (!frozen) mm.aTb(logits, 0, xf, c0 * dim, grad, layout.output, vocab, dim, n, true);
+                mark("head: weight-gradient product", vocab, dim, frozen ? 0 : n);
             }
         }
         double sum = 0;
         for (int r = 0; r < bt; r++) sum += losses[r];
+        mark("head: cross-entropy");
         return sum;
     }
 
@@ -250,30 +283,44 @@ public final class TrainModel implements AutoCloseable {
         // final norm: dres = d/d xs[L]
         java.util.Arrays.fill(dres, 0, bt * dim, 0f);
         normBackward(dxn, xs[nLayers], rstdf, p, layout.outputNorm, grad);
+        mark("backward: norms");
+        int wk = frozen ? 0 : bt;     // the weight gradients' depth: none when frozen
         for (int l = nLayers - 1; l >= 0; l--) {
             // 1. down projection: xs[l+1] = xmid + g w2^T
             mm.xw(dres, 0, p, layout.w2[l], dg, 0, bt, hidden, dim, false);
+            mark("backward: down input gradient", bt, hidden, dim);
             if (!frozen) mm.aTb(dres, 0, gact[l], 0, grad, layout.w2[l], dim, hidden, bt, true);
             adaptBack(l, ParamLayout.Target.DOWN, dres, 0, dim, gact[l], hidden, dg, hidden, p, grad);
+            mark("backward: down weight gradient", dim, hidden, wk);
             float[] h = h13[l];
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swigluBackward(dg, r * hidden, h, r * 2 * hidden, dh13, r * 2 * hidden, hidden); });
+            mark("backward: SwiGLU");
             mm.xw(dh13, 0, p, layout.w13[l], dxn, 0, bt, dim, 2 * hidden, false);
+            mark("backward: gate|up input gradient", bt, dim, 2 * hidden);
             if (!frozen) mm.aTb(dh13, 0, xn2[l], 0, grad, layout.w13[l], 2 * hidden, dim, bt, true);
             adaptBack(l, ParamLayout.Target.GATE, dh13, 0, 2 * hidden, xn2[l], dim, dxn, dim, p, grad);
             adaptBack(l, ParamLayout.Target.UP, dh13, hidden, 2 * hidden, xn2[l], dim, dxn, dim, p, grad);
+            mark("backward: gate|up weight gradient", 2 * hidden, dim, wk);
             normBackward(dxn, xmid[l], rstd2[l], p, layout.ffnNorm[l], grad);
+            mark("backward: norms");
             // 2. output projection: xmid = xs[l] + y wo^T
             mm.xw(dres, 0, p, layout.wo[l], dy, 0, bt, dim, dim, false);
+            mark("backward: output input gradient", bt, dim, dim);
             if (!frozen) mm.aTb(dres, 0, y[l], 0, grad, layout.wo[l], dim, dim, bt, true);
             adaptBack(l, ParamLayout.Target.O, dres, 0, dim, y[l], dim, dy, dim, p, grad);
+            mark("backward: output weight gradient", dim, dim, wk);
             // 3. attention and rotary, then the fused qkv projection
             attention.backward(par, qkv[l], att[l], dy, dqkv, b, t, positions);     // and rotates dq, dk back
+            mark("backward: attention");
             mm.xw(dqkv, 0, p, layout.wqkv[l], dxn, 0, bt, dim, qkvDim, false);
+            mark("backward: q|k|v input gradient", bt, dim, qkvDim);
             if (!frozen) mm.aTb(dqkv, 0, xn1[l], 0, grad, layout.wqkv[l], qkvDim, dim, bt, true);
             adaptBack(l, ParamLayout.Target.Q, dqkv, 0, qkvDim, xn1[l], dim, dxn, dim, p, grad);
             adaptBack(l, ParamLayout.Target.K, dqkv, dim, qkvDim, xn1[l], dim, dxn, dim, p, grad);
             adaptBack(l, ParamLayout.Target.V, dqkv, dim + kv, qkvDim, xn1[l], dim, dxn, dim, p, grad);
+            mark("backward: q|k|v weight gradient", qkvDim, dim, wk);
             normBackward(dxn, xs[l], rstd1[l], p, layout.attnNorm[l], grad);
+            mark("backward: norms");
         }
         // 4. embedding rows (serial: the same token may repeat)
         if (frozen) return;
@@ -282,6 +329,7 @@ public final class TrainModel implements AutoCloseable {
             int o = e + tokens[r] * dim, s = r * dim;
             for (int i = 0; i < dim; i++) grad[o + i] += dres[s + i];
         }
+        mark("backward: embedding");
     }
 
     /** dres += rmsnorm backward of dout; the norm weight's gradient summed over fixed row blocks. */
