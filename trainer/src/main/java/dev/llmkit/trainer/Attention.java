@@ -100,39 +100,51 @@ final class Attention {
         }
     }
 
-    /** Softmax of s[off+from .. off+n) * scale in place, zeros in [0, from) and [n, end). */
+    /**
+     * Softmax of s[off+from .. off+n) * scale in place, zeros in [0, from) and [n, end). The scores in [n, end) (keys
+     * past the query, within its block) are finite, so a row's last partial vector runs whole where it fits before end:
+     * past n, the max sees -inf and exp writes zeros.
+     */
     private void softmaxRow(float[] s, int off, int from, int n, int end) {
         for (int j = 0; j < from; j++) s[off + j] = 0f;
         off += from;
         n -= from;
         end -= from;
-        int i = 0;
+        int i = 0, whole = n / L * L, limit = whole < n && whole + L <= end ? whole + L : whole;
         float max = Float.NEGATIVE_INFINITY;
         if (!TrainKernels.SCALAR) {
             FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (; i <= n - L; i += L) m = m.max(FloatVector.fromArray(S, s, off + i));
+            for (; i < whole; i += L) m = m.max(FloatVector.fromArray(S, s, off + i));
+            if (limit > whole) {     // lanes past n hidden: min with -inf
+                m = m.max(FloatVector.fromArray(S, s, off + i).min(FloatVector.fromArray(S, TrainKernels.BELOW, L - (n - i))));
+                i = n;
+            }
             max = m.reduceLanes(VectorOperators.MAX);     // max is exact in any order
         }
         for (; i < n; i++) max = Math.max(max, s[off + i]);
-        float sum = TrainKernels.exp(s, off, s, off, n, max, scale);
+        float sum = TrainKernels.exp(s, off, s, off, n, end, max, scale);
         float inv = 1f / sum;
         i = 0;
-        if (!TrainKernels.SCALAR) for (; i <= n - L; i += L) FloatVector.fromArray(S, s, off + i).mul(inv).intoArray(s, off + i);
+        if (!TrainKernels.SCALAR) for (; i < limit; i += L) FloatVector.fromArray(S, s, off + i).mul(inv).intoArray(s, off + i);     // zeros past n stay zeros
         for (; i < n; i++) s[off + i] *= inv;
-        for (int j = n; j < end; j++) s[off + j] = 0f;
+        for (int j = Math.max(n, i); j < end; j++) s[off + j] = 0f;
     }
 
-    /** dS = P (dP - sum_j P dP) * scale over [0, n) of one row, zeros in [n, end). */
+    /**
+     * dS = P (dP - sum_j P dP) * scale over [0, n) of one row, zeros in [n, end). P is zero in [n, end) and dP finite there,
+     * so a row's last partial vector runs whole where it fits before end (its lanes past n add zeros to the sum).
+     */
     private void softmaxBackwardRow(float[] p, int po, float[] d, int dOff, int n, int end) {
-        float dot = TrainKernels.dot(p, po, d, dOff, n);
+        int whole = n / L * L, limit = !TrainKernels.SCALAR && whole < n && whole + L <= end ? whole + L : n;
+        float dot = TrainKernels.dot(p, po, d, dOff, limit);
         int j = 0;
         if (!TrainKernels.SCALAR) {
-            for (; j <= n - L; j += L) {
+            for (; j < limit - L + 1; j += L) {
                 FloatVector.fromArray(S, p, po + j).mul(FloatVector.fromArray(S, d, dOff + j).sub(dot)).mul(scale).intoArray(d, dOff + j);
             }
         }
         for (; j < n; j++) d[dOff + j] = p[po + j] * (d[dOff + j] - dot) * scale;
-        for (; j < end; j++) d[dOff + j] = 0f;
+        for (j = n; j < end; j++) d[dOff + j] = 0f;
     }
 
     /**

@@ -36,10 +36,21 @@ final class TrainKernels {
      * Returns the sum of the n results (see the rules above for its order).
      */
     static float exp(float[] src, int so, float[] dst, int dOff, int n, float shift, float scale) {
+        return exp(src, so, dst, dOff, n, n, shift, scale);
+    }
+
+    /**
+     * {@link #exp(float[], int, float[], int, int, float, float)} where the row has room past n: src[so + n, so + end)
+     * may be read (finite values) and dst[dOff + n, dOff + end) overwritten. A last partial vector that fits within end
+     * then runs as a whole vector whose lanes past n are multiplied by zero, rather than lane by lane: the same results
+     * and the same sum, bit for bit (each lane's partial sum gains +0). Attention's softmax rows (keys up to the end of
+     * their query block) have that room, and their tails were 3-10 of every row's values.
+     */
+    static float exp(float[] src, int so, float[] dst, int dOff, int n, int end, float shift, float scale) {
         if (!SCALAR) {
             FloatVector acc = FloatVector.zero(S);
-            int i = 0;
-            for (; i <= n - L; i += L) {
+            int i = 0, whole = n / L * L, limit = whole < n && whole + L <= end ? whole + L : whole;
+            for (; i < limit; i += L) {
                 FloatVector x = FloatVector.fromArray(S, src, so + i).sub(shift).mul(scale).max(-87f).min(88f);
                 FloatVector k = x.mul(LOG2E).add(ROUND).sub(ROUND);     // round to nearest: |r| <= ln2 / 2
                 FloatVector r = x.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
@@ -52,6 +63,7 @@ final class TrainKernels {
                 // 2^k from the bits of k + ROUND (0x4B400000 + k)
                 FloatVector two = k.add(ROUND).reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
                 FloatVector e = p.mul(two);
+                if (i + L > n) e = e.mul(FloatVector.fromArray(S, KEEP, L - (n - i)));     // the lanes past n: zero
                 e.intoArray(dst, dOff + i);
                 acc = acc.add(e);
             }
@@ -74,6 +86,18 @@ final class TrainKernels {
             sum += e;
         }
         return sum;
+    }
+
+    /** L ones, then L zeros: from offset L - r, a vector whose first r lanes are 1 and the rest 0. */
+    static final float[] KEEP = new float[2 * L];
+
+    /** L values +inf, then L values -inf: from offset L - r, a vector whose first r lanes are +inf and the rest -inf (a min with it hides lanes from a max). */
+    static final float[] BELOW = new float[2 * L];
+
+    static {
+        java.util.Arrays.fill(KEEP, 0, L, 1f);
+        java.util.Arrays.fill(BELOW, 0, L, Float.POSITIVE_INFINITY);
+        java.util.Arrays.fill(BELOW, L, 2 * L, Float.NEGATIVE_INFINITY);
     }
 
     /** Per thread: a vector's lanes, to be summed in index order by {@link #sumInOrder}. */

@@ -59,6 +59,30 @@ class TrainKernelsTest {
         }
     }
 
+    /**
+     * With room past n (attention's rows), a last partial vector that fits runs whole: the same values and the same sum,
+     * bit for bit, as without room; zeros past n up to the vector's end, nothing written past that, nor past end.
+     */
+    @Test
+    void expWithRoomIsBitForBitExpWithout() {
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        for (int n = 0; n <= 70; n++) {
+            for (int room : new int[] {0, 1, lanes - 1, lanes, 40}) {
+                float[] x = rand(n + room + 8, 11), plain = new float[n + room + 8], roomy = new float[n + room + 8];
+                java.util.Arrays.fill(plain, -7f);
+                java.util.Arrays.fill(roomy, -7f);
+                float a = TrainKernels.exp(x, 2, plain, 1, n, 0.5f, 2f), b = TrainKernels.exp(x, 2, roomy, 1, n, n + room, 0.5f, 2f);
+                assertEquals(Float.floatToIntBits(a), Float.floatToIntBits(b), "sum, n " + n + " room " + room);
+                for (int i = 0; i < roomy.length; i++) {
+                    int j = i - 1;     // index within the row
+                    if (j >= 0 && j < n) assertEquals(Float.floatToIntBits(plain[i]), Float.floatToIntBits(roomy[i]), "n " + n + " element " + j);
+                    else if (j >= n && j < n + room && roomy[i] != -7f) assertEquals(0f, roomy[i], "past n: a zero or untouched, at " + j);
+                    else if (j < 0 || j >= n + room) assertEquals(-7f, roomy[i], "written past end at " + j + ", n " + n + " room " + room);
+                }
+            }
+        }
+    }
+
     @Test
     void expReturnsItsSumAndWritesOnlyItsRange() {
         for (int n = 0; n <= 70; n += n < 40 ? 1 : 15) {
