@@ -279,6 +279,7 @@ final class CompileAhead {
         for (String n : new String[] {"matmul", "row"}) addAll(ms, AutoKernels.class, n);
         // the loop, not its wrapper that splits it over the threads
         ms.add(AutoKernels.class.getDeclaredMethod("transpose", float[].class, int.class, int.class, float[][].class, int.class, int.class));
+        addAll(ms, AutoKernels.class, "decodeQ8_0");     // last: the products' loops first
         return ms;
     }
 
@@ -359,6 +360,8 @@ final class CompileAhead {
                 float[] xs = new float[nt * cols], o = new float[nt * 3];
                 AutoKernels.transpose(xs, cols, nt, xt, 0, cols);
                 AutoKernels.matmul(w, 0, cols, xt, nt, new float[nt], new float[nt], o, 0, 3, 3);
+                byte[] q8 = new byte[34 * 8];
+                AutoKernels.decodeQ8_0(q8, 0, 32 * 8, out, 0);
             }
             case BATCH -> {
                 // the 256-bit species' dummy vector made (8-row tiles pack A with it): without it C2 cannot tell the vector's

@@ -116,6 +116,27 @@ class ColdStartTest {
         }
     }
 
+    /** AutoKernels' Q8_0 decoding once C2 has compiled it: the scalar codec's bits, scales at their extremes included. */
+    @Test
+    void autoKernelsQ8_0DecodingCompiledGivesTheCodecsBits() {
+        SplittableRandom r = new SplittableRandom(16);
+        int blocks = 40, n = 32 * blocks;
+        byte[] q = new byte[34 * blocks];
+        float[] out = new float[n + 3], expected = new float[n + 3];
+        short[] scales = {Float.floatToFloat16(65504f), Float.floatToFloat16(-6e-8f), Float.floatToFloat16(Float.NaN), Float.floatToFloat16(Float.POSITIVE_INFINITY), 0};
+        for (int i = 0; i < 400; i++) {       // hot: compiled by C2 long before the last pass
+            r.nextBytes(q);
+            for (int b = 0; b < scales.length; b++) {
+                q[34 * b] = (byte) scales[b];
+                q[34 * b + 1] = (byte) (scales[b] >> 8);
+            }
+            AutoKernels.decodeQ8_0(q, 0, n, out, 3);
+            if (i % 100 != 99) continue;
+            GgmlType.Q8_0.dequantize(q, 0, n, expected, 3);
+            assertBits(expected, out, "pass " + i);
+        }
+    }
+
     private static float[] mw(F32Matrix m) {
         float[] w = new float[m.rows() * m.cols()];
         for (int r = 0; r < m.rows(); r++) m.row(r, w, r * m.cols());
