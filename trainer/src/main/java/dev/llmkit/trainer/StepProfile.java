@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * Where a training step's time goes ({@code llmkit pretrain bench --profile}): the wall time of each part of
  * the forward pass, the head, the backward pass and the optimizer, timed on the calling thread from one mark
- * to the next and summed over the steps, with the FLOP rate of each matrix product; and attention's inner
+ * to the next and summed over the steps, with the FLOP rate of each matrix product (a product's LoRA adapters,
+ * when it has them, are timed with it but their FLOPs not counted); and attention's inner
  * parts (rotary and packing, the products, softmax), timed on each worker thread. A model without a profile
  * ({@link TrainModel#profile} never called) does not read the clock.
  */
@@ -18,16 +19,17 @@ public final class StepProfile {
         "dQ = dS K", "dK = dS^T Q and dV = P^T dY"};
     static final int ROTARY = 0, SCORES = 1, SOFTMAX = 2, PV = 3, DP = 4, SOFTMAX_BACK = 5, DQ = 6, DKV = 7;
 
-    /** A part's time per step, its share of the step, and for a product its GFLOP/s (NaN for other parts). */
-    public record Part(String name, double msPerStep, double share, double gflops) {}
+    /** A part's time per step and, for a product, its GFLOP/s (NaN for other parts). */
+    public record Part(String name, double msPerStep, double gflops) {}
 
     private final Map<String, double[]> parts = new LinkedHashMap<>();     // name -> {nanoseconds, FLOPs}
     private final long[][] attention;                                    // [thread][ATTENTION part] nanoseconds
     private long last = System.nanoTime();
     private int steps;
 
+    /** For a model whose {@link dev.llmkit.core.kernels.Parallel} has {@code threads} workers (at least 1). */
     public StepProfile(int threads) {
-        attention = new long[threads][ATTENTION.length];
+        attention = new long[Math.max(1, threads)][ATTENTION.length];
     }
 
     /** Charges the time since the last mark to {@code part}. */
@@ -70,13 +72,11 @@ public final class StepProfile {
 
     /** The parts in the order they first ran. */
     public List<Part> parts() {
-        double total = 0;
-        for (double[] p : parts.values()) total += p[0];
         List<Part> out = new ArrayList<>();
         int n = Math.max(1, steps);
         for (Map.Entry<String, double[]> e : parts.entrySet()) {
             double[] p = e.getValue();
-            out.add(new Part(e.getKey(), p[0] / 1e6 / n, total == 0 ? 0 : p[0] / total, p[1] > 0 ? p[1] / p[0] : Double.NaN));
+            out.add(new Part(e.getKey(), p[0] / 1e6 / n, p[1] > 0 && p[0] > 0 ? p[1] / p[0] : Double.NaN));
         }
         return out;
     }

@@ -31,8 +31,8 @@ final class TrainKernels {
     /**
      * dst[i] = e^((src[i] - shift) * scale) for i < n: Cody-Waite reduction and a degree-6 polynomial
      * (within 2 ulp of Math.exp), the argument clamped to [-87, 88]; NaN stays NaN. src may be dst. A row's
-     * last, partial vector runs the same polynomial lane by lane (attention's rows are short, and their tails
-     * were scalar Math.exp calls).
+     * last, partial vector runs the same polynomial lane by lane (their tails were scalar Math.exp calls; attention's
+     * rows, which have room past n, run it as a whole vector instead: the overload with {@code end}).
      * Returns the sum of the n results (see the rules above for its order).
      */
     static float exp(float[] src, int so, float[] dst, int dOff, int n, float shift, float scale) {

@@ -8,10 +8,11 @@ import dev.llmkit.core.quant.GgmlType;
  * A matrix in a GGML block type, rows of whole blocks as stored: matvec on the blocks in registers
  * ({@link QuantKernels#dot}); a batch decodes {@link Sgemm#NR} rows at a time into a per-thread F32
  * tile, packs it as one Sgemm panel and multiplies every token of the batch with it there, so a
- * decoded row is used by the whole batch and never stored beyond its tile. While {@link ColdStart#cold()},
+ * decoded row is used by the whole batch and never stored beyond its tile. While {@link ColdStart#coldBatch()},
  * the batch decodes with the scalar codec and multiplies on {@link ColdKernels} (on {@link AutoKernels} once C2 has
- * compiled those); the matvec keeps its
- * Vector API kernels (decoding every weight of every token on scalar code would be slower still).
+ * compiled those, which then also decode Q8_0 rows: {@link AutoKernels#decodeQ8_0}); the matvec keeps its
+ * Vector API kernels (decoding every weight of every token on scalar code would be slower still). A single row
+ * ({@link #row}: the embedding's) decodes with the scalar codec while {@link ColdStart#cold()}.
  */
 final class QuantMatrix implements WeightMatrix {
     private final GgmlType type;
@@ -66,7 +67,7 @@ final class QuantMatrix implements WeightMatrix {
         }
         int nr = Sgemm.NR, mr = Sgemm.MR;
         if (ColdStart.coldBatch()) {
-            // NR rows at a time decoded by the scalar codec into the thread's tile, then the cold products
+            // NR rows at a time decoded by the scalar codec (Q8_0 by AutoKernels once compiled) into the thread's tile, then the cold products
             boolean auto = ColdStart.autoBatch();
             if (auto) AutoKernels.transpose(par, x, ldx, nt, cols, s.xt);
             par.parts(rows, (part, r0, r1) -> {

@@ -124,14 +124,16 @@ class ColdStartTest {
         byte[] q = new byte[34 * blocks];
         float[] out = new float[n + 3], expected = new float[n + 3];
         short[] scales = {Float.floatToFloat16(65504f), Float.floatToFloat16(-6e-8f), Float.floatToFloat16(Float.NaN), Float.floatToFloat16(Float.POSITIVE_INFINITY), 0};
-        for (int i = 0; i < 400; i++) {       // hot: compiled by C2 long before the last pass
-            r.nextBytes(q);
-            for (int b = 0; b < scales.length; b++) {
-                q[34 * b] = (byte) scales[b];
-                q[34 * b + 1] = (byte) (scales[b] >> 8);
+        for (int i = 0; i < 20_000; i++) {       // hot: called often enough for C2 to compile the method itself, not only its loop
+            if (i % 5000 == 0) {
+                r.nextBytes(q);
+                for (int b = 0; b < scales.length; b++) {
+                    q[34 * b] = (byte) scales[b];
+                    q[34 * b + 1] = (byte) (scales[b] >> 8);
+                }
             }
-            AutoKernels.decodeQ8_0(q, 0, n, out, 3);
-            if (i % 100 != 99) continue;
+            AutoKernels.decodeQ8_0(q, 34 * (i % blocks), 32, out, 3 + 32 * (i % blocks));     // one block a call
+            if (i % 5000 != 4999) continue;
             GgmlType.Q8_0.dequantize(q, 0, n, expected, 3);
             assertBits(expected, out, "pass " + i);
         }
