@@ -110,12 +110,12 @@ final class Attention {
         off += from;
         n -= from;
         end -= from;
-        int i = 0, whole = n / L * L, limit = whole < n && whole + L <= end ? whole + L : whole;
+        int i = 0, limit = TrainKernels.vectorEnd(n, end);
         float max = Float.NEGATIVE_INFINITY;
         if (!TrainKernels.SCALAR) {
             FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (; i < whole; i += L) m = m.max(FloatVector.fromArray(S, s, off + i));
-            if (limit > whole) {     // lanes past n hidden: min with -inf
+            for (; i <= n - L; i += L) m = m.max(FloatVector.fromArray(S, s, off + i));
+            if (limit > n) {     // lanes past n hidden: min with -inf
                 m = m.max(FloatVector.fromArray(S, s, off + i).min(FloatVector.fromArray(S, TrainKernels.BELOW, L - (n - i))));
                 i = n;
             }
@@ -135,7 +135,7 @@ final class Attention {
      * so a row's last partial vector runs whole where it fits before end (its lanes past n add zeros to the sum).
      */
     private void softmaxBackwardRow(float[] p, int po, float[] d, int dOff, int n, int end) {
-        int whole = n / L * L, limit = !TrainKernels.SCALAR && whole < n && whole + L <= end ? whole + L : n;
+        int limit = TrainKernels.SCALAR ? n : Math.max(n, TrainKernels.vectorEnd(n, end));
         float dot = TrainKernels.dot(p, po, d, dOff, limit);
         int j = 0;
         if (!TrainKernels.SCALAR) {

@@ -49,7 +49,7 @@ final class TrainKernels {
     static float exp(float[] src, int so, float[] dst, int dOff, int n, int end, float shift, float scale) {
         if (!SCALAR) {
             FloatVector acc = FloatVector.zero(S);
-            int i = 0, whole = n / L * L, limit = whole < n && whole + L <= end ? whole + L : whole;
+            int i = 0, limit = vectorEnd(n, end);
             for (; i < limit; i += L) {
                 FloatVector x = FloatVector.fromArray(S, src, so + i).sub(shift).mul(scale).max(-87f).min(88f);
                 FloatVector k = x.mul(LOG2E).add(ROUND).sub(ROUND);     // round to nearest: |r| <= ln2 / 2
@@ -86,6 +86,15 @@ final class TrainKernels {
             sum += e;
         }
         return sum;
+    }
+
+    /**
+     * Where a vector loop over a row's n values ends when the row has room up to end: past n, at the end of a last partial
+     * vector that fits before end, or else at n's last whole vector (the rest then runs lane by lane).
+     */
+    static int vectorEnd(int n, int end) {
+        int whole = n / L * L;
+        return whole < n && whole + L <= end ? whole + L : whole;
     }
 
     /** L ones, then L zeros: from offset L - r, a vector whose first r lanes are 1 and the rest 0. */
