@@ -303,7 +303,7 @@ final class CompileAhead {
      */
     private static List<Executable> batchMethods() {
         List<Executable> ms = new ArrayList<>();
-        for (String n : new String[] {"rowsPrepacked", "rows", "kernelPackedZeroFixed", "kernelPackedFixed", "packA", "packRows", "packWhole", "kernel",
+        for (String n : new String[] {"rowsPrepacked", "rows", "kernelPackedZeroFixed", "kernelPackedFixed", "packA", "packRows", "packWhole", "packTiles", "transposeTile", "kernel",
                 "kernelPacked", "kernelPackedZero", "kernelHalf", "four", "three", "two", "row", "clear", "packTransposed"}) addAll(ms, Sgemm.class, n);
         ms.removeIf(m -> List.of(((Method) m).getParameterTypes()).contains(jdk.incubator.vector.VectorMask.class));
         return ms;
