@@ -101,8 +101,19 @@ public final class Sgemm {
      */
     public static void packTransposed(float[] w, int wOff, int ldw, int n, int k, float[] bp, int p0, int p1) {
         for (int p = p0; p < p1; p++) {
-            int base = p * k * NR;
-            for (int j = 0; j < NR; j++) {
+            int base = p * k * NR, j = 0;
+            if (WIDE) {
+                // half panels of 16 whole columns (rows of W) in 16 x 16 tiles, the depth's rest float by float
+                int deep = k / L * L;
+                for (; j < NR && p * NR + j + L <= n; j += L) {
+                    int src = wOff + (p * NR + j) * ldw;
+                    for (int kk = 0; kk < deep; kk += L) transpose16(w, src + kk, ldw, bp, base + kk * NR + j);
+                    for (int r = 0; r < L; r++) {
+                        for (int kk = deep; kk < k; kk++) bp[base + kk * NR + j + r] = w[src + r * ldw + kk];
+                    }
+                }
+            }
+            for (; j < NR; j++) {
                 int col = p * NR + j;
                 if (col < n) {
                     int src = wOff + col * ldw;
@@ -112,6 +123,68 @@ public final class Sgemm {
                 }
             }
         }
+    }
+
+    /** Whether {@link #packTransposed} runs 16 x 16 tiles ({@link #transpose16}): 16-float vectors (AVX-512). */
+    private static final boolean WIDE = L == 16 && !SCALAR;
+    /**
+     * The even and the odd floats of two vectors' 32: four rounds of these two selections transpose 16 vectors (round s
+     * pairs the vectors whose index differs in bit s). Constants, so that C2 compiling without a profile knows their class.
+     */
+    private static final FloatVector TILE_EVEN = unzip(0), TILE_ODD = unzip(1);
+
+    private static FloatVector unzip(int odd) {
+        float[] index = new float[L];
+        for (int i = 0; i < L; i++) index[i] = 2 * i + odd;
+        return FloatVector.fromArray(S, index, 0);
+    }
+
+    /**
+     * Writes W's 16 x 16 tile from w[src] (row stride ldw) transposed: its column d (16 floats, one per row) at bp[o + d * NR].
+     * 64 two-vector selections (vpermt2ps) where a float-by-float copy ran 256 loads and stores, reading W 16 rows apart.
+     */
+    private static void transpose16(float[] w, int src, int ldw, float[] bp, int o) {
+        FloatVector v0 = FloatVector.fromArray(S, w, src), v1 = FloatVector.fromArray(S, w, src + ldw);
+        FloatVector v2 = FloatVector.fromArray(S, w, src + 2 * ldw), v3 = FloatVector.fromArray(S, w, src + 3 * ldw);
+        FloatVector v4 = FloatVector.fromArray(S, w, src + 4 * ldw), v5 = FloatVector.fromArray(S, w, src + 5 * ldw);
+        FloatVector v6 = FloatVector.fromArray(S, w, src + 6 * ldw), v7 = FloatVector.fromArray(S, w, src + 7 * ldw);
+        FloatVector v8 = FloatVector.fromArray(S, w, src + 8 * ldw), v9 = FloatVector.fromArray(S, w, src + 9 * ldw);
+        FloatVector v10 = FloatVector.fromArray(S, w, src + 10 * ldw), v11 = FloatVector.fromArray(S, w, src + 11 * ldw);
+        FloatVector v12 = FloatVector.fromArray(S, w, src + 12 * ldw), v13 = FloatVector.fromArray(S, w, src + 13 * ldw);
+        FloatVector v14 = FloatVector.fromArray(S, w, src + 14 * ldw), v15 = FloatVector.fromArray(S, w, src + 15 * ldw);
+        FloatVector even = TILE_EVEN, odd = TILE_ODD, t;
+        t = even.selectFrom(v0, v1); v1 = odd.selectFrom(v0, v1); v0 = t; t = even.selectFrom(v2, v3); v3 = odd.selectFrom(v2, v3); v2 = t;
+        t = even.selectFrom(v4, v5); v5 = odd.selectFrom(v4, v5); v4 = t; t = even.selectFrom(v6, v7); v7 = odd.selectFrom(v6, v7); v6 = t;
+        t = even.selectFrom(v8, v9); v9 = odd.selectFrom(v8, v9); v8 = t; t = even.selectFrom(v10, v11); v11 = odd.selectFrom(v10, v11); v10 = t;
+        t = even.selectFrom(v12, v13); v13 = odd.selectFrom(v12, v13); v12 = t; t = even.selectFrom(v14, v15); v15 = odd.selectFrom(v14, v15); v14 = t;
+        t = even.selectFrom(v0, v2); v2 = odd.selectFrom(v0, v2); v0 = t; t = even.selectFrom(v1, v3); v3 = odd.selectFrom(v1, v3); v1 = t;
+        t = even.selectFrom(v4, v6); v6 = odd.selectFrom(v4, v6); v4 = t; t = even.selectFrom(v5, v7); v7 = odd.selectFrom(v5, v7); v5 = t;
+        t = even.selectFrom(v8, v10); v10 = odd.selectFrom(v8, v10); v8 = t; t = even.selectFrom(v9, v11); v11 = odd.selectFrom(v9, v11); v9 = t;
+        t = even.selectFrom(v12, v14); v14 = odd.selectFrom(v12, v14); v12 = t; t = even.selectFrom(v13, v15); v15 = odd.selectFrom(v13, v15); v13 = t;
+        t = even.selectFrom(v0, v4); v4 = odd.selectFrom(v0, v4); v0 = t; t = even.selectFrom(v1, v5); v5 = odd.selectFrom(v1, v5); v1 = t;
+        t = even.selectFrom(v2, v6); v6 = odd.selectFrom(v2, v6); v2 = t; t = even.selectFrom(v3, v7); v7 = odd.selectFrom(v3, v7); v3 = t;
+        t = even.selectFrom(v8, v12); v12 = odd.selectFrom(v8, v12); v8 = t; t = even.selectFrom(v9, v13); v13 = odd.selectFrom(v9, v13); v9 = t;
+        t = even.selectFrom(v10, v14); v14 = odd.selectFrom(v10, v14); v10 = t; t = even.selectFrom(v11, v15); v15 = odd.selectFrom(v11, v15); v11 = t;
+        t = even.selectFrom(v0, v8); v8 = odd.selectFrom(v0, v8); v0 = t; t = even.selectFrom(v1, v9); v9 = odd.selectFrom(v1, v9); v1 = t;
+        t = even.selectFrom(v2, v10); v10 = odd.selectFrom(v2, v10); v2 = t; t = even.selectFrom(v3, v11); v11 = odd.selectFrom(v3, v11); v3 = t;
+        t = even.selectFrom(v4, v12); v12 = odd.selectFrom(v4, v12); v4 = t; t = even.selectFrom(v5, v13); v13 = odd.selectFrom(v5, v13); v5 = t;
+        t = even.selectFrom(v6, v14); v14 = odd.selectFrom(v6, v14); v6 = t; t = even.selectFrom(v7, v15); v15 = odd.selectFrom(v7, v15); v7 = t;
+        v0.intoArray(bp, o);
+        v1.intoArray(bp, o + NR);
+        v2.intoArray(bp, o + 2 * NR);
+        v3.intoArray(bp, o + 3 * NR);
+        v4.intoArray(bp, o + 4 * NR);
+        v5.intoArray(bp, o + 5 * NR);
+        v6.intoArray(bp, o + 6 * NR);
+        v7.intoArray(bp, o + 7 * NR);
+        v8.intoArray(bp, o + 8 * NR);
+        v9.intoArray(bp, o + 9 * NR);
+        v10.intoArray(bp, o + 10 * NR);
+        v11.intoArray(bp, o + 11 * NR);
+        v12.intoArray(bp, o + 12 * NR);
+        v13.intoArray(bp, o + 13 * NR);
+        v14.intoArray(bp, o + 14 * NR);
+        v15.intoArray(bp, o + 15 * NR);
     }
 
     /**

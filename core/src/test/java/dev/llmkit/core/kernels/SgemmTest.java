@@ -76,6 +76,45 @@ class SgemmTest {
         }
     }
 
+    /**
+     * Packed panels of W^T (16 x 16 tiles with 16-float vectors, float by float elsewhere) and of a row-major A's rows
+     * (8 x 16 tiles with 8-row kernels there) hold exactly the floats of their definitions, zero past n.
+     */
+    @Test
+    void packingsHoldTheirDefinitions() {
+        SplittableRandom r = new SplittableRandom(5);
+        int[][] shapes = {{1, 1}, {16, 16}, {47, 300}, {64, 64}, {300, 17}, {33, 15}, {688, 256}, {96, 640}};
+        for (int[] sh : shapes) {
+            int n = sh[0], k = sh[1], ldw = k + 3, off = 2;
+            float[] w = random(r, off + n * ldw);
+            int panels = Sgemm.panels(n);
+            float[] bp = random(r, Sgemm.packedSize(n, k));
+            Sgemm.packTransposed(w, off, ldw, n, k, bp, 0, panels);
+            for (int p = 0; p < panels; p++) {
+                for (int kk = 0; kk < k; kk++) {
+                    for (int j = 0; j < Sgemm.NR; j++) {
+                        int col = p * Sgemm.NR + j;
+                        assertEquals(col < n ? w[off + col * ldw + kk] : 0f, bp[p * k * Sgemm.NR + kk * Sgemm.NR + j], 0f,
+                                "W^T " + n + " x " + k + ": panel " + p + ", depth " + kk + ", column " + j);
+                    }
+                }
+            }
+            // the same W as a row-major A of n rows: the whole row blocks packed MR-interleaved, slice by slice
+            int m = n, rows = m / Sgemm.MR * Sgemm.MR, depth = Sgemm.depthSlice(k);
+            float[] ap = random(r, Sgemm.packedRowsSize(m, k));
+            Sgemm.packRows(w, off, ldw, 1, m, k, 0, rows, ap);
+            for (int kb = 0; kb < k; kb += depth) {
+                int kc = Math.min(depth, k - kb);
+                for (int i = 0; i < rows; i++) {
+                    for (int kk = 0; kk < kc; kk++) {
+                        assertEquals(w[off + i * ldw + kb + kk], ap[kb * rows + i / Sgemm.MR * Sgemm.MR * kc + kk * Sgemm.MR + i % Sgemm.MR], 0f,
+                                "A " + m + " x " + k + ": row " + i + ", depth " + (kb + kk));
+                    }
+                }
+            }
+        }
+    }
+
     private static void check(SplittableRandom r, int m, int n, int k, boolean transA, boolean transB, boolean acc, int pad) {
         int lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
         float[] a = random(r, (transA ? k : m) * lda + 3), b = random(r, (transB ? n : k) * ldb + 3);

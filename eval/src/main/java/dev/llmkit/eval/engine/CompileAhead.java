@@ -246,6 +246,7 @@ final class CompileAhead {
             ms.add(k.getDeclaredMethod("matvecPacked", float[].class, int.class, float[].class, int.class, float[].class, int.class, int.class, int.class));
             ms.add(k.getDeclaredMethod("matvec", float[].class, float[].class, int.class, float[].class, int.class, int.class, int.class, int.class));
             ms.add(Sgemm.class.getDeclaredMethod("packTransposed", float[].class, int.class, int.class, int.class, int.class, float[].class, int.class, int.class));
+            addAll(ms, Sgemm.class, "transpose16");
         }
         if (types.stream().anyMatch(t -> t != GgmlType.F32)) {
             Class<?> q = QuantKernels.class;
@@ -304,7 +305,7 @@ final class CompileAhead {
     private static List<Executable> batchMethods() {
         List<Executable> ms = new ArrayList<>();
         for (String n : new String[] {"rowsPrepacked", "rows", "kernelPackedZeroFixed", "kernelPackedFixed", "packA", "packRows", "packWhole", "packTiles", "transposeTile", "kernel",
-                "kernelPacked", "kernelPackedZero", "kernelHalf", "four", "three", "two", "row", "clear", "packTransposed"}) addAll(ms, Sgemm.class, n);
+                "kernelPacked", "kernelPackedZero", "kernelHalf", "four", "three", "two", "row", "clear", "packTransposed", "transpose16"}) addAll(ms, Sgemm.class, n);
         ms.removeIf(m -> List.of(((Method) m).getParameterTypes()).contains(jdk.incubator.vector.VectorMask.class));
         return ms;
     }
