@@ -51,18 +51,7 @@ final class TrainKernels {
             FloatVector acc = FloatVector.zero(S);
             int i = 0, limit = vectorEnd(n, end);
             for (; i < limit; i += L) {
-                FloatVector x = FloatVector.fromArray(S, src, so + i).sub(shift).mul(scale).max(-87f).min(88f);
-                FloatVector k = x.mul(LOG2E).add(ROUND).sub(ROUND);     // round to nearest: |r| <= ln2 / 2
-                FloatVector r = x.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
-                FloatVector p = r.mul(1.3888889e-3f).add(8.3333333e-3f);
-                p = p.mul(r).add(4.1666667e-2f);
-                p = p.mul(r).add(1.6666667e-1f);
-                p = p.mul(r).add(0.5f);
-                p = p.mul(r).add(1f);
-                p = p.mul(r).add(1f);
-                // 2^k from the bits of k + ROUND (0x4B400000 + k)
-                FloatVector two = k.add(ROUND).reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-                FloatVector e = p.mul(two);
+                FloatVector e = expVector(FloatVector.fromArray(S, src, so + i).sub(shift).mul(scale));
                 if (i + L > n) e = e.mul(FloatVector.fromArray(S, KEEP, L - (n - i)));     // the lanes past n: zero
                 e.intoArray(dst, dOff + i);
                 acc = acc.add(e);
@@ -86,6 +75,31 @@ final class TrainKernels {
             sum += e;
         }
         return sum;
+    }
+
+    /**
+     * e^x lane by lane, x clamped to [-87, 88]: {@link #exp}'s polynomial, which {@link #swiglu} and its backward run
+     * inside their own loops (one pass over a row instead of exp's, then theirs). Small enough that C2 inlines it
+     * wherever it is hot, so the vectors stay in registers (the one exception to the rule above).
+     */
+    private static FloatVector expVector(FloatVector v) {
+        FloatVector x = v.max(-87f).min(88f);
+        FloatVector k = x.mul(LOG2E).add(ROUND).sub(ROUND);     // round to nearest: |r| <= ln2 / 2
+        FloatVector r = x.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
+        FloatVector p = r.mul(1.3888889e-3f).add(8.3333333e-3f);
+        p = p.mul(r).add(4.1666667e-2f);
+        p = p.mul(r).add(1.6666667e-1f);
+        p = p.mul(r).add(0.5f);
+        p = p.mul(r).add(1f);
+        p = p.mul(r).add(1f);
+        // 2^k from the bits of k + ROUND (0x4B400000 + k)
+        FloatVector two = k.add(ROUND).reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(two);
+    }
+
+    /** e^-v as {@link #exp} computes it for one value: its polynomial lane by lane, or with -Dllmkit.scalar=true Math.exp. */
+    private static float expNeg(float v) {
+        return SCALAR ? (float) Math.exp(Math.max(-87f, Math.min(88f, (v - 0f) * -1f))) : expLane(v, 0f, -1f);
     }
 
     /**
@@ -205,26 +219,24 @@ final class TrainKernels {
 
     /** g[i] = silu(h[i]) * h[f + i] for i < f: the gate and up halves of one row of h = x [w1|w3]^T. */
     static void swiglu(float[] h, int ho, float[] g, int go, int f) {
-        exp(h, ho, g, go, f, 0f, -1f);     // g = e^-gate
         int i = 0;
         if (!SCALAR) {
             for (; i <= f - L; i += L) {
                 FloatVector a = FloatVector.fromArray(S, h, ho + i), b = FloatVector.fromArray(S, h, ho + f + i);
-                a.div(FloatVector.fromArray(S, g, go + i).add(1f)).mul(b).intoArray(g, go + i);
+                a.div(expVector(a.neg()).add(1f)).mul(b).intoArray(g, go + i);
             }
         }
-        for (; i < f; i++) g[go + i] = h[ho + i] / (1f + g[go + i]) * h[ho + f + i];
+        for (; i < f; i++) g[go + i] = h[ho + i] / (1f + expNeg(h[ho + i])) * h[ho + f + i];
     }
 
     /** Backward of {@link #swiglu}: dh[i] = dg * h3 * silu'(h1), dh[f + i] = dg * silu(h1). */
     static void swigluBackward(float[] dg, int dgo, float[] h, int ho, float[] dh, int dho, int f) {
-        exp(h, ho, dh, dho, f, 0f, -1f);     // dh[0, f) = e^-gate until overwritten below
         int i = 0;
         if (!SCALAR) {
             for (; i <= f - L; i += L) {
                 FloatVector a = FloatVector.fromArray(S, h, ho + i), b = FloatVector.fromArray(S, h, ho + f + i);
                 FloatVector d = FloatVector.fromArray(S, dg, dgo + i);
-                FloatVector s = FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, dh, dho + i).add(1f));
+                FloatVector s = FloatVector.broadcast(S, 1f).div(expVector(a.neg()).add(1f));
                 // silu'(a) = s * (1 + a * (1 - s))
                 d.mul(a.mul(s)).intoArray(dh, dho + f + i);
                 d.mul(b).mul(s.mul(a.mul(s.neg().add(1f)).add(1f))).intoArray(dh, dho + i);
@@ -232,7 +244,7 @@ final class TrainKernels {
         }
         for (; i < f; i++) {
             float a = h[ho + i], b = h[ho + f + i], d = dg[dgo + i];
-            float s = 1f / (1f + dh[dho + i]);
+            float s = 1f / (1f + expNeg(a));
             dh[dho + f + i] = d * (a * s);
             dh[dho + i] = d * b * (s * (1f + a * (1f - s)));
         }

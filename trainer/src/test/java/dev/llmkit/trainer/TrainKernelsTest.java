@@ -126,6 +126,15 @@ class TrainKernelsTest {
                 assertEquals(dg[i] * b * s * (1 + a * (1 - s)), dh[i], 1e-5 * (1 + Math.abs(dh[i])));
                 assertEquals(dg[i] * a * s, dh[n + i], 1e-5 * (1 + Math.abs(dh[n + i])));
             }
+            // bit for bit what exp gives for e^-gate, then the formulas in float (one pass per row, exp's polynomial inline)
+            float[] e = new float[n];
+            TrainKernels.exp(h, 0, e, 0, n, 0f, -1f);
+            for (int i = 0; i < n; i++) {
+                float a = h[i], b = h[n + i], d = dg[i], s = 1f / (1f + e[i]);
+                assertEquals(a / (1f + e[i]) * b, act[i], 0f, "swiglu " + n + ", " + i);
+                assertEquals(d * (a * s), dh[n + i], 0f, "swiglu backward (up) " + n + ", " + i);
+                assertEquals(d * b * (s * (1f + a * (1f - s))), dh[i], 0f, "swiglu backward (gate) " + n + ", " + i);
+            }
 
             float[] z = rand(n, 10), z0 = z.clone();
             int target = n / 3;
