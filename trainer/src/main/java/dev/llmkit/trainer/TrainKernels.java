@@ -217,6 +217,15 @@ final class TrainKernels {
         }
     }
 
+    /** dst[d + i] += src[so + i] for i < n. */
+    static void addInto(float[] src, int so, float[] dst, int d, int n) {
+        int i = 0;
+        if (!SCALAR) {
+            for (; i <= n - L; i += L) FloatVector.fromArray(S, dst, d + i).add(FloatVector.fromArray(S, src, so + i)).intoArray(dst, d + i);
+        }
+        for (; i < n; i++) dst[d + i] += src[so + i];
+    }
+
     /** g[i] = silu(h[i]) * h[f + i] for i < f: the gate and up halves of one row of h = x [w1|w3]^T. */
     static void swiglu(float[] h, int ho, float[] g, int go, int f) {
         int i = 0;

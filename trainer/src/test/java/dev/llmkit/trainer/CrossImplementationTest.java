@@ -78,6 +78,40 @@ class CrossImplementationTest {
     }
 
     @Test
+    void weightGradientsSplitOverTheDepthEqualTheDefinitionOnAnyThreadCount() {
+        // a weight gradient dW += dY^T X over a whole batch: depth past SPLIT_DEPTH, C small, so aTb splits the depth
+        int m = 76, n = 40, k = JavaMatMul.SPLIT_DEPTH + 53;
+        SplittableRandom r = new SplittableRandom(11);
+        float[] dy = new float[3 + k * m], x = new float[5 + k * n], start = new float[7 + m * n];
+        for (int i = 0; i < dy.length; i++) dy[i] = (float) r.nextGaussian();
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (int i = 0; i < start.length; i++) start[i] = (float) r.nextGaussian();
+        float[] first = null;
+        for (int threads = 1; threads <= 4; threads++) {
+            float[] dw = start.clone();
+            try (Parallel par = new Parallel(threads)) {
+                new JavaMatMul(par).aTb(dy, 3, x, 5, dw, 7, m, n, k, true);
+            }
+            if (first == null) {
+                first = dw;
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double sum = start[7 + i * n + j], size = Math.abs(sum);
+                        for (int p = 0; p < k; p++) {
+                            sum += (double) dy[3 + p * m + i] * x[5 + p * n + j];
+                            size += Math.abs((double) dy[3 + p * m + i] * x[5 + p * n + j]);
+                        }
+                        assertEquals(sum, dw[7 + i * n + j], 1e-5 * size, "dW[" + i + ", " + j + "]");
+                    }
+                }
+                for (int i = 0; i < 7; i++) assertEquals(start[i], dw[i], 0f, "before C");
+            } else {
+                assertArrayEquals(first, dw, threads + " threads");
+            }
+        }
+    }
+
+    @Test
     void resultsDoNotDependOnTheThreadCount() {
         float[] p = new ParamLayout(C).flatten(Weights.init(C, 0.1f, 9));
         int b = 2, t = 96;
