@@ -86,6 +86,15 @@ public final class Sgemm {
     /** Floats of B's panel slices that one row block of A runs across before the next (512 KB, within L2). */
     private static final int PANEL_GROUP = 128 * 1024;
 
+    /**
+     * A long depth (this many slices or more) over a C small enough to stay in L2 runs slice by slice, every row block
+     * of a slice before the next slice, so each slice of B is read from memory once rather than once per row block: the
+     * classifier's input gradient in the small preset's step (B a 32,000 x 288 W of 37 MB, two row blocks per thread)
+     * 251.8-255.6 -> 235.5-240.7 ms (3 alternating profiled runs); the tiny preset's (a 4 MB W) within noise. A block
+     * is then never packed whole (the blocks share the scratch).
+     */
+    private static final int DEPTH_OUTER_SLICES = 8, DEPTH_OUTER_C = 128 * 1024;
+
     public static int panels(int n) {
         return (n + NR - 1) / NR;
     }
@@ -301,91 +310,92 @@ public final class Sgemm {
             return;
         }
         int np = panels(n), depth = depthSlice(k);
-        for (int ic = i0; ic < i1; ic += MC) {
+        int blocks = (i1 - i0 + MC - 1) / MC, slices = (k + depth - 1) / depth;
+        boolean depthOuter = blocks > 1 && slices >= DEPTH_OUTER_SLICES && (long) (i1 - i0) * n <= DEPTH_OUTER_C;
+        for (int s = 0; s < blocks * slices; s++) {
+            int ic = i0 + (depthOuter ? s % blocks : s / slices) * MC, kb = (depthOuter ? s / blocks : s % slices) * depth;
             int ie = Math.min(i1, ic + MC), full = ic + (ie - ic) / MR * MR;
-            for (int kb = 0; kb < k; kb += depth) {
-                int kc = Math.min(depth, k - kb);
-                // A packed when enough panels reuse the packing, else read in place: MR-row blocks of a transposed A
-                // (aRow == 1) have their MR values of a depth step consecutive, as packed ones do, the others go to the
-                // strided kernel. With B in panels a transposed A is packed too, for the constant-stride kernels (a
-                // training step 1-3% faster on a Zen 1); with a row-major B only when its depth steps lie FAR or more apart
-                boolean prepacked = prepackedRows >= 0;
-                boolean packable = ap != null && np >= PACK_PANELS && full > ic;
-                boolean contiguous = !prepacked && aRow == 1 && (!packable || bRow != NR && aCol < FAR), packed = prepacked || !contiguous && packable;
-                // a block of whole rows lying end to end is packed at once, every slice, reading one sequential stream
-                boolean whole = packed && !prepacked && aCol == 1 && aRow == k && (full - ic) * k <= ap.length;
-                int apOff = prepacked ? kb * prepackedRows + ic * kc : whole ? kb * (full - ic) : 0;
-                if (whole) {
-                    if (kb == 0) packWhole(a, aOff, ic, full, k, depth, ap);
-                } else if (packed && !prepacked) {
-                    packA(a, aOff + kb * aCol, aRow, aCol, ic, full, kc, ap, 0);
-                }
-                // the first slice of a product that overwrites C starts the packed kernel from zero (C is neither
-                // cleared beforehand nor read: two of C's three passes through memory); the other kernels get C cleared
-                // first (a data-dependent start costs the strided kernel 15%)
-                boolean fresh = !accumulate && kb == 0;
-                // A's MR values per depth step consecutive (packed, or A transposed): row block by row block, each across a
-                // group of full panels whose B slices stay in L2, so C is written MR whole rows of the group at a time
-                // rather than one panel's NR columns down all MC rows (a short piece of every row, per panel)
-                boolean tiled = packed || contiguous;
-                if (tiled) {
-                    int fullPanels = n / NR, group = Math.max(1, PANEL_GROUP / (kc * NR));
-                    float[] av = packed ? ap : a;
-                    int aStep = packed ? MR : aCol;
-                    boolean fixed = aStep == MR && bRow == NR;
-                    for (int pc = 0; pc < fullPanels; pc += group) {
-                        int pe = Math.min(fullPanels, pc + group);
-                        for (int i = ic; i < full; i += MR) {
-                            int ao = packed ? apOff + (i - ic) * kc : aOff + i + kb * aCol;
-                            for (int p = pc; p < pe; p++) {
-                                int bo = bOff + p * bPanel + kb * bRow, co = cOff + i * ldc + p * NR;
-                                if (fixed) {
-                                    if (fresh) kernelPackedZeroFixed(av, ao, b, bo, c, co, ldc, kc);
-                                    else kernelPackedFixed(av, ao, b, bo, c, co, ldc, kc);
-                                } else if (fresh) {
-                                    kernelPackedZero(av, ao, aStep, b, bo, bRow, c, co, ldc, kc);
-                                } else {
-                                    kernelPacked(av, ao, aStep, b, bo, bRow, c, co, ldc, kc);
-                                }
+            int kc = Math.min(depth, k - kb);
+            // A packed when enough panels reuse the packing, else read in place: MR-row blocks of a transposed A
+            // (aRow == 1) have their MR values of a depth step consecutive, as packed ones do, the others go to the
+            // strided kernel. With B in panels a transposed A is packed too, for the constant-stride kernels (a
+            // training step 1-3% faster on a Zen 1); with a row-major B only when its depth steps lie FAR or more apart
+            boolean prepacked = prepackedRows >= 0;
+            boolean packable = ap != null && np >= PACK_PANELS && full > ic;
+            boolean contiguous = !prepacked && aRow == 1 && (!packable || bRow != NR && aCol < FAR), packed = prepacked || !contiguous && packable;
+            // a block of whole rows lying end to end is packed at once, every slice, reading one sequential stream
+            boolean whole = packed && !prepacked && !depthOuter && aCol == 1 && aRow == k && (full - ic) * k <= ap.length;
+            int apOff = prepacked ? kb * prepackedRows + ic * kc : whole ? kb * (full - ic) : 0;
+            if (whole) {
+                if (kb == 0) packWhole(a, aOff, ic, full, k, depth, ap);
+            } else if (packed && !prepacked) {
+                packA(a, aOff + kb * aCol, aRow, aCol, ic, full, kc, ap, 0);
+            }
+            // the first slice of a product that overwrites C starts the packed kernel from zero (C is neither
+            // cleared beforehand nor read: two of C's three passes through memory); the other kernels get C cleared
+            // first (a data-dependent start costs the strided kernel 15%)
+            boolean fresh = !accumulate && kb == 0;
+            // A's MR values per depth step consecutive (packed, or A transposed): row block by row block, each across a
+            // group of full panels whose B slices stay in L2, so C is written MR whole rows of the group at a time
+            // rather than one panel's NR columns down all MC rows (a short piece of every row, per panel)
+            boolean tiled = packed || contiguous;
+            if (tiled) {
+                int fullPanels = n / NR, group = Math.max(1, PANEL_GROUP / (kc * NR));
+                float[] av = packed ? ap : a;
+                int aStep = packed ? MR : aCol;
+                boolean fixed = aStep == MR && bRow == NR;
+                for (int pc = 0; pc < fullPanels; pc += group) {
+                    int pe = Math.min(fullPanels, pc + group);
+                    for (int i = ic; i < full; i += MR) {
+                        int ao = packed ? apOff + (i - ic) * kc : aOff + i + kb * aCol;
+                        for (int p = pc; p < pe; p++) {
+                            int bo = bOff + p * bPanel + kb * bRow, co = cOff + i * ldc + p * NR;
+                            if (fixed) {
+                                if (fresh) kernelPackedZeroFixed(av, ao, b, bo, c, co, ldc, kc);
+                                else kernelPackedFixed(av, ao, b, bo, c, co, ldc, kc);
+                            } else if (fresh) {
+                                kernelPackedZero(av, ao, aStep, b, bo, bRow, c, co, ldc, kc);
+                            } else {
+                                kernelPacked(av, ao, aStep, b, bo, bRow, c, co, ldc, kc);
                             }
                         }
                     }
                 }
-                for (int p = 0; p < np; p++) {
-                    int bo = bOff + p * bPanel + kb * bRow, width = Math.min(NR, n - p * NR);
-                    // a partial panel's masks only where a masked kernel runs: made for every panel they took 1.9% of a
-                    // tiny-preset training step, in attention's half panels (48-key blocks), which need none (a static
-                    // table of them would leave C2 compiling without a profile unable to type them)
-                    VectorMask<Float> m0 = null, m1 = null;
-                    int i = tiled && width == NR ? full : ic;     // the full rows of full panels are done above
-                    if (fresh) clear(c, cOff + p * NR, ldc, i, ie, width);
-                    if (width == NR && !tiled) {
-                        for (; i + MR <= ie; i += MR) {
-                            kernel(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
-                        }
-                    } else if (width == L) {
-                        for (; i + MR <= ie; i += MR) {
-                            kernelHalf(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
-                        }
-                    } else if (width < NR) {
-                        if (i + MR <= ie) { m0 = S.indexInRange(0, width); m1 = S.indexInRange(L, width); }
-                        for (; i + MR <= ie; i += MR) {
-                            kernelMasked(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
-                        }
+            }
+            for (int p = 0; p < np; p++) {
+                int bo = bOff + p * bPanel + kb * bRow, width = Math.min(NR, n - p * NR);
+                // a partial panel's masks only where a masked kernel runs: made for every panel they took 1.9% of a
+                // tiny-preset training step, in attention's half panels (48-key blocks), which need none (a static
+                // table of them would leave C2 compiling without a profile unable to type them)
+                VectorMask<Float> m0 = null, m1 = null;
+                int i = tiled && width == NR ? full : ic;     // the full rows of full panels are done above
+                if (fresh) clear(c, cOff + p * NR, ldc, i, ie, width);
+                if (width == NR && !tiled) {
+                    for (; i + MR <= ie; i += MR) {
+                        kernel(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                     }
-                    // the rows below a whole block: of a full panel four at a time (each B load feeds four rows), then the
-                    // last three, two or one together (one row's two accumulators leave the FMA's latency uncovered), without
-                    // masks (AVX2 has no mask registers: C2 leaves masked operations there to the Vector API's slow Java
-                    // fallback); of a partial panel one by one, masked
-                    if (width == NR) {
-                        for (; i + 4 <= ie; i += 4) four(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
-                        if (i + 3 == ie) three(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
-                        else if (i + 2 == ie) two(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
-                        else if (i < ie) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc);
-                    } else if (i < ie) {
-                        if (m0 == null) { m0 = S.indexInRange(0, width); m1 = S.indexInRange(L, width); }
-                        for (; i < ie; i++) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc, m0, m1);
+                } else if (width == L) {
+                    for (; i + MR <= ie; i += MR) {
+                        kernelHalf(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
                     }
+                } else if (width < NR) {
+                    if (i + MR <= ie) { m0 = S.indexInRange(0, width); m1 = S.indexInRange(L, width); }
+                    for (; i + MR <= ie; i += MR) {
+                        kernelMasked(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc, m0, m1);
+                    }
+                }
+                // the rows below a whole block: of a full panel four at a time (each B load feeds four rows), then the
+                // last three, two or one together (one row's two accumulators leave the FMA's latency uncovered), without
+                // masks (AVX2 has no mask registers: C2 leaves masked operations there to the Vector API's slow Java
+                // fallback); of a partial panel one by one, masked
+                if (width == NR) {
+                    for (; i + 4 <= ie; i += 4) four(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                    if (i + 3 == ie) three(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                    else if (i + 2 == ie) two(a, aOff + i * aRow + kb * aCol, aRow, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, ldc, kc);
+                    else if (i < ie) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc);
+                } else if (i < ie) {
+                    if (m0 == null) { m0 = S.indexInRange(0, width); m1 = S.indexInRange(L, width); }
+                    for (; i < ie; i++) row(a, aOff + i * aRow + kb * aCol, aCol, b, bo, bRow, c, cOff + i * ldc + p * NR, kc, m0, m1);
                 }
             }
         }

@@ -18,7 +18,7 @@ class SgemmTest {
     @Test
     void allLayoutsAndTailsMatchTheReference() {
         SplittableRandom r = new SplittableRandom(7);
-        int[][] shapes = {{1, 1, 1}, {8, 32, 5}, {13, 47, 300}, {64, 688, 256}, {37, 16, 513}, {9, 100, 17}, {130, 70, 260}, {300, 150, 600}, {128, 864, 288}, {21, 96, 320}, {1030, 130, 20}, {1030, 70, 600}};
+        int[][] shapes = {{1, 1, 1}, {8, 32, 5}, {13, 47, 300}, {64, 688, 256}, {37, 16, 513}, {9, 100, 17}, {130, 70, 260}, {300, 150, 600}, {128, 864, 288}, {21, 96, 320}, {1030, 130, 20}, {1030, 70, 600}, {300, 150, 2100}};
         for (int[] sh : shapes) {
             int m = sh[0], n = sh[1], k = sh[2];
             for (boolean transA : new boolean[] {false, true}) {
@@ -61,14 +61,15 @@ class SgemmTest {
      * slice at once, row by row) when they fit the scratch (MC rows x 768, MC = 128 with 8-row kernels, 126 with 6-row
      * ones, 125 with 5-row ones, 120 with 12-row ones): one slice, several (700: a shorter last slice), an MC-row block of exactly 768 (200 x 100 x 768: rows
      * [66, 194), [66, 192), [66, 191) or [66, 186) fill the scratch), one too deep
-     * to fit (200 x 100 x 900: packed slice by slice), and more than one group of panels with a half panel
-     * (560 columns); with B transposed and row-major.
+     * to fit (200 x 100 x 900: packed slice by slice), more than one group of panels with a half panel
+     * (560 columns), and a long depth run slice by slice across the row blocks, whose last block of 48 rows would fit
+     * whole (268 x 100 x 1800: packed slice by slice instead, as the blocks share the scratch); with B transposed and row-major.
      */
     @Test
     void rowsEndToEndArePackedWholeWithTheSameSums() {
         SplittableRandom r = new SplittableRandom(11);
         int[][] shapes = {{64, 128, 256}, {37, 200, 600}, {40, 130, 700}, {200, 100, 768}, {16, 128, 800}, {200, 130, 320},
-                {200, 100, 900}, {24, 560, 256}};
+                {200, 100, 900}, {24, 560, 256}, {268, 100, 1800}};
         for (int[] sh : shapes) {
             for (boolean transB : new boolean[] {false, true}) {
                 for (boolean acc : new boolean[] {false, true}) check(r, sh[0], sh[1], sh[2], false, transB, acc, 0);
