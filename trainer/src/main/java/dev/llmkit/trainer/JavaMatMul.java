@@ -110,13 +110,8 @@ final class JavaMatMul implements MatMul {
                 int h = t / rowsPer, r = t % rowsPer, d0 = h == 0 ? 0 : half, depth = h == 0 ? half : k - half;
                 if (rowsPer == 1) Sgemm.packPanels(x, xOff + d0 * n, n, depth, n, halfPack[h], 0, Sgemm.panels(n));
                 int i0 = (int) ((long) blocks * r / rowsPer) * Sgemm.MR, i1 = Math.min(m, (int) ((long) blocks * (r + 1) / rowsPer) * Sgemm.MR);
-                if (h == 0) {
-                    Sgemm.rows(i0, i1, n, depth, dy, dyOff + d0 * m, 1, m, halfPack[0], 0, Sgemm.NR, depth * Sgemm.NR,
-                            dw, dwOff, n, acc, scratch[part]);
-                } else {
-                    Sgemm.rows(i0, i1, n, depth, dy, dyOff + d0 * m, 1, m, halfPack[1], 0, Sgemm.NR, depth * Sgemm.NR,
-                            part2, 0, n, false, scratch[part]);
-                }
+                Sgemm.rows(i0, i1, n, depth, dy, dyOff + d0 * m, 1, m, halfPack[h], 0, Sgemm.NR, depth * Sgemm.NR,
+                        h == 0 ? dw : part2, h == 0 ? dwOff : 0, n, h == 0 && acc, scratch[part]);     // the second half into part2
             }
         });
         par.range(m, (r0, r1) -> {
