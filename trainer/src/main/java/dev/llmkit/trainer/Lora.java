@@ -127,7 +127,7 @@ final class Lora {
             ld = in;
         }
         wide(in, rows, dh, input, 0, ld, tmpA);
-        for (int i = 0; i < r * in; i++) grad[a - shift + i] += tmpA[i];
+        TrainKernels.addInto(tmpA, 0, grad, a - shift, r * in);
         // 4. dx += (dh A) * mask
         if (m == null) {
             gemm(rows, in, r, dh, 0, r, 1, p, a, in, dx, 0, ldDx, true);

@@ -326,8 +326,7 @@ public final class TrainModel implements AutoCloseable {
         if (frozen) return;
         int e = layout.embed;
         for (int r = 0; r < bt; r++) {
-            int o = e + tokens[r] * dim, s = r * dim;
-            for (int i = 0; i < dim; i++) grad[o + i] += dres[s + i];
+            TrainKernels.addInto(dres, r * dim, grad, e + tokens[r] * dim, dim);
         }
         mark("backward: embedding");
     }
@@ -344,9 +343,7 @@ public final class TrainModel implements AutoCloseable {
             }
         });
         if (frozen) return;
-        for (int k = 0; k < blocks; k++) {
-            for (int i = 0; i < dim; i++) grad[gOff + i] += normPartials[k * dim + i];
-        }
+        for (int k = 0; k < blocks; k++) TrainKernels.addInto(normPartials, k * dim, grad, gOff, dim);
     }
 
     /** The adapter of (l, t), when it has one: out[:, slice] += its contribution. */
