@@ -172,6 +172,7 @@ public final class Checkpoint {
     public static void requireFinite(Weights w, Path source) {
         for (Tensor t : w.tensors().values()) {
             float[] data = t.data();
+            if (allFinite(data)) continue;
             for (int i = 0; i < data.length; i++) {
                 if (!Float.isFinite(data[i])) {
                     throw new DataException(source + ": tensor " + t.name() + " holds " + data[i] + " at element " + i,
@@ -179,6 +180,23 @@ public final class Checkpoint {
                 }
             }
         }
+    }
+
+    /**
+     * Whether every value is finite: x - x is 0 for a finite x and NaN for an infinity or NaN, and a sum of those stays 0
+     * only if all were 0. Eight values a step, without a branch per value: a fresh {@code generate} scans its model while
+     * its code still runs in C1's profiling tier, where the loop with a branch per value (Float.isFinite) took 60-80 ms
+     * of the small preset's 7.2 M values, on the path to its first token.
+     */
+    static boolean allFinite(float[] d) {
+        float acc = 0f;
+        int i = 0;
+        for (; i + 8 <= d.length; i += 8) {
+            acc += ((d[i] - d[i]) + (d[i + 1] - d[i + 1])) + ((d[i + 2] - d[i + 2]) + (d[i + 3] - d[i + 3]))
+                    + ((d[i + 4] - d[i + 4]) + (d[i + 5] - d[i + 5])) + ((d[i + 6] - d[i + 6]) + (d[i + 7] - d[i + 7]));
+        }
+        for (; i < d.length; i++) acc += d[i] - d[i];
+        return acc == 0f;
     }
 
     private static final String CONFIG_HINT = "config.json holds Hugging Face LlamaConfig keys; fix it, or write the checkpoint again with llmkit";

@@ -105,6 +105,24 @@ class CheckpointAndGgufTest {
         assertTrue(nanGguf.getMessage().contains("blk.1.ffn_up.weight holds NaN"), nanGguf.getMessage());
     }
 
+    /** The branch-free scan finds any infinity or NaN wherever it lies (in its eight-value steps or in the tail), and passes finite extremes. */
+    @Test
+    void allFiniteFindsEveryNonFiniteValue() {
+        for (int n : new int[] {0, 1, 7, 8, 9, 37}) {
+            float[] d = new float[n];
+            for (int i = 0; i < n; i++) d[i] = (i % 3 - 1) * (i % 2 == 0 ? Float.MAX_VALUE : Float.MIN_VALUE);
+            assertTrue(Checkpoint.allFinite(d), "n " + n);
+            for (int at = 0; at < n; at++) {
+                for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                    float keep = d[at];
+                    d[at] = bad;
+                    assertTrue(!Checkpoint.allFinite(d), bad + " at " + at + " of " + n);
+                    d[at] = keep;
+                }
+            }
+        }
+    }
+
     @Test
     void ggufRoundTripF32AndF16() {
         Path f32 = dir.resolve("m.gguf"), f16 = dir.resolve("m16.gguf");
