@@ -13,14 +13,14 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /**
- * {@code llmkit aot-training} (hidden): the workload the launcher records JDK 25's ahead-of-time cache
- * from (cli/target/llmkit.aot, made once per build): a tiny random model initialised, exported to GGUF,
+ * {@code llmkit aot-training} (hidden): the workload the launcher records its start-up archive of classes
+ * from (a dynamic CDS archive, cli/target/llmkit.jsa, made once per build): a tiny random model initialised, exported to GGUF,
  * and run by {@code generate} from both the checkpoint directory (on the engine's cold-start kernels) and
  * the GGUF file (on its Vector API kernels, which a longer run switches to), in this process, so that the
- * classes those commands load come linked from the cache in later processes. Its output goes to the
+ * classes those commands load, lambda classes included, come from the archive in later processes. Its output goes to the
  * launcher's log.
  */
-@Command(name = "aot-training", hidden = true, description = "Record the start-up cache's workload (used by the launcher).")
+@Command(name = "aot-training", hidden = true, description = "Record the start-up archive's workload (used by the launcher).")
 public final class AotTrainingCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {

@@ -35,7 +35,7 @@ class LauncherFlagsTest {
     /** The -X flags of the launcher's generate|chat|eval case, with $ROOT resolved. */
     static List<String> inferenceFlags(String launcher) {
         int from = launcher.indexOf("generate|chat|eval)");
-        String block = launcher.substring(from, launcher.indexOf("AOT=", from));
+        String block = launcher.substring(from, launcher.indexOf("CDS=", from));
         List<String> flags = new ArrayList<>();
         Matcher m = Pattern.compile("\"(-X[^\"]*)\"|(?<=[\\s(])(-X[^\\s)\"]+)").matcher(block);
         while (m.find()) flags.add((m.group(1) != null ? m.group(1) : m.group(2)).replace("$ROOT", ROOT.toString()));
