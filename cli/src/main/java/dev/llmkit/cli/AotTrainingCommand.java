@@ -15,8 +15,8 @@ import picocli.CommandLine.Command;
 /**
  * {@code llmkit aot-training} (hidden): the workload the launcher records its start-up archive of classes
  * from (a dynamic CDS archive, cli/target/llmkit.jsa, made once per build): a tiny random model initialised, exported to GGUF,
- * and run by {@code generate} from both the checkpoint directory (on the engine's cold-start kernels) and
- * the GGUF file (on its Vector API kernels, which a longer run switches to), in this process, so that the
+ * and run by {@code generate} from both the checkpoint directory (on the engine's cold-start kernels, then
+ * once the cold prompt's compiled-ahead kernels are ready) and the GGUF file (on its Vector API kernels, which a longer run switches to), in this process, so that the
  * classes those commands load, lambda classes included, come from the archive in later processes. Its output goes to the
  * launcher's log.
  */
@@ -34,9 +34,14 @@ public final class AotTrainingCommand implements Callable<Integer> {
                     "--set", "model.n_kv_heads=2", "--set", "model.context_length=64");
             int rc = Main.run(concat(List.of("model", "init", "-t", tok.toString(), "-o", ckpt.toString()), shape));
             rc = rc != 0 ? rc : Main.run("export", "-m", ckpt.toString(), "-o", gguf.toString());
-            for (Path m : List.of(ckpt, gguf)) {
-                rc = rc != 0 ? rc : Main.run("generate", "-m", m.toString(), "-p", "a training run", "-n", "40", "--temperature", "0", "--threads", "2");
-                LlamaEngine.useWarmKernels();    // the checkpoint on the cold start's kernels, the GGUF on the Vector API ones
+            // the checkpoint on the cold start's kernels, then again once the cold prompt's compiled-ahead kernels are ready
+            // (their lambdas), the GGUF on the Vector API ones
+            for (Path m : List.of(ckpt, ckpt, gguf)) {
+                String[] line = {"generate", "-m", m.toString(), "-p", "a training run", "-n", "40", "--temperature", "0", "--threads", "2"};
+                if (rc == 0) ModelPrefetch.start(line);     // as Main.main does: the model loaded ahead
+                rc = rc != 0 ? rc : Main.run(line);
+                if (System.getProperty("llmkit.compileAheadWait") == null) System.setProperty("llmkit.compileAheadWait", "10");
+                else LlamaEngine.useWarmKernels();
             }
             return rc;
         } finally {
