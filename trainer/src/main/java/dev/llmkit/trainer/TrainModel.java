@@ -198,10 +198,16 @@ public final class TrainModel implements AutoCloseable {
         }
         mark("embedding");
         for (int l = 0; l < nLayers; l++) {
-            float[] x = xs[l], xa = xn1[l], q = qkv[l], r1 = rstd1[l];
+            float[] x = xs[l], xa = xn1[l], q = qkv[l], r1 = rstd1[l], xm = xmid[l];
             int gNorm = layout.attnNorm[l];
-            // 1. attention: norm, fused qkv projection, rotary, causal attention, output projection
-            par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r1[r] = TrainKernels.rmsnorm(x, r * dim, p, gNorm, xa, r * dim, dim, eps); });
+            // 1. attention: norm (each row also copied into xmid, the residual stream the output projection adds to, while
+            // it is in cache), fused qkv projection, rotary, causal attention, output projection
+            par.range(bt, (r0, re) -> {
+                for (int r = r0; r < re; r++) {
+                    r1[r] = TrainKernels.rmsnorm(x, r * dim, p, gNorm, xa, r * dim, dim, eps);
+                    System.arraycopy(x, r * dim, xm, r * dim, dim);
+                }
+            });
             mark("norms");
             mm.xwT(xa, 0, p, layout.wqkv[l], q, 0, bt, qkvDim, dim, false);
             adapt(p, l, ParamLayout.Target.Q, xa, dim, q, 0, qkvDim);
@@ -210,16 +216,18 @@ public final class TrainModel implements AutoCloseable {
             mark("q|k|v product", bt, qkvDim, dim);
             attention.forward(par, q, att[l], y[l], b, t, positions);     // rotates q and k first
             mark("attention");
-            float[] xm = xmid[l];
-            System.arraycopy(x, 0, xm, 0, bt * dim);
-            mark("residual copies");
             mm.xwT(y[l], 0, p, layout.wo[l], xm, 0, bt, dim, dim, true);
             adapt(p, l, ParamLayout.Target.O, y[l], dim, xm, 0, dim);
             mark("output product", bt, dim, dim);
             // 2. MLP: norm, fused gate|up projection, SwiGLU, down projection
-            float[] xb = xn2[l], r2 = rstd2[l], h = h13[l], g = gact[l];
+            float[] xb = xn2[l], r2 = rstd2[l], h = h13[l], g = gact[l], xo = xs[l + 1];
             int fNorm = layout.ffnNorm[l];
-            par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) r2[r] = TrainKernels.rmsnorm(xm, r * dim, p, fNorm, xb, r * dim, dim, eps); });
+            par.range(bt, (r0, re) -> {     // each row also copied into the next layer's input, which the down projection adds to
+                for (int r = r0; r < re; r++) {
+                    r2[r] = TrainKernels.rmsnorm(xm, r * dim, p, fNorm, xb, r * dim, dim, eps);
+                    System.arraycopy(xm, r * dim, xo, r * dim, dim);
+                }
+            });
             mark("norms");
             mm.xwT(xb, 0, p, layout.w13[l], h, 0, bt, 2 * hidden, dim, false);
             adapt(p, l, ParamLayout.Target.GATE, xb, dim, h, 0, 2 * hidden);
@@ -227,9 +235,6 @@ public final class TrainModel implements AutoCloseable {
             mark("gate|up product", bt, 2 * hidden, dim);
             par.range(bt, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swiglu(h, r * 2 * hidden, g, r * hidden, hidden); });
             mark("SwiGLU");
-            float[] xo = xs[l + 1];
-            System.arraycopy(xm, 0, xo, 0, bt * dim);
-            mark("residual copies");
             mm.xwT(g, 0, p, layout.w2[l], xo, 0, bt, dim, hidden, true);
             adapt(p, l, ParamLayout.Target.DOWN, g, hidden, xo, 0, dim);
             mark("down product", bt, dim, hidden);

@@ -42,13 +42,13 @@ class StepProfileTest {
             assertTrue(parts.containsKey(name), name);
             assertTrue(parts.get(name).gflops() > 0 && Double.isFinite(parts.get(name).gflops()), name + ": " + parts.get(name));
         }
-        for (String name : List.of("embedding", "norms", "attention", "SwiGLU", "residual copies", "head: cross-entropy", "backward: norms",
+        for (String name : List.of("embedding", "norms", "attention", "SwiGLU", "head: cross-entropy", "backward: norms",
                 "backward: SwiGLU", "backward: attention", "backward: embedding")) {
             assertTrue(parts.containsKey(name), name);
             assertTrue(Double.isNaN(parts.get(name).gflops()), name + " is no product");
             assertTrue(parts.get(name).msPerStep() >= 0, name);
         }
-        assertEquals(products.size() + 10, parts.size(), "no other part: " + parts.keySet());
+        assertEquals(products.size() + 9, parts.size(), "no other part: " + parts.keySet());
         double[][] attention = prof.attentionMs();
         assertEquals(2, attention.length);
         for (int i = 0; i < StepProfile.ATTENTION.length; i++) assertTrue(attention[0][i] + attention[1][i] > 0, StepProfile.ATTENTION[i]);
