@@ -34,14 +34,15 @@ public final class AotTrainingCommand implements Callable<Integer> {
                     "--set", "model.n_kv_heads=2", "--set", "model.context_length=64");
             int rc = Main.run(concat(List.of("model", "init", "-t", tok.toString(), "-o", ckpt.toString()), shape));
             rc = rc != 0 ? rc : Main.run("export", "-m", ckpt.toString(), "-o", gguf.toString());
-            // the checkpoint on the cold start's kernels, then again once the cold prompt's compiled-ahead kernels are ready
-            // (their lambdas), the GGUF on the Vector API ones
-            for (Path m : List.of(ckpt, ckpt, gguf)) {
-                String[] line = {"generate", "-m", m.toString(), "-p", "a training run", "-n", "40", "--temperature", "0", "--threads", "2"};
-                if (rc == 0) ModelPrefetch.start(line);     // as Main.main does: the model loaded ahead
-                rc = rc != 0 ? rc : Main.run(line);
-                if (System.getProperty("llmkit.compileAheadWait") == null) System.setProperty("llmkit.compileAheadWait", "10");
-                else LlamaEngine.useWarmKernels();
+            List<Path> runs = List.of(ckpt, ckpt, gguf);
+            for (int i = 0; i < runs.size() && rc == 0; i++) {
+                // the checkpoint on the cold start's kernels, then again once the cold prompt's compiled-ahead kernels are
+                // ready (their lambdas), the GGUF on the Vector API ones
+                if (i == 1) System.setProperty("llmkit.compileAheadWait", "10");
+                if (i == 2) LlamaEngine.useWarmKernels();
+                String[] line = {"generate", "-m", runs.get(i).toString(), "-p", "a training run", "-n", "40", "--temperature", "0", "--threads", "2"};
+                ModelPrefetch.start(line);     // as Main.main does: the model loaded ahead
+                rc = Main.run(line);
             }
             return rc;
         } finally {
