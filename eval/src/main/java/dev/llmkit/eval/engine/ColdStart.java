@@ -24,14 +24,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * (prefill, scoring) once the budget is spent and the first batch after it has asked for theirs (a
  * {@code generate}, whose only batch is its prompt, never compiles them). Until then the batched weight
  * products run on {@link AutoKernels} once C2 has compiled those (asked for as the process starts, kind
- * COLD_BATCH: {@link #autoBatch}), on {@link ColdKernels} before.
+ * COLD_BATCH: {@link #autoBatch}), on {@link ColdKernels} before. The F32 decode matvec moves from the
+ * rows as stored to packed panels the same way, once the budget is spent and the packing's kernels are
+ * compiled (kind PACKED: {@link #unpackedDecode}).
  *
  * <p>The products of prefill and scoring give the same bits either way (the weight products, F32 or
- * quantized, and attention's two, and the decode matvec's whole panels of 32 rows): every output of
+ * quantized, and attention's two, and the packed decode matvec's whole panels of 32 rows): every output of
  * both is one chain of FMAs in index order from zero ({@code ColdStartTest}). A quantized
  * classifier's logits after the prompt (a batched product cold, a matvec warm), decode attention's
- * scores (the warm ones are vector-lane sums), the decode matvec's rows at the threads' split points
- * (dot products), norms, softmax and SwiGLU differ within rounding, as the Vector API's own
+ * scores (the warm ones are vector-lane sums), the decode matvec's rows before packing and at the threads'
+ * split points (dot products), norms, softmax and SwiGLU differ within rounding, as the Vector API's own
  * interpreted and compiled code already do (its lane sums run in order when interpreted and as a tree
  * when compiled).
  */
@@ -70,6 +72,19 @@ final class ColdStart {
     /** Whether the elementwise steps (norms, softmax, SwiGLU, residual adds, a row's max) run on the cold loops now. */
     static boolean coldElementwise() {
         return cold(CompileAhead.Kind.ELEMENTWISE);
+    }
+
+    /**
+     * Whether the F32 decode matvec runs on the rows as stored ({@link Kernels#matvec}) rather than on the panels
+     * of {@link Kernels#matvecPacked}, which the matrix would first have to build (unless a batch built them):
+     * the packed matvec decoded the small preset's tokens 25% faster on two threads (0.47 against 0.61 ms per
+     * token), but building the panels (a second copy of every weight, and C2 compiling the packing and packed
+     * kernels: 120 ms of CPU) cost a fresh {@code generate} more than 128 tokens gained. As with the cold
+     * kernels: once the budget is spent, the packed kernels are asked for, and the matvec packs once they are
+     * compiled (at once without {@link CompileAhead}).
+     */
+    static boolean unpackedDecode() {
+        return cold(CompileAhead.Kind.PACKED);
     }
 
     /** Whether the batched products (prefill, scoring, attention over a block) run on the cold kernels now. */

@@ -39,10 +39,11 @@ final class CompileAhead {
     private CompileAhead() {}
 
     /**
-     * The kinds of work that leave the cold kernels separately (see {@link ColdStart}), and COLD_BATCH: the cold
-     * batched weight products' {@link AutoKernels}, which replace {@link ColdKernels}' there once compiled.
+     * The kinds of work that leave the cold kernels separately (see {@link ColdStart}); COLD_BATCH: the cold
+     * batched weight products' {@link AutoKernels}, which replace {@link ColdKernels}' there once compiled; and
+     * PACKED: the F32 decode matvec on packed panels, and the packing ({@link ColdStart#unpackedDecode()}).
      */
-    enum Kind { DECODE, ELEMENTWISE, BATCH, COLD_BATCH }
+    enum Kind { DECODE, ELEMENTWISE, BATCH, COLD_BATCH, PACKED }
 
     static final boolean TRACE = Boolean.getBoolean("llmkit.compileAheadTrace");
     private static final int C2 = 4;
@@ -54,7 +55,7 @@ final class CompileAhead {
     private record Job(Kind kind, String what, Callable<List<Executable>> methods) {}
 
     private static final LinkedBlockingQueue<Job> jobs = new LinkedBlockingQueue<>();
-    /** Bit kind.ordinal(): asked for (ELEMENTWISE, BATCH, COLD_BATCH: once per process). */
+    /** Bit kind.ordinal(): asked for (ELEMENTWISE, BATCH, COLD_BATCH, PACKED: once per process). */
     private static volatile int requested;
     private static final Set<GgmlType> decodeTypes = EnumSet.noneOf(GgmlType.class);
     /** Decode requests not compiled yet: decode is ready when none is left. */
@@ -123,6 +124,7 @@ final class CompileAhead {
                 jobs.add(new Job(kind, what, switch (kind) {
                     case BATCH -> CompileAhead::batchMethods;
                     case COLD_BATCH -> CompileAhead::coldBatchMethods;
+                    case PACKED -> CompileAhead::packedMethods;
                     default -> CompileAhead::elementwiseMethods;
                 }));
             }
@@ -140,7 +142,7 @@ final class CompileAhead {
         request(Kind.COLD_BATCH);       // first: the prompt comes before the first decode step
         if (!decode(types)) return;
         boolean all = "all".equals(System.getProperty("llmkit.compileAhead"));
-        if (all) for (Kind k : List.of(Kind.ELEMENTWISE, Kind.BATCH)) request(k);
+        if (all) for (Kind k : List.of(Kind.ELEMENTWISE, Kind.BATCH, Kind.PACKED)) request(k);
         long wait, end;
         try {
             wait = (long) (Double.parseDouble(System.getProperty("llmkit.compileAheadWait", "0")) * 1e9);
@@ -150,7 +152,7 @@ final class CompileAhead {
         end = System.nanoTime() + wait;
         try {
             while (wait > 0 && System.nanoTime() < end && !ColdStart.aheadFailed() && !(ColdStart.compiledAhead(Kind.DECODE) && ColdStart.compiledAhead(Kind.COLD_BATCH)
-                    && (!all || ColdStart.compiledAhead(Kind.ELEMENTWISE) && ColdStart.compiledAhead(Kind.BATCH)))) Thread.sleep(1);
+                    && (!all || ColdStart.compiledAhead(Kind.ELEMENTWISE) && ColdStart.compiledAhead(Kind.BATCH) && ColdStart.compiledAhead(Kind.PACKED)))) Thread.sleep(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -243,10 +245,7 @@ final class CompileAhead {
         List<Executable> ms = new ArrayList<>();
         Class<?> k = Kernels.class;
         if (types.contains(GgmlType.F32)) {
-            ms.add(k.getDeclaredMethod("matvecPacked", float[].class, int.class, float[].class, int.class, float[].class, int.class, int.class, int.class));
             ms.add(k.getDeclaredMethod("matvec", float[].class, float[].class, int.class, float[].class, int.class, int.class, int.class, int.class));
-            ms.add(Sgemm.class.getDeclaredMethod("packTransposed", float[].class, int.class, int.class, int.class, int.class, float[].class, int.class, int.class));
-            addAll(ms, Sgemm.class, "transpose16");
         }
         if (types.stream().anyMatch(t -> t != GgmlType.F32)) {
             Class<?> q = QuantKernels.class;
@@ -264,6 +263,15 @@ final class CompileAhead {
             addAll(ms, k, "scores");
             addAll(ms, k, "weightedSum");
         }
+        return ms;
+    }
+
+    /** The F32 decode matvec on packed panels, and the packing ({@link ColdStart#unpackedDecode()}). */
+    private static List<Executable> packedMethods() throws ReflectiveOperationException {
+        List<Executable> ms = new ArrayList<>();
+        ms.add(Kernels.class.getDeclaredMethod("matvecPacked", float[].class, int.class, float[].class, int.class, float[].class, int.class, int.class, int.class));
+        ms.add(Sgemm.class.getDeclaredMethod("packTransposed", float[].class, int.class, int.class, int.class, int.class, float[].class, int.class, int.class));
+        addAll(ms, Sgemm.class, "transpose16");
         return ms;
     }
 
@@ -329,8 +337,8 @@ final class CompileAhead {
             jdk.incubator.vector.FloatVector.fromArray(s, x, 0, s.indexInRange(0, 1)).intoArray(out, 0, s.maskAll(true));
         }
         switch (kind) {
+            case PACKED -> Kernels.matvecPacked(bp, in, x, 0, out, 0, 0, 1);
             case DECODE -> {
-                Kernels.matvecPacked(bp, in, x, 0, out, 0, 0, 1);
                 Kernels.matvec(w, x, 0, out, 0, in, 0, rows);
                 Kernels.scores(x, 0, w, 0, in, rows, out, 0, in);
                 Kernels.weightedSum(out, 0, rows, w, 0, in, x, 0, in);

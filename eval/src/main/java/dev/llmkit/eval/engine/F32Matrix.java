@@ -7,7 +7,9 @@ import dev.llmkit.core.quant.GgmlType;
 /**
  * An F32 matrix: Vector API matvec, and for batches {@link Sgemm} on panels packed on first use; while
  * {@link ColdStart#cold()}, the same products on {@link ColdKernels} over the rows as stored (batches on
- * {@link AutoKernels} once C2 has compiled those).
+ * {@link AutoKernels} once C2 has compiled those). The matvec runs on the packed panels once they exist
+ * (a warm batch built them) or once packing pays ({@link ColdStart#unpackedDecode()}), on the rows as
+ * stored before.
  */
 final class F32Matrix implements WeightMatrix {
     private final float[] w;
@@ -34,6 +36,11 @@ final class F32Matrix implements WeightMatrix {
         }
         if (ColdStart.cold()) {
             ColdKernels.matvec(w, cols, x, xo, out, oo, r0, r1);
+            return;
+        }
+        if (packed == null && ColdStart.unpackedDecode()) {
+            // the rows as stored until packing them would pay (see ColdStart): a 128-token generate never packs
+            Kernels.matvec(w, x, xo, out, oo, cols, r0, r1);
             return;
         }
         // the whole panels of the packed copy (the prefill's, built once), rows by rows at the edges

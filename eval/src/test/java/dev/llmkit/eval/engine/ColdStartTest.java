@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * The cold start's scalar kernels against the Vector API kernels: the F32 products bit for bit (batched
  * products, the matvec's whole panels over row ranges that cut panels, attention's two strided
  * products, the batched products of quantized types; the matvec's edge rows, dot products, within
- * rounding), a whole
+ * rounding), the warm matvec before its matrix is packed within rounding, a whole
  * engine's prefill, decode and scoring within rounding, and the switch after the budget.
  */
 class ColdStartTest {
@@ -253,6 +253,51 @@ class ColdStartTest {
         assertFalse(ColdStart.cold(), "a budget of 0 is never cold");
     }
 
+    /**
+     * The warm F32 decode matvec before its matrix is packed (the rows as stored, four at a time) and after (the
+     * packed panels): the reference within rounding before, the prefill's bits on whole panels after; the
+     * matrix packs only once the packed kernels are compiled (here: declared so) or the budget is spent without them.
+     */
+    @Test
+    void theDecodeMatvecRunsOnTheRowsAsStoredUntilPackingPays() {
+        SplittableRandom r = new SplittableRandom(21);
+        for (int[] shape : new int[][] {{288, 288}, {4 * Sgemm.NR + 7, 200}, {9, 48}, {301, 331}}) {
+            int rows = shape[0], cols = shape[1];
+            float[] w = gaussian(r, rows * cols), x = gaussian(r, cols + 2);
+            F32Matrix m = new F32Matrix(w, rows, cols);
+            ColdStart.resetAhead();
+            ColdStart.restart(1_000_000_000L);
+            ColdStart.compiled(CompileAhead.Kind.DECODE);
+            assertFalse(ColdStart.cold());
+            assertTrue(ColdStart.unpackedDecode(), "budget not spent, packed kernels not compiled");
+            for (int[] range : new int[][] {{0, rows}, {5, rows - 3}, {3, Math.min(rows, 2 * Sgemm.NR + 1)}}) {
+                if (range[0] >= range[1]) continue;
+                float[] out = new float[rows + 1];
+                m.matvec(x, 2, out, 1, range[0], range[1]);
+                for (int row = 0; row < rows; row++) {
+                    String what = rows + "x" + cols + " rows " + range[0] + ".." + range[1] + ", row " + row;
+                    if (row < range[0] || row >= range[1]) {
+                        assertEquals(0f, out[1 + row], what + ": outside the range");
+                        continue;
+                    }
+                    double ref = 0;
+                    for (int k = 0; k < cols; k++) ref += (double) w[row * cols + k] * x[2 + k];
+                    assertEquals(ref, out[1 + row], 1e-5 * Math.sqrt(cols) * (1 + Math.abs(ref)), what);
+                }
+            }
+            ColdStart.compiled(CompileAhead.Kind.PACKED);
+            assertFalse(ColdStart.unpackedDecode());
+            float[] packedOut = new float[rows], prefill = new float[rows];
+            m.matvec(x, 2, packedOut, 0, 0, rows);
+            ColdStart.force(false);
+            try (Parallel par = new Parallel(1)) {
+                m.matmul(par, java.util.Arrays.copyOfRange(x, 2, 2 + cols), cols, 1, prefill, 0, rows, new WeightMatrix.BatchScratch(1, LlamaEngine.BLOCK, cols));
+            }
+            int whole = rows / Sgemm.NR * Sgemm.NR;
+            assertBits(java.util.Arrays.copyOf(prefill, whole), java.util.Arrays.copyOf(packedOut, whole), rows + "x" + cols + " packed matvec against the prefill");
+        }
+    }
+
     /** Kernels compiled ahead (CompileAhead): each kind leaves the cold kernels when its own are compiled, whatever the budget. */
     @Test
     void kernelsCompiledAheadEndTheColdStartOfTheirKind() {
@@ -268,6 +313,9 @@ class ColdStartTest {
             assertTrue(ColdStart.coldBatch());
             ColdStart.compiled(CompileAhead.Kind.BATCH);
             assertFalse(ColdStart.coldBatch(), "the batches' compiled");
+            assertTrue(ColdStart.unpackedDecode(), "the packed matvec's kernels are not");
+            ColdStart.compiled(CompileAhead.Kind.PACKED);
+            assertFalse(ColdStart.unpackedDecode(), "the packed matvec's compiled");
             ColdStart.force(true);
             assertTrue(ColdStart.cold() && ColdStart.coldElementwise() && ColdStart.coldBatch(), "forced cold whatever is compiled");
             ColdStart.restart(1_000_000_000L);
