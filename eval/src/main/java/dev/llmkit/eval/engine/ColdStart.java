@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * budget; the elementwise steps once the budget is spent and theirs are compiled; the batched products
  * (prefill, scoring) once the budget is spent and the first batch after it has asked for theirs (a
  * {@code generate}, whose only batch is its prompt, never compiles them). Until then the batched weight
- * products run on {@link AutoKernels} once C2 has compiled those (asked for as the process starts, kind
- * COLD_BATCH: {@link #autoBatch}), on {@link ColdKernels} before. The F32 decode matvec moves from the
+ * products run on {@link AutoKernels} once C2 has compiled those (kind COLD_BATCH, {@link #autoBatch}: asked
+ * for as an {@code eval} process starts, or by the first cold batch), on {@link ColdKernels} before; and a
+ * prompt runs token by token on the decode products once theirs are compiled ({@link #promptByToken}). The F32 decode matvec moves from the
  * rows as stored to packed panels the same way, once the budget is spent and the packing's kernels are
  * compiled (kind PACKED: {@link #unpackedDecode}).
  *
@@ -77,7 +78,7 @@ final class ColdStart {
     /**
      * Whether the F32 decode matvec runs on the rows as stored ({@link Kernels#matvec}) rather than on the panels
      * of {@link Kernels#matvecPacked}, which the matrix would first have to build (unless a batch built them):
-     * the packed matvec decoded the small preset's tokens 25% faster on two threads (0.47 against 0.61 ms per
+     * the packed matvec decoded the small preset's tokens 30% faster on two threads (0.47 against 0.69 ms per
      * token), but building the panels (a second copy of every weight, and C2 compiling the packing and packed
      * kernels: 120 ms of CPU) cost a fresh {@code generate} more than 128 tokens gained. As with the cold
      * kernels: once the budget is spent, the packed kernels are asked for, and the matvec packs once they are
@@ -97,7 +98,31 @@ final class ColdStart {
      * than on {@link ColdKernels}' C1 loops: the same bits, several times faster.
      */
     static boolean autoBatch() {
-        return compiledAhead(CompileAhead.Kind.COLD_BATCH);
+        if (compiledAhead(CompileAhead.Kind.COLD_BATCH)) return true;
+        if (!aheadFailed) CompileAhead.request(CompileAhead.Kind.COLD_BATCH);     // (once; false where unavailable)
+        return false;
+    }
+
+    /** The longest a prompt waits for the decode products' kernels compiled ahead, rather than run on the cold batched products. */
+    static final long PROMPT_WAIT_NANOS = 500_000_000L;
+
+    /**
+     * Whether a prompt's next token runs on its own through the decode products ({@link LlamaEngine#forward})
+     * rather than in a block through the batched ones: while the batched products are cold and the decode
+     * products' kernels are compiled ahead, waiting up to {@link #PROMPT_WAIT_NANOS} for those if they are asked
+     * for and not ready yet. Their kernels are the first that C2 compiles for a {@code generate} or {@code chat}
+     * (about 60 ms of its CPU), against about 190 ms for the cold batched products' ({@link AutoKernels}), which
+     * it then never compiles: a fresh {@code generate} of the small preset ended 30 ms sooner (F32 and Q8_0) and
+     * its generation ran faster, with the decode path's code warm from the prompt. Once the budget is spent the
+     * batches' kernels are asked for, and the rest of a long prompt runs in blocks once they are compiled.
+     */
+    static boolean promptByToken() {
+        if (!coldBatch() || pinned) return false;
+        if (!cold(CompileAhead.Kind.DECODE)) return true;
+        if (aheadFailed || !CompileAhead.decodeRequested()) return false;
+        long deadline = System.nanoTime() + PROMPT_WAIT_NANOS;
+        while (cold(CompileAhead.Kind.DECODE) && !aheadFailed && System.nanoTime() < deadline) java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+        return !cold(CompileAhead.Kind.DECODE);
     }
 
     private static boolean cold(CompileAhead.Kind kind) {

@@ -112,6 +112,18 @@ final class CompileAhead {
         return true;
     }
 
+    /** Whether the kernels of {@code kind} (not DECODE) have been asked for in this process. */
+    static boolean requested(Kind kind) {
+        return (requested & 1 << kind.ordinal()) != 0;
+    }
+
+    /** Whether decode kernels have been asked for in this process (they are ready when ColdStart says so). */
+    static boolean decodeRequested() {
+        synchronized (CompileAhead.class) {
+            return !decodeTypes.isEmpty();
+        }
+    }
+
     /** Compiles the kernels of the elementwise steps, of the batched products or of the cold batched products (once per process); false when unavailable. */
     static boolean request(Kind kind) {
         if (kind == Kind.DECODE) throw new IllegalArgumentException("decode kernels are asked for by weight type");
@@ -139,10 +151,9 @@ final class CompileAhead {
      */
     static void engineStarts(Set<GgmlType> types) {
         if (!available()) return;
-        request(Kind.COLD_BATCH);       // first: the prompt comes before the first decode step
         if (!decode(types)) return;
         boolean all = "all".equals(System.getProperty("llmkit.compileAhead"));
-        if (all) for (Kind k : List.of(Kind.ELEMENTWISE, Kind.BATCH, Kind.PACKED)) request(k);
+        if (all) for (Kind k : List.of(Kind.COLD_BATCH, Kind.ELEMENTWISE, Kind.BATCH, Kind.PACKED)) request(k);
         long wait, end;
         try {
             wait = (long) (Double.parseDouble(System.getProperty("llmkit.compileAheadWait", "0")) * 1e9);
@@ -151,8 +162,8 @@ final class CompileAhead {
         }
         end = System.nanoTime() + wait;
         try {
-            while (wait > 0 && System.nanoTime() < end && !ColdStart.aheadFailed() && !(ColdStart.compiledAhead(Kind.DECODE) && ColdStart.compiledAhead(Kind.COLD_BATCH)
-                    && (!all || ColdStart.compiledAhead(Kind.ELEMENTWISE) && ColdStart.compiledAhead(Kind.BATCH) && ColdStart.compiledAhead(Kind.PACKED)))) Thread.sleep(1);
+            while (wait > 0 && System.nanoTime() < end && !ColdStart.aheadFailed() && !(ColdStart.compiledAhead(Kind.DECODE)
+                    && (!requested(Kind.COLD_BATCH) || ColdStart.compiledAhead(Kind.COLD_BATCH)) && (!all || ColdStart.compiledAhead(Kind.ELEMENTWISE) && ColdStart.compiledAhead(Kind.BATCH) && ColdStart.compiledAhead(Kind.PACKED)))) Thread.sleep(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -118,13 +118,21 @@ public final class LlamaEngine implements State {
 
     /**
      * A process loading a model for an engine: where kernels are compiled ahead ({@link CompileAhead}), has C2
-     * compile the cold start's batched products ({@link AutoKernels}) and the decode products of weight matrices
-     * stored in {@code matrixTypes} (none: those of the batched products only) now, while the model loads;
-     * otherwise nothing. An engine asks for them itself when it starts; this only starts sooner.
+     * compile the decode products of weight matrices stored in {@code matrixTypes} (none: nothing yet) now, while
+     * the model loads; otherwise nothing. An engine asks for them itself when it starts; this only starts sooner.
      */
     public static void prepare(Set<GgmlType> matrixTypes) {
+        prepare(matrixTypes, false);
+    }
+
+    /**
+     * {@link #prepare(Set)}, and with {@code batches} the cold start's batched products ({@link AutoKernels}) first:
+     * for a process that will score batches of tokens ({@code eval}; a prompt runs on the decode products,
+     * {@link ColdStart#promptByToken}).
+     */
+    public static void prepare(Set<GgmlType> matrixTypes, boolean batches) {
         if (!ColdStart.startsCold() || !CompileAhead.available()) return;
-        CompileAhead.request(CompileAhead.Kind.COLD_BATCH);
+        if (batches) CompileAhead.request(CompileAhead.Kind.COLD_BATCH);
         if (!matrixTypes.isEmpty()) CompileAhead.decode(matrixTypes);
     }
 
@@ -295,10 +303,17 @@ public final class LlamaEngine implements State {
      */
     public float[] prefill(int[] tokens, int start) {
         checkRange(tokens, start);
+        // while the batched products are cold and the decode products compiled ahead: token by token on those
+        // (ColdStart.promptByToken), the rest of the prompt in blocks once the batches' kernels are compiled
+        int done = 0;
+        for (; done < tokens.length && ColdStart.promptByToken(); done++) {
+            float[] l = forward(tokens[done], start + done, done == tokens.length - 1);
+            if (done == tokens.length - 1) return l;
+        }
         ensureBatch();
         long t0 = System.nanoTime();
         int nt = 0;
-        for (int b0 = 0; b0 < tokens.length; b0 += BLOCK) {
+        for (int b0 = done; b0 < tokens.length; b0 += BLOCK) {
             nt = Math.min(BLOCK, tokens.length - b0);
             block(tokens, b0, nt, start + b0);
         }

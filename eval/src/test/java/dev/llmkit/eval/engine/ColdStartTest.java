@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * The cold start's scalar kernels against the Vector API kernels: the F32 products bit for bit (batched
  * products, the matvec's whole panels over row ranges that cut panels, attention's two strided
  * products, the batched products of quantized types; the matvec's edge rows, dot products, within
- * rounding), the warm matvec before its matrix is packed within rounding, a whole
+ * rounding), the warm matvec before its matrix is packed within rounding, a cold prompt token by token, a whole
  * engine's prefill, decode and scoring within rounding, and the switch after the budget.
  */
 class ColdStartTest {
@@ -213,6 +213,52 @@ class ColdStartTest {
             }
             for (int i = 0; i < scores[0].length; i++) assertEquals(scores[0][i], scores[mode][i], 1e-4, "log-probability " + i + ", mode " + mode);
         }
+    }
+
+    /**
+     * A cold prompt, with the decode products' kernels compiled ahead and the batches' not, runs token by token on
+     * the decode path (the bits of forward token by token), within rounding of the warm prefill, and leaves a KV
+     * cache that decodes alike; without kernels asked for ahead it does not wait for them, and once the batches'
+     * are compiled it runs in blocks.
+     */
+    @Test
+    void aColdPromptRunsTokenByTokenOnTheDecodeKernelsCompiledAhead() {
+        Weights w = Weights.init(new ModelConfig(80, 176, 2, 5, 1, 301, 300, 1e-5f, 10000f, true), 0.3f, 9);
+        int[] tokens = new SplittableRandom(17).ints(150, 0, 301).toArray();
+        float[][] prefill = new float[2][], decode = new float[2][];
+        for (int mode = 0; mode < 2; mode++) {       // warm; cold with the decode kernels compiled ahead
+            ColdStart.resetAhead();
+            if (mode == 0) {
+                ColdStart.force(false);
+            } else {
+                ColdStart.restart(1_000_000_000_000L);
+                ColdStart.compiled(CompileAhead.Kind.DECODE);
+            }
+            assertEquals(mode == 1, ColdStart.promptByToken());
+            try (LlamaEngine e = new LlamaEngine(w, 2)) {
+                prefill[mode] = e.prefill(java.util.Arrays.copyOf(tokens, 130), 0).clone();
+                for (int i = 130; i < tokens.length; i++) decode[mode] = e.forward(tokens[i], i, true).clone();
+            }
+            if (mode == 1) {
+                try (LlamaEngine e = new LlamaEngine(w, 2)) {
+                    float[] l = null;
+                    for (int i = 0; i < 130; i++) l = e.forward(tokens[i], i, i == 129);
+                    assertBits(l, prefill[1], "the cold prompt against forward token by token");
+                }
+            }
+        }
+        for (int i = 0; i < prefill[0].length; i++) {
+            assertEquals(prefill[0][i], prefill[1][i], 1e-4f * (1 + Math.abs(prefill[0][i])), "prefill logit " + i);
+            assertEquals(decode[0][i], decode[1][i], 1e-4f * (1 + Math.abs(decode[0][i])), "decode logit " + i);
+        }
+        ColdStart.resetAhead();
+        ColdStart.restart(1_000_000_000_000L);
+        long t0 = System.nanoTime();
+        assertFalse(ColdStart.promptByToken(), "no decode kernels asked for ahead: the cold batches");
+        assertTrue(System.nanoTime() - t0 < ColdStart.PROMPT_WAIT_NANOS / 2, "without waiting for kernels that nobody compiles");
+        ColdStart.compiled(CompileAhead.Kind.DECODE);
+        ColdStart.compiled(CompileAhead.Kind.BATCH);
+        assertFalse(ColdStart.promptByToken(), "the batches' kernels compiled: blocks");
     }
 
     @Test
