@@ -15,8 +15,9 @@ import picocli.CommandLine.Command;
 /**
  * {@code llmkit aot-training} (hidden): the workload the launcher records its start-up archive of classes
  * from (a dynamic CDS archive, cli/target/llmkit.jsa, made once per build): a tiny random model initialised, exported to GGUF,
- * and run by {@code generate} from both the checkpoint directory (on the engine's cold-start kernels, then
- * once the cold prompt's compiled-ahead kernels are ready) and the GGUF file (on its Vector API kernels, which a longer run switches to), in this process, so that the
+ * quantized to Q8_0 and Q4_0, and run by {@code generate} from the checkpoint directory (on the engine's cold-start kernels, then
+ * once the decode kernels compiled ahead are ready), the quantized files (so) and the F32 GGUF file (on its Vector API kernels,
+ * which a longer run switches to), in this process, so that the
  * classes those commands load, lambda classes included, come from the archive in later processes. Its output goes to the
  * launcher's log.
  */
@@ -34,12 +35,19 @@ public final class AotTrainingCommand implements Callable<Integer> {
                     "--set", "model.n_kv_heads=2", "--set", "model.context_length=64");
             int rc = Main.run(concat(List.of("model", "init", "-t", tok.toString(), "-o", ckpt.toString()), shape));
             rc = rc != 0 ? rc : Main.run("export", "-m", ckpt.toString(), "-o", gguf.toString());
-            List<Path> runs = List.of(ckpt, ckpt, gguf);
+            Path q8 = dir.resolve("model-q8_0.gguf"), q4 = dir.resolve("model-q4_0.gguf");
+            for (Path q : List.of(q8, q4)) {
+                String type = q == q8 ? "q8_0" : "q4_0";
+                rc = rc != 0 ? rc : Main.run("quantize", "-m", gguf.toString(), "--type", type, "-o", q.toString(), "--eval-tokens", "0", "--bench-tokens", "0");
+            }
+            List<Path> runs = List.of(ckpt, ckpt, q8, q4, gguf);
             for (int i = 0; i < runs.size() && rc == 0; i++) {
-                // the checkpoint on the cold start's kernels, then again once the cold prompt's compiled-ahead kernels are
-                // ready (their lambdas), the GGUF on the Vector API ones
+                // the checkpoint on the cold start's kernels, then again once the decode kernels compiled ahead are ready
+                // (their lambdas), the quantized files so (the quantized kernels' classes: the Vector API's integer and short
+                // vectors, 100-140 ms of a fresh Q8_0 generate's compiling ahead when they came from the JDK's modules), the
+                // F32 GGUF on the Vector API kernels
                 if (i == 1) System.setProperty("llmkit.compileAheadWait", "10");
-                if (i == 2) LlamaEngine.useWarmKernels();
+                if (i == runs.size() - 1) LlamaEngine.useWarmKernels();
                 String[] line = {"generate", "-m", runs.get(i).toString(), "-p", "a training run", "-n", "40", "--temperature", "0", "--threads", "2"};
                 ModelPrefetch.start(line);     // as Main.main does: the model loaded ahead
                 rc = Main.run(line);
