@@ -335,12 +335,15 @@ final class CompileAhead {
 
     /** Runs the kernels of {@code kind} once on tiny inputs: their classes initialised and call sites linked before C2 compiles them. */
     private static void touch(Kind kind) {
-        int in = 32, rows = Sgemm.NR;
+        // (Sgemm only where its kernels run: its class initialised and its packing run interpreted had taken 30-40 ms of the
+        // decode kernels' touch, which a fresh generate's prompt waits for)
+        boolean sgemm = kind == Kind.BATCH || kind == Kind.PACKED;
+        int in = 32, rows = sgemm ? Sgemm.NR : 32;
         float[] w = new float[rows * in], x = new float[in], out = new float[rows * in];
         for (int i = 0; i < w.length; i++) w[i] = (i % 7) * 0.01f;
         java.util.Arrays.fill(x, 1f);
         float[] bp = null;
-        if (kind != Kind.COLD_BATCH) {
+        if (sgemm) {
             bp = new float[Sgemm.packedSize(rows, in)];
             Sgemm.packTransposed(w, 0, in, rows, in, bp, 0, 1);
             // the masks' classes loaded (the kernels' tails use them; C2 leaves a trap where a class is not loaded yet)
