@@ -64,4 +64,35 @@ class GgufHeaderTest {
         assertTrue(e.getMessage().contains("m.gguf") && e.getMessage().contains("tensor b") && e.getMessage().contains("past the end"), e.getMessage());
         assertArrayEquals(a, Gguf.readF32(g, g.tensors().get("a")), "the tensor before the cut still reads");
     }
+
+    /** The strict UTF-8 check of the header's strings accepts and refuses what the JDK's reporting decoder does. */
+    @Test
+    void utf8CheckAgreesWithAStrictDecoder() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(8);
+        java.nio.charset.CharsetDecoder strict = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT).onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        byte[][] cases = {
+            {}, {'a'}, {(byte) 0xC3, (byte) 0xA9}, {(byte) 0xC0, (byte) 0x80}, {(byte) 0xC1, (byte) 0xBF}, {(byte) 0xE0, (byte) 0x9F, (byte) 0x80},
+            {(byte) 0xE0, (byte) 0xA0, (byte) 0x80}, {(byte) 0xED, (byte) 0x9F, (byte) 0xBF}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+            {(byte) 0xF0, (byte) 0x8F, (byte) 0xBF, (byte) 0xBF}, {(byte) 0xF0, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+            {(byte) 0xF4, (byte) 0x8F, (byte) 0xBF, (byte) 0xBF}, {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0xF5, (byte) 0x80, (byte) 0x80, (byte) 0x80},
+            {(byte) 0xE2, (byte) 0x82}, {(byte) 0x80}, {(byte) 0xC4, (byte) 0xA0, 'x', (byte) 0xFF}, {(byte) 0xEF, (byte) 0xBF, (byte) 0xBF},
+        };
+        List<byte[]> all = new ArrayList<>(List.of(cases));
+        for (int i = 0; i < 200_000; i++) {
+            byte[] b = new byte[r.nextInt(1, 7)];
+            for (int j = 0; j < b.length; j++) b[j] = (byte) (r.nextInt(3) == 0 ? r.nextInt(0x80) : 0x80 + r.nextInt(0x80));
+            all.add(b);
+        }
+        for (byte[] b : all) {
+            boolean expected;
+            try {
+                strict.reset().decode(java.nio.ByteBuffer.wrap(b));
+                expected = true;
+            } catch (java.nio.charset.CharacterCodingException e) {
+                expected = false;
+            }
+            assertEquals(expected, Gguf.validUtf8(b, 0, b.length), java.util.HexFormat.of().formatHex(b));
+        }
+    }
 }
