@@ -25,9 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code generate}, whose only batch is its prompt, never compiles them). Until then the batched weight
  * products run on {@link AutoKernels} once C2 has compiled those (kind COLD_BATCH, {@link #autoBatch}: asked
  * for as an {@code eval} process starts, or by the first cold batch), on {@link ColdKernels} before; and a
- * prompt runs token by token on the decode products once theirs are compiled ({@link #promptByToken}). The F32 decode matvec moves from the
- * rows as stored to packed panels the same way, once the budget is spent and the packing's kernels are
- * compiled (kind PACKED: {@link #unpackedDecode}).
+ * prompt runs token by token on the decode products once theirs are compiled ({@link #promptByToken}). The
+ * F32 decode matvec moves from the rows as stored to packed panels the same way, once the budget is spent
+ * and the packing's kernels are compiled (kind PACKED: {@link #unpackedDecode}).
  *
  * <p>The products of prefill and scoring give the same bits either way (the weight products, F32 or
  * quantized, and attention's two, and the packed decode matvec's whole panels of 32 rows): every output of
@@ -111,9 +111,9 @@ final class ColdStart {
      * rather than in a block through the batched ones: while the batched products are cold and the decode
      * products' kernels are compiled ahead, waiting up to {@link #PROMPT_WAIT_NANOS} for those if they are asked
      * for and not ready yet. Their kernels are the first that C2 compiles for a {@code generate} or {@code chat}
-     * (about 60 ms of its CPU), against about 190 ms for the cold batched products' ({@link AutoKernels}), which
-     * it then never compiles: a fresh {@code generate} of the small preset ended 30 ms sooner (F32 and Q8_0) and
-     * its generation ran faster, with the decode path's code warm from the prompt. Once the budget is spent the
+     * (about 60-120 ms of its CPU), against about 190 ms for the cold batched products' ({@link AutoKernels}),
+     * which it then never compiles: a fresh {@code generate} of the small preset ended 60-90 ms sooner (Q8_0 and
+     * F32) and its generation ran faster, with the decode path's code warm from the prompt. Once the budget is spent the
      * batches' kernels are asked for, and the rest of a long prompt runs in blocks once they are compiled.
      */
     static boolean promptByToken() {
