@@ -129,10 +129,10 @@ final class CompileAhead {
     /** Compiles the kernels of the elementwise steps, of the batched products or of the cold batched products (once per process); false when unavailable. */
     static boolean request(Kind kind) {
         if (kind == Kind.DECODE) throw new IllegalArgumentException("decode kernels are asked for by weight type");
-        if ((requested & 1 << kind.ordinal()) != 0) return true;     // (checked on every product until they are compiled)
+        if (requested(kind)) return true;     // (checked on every product until they are compiled)
         if (!available()) return false;
         synchronized (CompileAhead.class) {
-            if ((requested & 1 << kind.ordinal()) == 0) {
+            if (!requested(kind)) {
                 requested |= 1 << kind.ordinal();
                 String what = kind.name().toLowerCase(java.util.Locale.ROOT);
                 jobs.add(new Job(kind, what, switch (kind) {

@@ -299,7 +299,8 @@ public final class LlamaEngine implements State {
     /**
      * Runs {@code tokens} at positions {@code start..} in blocks of {@link #BLOCK} with matrix-matrix
      * products (each weight row is read once per block instead of once per token) and returns the
-     * logits after the last token. Equal to calling {@link #forward} token by token, up to float rounding.
+     * logits after the last token. Equal to calling {@link #forward} token by token, up to float rounding, which
+     * is what a cold engine does while its batched products are cold ({@link ColdStart#promptByToken}).
      */
     public float[] prefill(int[] tokens, int start) {
         checkRange(tokens, start);
