@@ -179,7 +179,7 @@ final class ColdKernels {
     }
 
     /** y[0, n) += x[0, n). */
-    static void add(float[] y, float[] x, int n) {
-        for (int i = 0; i < n; i++) y[i] += x[i];
+    static void add(float[] y, int yo, float[] x, int xo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] += x[xo + i];
     }
 }

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code generate}, whose only batch is its prompt, never compiles them). Until then the batched weight
  * products run on {@link AutoKernels} once C2 has compiled those (kind COLD_BATCH, {@link #autoBatch}: asked
  * for as an {@code eval} process starts, or by the first cold batch), on {@link ColdKernels} before; and a
- * prompt runs token by token on the decode products once theirs are compiled ({@link #promptByToken}). The
+ * prompt runs on the decode products once theirs are compiled, with forward's bits token by token ({@link #promptOnDecode}). The
  * F32 decode matvec moves from the rows as stored to packed panels the same way, once the budget is spent
  * and the packing's kernels are compiled (kind PACKED: {@link #unpackedDecode}).
  *
@@ -107,8 +107,9 @@ final class ColdStart {
     static final long PROMPT_WAIT_NANOS = 500_000_000L;
 
     /**
-     * Whether a prompt's next token runs on its own through the decode products ({@link LlamaEngine#forward})
-     * rather than in a block through the batched ones: while the batched products are cold and the decode
+     * Whether a prompt's next block runs through the decode products (with the bits of {@link LlamaEngine#forward}
+     * token by token, each product over the block a chunk of weight rows at a time: {@link WeightMatrix#matvecs})
+     * rather than through the batched ones: while the batched products are cold and the decode
      * products' kernels are compiled ahead, waiting up to {@link #PROMPT_WAIT_NANOS} for those if they are asked
      * for and not ready yet. Their kernels are the first that C2 compiles for a {@code generate} or {@code chat}
      * (about 60-120 ms of its CPU), against about 190 ms for the cold batched products' ({@link AutoKernels}),
@@ -116,7 +117,7 @@ final class ColdStart {
      * F32) and its generation ran faster, with the decode path's code warm from the prompt. Once the budget is spent the
      * batches' kernels are asked for, and the rest of a long prompt runs in blocks once they are compiled.
      */
-    static boolean promptByToken() {
+    static boolean promptOnDecode() {
         if (!coldBatch() || pinned) return false;
         if (!cold(CompileAhead.Kind.DECODE)) return true;
         if (aheadFailed || !CompileAhead.decodeRequested()) return false;

@@ -30,7 +30,7 @@ import jdk.incubator.vector.FloatVector;
  * first batch after it). A fourth kind, COLD_BATCH ({@link AutoKernels}, which the cold batched products run on
  * once compiled), is asked for by the first cold batch, or as an {@code eval} process starts; the decode products
  * are asked for sooner where a process is about to load a model ({@link LlamaEngine#prepare}), and a cold prompt
- * waits for them ({@link ColdStart#promptByToken}). A fifth, PACKED, is the F32 decode matvec's packing
+ * waits for them ({@link ColdStart#promptOnDecode}). A fifth, PACKED, is the F32 decode matvec's packing
  * ({@link ColdStart#unpackedDecode}). A request runs each kernel once on a tiny input (its classes initialised and its
  * call sites linked), then has C2 compile the kernels one after another, callers before their callees.
  * C2 compiles them without a profile beyond that one run, so they are written not to need one: no call on a vector whose class
@@ -266,7 +266,8 @@ final class CompileAhead {
         List<Executable> ms = new ArrayList<>();
         Class<?> k = Kernels.class;
         if (types.contains(GgmlType.F32)) {
-            ms.add(k.getDeclaredMethod("matvec", float[].class, float[].class, int.class, float[].class, int.class, int.class, int.class, int.class));
+            ms.add(k.getDeclaredMethod("matvecs", float[].class, float[].class, int.class, int.class, int.class, float[].class, int.class, int.class,
+                    int.class, int.class, int.class));
         }
         if (types.stream().anyMatch(t -> t != GgmlType.F32)) {
             Class<?> q = QuantKernels.class;
@@ -364,6 +365,7 @@ final class CompileAhead {
             case PACKED -> Kernels.matvecPacked(bp, in, x, 0, out, 0, 0, 1);
             case DECODE -> {
                 Kernels.matvec(w, x, 0, out, 0, in, 0, rows);
+                Kernels.matvecs(w, x, 0, 0, 2, out, 0, 0, in, 0, rows);      // (a prompt's block: the loop over vectors run too)
                 Kernels.scores(x, 0, w, 0, in, rows, out, 0, in);
                 Kernels.weightedSum(out, 0, rows, w, 0, in, x, 0, in);
                 List<GgmlType> types;
@@ -384,7 +386,7 @@ final class CompileAhead {
                 Kernels.logSumExp(x, 0, in);
                 Kernels.softmax(x, 0, in, 1f);
                 Kernels.swiglu(w, 0, x, 0, x, 0, in);
-                Kernels.add(w, x, in);
+                Kernels.add(w, 0, x, 0, in);
             }
             case COLD_BATCH -> {
                 // a whole block of tokens: C2 unrolls (and so vectorises) a loop only as far as its profile's trip count

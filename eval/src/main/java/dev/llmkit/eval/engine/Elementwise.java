@@ -53,7 +53,11 @@ final class Elementwise {
     }
 
     static void add(float[] y, float[] x, int n) {
-        if (cold()) ColdKernels.add(y, x, n);
-        else Kernels.add(y, x, n);
+        add(y, 0, x, 0, n);
+    }
+
+    static void add(float[] y, int yo, float[] x, int xo, int n) {
+        if (cold()) ColdKernels.add(y, yo, x, xo, n);
+        else Kernels.add(y, yo, x, xo, n);
     }
 }

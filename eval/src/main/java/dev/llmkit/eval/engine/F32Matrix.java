@@ -55,6 +55,25 @@ final class F32Matrix implements WeightMatrix {
     }
 
     @Override
+    public void matvecs(float[] x, int ldx, int nt, float[] out, int oOff, int ldo, int r0, int r1) {
+        if (Kernels.SCALAR || ColdStart.cold()) {
+            WeightMatrix.super.matvecs(x, ldx, nt, out, oOff, ldo, r0, r1);
+            return;
+        }
+        if (packed == null && ColdStart.unpackedDecode()) {
+            Kernels.matvecs(w, x, 0, ldx, nt, out, oOff, ldo, cols, r0, r1);
+            return;
+        }
+        // packed: a panel at a time, so that every call splits rows where one matvec over [r0, r1) does (the same bits)
+        int nr = Sgemm.NR;
+        for (int a = r0; a < r1; ) {
+            int b = Math.min(r1, (a / nr + 1) * nr);
+            for (int t = 0; t < nt; t++) matvec(x, t * ldx, out, t * ldo + oOff, a, b);
+            a = b;
+        }
+    }
+
+    @Override
     public void row(int r, float[] out, int oo) {
         System.arraycopy(w, r * cols, out, oo, cols);
     }

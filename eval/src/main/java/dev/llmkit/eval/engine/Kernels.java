@@ -22,8 +22,8 @@ final class Kernels {
      * y[0, n) += x[0, n): the residual, a plain loop that C2 vectorises (while cold, {@link Elementwise}
      * takes {@link ColdKernels#add}).
      */
-    static void add(float[] y, float[] x, int n) {
-        for (int i = 0; i < n; i++) y[i] += x[i];
+    static void add(float[] y, int yo, float[] x, int xo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] += x[xo + i];
     }
 
     /** out[r] = w[r, :] . x for rows [r0, r1) of a row-major [rows, in] matrix. */
@@ -33,27 +33,47 @@ final class Kernels {
 
     /** out[oo + r] = w[r, :] . x[xo, xo + in) for rows [r0, r1). */
     static void matvec(float[] w, float[] x, int xo, float[] out, int oo, int in, int r0, int r1) {
-        if (SCALAR) {
-            for (int r = r0; r < r1; r++) {
-                float sum = 0;
-                for (int i = 0; i < in; i++) sum += w[r * in + i] * x[xo + i];
-                out[oo + r] = sum;
+        matvecs(w, x, xo, 0, 1, out, oo, 0, in, r0, r1);
+    }
+
+    /** The weights {@link #matvecs} runs over all its vectors at a time: well within a 32 KB first-level cache. */
+    static final int CHUNK_BYTES = 16 << 10;
+
+    /**
+     * {@link #matvec} for nt vectors x_t = x[xo + t * ldx, + in) into out[oo + t * ldo + r], the same bits for each:
+     * a chunk of rows that fits in the first-level cache for every x_t before the next chunk, so that each weight
+     * is read from memory once for all nt vectors (a cold prompt's products, {@link WeightMatrix#matvecs}). The
+     * decode matvec is its nt = 1 case: C2 compiles this method ahead, and one call covers a thread's rows.
+     */
+    static void matvecs(float[] w, float[] x, int xo, int ldx, int nt, float[] out, int oo, int ldo, int in, int r0, int r1) {
+        int chunk = nt == 1 ? r1 - r0 : Math.max(1, CHUNK_BYTES / (4 * in));
+        for (int c0 = r0; c0 < r1; c0 += chunk) {
+            int c1 = Math.min(r1, c0 + chunk);
+            for (int t = 0; t < nt; t++) {
+                int xt = xo + t * ldx, ot = oo + t * ldo;
+                if (SCALAR) {
+                    for (int r = c0; r < c1; r++) {
+                        float sum = 0;
+                        for (int i = 0; i < in; i++) sum += w[r * in + i] * x[xt + i];
+                        out[ot + r] = sum;
+                    }
+                    continue;
+                }
+                int bound = S.loopBound(in);
+                for (int r = c0; r < c1; r++) {
+                    int base = r * in;
+                    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+                    int i = 0;
+                    for (; i + 2 * L <= bound; i += 2 * L) {
+                        a0 = FloatVector.fromArray(S, w, base + i).fma(FloatVector.fromArray(S, x, xt + i), a0);
+                        a1 = FloatVector.fromArray(S, w, base + i + L).fma(FloatVector.fromArray(S, x, xt + i + L), a1);
+                    }
+                    for (; i < bound; i += L) a0 = FloatVector.fromArray(S, w, base + i).fma(FloatVector.fromArray(S, x, xt + i), a0);
+                    float sum = FloatVector.zero(S).add(a0.add(a1)).reduceLanes(VectorOperators.ADD);
+                    for (; i < in; i++) sum += w[base + i] * x[xt + i];
+                    out[ot + r] = sum;
+                }
             }
-            return;
-        }
-        int bound = S.loopBound(in);
-        for (int r = r0; r < r1; r++) {
-            int base = r * in;
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-            int i = 0;
-            for (; i + 2 * L <= bound; i += 2 * L) {
-                a0 = FloatVector.fromArray(S, w, base + i).fma(FloatVector.fromArray(S, x, xo + i), a0);
-                a1 = FloatVector.fromArray(S, w, base + i + L).fma(FloatVector.fromArray(S, x, xo + i + L), a1);
-            }
-            for (; i < bound; i += L) a0 = FloatVector.fromArray(S, w, base + i).fma(FloatVector.fromArray(S, x, xo + i), a0);
-            float sum = FloatVector.zero(S).add(a0.add(a1)).reduceLanes(VectorOperators.ADD);
-            for (; i < in; i++) sum += w[base + i] * x[xo + i];
-            out[oo + r] = sum;
         }
     }
 

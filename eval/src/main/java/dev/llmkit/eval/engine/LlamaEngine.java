@@ -128,7 +128,7 @@ public final class LlamaEngine implements State {
     /**
      * {@link #prepare(Set)}, and with {@code batches} the cold start's batched products ({@link AutoKernels}) first:
      * for a process that will score batches of tokens ({@code eval}; a prompt runs on the decode products,
-     * {@link ColdStart#promptByToken}).
+     * {@link ColdStart#promptOnDecode}).
      */
     public static void prepare(Set<GgmlType> matrixTypes, boolean batches) {
         if (!ColdStart.startsCold() || !CompileAhead.available()) return;
@@ -299,31 +299,38 @@ public final class LlamaEngine implements State {
     /**
      * Runs {@code tokens} at positions {@code start..} in blocks of {@link #BLOCK} with matrix-matrix
      * products (each weight row is read once per block instead of once per token) and returns the
-     * logits after the last token. Equal to calling {@link #forward} token by token, up to float rounding, which
-     * is what a cold engine does while its batched products are cold ({@link ColdStart#promptByToken}).
+     * logits after the last token. Equal to calling {@link #forward} token by token, up to float rounding; a cold
+     * engine, while its batched products are cold, runs the blocks on the decode products with forward's bits
+     * ({@link ColdStart#promptOnDecode}, {@link #decodeBlock}).
      */
     public float[] prefill(int[] tokens, int start) {
         checkRange(tokens, start);
-        // while the batched products are cold and the decode products compiled ahead: token by token on those
-        // (ColdStart.promptByToken), the rest of the prompt in blocks once the batches' kernels are compiled
-        int done = 0;
-        for (; done < tokens.length && ColdStart.promptByToken(); done++) {
-            float[] l = forward(tokens[done], start + done, done == tokens.length - 1);
-            if (done == tokens.length - 1) return l;
-        }
-        ensureBatch();
-        long t0 = System.nanoTime();
+        ensureBlock();
         int nt = 0;
-        for (int b0 = done; b0 < tokens.length; b0 += BLOCK) {
+        for (int b0 = 0; b0 < tokens.length; b0 += BLOCK) {
             nt = Math.min(BLOCK, tokens.length - b0);
-            block(tokens, b0, nt, start + b0);
+            long t0 = System.nanoTime();
+            // while the batched products are cold and the decode products compiled ahead: on those, each weight read
+            // once per block all the same (ColdStart.promptOnDecode); in batched products once theirs are compiled
+            if (ColdStart.promptOnDecode()) {
+                decodeBlock(tokens, b0, nt, start + b0);
+            } else {
+                ensureBatch();
+                block(tokens, b0, nt, start + b0);
+            }
+            ColdStart.ran(t0);
         }
+        long t0 = System.nanoTime();
         System.arraycopy(bx, (nt - 1) * c.dim(), x, 0, c.dim());
         Elementwise.rmsnorm(xb, x, outputNorm, c.dim(), c.normEps());
         // cold: a quantized classifier as a batched product of one row, on the cold kernels (its matvec has
         // only Vector API kernels, interpreted this early; an F32 matvec has cold kernels of its own)
-        if (ColdStart.cold() && output.type() != GgmlType.F32) output.matmul(par, xb, c.dim(), 1, logits, 0, c.vocabSize(), batch);
-        else par.range(c.vocabSize(), classifierBody);
+        if (ColdStart.cold() && output.type() != GgmlType.F32) {
+            ensureBatch();
+            output.matmul(par, xb, c.dim(), 1, logits, 0, c.vocabSize(), batch);
+        } else {
+            par.range(c.vocabSize(), classifierBody);
+        }
         ColdStart.ran(t0);
         return logits;
     }
@@ -378,11 +385,19 @@ public final class LlamaEngine implements State {
         }
     }
 
-    private void ensureBatch() {
+    /** The block's activations (a prompt on the decode kernels needs no more). */
+    private void ensureBlock() {
         if (bx != null) return;
         int d = c.dim(), kv = c.kvDim(), hid = c.hiddenDim();
         bx = new float[BLOCK * d]; bxb = new float[BLOCK * d]; bxb2 = new float[BLOCK * d];
         bqkv = new float[BLOCK * (d + 2 * kv)]; bh = new float[BLOCK * 2 * hid];
+    }
+
+    /** The block's activations and the batched products' scratch. */
+    private void ensureBatch() {
+        if (batch != null) return;
+        ensureBlock();
+        int d = c.dim(), hid = c.hiddenDim();
         batch = new WeightMatrix.BatchScratch(par.threads(), BLOCK, Math.max(d, hid));
         packScratch = new float[par.threads()][];
         keyPanels = new float[par.threads()][];
@@ -426,6 +441,97 @@ public final class LlamaEngine implements State {
             });
             w2[l].matmul(par, bh, 2 * hidden, nt, bxb, 0, dim, batch);
             addRows(nt);
+        }
+    }
+
+    // A block on the decode kernels: its parallel bodies, built once; they read layer, pos (the block's first
+    // position), blockTokens and blockGain.
+    private int blockTokens;
+    private float[] blockGain;
+    private final Parallel.Body blockQkvBody = (a, b) -> blockProduct(0, a, b);
+    private final Parallel.Body blockRopeBody = (t0, t1) -> blockRope(t0, t1);
+    private final Parallel.Body blockAttentionBody = (h0, h1) -> blockAttention(h0, h1);
+    private final Parallel.Body blockWoBody = (a, b) -> blockProduct(1, a, b);
+    private final Parallel.Body blockGateUpBody = (a, b) -> blockProduct(2, a, b);
+    private final Parallel.Body blockW2Body = (a, b) -> blockProduct(3, a, b);
+    private final Parallel.Body blockNormBody = (t0, t1) -> blockNorm(false, t0, t1);
+    private final Parallel.Body blockAddNormBody = (t0, t1) -> blockNorm(true, t0, t1);
+
+    /**
+     * Rows [a, b) of the block's product {@code which}: q|k|v, output, gate|up (units [a, b) of 64 rows of the gate
+     * and of the up projection, then SwiGLU of those, so no step in between), down.
+     */
+    private void blockProduct(int which, int a, int b) {
+        int dim = c.dim(), nt = blockTokens, hidden = c.hiddenDim();
+        switch (which) {
+            case 0 -> wqkv[layer].matvecs(bxb, dim, nt, bqkv, 0, dim + 2 * c.kvDim(), a, b);
+            case 1 -> wo[layer].matvecs(bxb2, dim, nt, bxb, 0, dim, a, b);
+            case 2 -> {
+                // units of 64: each split point a multiple of any vector length, so SwiGLU gives forward's bits
+                a = Math.min(hidden, a * 64);
+                b = Math.min(hidden, b * 64);
+                w13[layer].matvecs(bxb, dim, nt, bh, 0, 2 * hidden, a, b);
+                w13[layer].matvecs(bxb, dim, nt, bh, 0, 2 * hidden, hidden + a, hidden + b);
+                for (int t = 0; t < nt; t++) Elementwise.swiglu(bh, t * 2 * hidden + a, bh, t * 2 * hidden + a, bh, t * 2 * hidden + hidden + a, b - a);
+            }
+            default -> w2[layer].matvecs(bh, 2 * hidden, nt, bxb, 0, dim, a, b);
+        }
+    }
+
+    /** Tokens [t0, t1) of the block: (the residual bx += bxb, then) bxb = rmsnorm(bx) * blockGain. */
+    private void blockNorm(boolean add, int t0, int t1) {
+        int dim = c.dim();
+        if (add) Elementwise.add(bx, t0 * dim, bxb, t0 * dim, (t1 - t0) * dim);
+        if (blockGain != null) for (int t = t0; t < t1; t++) Elementwise.rmsnorm(bxb, t * dim, bx, t * dim, blockGain, dim, c.normEps());
+    }
+
+    /** Tokens [t0, t1) of the block: rotary on q and k, k and v into the cache. */
+    private void blockRope(int t0, int t1) {
+        int dim = c.dim(), kv = c.kvDim(), hd = c.headDim(), rows = dim + 2 * kv;
+        for (int t = t0; t < t1; t++) {
+            int row = t * rows;
+            rope(bqkv, row, c.nHeads(), pos + t, hd);
+            rope(bqkv, row + dim, c.nKvHeads(), pos + t, hd);
+            System.arraycopy(bqkv, row + dim, keyCache[layer], (pos + t) * kv, kv);
+            System.arraycopy(bqkv, row + dim + kv, valueCache[layer], (pos + t) * kv, kv);
+        }
+    }
+
+    /** Heads [h0, h1) of the block's queries, position by position into bxb2. */
+    private void blockAttention(int h0, int h1) {
+        int rows = c.dim() + 2 * c.kvDim();
+        for (int hh = h0; hh < h1; hh++) for (int t = 0; t < blockTokens; t++) attendHead(layer, pos + t, hh, bqkv, t * rows, bxb2, t * c.dim());
+    }
+
+    /**
+     * The nt tokens at positions pos0.. through the decode kernels, with the bits of {@link #forward} token by
+     * token, but each product over the whole block ({@link WeightMatrix#matvecs}: a chunk of weight rows for
+     * every token before the next chunk) and each step once per block, split over the threads, rather than
+     * once per token; the residuals into bx.
+     */
+    private void decodeBlock(int[] tokens, int off, int nt, int pos0) {
+        int dim = c.dim(), kv = c.kvDim(), hidden = c.hiddenDim();
+        for (int t = 0; t < nt; t++) {
+            int token = tokens[off + t];
+            if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
+            embed.row(token, bx, t * dim);
+        }
+        blockTokens = nt;
+        pos = pos0;
+        blockGain = attnNorm[0];
+        par.range(nt, blockNormBody);
+        for (int l = 0; l < c.nLayers(); l++) {
+            layer = l;
+            par.range(dim + 2 * kv, blockQkvBody);
+            par.range(nt, blockRopeBody);
+            par.range(c.nHeads(), blockAttentionBody);
+            par.range(dim, blockWoBody);
+            blockGain = ffnNorm[l];
+            par.range(nt, blockAddNormBody);
+            par.range((hidden + 63) / 64, blockGateUpBody);
+            par.range(dim, blockW2Body);
+            blockGain = l + 1 < c.nLayers() ? attnNorm[l + 1] : null;
+            par.range(nt, blockAddNormBody);
         }
     }
 

@@ -45,6 +45,14 @@ final class StackedMatrix implements WeightMatrix {
     }
 
     @Override
+    public void matvecs(float[] x, int ldx, int nt, float[] out, int oOff, int ldo, int r0, int r1) {
+        for (int i = 0; i < parts.length; i++) {
+            int a = Math.max(r0, start[i]), b = Math.min(r1, start[i + 1]);
+            if (a < b) parts[i].matvecs(x, ldx, nt, out, oOff + start[i], ldo, a - start[i], b - start[i]);
+        }
+    }
+
+    @Override
     public void row(int r, float[] out, int oo) {
         int i = 0;
         while (r >= start[i + 1]) i++;

@@ -30,6 +30,23 @@ public interface WeightMatrix {
     void matvec(float[] x, int xo, float[] out, int oo, int r0, int r1);
 
     /**
+     * {@link #matvec} for each of the nt rows of x (row stride ldx): out[t * ldo + oOff + r] = row r . x_t for rows
+     * [r0, r1), the same bits as nt calls of {@code matvec(x, t * ldx, out, t * ldo + oOff, r0, r1)}, on the same
+     * (decode) kernels. It runs a chunk of rows that fits in the core's first-level cache for every x_t before the
+     * next chunk, so each weight is read from memory once for the nt rows rather than once per row of x: a cold
+     * prompt's products on the decode kernels, compiled ahead ({@link ColdStart#promptOnDecode}), before the batched
+     * products' are.
+     */
+    default void matvecs(float[] x, int ldx, int nt, float[] out, int oOff, int ldo, int r0, int r1) {
+        // (a multiple of 4 rows: a Q8_0 matvec runs 4 rows at a time, so each chunk splits its rows as one call over [r0, r1) does)
+        int chunk = (int) Math.max(4, Kernels.CHUNK_BYTES / Math.max(1, bytes() / Math.max(1, rows())) & ~3);
+        for (int a = r0; a < r1; a += chunk) {
+            int b = Math.min(r1, a + chunk);
+            for (int t = 0; t < nt; t++) matvec(x, t * ldx, out, t * ldo + oOff, a, b);
+        }
+    }
+
+    /**
      * For the nt rows of x (row stride ldx): out[t * ldo + oOff + r] = row r . x_t, for every row r,
      * split over the threads of {@code par} ({@code scratch} sized by the engine for its largest product).
      */

