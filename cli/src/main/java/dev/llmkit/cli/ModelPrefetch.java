@@ -54,9 +54,6 @@ final class ModelPrefetch {
         Thread t = new Thread(task, "llmkit-load");
         t.setDaemon(true);
         t.start();
-        // the engine's kernels compiled while the model loads: those of decoding (and of the prompt) once the header is read,
-        // those of eval's batches now
-        dev.llmkit.eval.engine.LlamaEngine.prepare(Set.of(), command.equals("eval"));
     }
 
     /** What is being loaded ahead (tests), or null. */

@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * (prefill, scoring) once the budget is spent and the first batch after it has asked for theirs (a
  * {@code generate}, whose only batch is its prompt, never compiles them). Until then the batched weight
  * products run on {@link AutoKernels} once C2 has compiled those (kind COLD_BATCH, {@link #autoBatch}: asked
- * for as an {@code eval} process starts, or by the first cold batch), on {@link ColdKernels} before; and a
- * prompt runs on the decode products once theirs are compiled, with forward's bits token by token ({@link #promptOnDecode}). The
+ * for by the first cold batch), on {@link ColdKernels} before; but a prompt's or a scoring's blocks run on the
+ * decode products once theirs are compiled, with forward's bits token by token, and then use neither
+ * ({@link #promptOnDecode}). The
  * F32 decode matvec moves from the rows as stored to packed panels the same way, once the budget is spent
  * and the packing's kernels are compiled (kind PACKED: {@link #unpackedDecode}).
  *
@@ -107,15 +108,16 @@ final class ColdStart {
     static final long PROMPT_WAIT_NANOS = 500_000_000L;
 
     /**
-     * Whether a prompt's next block runs through the decode products (with the bits of {@link LlamaEngine#forward}
+     * Whether a prompt's or a scoring's next block runs through the decode products (with the bits of {@link LlamaEngine#forward}
      * token by token, each product over the block a chunk of weight rows at a time: {@link WeightMatrix#matvecs})
      * rather than through the batched ones: while the batched products are cold and the decode
      * products' kernels are compiled ahead, waiting up to {@link #PROMPT_WAIT_NANOS} for those if they are asked
-     * for and not ready yet. Their kernels are the first that C2 compiles for a {@code generate} or {@code chat}
-     * (about 60-120 ms of its CPU), against about 190 ms for the cold batched products' ({@link AutoKernels}),
+     * for and not ready yet. Their kernels are the first that C2 compiles for a {@code generate}, {@code chat} or
+     * {@code eval} (about 60-140 ms of its CPU), against about 190 ms for the cold batched products' ({@link AutoKernels}),
      * which it then never compiles: a fresh {@code generate} of the small preset ended 60-90 ms sooner (Q8_0 and
-     * F32) and its generation ran faster, with the decode path's code warm from the prompt. Once the budget is spent the
-     * batches' kernels are asked for, and the rest of a long prompt runs in blocks once they are compiled.
+     * F32) when its prompt ran token by token on them, and sooner again in blocks (see README), and a fresh
+     * {@code eval} of 20 PIQA examples took 2.0 s instead of 2.8. Once the budget is spent the batches' kernels are
+     * asked for, and the rest of a long prompt or scoring runs in batched products once they are compiled.
      */
     static boolean promptOnDecode() {
         if (!coldBatch() || pinned) return false;

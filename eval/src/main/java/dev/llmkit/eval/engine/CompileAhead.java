@@ -28,9 +28,9 @@ import jdk.incubator.vector.FloatVector;
  * kernels are compiled: an engine that starts cold asks for its decode products at once; the elementwise
  * steps and the batched products are asked for once the cold start's budget is spent (the batches' by the
  * first batch after it). A fourth kind, COLD_BATCH ({@link AutoKernels}, which the cold batched products run on
- * once compiled), is asked for by the first cold batch, or as an {@code eval} process starts; the decode products
+ * once compiled), is asked for by the first cold batch that does not run on the decode products; those
  * are asked for sooner where a process is about to load a model ({@link LlamaEngine#prepare}), and a cold prompt
- * waits for them ({@link ColdStart#promptOnDecode}). A fifth, PACKED, is the F32 decode matvec's packing
+ * or scoring block waits for them ({@link ColdStart#promptOnDecode}). A fifth, PACKED, is the F32 decode matvec's packing
  * ({@link ColdStart#unpackedDecode}). A request runs each kernel once on a tiny input (its classes initialised and its
  * call sites linked), then has C2 compile the kernels one after another, callers before their callees.
  * C2 compiles them without a profile beyond that one run, so they are written not to need one: no call on a vector whose class

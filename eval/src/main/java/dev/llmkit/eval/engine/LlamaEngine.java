@@ -122,17 +122,7 @@ public final class LlamaEngine implements State {
      * the model loads; otherwise nothing. An engine asks for them itself when it starts; this only starts sooner.
      */
     public static void prepare(Set<GgmlType> matrixTypes) {
-        prepare(matrixTypes, false);
-    }
-
-    /**
-     * {@link #prepare(Set)}, and with {@code batches} the cold start's batched products ({@link AutoKernels}) first:
-     * for a process that will score batches of tokens ({@code eval}; a prompt runs on the decode products,
-     * {@link ColdStart#promptOnDecode}).
-     */
-    public static void prepare(Set<GgmlType> matrixTypes, boolean batches) {
         if (!ColdStart.startsCold() || !CompileAhead.available()) return;
-        if (batches) CompileAhead.request(CompileAhead.Kind.COLD_BATCH);
         if (!matrixTypes.isEmpty()) CompileAhead.decode(matrixTypes);
     }
 
@@ -355,26 +345,38 @@ public final class LlamaEngine implements State {
         if (tokens.length < (next >= 0 ? 1 : 2)) throw new IllegalArgumentException("scoring needs at least 2 tokens");
         if (next >= c.vocabSize()) throw new IllegalArgumentException("token " + next + " out of range");
         checkRange(tokens, start);
-        ensureBatch();
+        ensureBlock();
         if (blogits == null) blogits = new float[BLOCK * c.vocabSize()];
-        long started = System.nanoTime();
         int dim = c.dim(), vocab = c.vocabSize();
         int predicted = next >= 0 ? tokens.length : tokens.length - 1;
         for (int b0 = 0; b0 < predicted; b0 += BLOCK) {
+            long started = System.nanoTime();
             int nt = Math.min(BLOCK, tokens.length - b0), base = b0, rows = Math.min(nt, predicted - b0);
-            block(tokens, b0, nt, start + b0);
+            // as a prompt: on the decode products while the batched ones are cold and those are compiled ahead
+            boolean onDecode = ColdStart.promptOnDecode();
+            if (onDecode) {
+                decodeBlock(tokens, b0, nt, start + b0);
+            } else {
+                ensureBatch();
+                block(tokens, b0, nt, start + b0);
+            }
             par.range(rows, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) Elementwise.rmsnorm(bxb, t * dim, bx, t * dim, outputNorm, dim, c.normEps());
             });
-            output.matmul(par, bxb, dim, rows, blogits, 0, vocab, batch);
+            if (onDecode) {
+                blockTokens = rows;
+                par.range(vocab, blockClassifierBody);
+            } else {
+                output.matmul(par, bxb, dim, rows, blogits, 0, vocab, batch);
+            }
             par.range(rows, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
                     int o = t * vocab, target = base + t + 1 < tokens.length ? tokens[base + t + 1] : next;
                     logProbs[base + t] = blogits[o + target] - Elementwise.logSumExp(blogits, o, vocab);
                 }
             });
+            ColdStart.ran(started);
         }
-        ColdStart.ran(started);
     }
 
     private void checkRange(int[] tokens, int start) {
@@ -454,12 +456,14 @@ public final class LlamaEngine implements State {
     private final Parallel.Body blockWoBody = (a, b) -> blockProduct(1, a, b);
     private final Parallel.Body blockGateUpBody = (a, b) -> blockProduct(2, a, b);
     private final Parallel.Body blockW2Body = (a, b) -> blockProduct(3, a, b);
+    private final Parallel.Body blockClassifierBody = (a, b) -> blockProduct(4, a, b);
     private final Parallel.Body blockNormBody = (t0, t1) -> blockNorm(false, t0, t1);
     private final Parallel.Body blockAddNormBody = (t0, t1) -> blockNorm(true, t0, t1);
 
     /**
      * Rows [a, b) of the block's product {@code which}: q|k|v, output, gate|up (units [a, b) of 64 rows of the gate
-     * and of the up projection, then SwiGLU of those, so no step in between), down.
+     * and of the up projection, then SwiGLU of those, so no step in between), down, the classifier (scoring: logits
+     * of the block's first blockTokens positions into blogits).
      */
     private void blockProduct(int which, int a, int b) {
         int dim = c.dim(), nt = blockTokens, hidden = c.hiddenDim();
@@ -474,7 +478,8 @@ public final class LlamaEngine implements State {
                 w13[layer].matvecs(bxb, dim, nt, bh, 0, 2 * hidden, hidden + a, hidden + b);
                 for (int t = 0; t < nt; t++) Elementwise.swiglu(bh, t * 2 * hidden + a, bh, t * 2 * hidden + a, bh, t * 2 * hidden + hidden + a, b - a);
             }
-            default -> w2[layer].matvecs(bh, 2 * hidden, nt, bxb, 0, dim, a, b);
+            case 3 -> w2[layer].matvecs(bh, 2 * hidden, nt, bxb, 0, dim, a, b);
+            default -> output.matvecs(bxb, dim, nt, blogits, 0, c.vocabSize(), a, b);
         }
     }
 

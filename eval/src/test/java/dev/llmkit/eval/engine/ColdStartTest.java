@@ -216,8 +216,8 @@ class ColdStartTest {
     }
 
     /**
-     * A cold prompt, with the decode products' kernels compiled ahead and the batches' not, runs in blocks on
-     * the decode path (the bits of forward token by token), within rounding of the warm prefill, and leaves a KV
+     * A cold prompt or scoring, with the decode products' kernels compiled ahead and the batches' not, runs in blocks
+     * on the decode path (the bits of forward token by token), within rounding of the warm ones, and leaves a KV
      * cache that decodes alike; without kernels asked for ahead it does not wait for them, and once the batches'
      * are compiled it runs on the batched products.
      */
@@ -226,6 +226,7 @@ class ColdStartTest {
         Weights w = Weights.init(new ModelConfig(80, 176, 2, 5, 1, 301, 300, 1e-5f, 10000f, true), 0.3f, 9);
         int[] tokens = new SplittableRandom(17).ints(150, 0, 301).toArray();
         float[][] prefill = new float[2][], decode = new float[2][];
+        double[][] scores = new double[2][130];
         for (int mode = 0; mode < 2; mode++) {       // warm; cold with the decode kernels compiled ahead
             ColdStart.resetAhead();
             if (mode == 0) {
@@ -238,6 +239,9 @@ class ColdStartTest {
             try (LlamaEngine e = new LlamaEngine(w, 2)) {
                 prefill[mode] = e.prefill(java.util.Arrays.copyOf(tokens, 130), 0).clone();
                 for (int i = 130; i < tokens.length; i++) decode[mode] = e.forward(tokens[i], i, true).clone();
+            }
+            try (LlamaEngine e = new LlamaEngine(w, 2)) {
+                e.score(java.util.Arrays.copyOf(tokens, 130), 0, scores[mode], tokens[130]);
             }
             if (mode == 1) {
                 // the same bits as forward token by token: both run the same kernels, once the JIT runs them at the same
@@ -258,8 +262,29 @@ class ColdStartTest {
                     }
                 }
                 assertTrue(same, "the cold prompt has the bits of forward token by token");
+                // scoring, its blocks on the decode products too: the log-probabilities of forward's logits
+                double[] sc = scores[1];
+                same = false;
+                for (int attempt = 0; attempt < 4 && !same; attempt++) {
+                    double[] lp = new double[130];
+                    try (LlamaEngine e = new LlamaEngine(w, 2)) {
+                        for (int i = 0; i < 130; i++) {
+                            float[] l = e.forward(tokens[i], i, true);
+                            lp[i] = l[tokens[i + 1]] - Elementwise.logSumExp(l, 0, l.length);
+                        }
+                    }
+                    same = java.util.Arrays.equals(lp, sc);
+                    if (!same) {
+                        sc = new double[130];
+                        try (LlamaEngine e = new LlamaEngine(w, 2)) {
+                            e.score(java.util.Arrays.copyOf(tokens, 130), 0, sc, tokens[130]);
+                        }
+                    }
+                }
+                assertTrue(same, "cold scoring has the bits of forward token by token");
             }
         }
+        for (int i = 0; i < 130; i++) assertEquals(scores[0][i], scores[1][i], 1e-4, "log-probability " + i);
         for (int i = 0; i < prefill[0].length; i++) {
             assertEquals(prefill[0][i], prefill[1][i], 1e-4f * (1 + Math.abs(prefill[0][i])), "prefill logit " + i);
             assertEquals(decode[0][i], decode[1][i], 1e-4f * (1 + Math.abs(decode[0][i])), "decode logit " + i);
