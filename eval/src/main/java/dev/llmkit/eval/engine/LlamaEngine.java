@@ -411,27 +411,27 @@ public final class LlamaEngine implements State {
         }
     }
 
-    private void block(int[] tokens, int off, int nt, int pos0) {
-        int dim = c.dim(), kv = c.kvDim(), hd = c.headDim(), hidden = c.hiddenDim(), wqkvRows = dim + 2 * kv;
+    /** bx[t] = the embedding of tokens[off + t], t < nt. */
+    private void embedBlock(int[] tokens, int off, int nt) {
+        int dim = c.dim();
         for (int t = 0; t < nt; t++) {
             int token = tokens[off + t];
             if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
             embed.row(token, bx, t * dim);
         }
+    }
+
+    private void block(int[] tokens, int off, int nt, int pos0) {
+        int dim = c.dim(), kv = c.kvDim(), hidden = c.hiddenDim(), wqkvRows = dim + 2 * kv;
+        embedBlock(tokens, off, nt);
         for (int l = 0; l < c.nLayers(); l++) {
             int layer = l;
             // 1. Attention: one product for q|k|v (rows of bqkv), rotary, cache, attention per head, output projection.
             rmsnormRows(attnNorm[l], nt);
             wqkv[l].matmul(par, bxb, dim, nt, bqkv, 0, wqkvRows, batch);
-            par.range(nt, (t0, t1) -> {
-                for (int t = t0; t < t1; t++) {
-                    int row = t * wqkvRows;
-                    rope(bqkv, row, c.nHeads(), pos0 + t, hd);
-                    rope(bqkv, row + dim, c.nKvHeads(), pos0 + t, hd);
-                    System.arraycopy(bqkv, row + dim, keyCache[layer], (pos0 + t) * kv, kv);
-                    System.arraycopy(bqkv, row + dim + kv, valueCache[layer], (pos0 + t) * kv, kv);
-                }
-            });
+            this.layer = l;
+            this.pos = pos0;
+            par.range(nt, blockRopeBody);
             attendAll(layer, pos0, nt);
             wo[l].matmul(par, bxb2, dim, nt, bxb, 0, dim, batch);
             addRows(nt);
@@ -516,11 +516,7 @@ public final class LlamaEngine implements State {
      */
     private void decodeBlock(int[] tokens, int off, int nt, int pos0) {
         int dim = c.dim(), kv = c.kvDim(), hidden = c.hiddenDim();
-        for (int t = 0; t < nt; t++) {
-            int token = tokens[off + t];
-            if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token " + token + " out of range");
-            embed.row(token, bx, t * dim);
-        }
+        embedBlock(tokens, off, nt);
         blockTokens = nt;
         pos = pos0;
         blockGain = attnNorm[0];
