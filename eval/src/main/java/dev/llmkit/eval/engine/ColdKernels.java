@@ -178,7 +178,7 @@ final class ColdKernels {
         }
     }
 
-    /** y[0, n) += x[0, n). */
+    /** y[yo, yo + n) += x[xo, xo + n). */
     static void add(float[] y, int yo, float[] x, int xo, int n) {
         for (int i = 0; i < n; i++) y[yo + i] += x[xo + i];
     }

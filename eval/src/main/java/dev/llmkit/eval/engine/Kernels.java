@@ -19,7 +19,7 @@ final class Kernels {
     private static final int L = S.length();
 
     /**
-     * y[0, n) += x[0, n): the residual, a plain loop that C2 vectorises (while cold, {@link Elementwise}
+     * y[yo, yo + n) += x[xo, xo + n): the residual, a plain loop that C2 vectorises (while cold, {@link Elementwise}
      * takes {@link ColdKernels#add}).
      */
     static void add(float[] y, int yo, float[] x, int xo, int n) {

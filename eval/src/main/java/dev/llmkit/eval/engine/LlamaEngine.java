@@ -331,7 +331,8 @@ public final class LlamaEngine implements State {
      * Runs {@code tokens} at positions {@code start..} as {@link #prefill} does (the KV cache holds
      * them afterwards) and writes, for every i < tokens.length - 1, the natural-log probability of
      * tokens[i + 1] after tokens[..i] into {@code logProbs[i]}: the classifier runs on every position
-     * of a block as one batched product.
+     * of a block as one batched product (cold, as the prompt's blocks do: on the decode products, with the
+     * log-probabilities of {@link #forward}'s logits).
      */
     public void score(int[] tokens, int start, double[] logProbs) {
         score(tokens, start, logProbs, -1);
