@@ -300,14 +300,7 @@ public final class LlamaEngine implements State {
         for (int b0 = 0; b0 < tokens.length; b0 += BLOCK) {
             nt = Math.min(BLOCK, tokens.length - b0);
             long t0 = System.nanoTime();
-            // while the batched products are cold and the decode products compiled ahead: on those, each weight read
-            // once per block all the same (ColdStart.promptOnDecode); in batched products once theirs are compiled
-            if (ColdStart.promptOnDecode()) {
-                decodeBlock(tokens, b0, nt, start + b0);
-            } else {
-                ensureBatch();
-                block(tokens, b0, nt, start + b0);
-            }
+            runBlock(tokens, b0, nt, start + b0);
             ColdStart.ran(t0);
         }
         long t0 = System.nanoTime();
@@ -353,17 +346,8 @@ public final class LlamaEngine implements State {
         for (int b0 = 0; b0 < predicted; b0 += BLOCK) {
             long started = System.nanoTime();
             int nt = Math.min(BLOCK, tokens.length - b0), base = b0, rows = Math.min(nt, predicted - b0);
-            // as a prompt: on the decode products while the batched ones are cold and those are compiled ahead
-            boolean onDecode = ColdStart.promptOnDecode();
-            if (onDecode) {
-                decodeBlock(tokens, b0, nt, start + b0);
-            } else {
-                ensureBatch();
-                block(tokens, b0, nt, start + b0);
-            }
-            par.range(rows, (t0, t1) -> {
-                for (int t = t0; t < t1; t++) Elementwise.rmsnorm(bxb, t * dim, bx, t * dim, outputNorm, dim, c.normEps());
-            });
+            boolean onDecode = runBlock(tokens, b0, nt, start + b0);
+            rmsnormRows(outputNorm, rows);
             if (onDecode) {
                 blockTokens = rows;
                 par.range(vocab, blockClassifierBody);
@@ -412,6 +396,22 @@ public final class LlamaEngine implements State {
         }
     }
 
+    /**
+     * The nt tokens at positions pos0.. into the block's residuals bx: while the batched products are cold and the
+     * decode products compiled ahead, on those, each weight read once per block all the same
+     * ({@link ColdStart#promptOnDecode}, {@link #decodeBlock}); in batched products otherwise ({@link #block}).
+     * Returns whether it ran on the decode products.
+     */
+    private boolean runBlock(int[] tokens, int off, int nt, int pos0) {
+        if (ColdStart.promptOnDecode()) {
+            decodeBlock(tokens, off, nt, pos0);
+            return true;
+        }
+        ensureBatch();
+        block(tokens, off, nt, pos0);
+        return false;
+    }
+
     /** bx[t] = the embedding of tokens[off + t], t < nt. */
     private void embedBlock(int[] tokens, int off, int nt) {
         int dim = c.dim();
@@ -447,8 +447,8 @@ public final class LlamaEngine implements State {
         }
     }
 
-    // A block on the decode kernels: its parallel bodies, built once; they read layer, pos (the block's first
-    // position), blockTokens and blockGain.
+    // A block's parallel bodies (on the decode kernels; the norms and residual adds of batched blocks too), built once;
+    // they read layer, pos (the block's first position), blockTokens and blockGain.
     private int blockTokens;
     private float[] blockGain;
     private final Parallel.Body blockQkvBody = (a, b) -> blockProduct(0, a, b);
@@ -520,8 +520,7 @@ public final class LlamaEngine implements State {
         embedBlock(tokens, off, nt);
         blockTokens = nt;
         pos = pos0;
-        blockGain = attnNorm[0];
-        par.range(nt, blockNormBody);
+        rmsnormRows(attnNorm[0], nt);
         for (int l = 0; l < c.nLayers(); l++) {
             layer = l;
             par.range(dim + 2 * kv, blockQkvBody);
@@ -553,18 +552,14 @@ public final class LlamaEngine implements State {
 
     /** bxb[t] = rmsnorm(bx[t]) * gain for the block's rows, rows over threads. */
     private void rmsnormRows(float[] gain, int nt) {
-        int dim = c.dim();
-        par.range(nt, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) Elementwise.rmsnorm(bxb, t * dim, bx, t * dim, gain, dim, c.normEps());
-        });
+        blockGain = gain;
+        par.range(nt, blockNormBody);
     }
 
     /** The residual: bx += bxb over the block's rows, rows over threads. */
     private void addRows(int nt) {
-        int dim = c.dim();
-        par.range(nt, (t0, t1) -> {
-            for (int i = t0 * dim; i < t1 * dim; i++) bx[i] += bxb[i];
-        });
+        blockGain = null;
+        par.range(nt, blockAddNormBody);
     }
 
     /**

@@ -43,8 +43,8 @@ final class QuantMatrix implements WeightMatrix {
 
     @Override
     public void matvecs(float[] x, int ldx, int nt, float[] out, int oOff, int ldo, int r0, int r1) {
-        // as the interface's, calling the kernel straight (a multiple of 4 rows a chunk: dotRows runs Q8_0 rows in fours)
-        int chunk = Math.max(4, (int) (Kernels.CHUNK_BYTES / (rowBytes + (scales == null ? 0 : 4L * (cols / 32)))) & ~3), nb = cols / 32;
+        // as the interface's, calling the kernel straight
+        int chunk = chunkRows(), nb = cols / 32;
         for (int a = r0; a < r1; a += chunk) {
             int n = Math.min(r1, a + chunk) - a;
             for (int t = 0; t < nt; t++) QuantKernels.dotRows(type, data, a * rowBytes, rowBytes, n, x, t * ldx, cols, out, t * ldo + oOff + a, scales, a * nb);

@@ -38,12 +38,19 @@ public interface WeightMatrix {
      * products' are.
      */
     default void matvecs(float[] x, int ldx, int nt, float[] out, int oOff, int ldo, int r0, int r1) {
-        // (a multiple of 4 rows: a Q8_0 matvec runs 4 rows at a time, so each chunk splits its rows as one call over [r0, r1) does)
-        int chunk = (int) Math.max(4, Kernels.CHUNK_BYTES / Math.max(1, bytes() / Math.max(1, rows())) & ~3);
+        int chunk = chunkRows();
         for (int a = r0; a < r1; a += chunk) {
             int b = Math.min(r1, a + chunk);
             for (int t = 0; t < nt; t++) matvec(x, t * ldx, out, t * ldo + oOff, a, b);
         }
+    }
+
+    /**
+     * The rows of one {@link #matvecs} chunk: {@link Kernels#CHUNK_BYTES} of the matrix, a multiple of 4 (a Q8_0
+     * matvec runs 4 rows at a time, so each chunk from r0 splits its rows as one matvec over [r0, r1) does).
+     */
+    default int chunkRows() {
+        return (int) Math.max(4, Kernels.CHUNK_BYTES / Math.max(1, bytes() / Math.max(1, rows())) & ~3);
     }
 
     /**
