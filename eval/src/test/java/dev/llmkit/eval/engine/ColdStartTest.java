@@ -296,7 +296,7 @@ class ColdStartTest {
      * runs them at the same tier (the interpreter and C1 sum a vector's lanes in order, C2 as a tree), which a test
      * JVM does not promise on the first try (the launcher's JVM compiles them ahead); a path that differs never matches.
      */
-    private static boolean sameBitsWithinTries(java.util.function.Supplier<Object> a, java.util.function.Supplier<Object> b) {
+    static boolean sameBitsWithinTries(java.util.function.Supplier<Object> a, java.util.function.Supplier<Object> b) {
         for (int attempt = 0; attempt < 4; attempt++) if (java.util.Objects.deepEquals(a.get(), b.get())) return true;
         return false;
     }

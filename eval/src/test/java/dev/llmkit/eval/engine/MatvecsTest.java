@@ -59,25 +59,26 @@ class MatvecsTest {
     }
 
     /**
-     * Whether matvecs gives the bits of a matvec per vector, within 4 tries: both run the same kernel, which a test JVM
-     * may compile between the two (the interpreter and C1 sum a vector's lanes in order, C2 as a tree); a product that
-     * differs never matches. Nothing outside the rows asked for may be written.
+     * Whether matvecs gives the bits of a matvec per vector, within {@link ColdStartTest#sameBitsWithinTries}'s tries:
+     * both run the same kernel, which a test JVM may compile between the two. Nothing outside the rows asked for may be written.
      */
     private static boolean sameBits(WeightMatrix m, float[] x, int ldx, int nt, int ldo, int oOff, int r0, int r1) {
-        for (int attempt = 0; attempt < 4; attempt++) {
-            float[] a = new float[nt * ldo + oOff], b = new float[nt * ldo + oOff];
+        return ColdStartTest.sameBitsWithinTries(() -> {
+            float[] a = new float[nt * ldo + oOff];
             Arrays.fill(a, -7f);
-            Arrays.fill(b, -7f);
             m.matvecs(x, ldx, nt, a, oOff, ldo, r0, r1);
-            for (int t = 0; t < nt; t++) m.matvec(x, t * ldx, b, t * ldo + oOff, r0, r1);
             for (int t = 0; t < nt; t++) {
                 for (int i = 0; i < ldo; i++) {
                     int o = t * ldo + oOff + i;
                     if (o < a.length && (i < r0 || i >= r1)) assertEquals(-7f, a[o], "written outside the rows, at " + o);
                 }
             }
-            if (Arrays.equals(a, b)) return true;
-        }
-        return false;
+            return a;
+        }, () -> {
+            float[] b = new float[nt * ldo + oOff];
+            Arrays.fill(b, -7f);
+            for (int t = 0; t < nt; t++) m.matvec(x, t * ldx, b, t * ldo + oOff, r0, r1);
+            return b;
+        });
     }
 }
