@@ -64,7 +64,7 @@ final class Attention {
      * examples never attend across their boundary.
      */
     void forward(Parallel par, float[] qkv, float[] att, float[] y, int b, int t, int[] pos) {
-        par.parts(b * nKv, (part, from, to) -> {
+        par.chunks(b * nKv, 1, (part, from, to) -> {
             for (int bg = from; bg < to; bg++) forwardGroup(qkv, att, y, bg / nKv, bg % nKv, t, pos, part);
         });
     }
@@ -152,7 +152,7 @@ final class Attention {
      * an example are zero, so its softmax backward gives them no gradient.
      */
     void backward(Parallel par, float[] qkv, float[] att, float[] dy, float[] dqkv, int b, int t, int[] pos) {
-        par.parts(b * nKv, (part, from, to) -> {
+        par.chunks(b * nKv, 1, (part, from, to) -> {
             for (int bg = from; bg < to; bg++) backwardGroup(qkv, att, dy, dqkv, bg / nKv, bg % nKv, t, pos, part);
         });
     }

@@ -4,12 +4,13 @@ import dev.llmkit.core.kernels.Parallel;
 import dev.llmkit.core.kernels.Sgemm;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The pure-Java backend: {@link Sgemm} with rows of C split over the worker threads in blocks of
- * {@link Sgemm#MR}, or, for a weight gradient over a whole batch, its depth split in two fixed halves
- * ({@link #aTbSplit}). Every element of C is computed in a fixed order, so results do not depend on the
- * thread count. Every B operand is read as packed panels: weights once per forward pass,
+ * The pure-Java backend: {@link Sgemm} with rows of C shared out to the worker threads in chunks of whole
+ * {@link Sgemm#MR}-row blocks ({@link Parallel#chunks}), or, for a weight gradient over a whole batch, its depth split in
+ * two fixed halves ({@link #aTbSplit}). Every element of C is computed in a fixed order, so results depend neither on
+ * the thread count nor on which thread ran which rows. Every B operand is read as packed panels: weights once per forward pass,
  * at {@link #weightsChanged} (W^T for {@link #xwT}, W for {@link #xw}), the activation of {@link #aTb} at each call (the threads pack
  * its panels side by side first). Read in place, their rows lie a whole row length apart: the weight
  * gradients and the classifier's input gradient ran 10-15% slower.
@@ -44,14 +45,14 @@ final class JavaMatMul implements MatMul {
     @Override
     public void xwT(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, int m, int n, int k, boolean acc) {
         float[] b = packedWeight(w, wOff, n, k, true);
-        par.parts(blocks(m), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
+        par.chunks(blocks(m), grain(b.length), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
                 x, xOff, k, 1, b, 0, Sgemm.NR, k * Sgemm.NR, y, yOff, n, acc, scratch[part]));
     }
 
     @Override
     public void xw(float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff, int m, int n, int k, boolean acc) {
         float[] b = packedWeight(w, wOff, n, k, false);
-        par.parts(blocks(m), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
+        par.chunks(blocks(m), grain(b.length), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
                 dy, dyOff, k, 1, b, 0, Sgemm.NR, k * Sgemm.NR, dx, dxOff, n, acc, scratch[part]));
     }
 
@@ -62,6 +63,8 @@ final class JavaMatMul implements MatMul {
 
     /** X of a split {@link #aTb}: each depth half packed into its own panels. */
     private final float[][] halfPack = {new float[0], new float[0]};
+    /** Per depth half of a split {@link #aTb}: whether its X is packed (see {@link #packHalf}). */
+    private final AtomicInteger[] halfState = {new AtomicInteger(), new AtomicInteger()};
     /** The second depth half's partial C of a split {@link #aTb}. */
     private float[] partial = new float[0];
 
@@ -75,15 +78,16 @@ final class JavaMatMul implements MatMul {
         if (xPack.length < size) xPack = new float[size];     // grows to the largest activation, once
         float[] bp = xPack;
         par.range(Sgemm.panels(n), (p0, p1) -> Sgemm.packPanels(x, xOff, n, k, n, bp, p0, p1));
-        par.parts(blocks(m), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
+        par.chunks(blocks(m), grain(size), (part, b0, b1) -> Sgemm.rows(b0 * Sgemm.MR, Math.min(m, b1 * Sgemm.MR), n, k,
                 dy, dyOff, 1, m, bp, 0, Sgemm.NR, k * Sgemm.NR, dw, dwOff, n, acc, scratch[part]));
     }
 
     /**
      * {@link #aTb} of a long depth and a small C, as the weight gradients over a whole batch are: the depth in two
      * halves, each half's X packed and multiplied by one thread (its rows split further where there are more than
-     * two threads), the second half's sum then added to C. Each thread packs and reads half of X and of dY instead
-     * of all of X, packed by both: the tiny preset's four layers' weight gradients 95.2-95.5 -> 86.8-89.1 ms per step
+     * two threads; a thread done with its own rows then takes chunks of the other half's, see {@link Parallel#chunks}),
+     * the second half's sum then added to C. Each thread packs and reads half of X and of dY instead of all of X,
+     * packed by both: the tiny preset's four layers' weight gradients 95.2-95.5 -> 86.8-89.1 ms per step
      * (3 alternating profiled runs; the step 9,963-10,006 -> 10,155-10,236 tokens/s), the small preset's 163-178 ->
      * 156-160 ms (2 runs). The halves are fixed, so C's sums, (C + first half) + second half, do not depend on the
      * thread count.
@@ -104,19 +108,47 @@ final class JavaMatMul implements MatMul {
                 }
             });
         }
-        int blocks = blocks(m);
-        par.parts(2 * rowsPer, (part, t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                int h = t / rowsPer, r = t % rowsPer, d0 = h == 0 ? 0 : half, depth = h == 0 ? half : k - half;
-                if (rowsPer == 1) Sgemm.packPanels(x, xOff + d0 * n, n, depth, n, halfPack[h], 0, Sgemm.panels(n));
-                int i0 = (int) ((long) blocks * r / rowsPer) * Sgemm.MR, i1 = Math.min(m, (int) ((long) blocks * (r + 1) / rowsPer) * Sgemm.MR);
+        if (rowsPer > 1) for (AtomicInteger st : halfState) st.set(PACKED);
+        else for (AtomicInteger st : halfState) st.set(0);
+        int blocks = blocks(m), units = (blocks + SPLIT_GRAIN - 1) / SPLIT_GRAIN;
+        par.chunks(2 * units, 1, (part, u0, u1) -> {
+            for (int u = u0; u < u1; ) {     // a chunk within one half, but for thread counts that split a half
+                int h = u / units, ue = Math.min(u1, (h + 1) * units), d0 = h == 0 ? 0 : half, depth = h == 0 ? half : k - half;
+                packHalf(h, x, xOff + d0 * n, n, depth);
+                int i0 = (u - h * units) * SPLIT_GRAIN * Sgemm.MR, i1 = Math.min(m, (ue - h * units) * SPLIT_GRAIN * Sgemm.MR);
                 Sgemm.rows(i0, i1, n, depth, dy, dyOff + d0 * m, 1, m, halfPack[h], 0, Sgemm.NR, depth * Sgemm.NR,
                         h == 0 ? dw : part2, h == 0 ? dwOff : 0, n, h == 0 && acc, scratch[part]);     // the second half into part2
+                u = ue;
             }
         });
-        par.range(m, (r0, r1) -> {
+        par.chunks(m, ROW_GRAIN, (r0, r1) -> {
             for (int r = r0; r < r1; r++) TrainKernels.addInto(part2, r * n, dw, dwOff + r * n, n);
         });
+    }
+
+    /** {@link #halfState}: packed (by a thread that claimed the half, 1 while it packs, or by all threads up front); 3: its packing failed. */
+    private static final int PACKED = 2, FAILED = 3;
+
+    /**
+     * Packs X's depth half h into {@link #halfPack} unless a thread already has: the first thread to reach the half claims
+     * it and packs it, and another that reaches it meanwhile waits for that.
+     */
+    private void packHalf(int h, float[] x, int xOff, int n, int depth) {
+        AtomicInteger state = halfState[h];
+        if (state.get() == PACKED) return;
+        if (state.compareAndSet(0, 1)) {
+            boolean done = false;
+            try {
+                Sgemm.packPanels(x, xOff, n, depth, n, halfPack[h], 0, Sgemm.panels(n));
+                done = true;
+            } finally {
+                state.set(done ? PACKED : FAILED);
+            }
+            return;
+        }
+        int s;
+        while ((s = state.get()) == 1) Thread.onSpinWait();
+        if (s == FAILED) throw new IllegalStateException("another thread failed to pack the weight gradient's activation");
     }
 
     /**
@@ -134,6 +166,17 @@ final class JavaMatMul implements MatMul {
         }
         return b;
     }
+
+    /**
+     * Row blocks per chunk at least: {@link Sgemm#MC}'s rows where B (floats) is larger than 1 MB, since each chunk reads
+     * all of B from beyond L2 (the classifier's weight), half of that where B stays in L2.
+     */
+    static int grain(int bFloats) {
+        return (bFloats <= 1 << 18 ? Sgemm.MC / 2 : Sgemm.MC) / Sgemm.MR;
+    }
+
+    /** Rows per chunk of a split {@link #aTb} (in {@link Sgemm#MR}-row blocks), and of elementwise work over rows. */
+    static final int SPLIT_GRAIN = 64 / Sgemm.MR, ROW_GRAIN = 32;
 
     private static int blocks(int m) {
         return (m + Sgemm.MR - 1) / Sgemm.MR;
