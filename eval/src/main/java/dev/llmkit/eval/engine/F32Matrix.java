@@ -97,7 +97,7 @@ final class F32Matrix implements WeightMatrix {
         float[] bp = packed();
         int nr = Sgemm.NR, mr = Sgemm.MR;
         par.range(nt / mr, (b0, b1) -> Sgemm.packRows(x, 0, ldx, 1, nt, cols, b0 * mr, b1 * mr, s.packedX));
-        par.range(Sgemm.panels(rows), (p0, p1) -> Sgemm.rowsPrepacked(nt, Math.min(rows, p1 * nr) - p0 * nr, cols, x, 0, ldx, 1, s.packedX,
+        par.chunks(Sgemm.panels(rows), 1, (p0, p1) -> Sgemm.rowsPrepacked(nt, Math.min(rows, p1 * nr) - p0 * nr, cols, x, 0, ldx, 1, s.packedX,
                 bp, p0 * cols * nr, nr, cols * nr, out, oOff + p0 * nr, ldo, false));
     }
 

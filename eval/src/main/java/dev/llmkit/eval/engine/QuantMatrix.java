@@ -93,7 +93,7 @@ final class QuantMatrix implements WeightMatrix {
             return;
         }
         par.range(nt / mr, (b0, b1) -> Sgemm.packRows(x, 0, ldx, 1, nt, cols, b0 * mr, b1 * mr, s.packedX));
-        par.parts(Sgemm.panels(rows), (part, p0, p1) -> {
+        par.chunks(Sgemm.panels(rows), 1, (part, p0, p1) -> {
             float[] tile = s.tile[part], panel = s.panel[part];
             for (int p = p0; p < p1; p++) {
                 int r0 = p * nr, n = Math.min(nr, rows - r0);
