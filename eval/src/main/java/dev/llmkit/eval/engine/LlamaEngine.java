@@ -198,24 +198,24 @@ public final class LlamaEngine implements State {
             layer = l;
             // 1. Attention: norm, q|k|v, rotary, cache, scores, weighted values, output projection.
             Elementwise.rmsnorm(xb, x, attnNorm[l], dim, c.normEps());
-            par.range(dim + 2 * kvDim, qkvBody);
+            par.chunks(dim + 2 * kvDim, ROWS, qkvBody);
             rope(qkv, 0, c.nHeads(), pos, hd);
             rope(qkv, dim, c.nKvHeads(), pos, hd);
             System.arraycopy(qkv, dim, keyCache[l], pos * kvDim, kvDim);
             System.arraycopy(qkv, dim + kvDim, valueCache[l], pos * kvDim, kvDim);
             par.range(c.nHeads(), attentionBody);
-            par.range(dim, woBody);
+            par.chunks(dim, ROWS, woBody);
             Elementwise.add(x, xb, dim);
             // 2. SwiGLU MLP: gate|up, then silu(gate) * up into the first half.
             Elementwise.rmsnorm(xb, x, ffnNorm[l], dim, c.normEps());
-            par.range(2 * hidden, gateUpBody);
+            par.chunks(2 * hidden, ROWS, gateUpBody);
             Elementwise.swiglu(h, 0, h, 0, h, hidden, hidden);
-            par.range(dim, w2Body);
+            par.chunks(dim, ROWS, w2Body);
             Elementwise.add(x, xb, dim);
         }
         if (wantLogits) {
             Elementwise.rmsnorm(xb, x, outputNorm, dim, c.normEps());
-            par.range(c.vocabSize(), classifierBody);
+            par.chunks(c.vocabSize(), ROWS, classifierBody);
         }
         ColdStart.ran(start);
         return wantLogits ? logits : null;
@@ -281,6 +281,12 @@ public final class LlamaEngine implements State {
 
     /** Prompt tokens per prefill block: the weights are streamed once per block. */
     static final int BLOCK = 128;
+    /**
+     * Rows per chunk at least of a weight product shared out through {@link Parallel#chunks} (an F32 matvec's panel of
+     * W^T): a thread slowed by something else on its core (in a fresh process, the JIT compilers) takes fewer rows
+     * instead of holding the other up. A row's sum does not depend on which thread or chunk runs it.
+     */
+    private static final int ROWS = 32;
     private float[] bx, bxb, bxb2, bqkv, bh;               // [BLOCK * width] each, allocated on first prefill
     private WeightMatrix.BatchScratch batch;               // the products' packed activations and decoded rows
     private float[][] packScratch;                         // per thread: Sgemm's packed activations (attention)
@@ -312,7 +318,7 @@ public final class LlamaEngine implements State {
             ensureBatch();
             output.matmul(par, xb, c.dim(), 1, logits, 0, c.vocabSize(), batch);
         } else {
-            par.range(c.vocabSize(), classifierBody);
+            par.chunks(c.vocabSize(), ROWS, classifierBody);
         }
         ColdStart.ran(t0);
         return logits;
@@ -350,7 +356,7 @@ public final class LlamaEngine implements State {
             rmsnormRows(outputNorm, rows);
             if (onDecode) {
                 blockTokens = rows;
-                par.range(vocab, blockClassifierBody);
+                par.chunks(vocab, ROWS, blockClassifierBody);
             } else {
                 output.matmul(par, bxb, dim, rows, blogits, 0, vocab, batch);
             }
@@ -523,14 +529,14 @@ public final class LlamaEngine implements State {
         rmsnormRows(attnNorm[0], nt);
         for (int l = 0; l < c.nLayers(); l++) {
             layer = l;
-            par.range(dim + 2 * kv, blockQkvBody);
+            par.chunks(dim + 2 * kv, ROWS, blockQkvBody);
             par.range(nt, blockRopeBody);
             par.range(c.nHeads(), blockAttentionBody);
-            par.range(dim, blockWoBody);
+            par.chunks(dim, ROWS, blockWoBody);
             blockGain = ffnNorm[l];
             par.range(nt, blockAddNormBody);
-            par.range((hidden + 63) / 64, blockGateUpBody);
-            par.range(dim, blockW2Body);
+            par.chunks((hidden + 63) / 64, 1, blockGateUpBody);
+            par.chunks(dim, ROWS, blockW2Body);
             blockGain = l + 1 < c.nLayers() ? attnNorm[l + 1] : null;
             par.range(nt, blockAddNormBody);
         }
