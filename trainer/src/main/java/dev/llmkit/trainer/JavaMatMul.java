@@ -126,7 +126,10 @@ final class JavaMatMul implements MatMul {
         });
     }
 
-    /** {@link #halfState}: packed (by a thread that claimed the half, 1 while it packs, or by all threads up front); 3: its packing failed. */
+    /**
+     * {@link #halfState}: 0 not packed yet, 1 being packed by the thread that claimed it, then PACKED (or packed by all
+     * threads up front), or FAILED where that thread's packing threw.
+     */
     private static final int PACKED = 2, FAILED = 3;
 
     /**
@@ -175,7 +178,7 @@ final class JavaMatMul implements MatMul {
         return (bFloats <= 1 << 18 ? Sgemm.MC / 2 : Sgemm.MC) / Sgemm.MR;
     }
 
-    /** Rows per chunk of a split {@link #aTb} (in {@link Sgemm#MR}-row blocks), and of elementwise work over rows. */
+    /** {@link Sgemm#MR}-row blocks per unit of a split {@link #aTb} (64 rows), and rows per chunk at least of elementwise work over rows. */
     static final int SPLIT_GRAIN = 64 / Sgemm.MR, ROW_GRAIN = 32;
 
     private static int blocks(int m) {
