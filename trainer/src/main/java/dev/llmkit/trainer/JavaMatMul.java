@@ -93,12 +93,12 @@ final class JavaMatMul implements MatMul {
      * thread count.
      */
     private void aTbSplit(float[] dy, int dyOff, float[] x, int xOff, float[] dw, int dwOff, int m, int n, int k, boolean acc) {
-        int half = (k / 2 + 7) & ~7, rowsPer = Math.max(1, par.threads() / 2);
+        int half = (k / 2 + 7) & ~7;
         int size = Sgemm.packedSize(n, half);
         for (int h = 0; h < 2; h++) if (halfPack[h].length < size) halfPack[h] = new float[size];
         if (partial.length < m * n) partial = new float[m * n];
         float[] part2 = partial;
-        if (rowsPer > 1) {
+        if (par.threads() > 2) {     // more threads than halves: both halves packed by all of them first
             par.range(2 * Sgemm.panels(n), (q0, q1) -> {
                 int np = Sgemm.panels(n);
                 for (int q = q0; q < q1; ) {
@@ -107,9 +107,10 @@ final class JavaMatMul implements MatMul {
                     q = pe;
                 }
             });
+            for (AtomicInteger st : halfState) st.set(PACKED);
+        } else {
+            for (AtomicInteger st : halfState) st.set(0);     // each packed by the first thread to reach it (packHalf)
         }
-        if (rowsPer > 1) for (AtomicInteger st : halfState) st.set(PACKED);
-        else for (AtomicInteger st : halfState) st.set(0);
         int blocks = blocks(m), units = (blocks + SPLIT_GRAIN - 1) / SPLIT_GRAIN;
         par.chunks(2 * units, 1, (part, u0, u1) -> {
             for (int u = u0; u < u1; ) {     // a chunk within one half, but for thread counts that split a half
@@ -121,7 +122,7 @@ final class JavaMatMul implements MatMul {
                 u = ue;
             }
         });
-        par.chunks(m, ROW_GRAIN, (r0, r1) -> {
+        par.chunks(m, TrainModel.ROW_GRAIN, (r0, r1) -> {
             for (int r = r0; r < r1; r++) TrainKernels.addInto(part2, r * n, dw, dwOff + r * n, n);
         });
     }
@@ -178,8 +179,8 @@ final class JavaMatMul implements MatMul {
         return (bFloats <= 1 << 18 ? Sgemm.MC / 2 : Sgemm.MC) / Sgemm.MR;
     }
 
-    /** {@link Sgemm#MR}-row blocks per unit of a split {@link #aTb} (64 rows), and rows per chunk at least of elementwise work over rows. */
-    static final int SPLIT_GRAIN = 64 / Sgemm.MR, ROW_GRAIN = 32;
+    /** {@link Sgemm#MR}-row blocks per unit of a split {@link #aTb} (64 rows). */
+    static final int SPLIT_GRAIN = 64 / Sgemm.MR;
 
     private static int blocks(int m) {
         return (m + Sgemm.MR - 1) / Sgemm.MR;

@@ -13,6 +13,8 @@ import dev.llmkit.core.model.ModelConfig;
  */
 public final class TrainModel implements AutoCloseable {
     static final int ROWS = 64, HEAD_CHUNK = 512;
+    /** Rows per chunk at least of elementwise work over rows shared out through {@link Parallel#chunks}. */
+    static final int ROW_GRAIN = 32;
     final ModelConfig c;
     final ParamLayout layout;
     final int maxB, maxT;
@@ -202,7 +204,7 @@ public final class TrainModel implements AutoCloseable {
             int gNorm = layout.attnNorm[l];
             // 1. attention: norm (each row also copied into xmid, the residual stream the output projection adds to, while
             // it is in cache), fused qkv projection, rotary, causal attention, output projection
-            par.chunks(bt, JavaMatMul.ROW_GRAIN, (r0, re) -> {
+            par.chunks(bt, ROW_GRAIN, (r0, re) -> {
                 for (int r = r0; r < re; r++) {
                     r1[r] = TrainKernels.rmsnorm(x, r * dim, p, gNorm, xa, r * dim, dim, eps);
                     System.arraycopy(x, r * dim, xm, r * dim, dim);
@@ -222,7 +224,7 @@ public final class TrainModel implements AutoCloseable {
             // 2. MLP: norm, fused gate|up projection, SwiGLU, down projection
             float[] xb = xn2[l], r2 = rstd2[l], h = h13[l], g = gact[l], xo = xs[l + 1];
             int fNorm = layout.ffnNorm[l];
-            par.chunks(bt, JavaMatMul.ROW_GRAIN, (r0, re) -> {     // each row also copied into the next layer's input, which the down projection adds to
+            par.chunks(bt, ROW_GRAIN, (r0, re) -> {     // each row also copied into the next layer's input, which the down projection adds to
                 for (int r = r0; r < re; r++) {
                     r2[r] = TrainKernels.rmsnorm(xm, r * dim, p, fNorm, xb, r * dim, dim, eps);
                     System.arraycopy(xm, r * dim, xo, r * dim, dim);
@@ -233,14 +235,14 @@ public final class TrainModel implements AutoCloseable {
             adapt(p, l, ParamLayout.Target.GATE, xb, dim, h, 0, 2 * hidden);
             adapt(p, l, ParamLayout.Target.UP, xb, dim, h, hidden, 2 * hidden);
             mark("gate|up product", bt, 2 * hidden, dim);
-            par.chunks(bt, JavaMatMul.ROW_GRAIN, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swiglu(h, r * 2 * hidden, g, r * hidden, hidden); });
+            par.chunks(bt, ROW_GRAIN, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swiglu(h, r * 2 * hidden, g, r * hidden, hidden); });
             mark("SwiGLU");
             mm.xwT(g, 0, p, layout.w2[l], xo, 0, bt, dim, hidden, true);
             adapt(p, l, ParamLayout.Target.DOWN, g, hidden, xo, 0, dim);
             mark("down product", bt, dim, hidden);
         }
         float[] xl = xs[nLayers];
-        par.chunks(bt, JavaMatMul.ROW_GRAIN, (r0, re) -> { for (int r = r0; r < re; r++) rstdf[r] = TrainKernels.rmsnorm(xl, r * dim, p, layout.outputNorm, xf, r * dim, dim, eps); });
+        par.chunks(bt, ROW_GRAIN, (r0, re) -> { for (int r = r0; r < re; r++) rstdf[r] = TrainKernels.rmsnorm(xl, r * dim, p, layout.outputNorm, xf, r * dim, dim, eps); });
         mark("norms");
     }
 
@@ -258,7 +260,7 @@ public final class TrainModel implements AutoCloseable {
             mark("head: logits product", n, vocab, dim);
             if (logitsOut != null) System.arraycopy(logits, 0, logitsOut, c0 * vocab, n * vocab);
             boolean backward = grad != null;
-            par.chunks(n, JavaMatMul.ROW_GRAIN, (r0, re) -> {
+            par.chunks(n, ROW_GRAIN, (r0, re) -> {
                 for (int r = r0; r < re; r++) {
                     float wr = w == null ? 1f : w[base + r];
                     if (wr == 0f) {
@@ -298,7 +300,7 @@ public final class TrainModel implements AutoCloseable {
             adaptBack(l, ParamLayout.Target.DOWN, dres, 0, dim, gact[l], hidden, dg, hidden, p, grad);
             mark("backward: down weight gradient", dim, hidden, wk);
             float[] h = h13[l];
-            par.chunks(bt, JavaMatMul.ROW_GRAIN, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swigluBackward(dg, r * hidden, h, r * 2 * hidden, dh13, r * 2 * hidden, hidden); });
+            par.chunks(bt, ROW_GRAIN, (r0, re) -> { for (int r = r0; r < re; r++) TrainKernels.swigluBackward(dg, r * hidden, h, r * 2 * hidden, dh13, r * 2 * hidden, hidden); });
             mark("backward: SwiGLU");
             mm.xw(dh13, 0, p, layout.w13[l], dxn, 0, bt, dim, 2 * hidden, false);
             mark("backward: gate|up input gradient", bt, dim, 2 * hidden);
