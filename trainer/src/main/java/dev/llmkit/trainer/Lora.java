@@ -91,7 +91,7 @@ final class Lora {
                     int w0 = row * words(in);
                     drawMask(m, w0, in, seed + row * 0xBF58476D1CE4E5B9L, drop);     // the row's own generator: the same bits on any thread count
                     keptRow(x, row * ldx, m, w0, in, keep, xd, row * in);
-                    for (int i = 0; i < r; i++) hl[row * r + i] = TrainKernels.dot(xd, row * in, p, a + i * in, in);
+                    rankRow(xd, row * in, p, a, in, hl, row);
                 }
             });
         } else {
@@ -224,10 +224,13 @@ final class Lora {
      */
     private void rank(int rows, int n, float[] x, int xOff, int ldx, float[] m, int mOff, float[] out) {
         par.chunks(rows, TrainModel.ROW_GRAIN, (r0, r1) -> {
-            for (int row = r0; row < r1; row++) {
-                for (int i = 0; i < r; i++) out[row * r + i] = TrainKernels.dot(x, xOff + row * ldx, m, mOff + i * n, n);
-            }
+            for (int row = r0; row < r1; row++) rankRow(x, xOff + row * ldx, m, mOff, n, out, row);
         });
+    }
+
+    /** out[row, i] = sum_j x[xo + j] m[mOff + i n + j] for i in [0, r): one row of {@link #rank}. */
+    private void rankRow(float[] x, int xo, float[] m, int mOff, int n, float[] out, int row) {
+        for (int i = 0; i < r; i++) out[row * r + i] = TrainKernels.dot(x, xo, m, mOff + i * n, n);
     }
 
     /**

@@ -32,7 +32,7 @@ class LoraMaskTest {
                     int words = (in + 63) / 64;
                     long[] want = new long[words + 2], got = new long[words + 2];
                     java.util.Arrays.fill(got, -1L);     // every word of the row written, its neighbours not
-                    want[0] = want[words + 1] = got[0] = got[words + 1] = -1L;
+                    want[0] = want[words + 1] = -1L;
                     reference(want, 1, in, seed, drop);
                     Lora.drawMask(got, 1, in, seed, drop);
                     assertArrayEquals(want, got, "in " + in + ", drop " + drop);
