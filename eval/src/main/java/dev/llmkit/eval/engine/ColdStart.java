@@ -115,7 +115,7 @@ final class ColdStart {
      * for and not ready yet. Their kernels are the first that C2 compiles for a {@code generate}, {@code chat} or
      * {@code eval} (about 60-140 ms of its CPU), against about 190 ms for the cold batched products' ({@link AutoKernels}),
      * which it then never compiles: a fresh {@code generate} of the small preset ended 60-90 ms sooner (Q8_0 and
-     * F32) when its prompt ran token by token on them, and sooner again in blocks (see README), and a fresh
+     * F32) when its prompt ran token by token on them, and sooner again in blocks (docs/performance.md), and a fresh
      * {@code eval} of 20 PIQA examples took 2.0 s instead of 2.8. Once the budget is spent the batches' kernels are
      * asked for, and the rest of a long prompt or scoring runs in batched products once they are compiled.
      */
